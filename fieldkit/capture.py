@@ -1,0 +1,113 @@
+"""Capturing text: jottings in the field, fieldnotes and memos afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional, Sequence
+
+from .records import Memo, Observation
+
+
+def _observed(project, when: Optional[str], now: Optional[dt.datetime] = None):
+    """Parse what a person typed for 'when it happened' in the project's timezone."""
+    if not when:
+        return {}
+    from .timeinput import parse_time
+
+    t = parse_time(when, now=now, tz=project.timezone)
+    return {"observed_at": t.at, "observed_precision": t.precision, "observed_raw": t.raw}
+
+
+def _with_tags(body: str, tags: Sequence[str]) -> str:
+    """Append ``#tag`` words the user gave as options, so tags live in the text itself."""
+    extra = [f"#{t.lstrip('#')}" for t in tags if t and f"#{t.lstrip('#')}".lower() not in body.lower()]
+    return f"{body} {' '.join(extra)}" if extra else body
+
+
+def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
+    """Save a jotting: quick, immutable, stamped with both clocks."""
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
+                                                  "observed_precision": "minute", "observed_raw": "now"}
+    return project.add(Observation(stage="jotting", body=_with_tags(text, tags), encounter_id=encounter_id, **observed))
+
+
+def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
+    """Save a full fieldnote (editable later, with history)."""
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    return project.add(Observation(
+        stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
+        derived_from=tuple(project.resolve(d, "observation") for d in derived_from), **_observed(project, when, now),
+    ))
+
+
+def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None) -> list[Observation]:
+    """The jottings of an encounter (or, with no encounter, of one local day), oldest first."""
+    if encounter:
+        return project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(project.timezone)
+    day = day or dt.datetime.now(zone).date()
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = start + dt.timedelta(days=1)
+    return project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+
+
+def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:
+    """The Markdown a researcher starts from when expanding jottings into a fieldnote."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(project.timezone)
+    lines = []
+    if encounter is not None:
+        lines.append(f"# {encounter.code}: {encounter.title or encounter.kind.replace('_', ' ')}")
+        lines.append("")
+    lines.append("<!-- Expand the jottings below into a full fieldnote. Keep analytic asides in")
+    lines.append("     '> OC:' blocks. Lines inside these comment markers are dropped. -->")
+    lines.append("")
+    for j in jottings:
+        stamp = j.observed_at.astimezone(zone).strftime("%H:%M") if j.observed_at else "--:--"
+        lines.append(f"- {stamp} {j.body}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def strip_template_comments(text: str) -> str:
+    """Remove the ``<!-- … -->`` guidance the template added."""
+    import re
+
+    return re.sub(r"<!--.*?-->\n?", "", text, flags=re.S).strip() + "\n"
+
+
+def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
+           when: Optional[str] = None) -> Observation:
+    """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
+    body = strip_template_comments(body)
+    observed = _observed(project, when)
+    if not observed and jottings:
+        first = jottings[0]
+        observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
+                    "observed_raw": first.observed_raw}
+    encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
+    return project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
+                                   derived_from=tuple(j.id for j in jottings), **observed))
+
+
+def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = ()) -> Memo:
+    """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names)."""
+    return project.add(Memo(kind=kind, title=title, body=text, links=tuple(project.resolve(x) for x in links)))
+
+
+def edit(project, ref: str, body: str, *, reason: str = ""):
+    """Replace the body of a fieldnote or memo, keeping the old version in its history."""
+    import attrs
+
+    from .errors import Refused
+
+    record = project.get(ref)
+    if not hasattr(record, "body"):
+        raise Refused(f"{record.type_name} records have no text to edit")
+    return project.update(attrs.evolve(record, body=body), reason=reason or "edited")

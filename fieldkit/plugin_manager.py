@@ -1,0 +1,181 @@
+"""The plugin manager: built-ins and entry-point plugins, loaded lazily and once.
+
+``FIELDKIT_LOAD_PLUGINS`` (comma-separated entry-point names) limits which external
+plugins load; set it to an empty string to load none. ``FIELDKIT_TRACE_PLUGINS=1`` prints
+every hook call, its plugin and its result to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+
+from .errors import PluginError
+
+_pm = None
+_lock = threading.Lock()
+
+
+def get_plugin_manager():
+    """The process-wide plugin manager, created and loaded on first use."""
+    global _pm
+    if _pm is None:
+        with _lock:
+            if _pm is None:
+                _pm = _create()
+    return _pm
+
+
+def _create():
+    import pluggy
+
+    from . import hookspecs
+    from .plugins import BUILTINS
+
+    pm = pluggy.PluginManager("fieldkit")
+    pm.add_hookspecs(hookspecs)
+    for name in BUILTINS:
+        module = importlib.import_module(name)
+        pm.register(module, name=name)
+    _load_entry_points(pm)
+    return pm
+
+
+def _load_entry_points(pm):
+    allowed = os.environ.get("FIELDKIT_LOAD_PLUGINS")
+    if allowed is None:
+        try:
+            pm.load_setuptools_entrypoints("fieldkit")
+        except Exception as exc:  # a broken install must not stop fieldkit
+            print(f"fieldkit: a plugin failed to load: {exc}", file=sys.stderr)
+        return
+    from importlib.metadata import entry_points
+
+    wanted = {name.strip() for name in allowed.split(",") if name.strip()}
+    for ep in entry_points(group="fieldkit"):
+        if ep.name in wanted and not pm.has_plugin(ep.name):
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:
+                print(f"fieldkit: plugin {ep.name} failed to load: {exc}", file=sys.stderr)
+
+
+def reset():
+    """Forget the loaded plugin manager (tests use this to change the environment)."""
+    global _pm
+    _pm = None
+
+
+def _trace(plugin, hook, result):
+    if os.environ.get("FIELDKIT_TRACE_PLUGINS"):
+        print(f"fieldkit trace: {hook} <- {plugin}: {result!r}", file=sys.stderr)
+
+
+def call_hook(name: str, **kwargs) -> list:
+    """Call every implementation of a hook, naming the plugin when one fails."""
+    pm = get_plugin_manager()
+    caller = getattr(pm.hook, name)
+    results = []
+    for impl in reversed(caller.get_hookimpls()):
+        args = {arg: kwargs[arg] for arg in impl.argnames}
+        try:
+            result = impl.function(**args)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name} failed in {name}: {type(exc).__name__}: {exc}") from exc
+        _trace(impl.plugin_name, name, result)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _collect(hook_name: str, kind) -> dict:
+    """Run a ``register_*`` hook and return what was registered, by name."""
+    found: dict = {}
+    pm = get_plugin_manager()
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        def register(item, _plugin=impl.plugin_name):
+            if not isinstance(item, kind):
+                raise PluginError(
+                    f"plugin {_plugin} registered {type(item).__name__} in {hook_name}; expected {kind.__name__}"
+                )
+            if item.name in found:
+                raise PluginError(
+                    f"plugin {_plugin} registered {kind.__name__.lower()} '{item.name}' that {found[item.name][0]} already registered"
+                )
+            found[item.name] = (_plugin, item)
+            _trace(_plugin, hook_name, item.name)
+
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+    return {name: item for name, (plugin, item) in found.items()}
+
+
+def exporters() -> dict:
+    from .registry import Exporter
+
+    return _collect("register_exporters", Exporter)
+
+
+def importers() -> dict:
+    from .registry import Importer
+
+    return _collect("register_importers", Importer)
+
+
+def detectors() -> dict:
+    from .registry import Detector
+
+    return _collect("register_detectors", Detector)
+
+
+def coders() -> dict:
+    from .registry import Coder
+
+    return _collect("register_coders", Coder)
+
+
+def codebooks() -> dict:
+    from .registry import Codebook
+
+    return _collect("register_codebooks", Codebook)
+
+
+def plugin_rows() -> list[dict]:
+    """One row per loaded plugin: name, whether built in, hooks it implements, what it registered."""
+    pm = get_plugin_manager()
+    from .plugins import BUILTINS
+    from .registry import Codebook, Coder, Detector, Exporter, Importer
+
+    contributions: dict = {}
+    for hook, kind in (("register_exporters", Exporter), ("register_importers", Importer),
+                       ("register_detectors", Detector), ("register_coders", Coder),
+                       ("register_codebooks", Codebook)):
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            items = []
+            impl.function(register=items.append)
+            contributions.setdefault(impl.plugin_name, []).extend(
+                f"{hook.split('_', 1)[1][:-1]}:{getattr(i, 'name', i)}" for i in items
+            )
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: (np[0] not in BUILTINS, np[0])):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        dist = None
+        for plugin_obj, d in pm.list_plugin_distinfo():
+            if plugin_obj is plugin:
+                dist = f"{d.project_name} {d.version}"
+        rows.append({
+            "name": name,
+            "builtin": name in BUILTINS,
+            "hooks": hooks,
+            "provides": contributions.get(name, []),
+            "package": dist,
+        })
+    return rows

@@ -1,0 +1,22 @@
+"""Warns when a note mentions a participant who has not given consent to be observed."""
+
+from fieldkit.hookspecs import hookimpl
+
+
+@hookimpl
+def validate_record(project, record):
+    """Warn about ``@P03`` mentions of participants without current observation consent."""
+    from fieldkit.consent import current_consent
+
+    problems = []
+    for code in getattr(record, "mentions", ()):
+        consent = current_consent(project, code)
+        if consent is None:
+            continue  # not a participant code (a site, a person not yet registered)
+        if consent.status == "withdrawn":
+            problems.append(f"@{code} has withdrawn consent; this note should not describe them")
+        elif consent.status == "none":
+            problems.append(f"@{code} has no recorded consent")
+        elif "observation" not in consent.scopes:
+            problems.append(f"@{code} has not consented to observation")
+    return problems

@@ -1,0 +1,133 @@
+"""Opening the project database and keeping its schema current.
+
+The schema is a list of ``sqlite_utils.Migrations``; each migration runs in a transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from .errors import FieldkitError
+
+DB_NAME = "fieldkit.db"
+BUSY_TIMEOUT_S = 60
+
+TABLES = {
+    "site": "sites",
+    "participant": "participants",
+    "consent": "consent_events",
+    "encounter": "encounters",
+    "observation": "observations",
+    "memo": "memos",
+    "code": "codes",
+    "coding": "codings",
+    "attachment": "attachments",
+}
+FOREIGN_KEYS = {
+    "consent": [("participant_id", "participants", "id")],
+    "encounter": [("site_id", "sites", "id")],
+    "observation": [("encounter_id", "encounters", "id")],
+    "code": [("parent_id", "codes", "id"), ("merged_into", "codes", "id")],
+    "coding": [("code_id", "codes", "id")],
+}
+SEARCHABLE = {"observation": ["body"], "memo": ["title", "body"]}
+
+
+def _migrations():
+    from sqlite_utils import Migrations
+
+    from . import convert, records
+
+    migrations = Migrations("fieldkit")
+
+    @migrations(name="0001_initial")
+    def initial(db):
+        for type_name, table in TABLES.items():
+            cls = records.RECORD_TYPES[type_name]
+            columns = convert.column_types(cls)
+            columns.update({"version": int, "updated_at": str, "deleted_at": str})
+            db[table].create(
+                columns,
+                pk="id",
+                not_null={"id", "created_at"},
+                foreign_keys=FOREIGN_KEYS.get(type_name, []),
+                defaults={"version": 1},
+            )
+        db["participants"].create_index(["code"], unique=True)
+        db["encounters"].create_index(["code"], unique=True)
+        db["observations"].create_index(["encounter_id"])
+        db["observations"].create_index(["observed_at"])
+        db["codings"].create_index(["record_id"])
+        db["codings"].create_index(["code_id"])
+        db["codes"].create_index(["parent_id"])
+        db["consent_events"].create_index(["participant_id"])
+        db["revisions"].create(
+            {"id": int, "record_type": str, "record_id": str, "version": int, "data": str,
+             "author": str, "at": str, "reason": str},
+            pk="id",
+        )
+        db["revisions"].create_index(["record_id"])
+        db["audit"].create(
+            {"id": int, "at": str, "author": str, "action": str, "record_type": str,
+             "record_id": str, "detail": str},
+            pk="id",
+        )
+        db["settings"].create({"key": str, "value": str}, pk="key")
+        for type_name, columns in SEARCHABLE.items():
+            db[TABLES[type_name]].enable_fts(
+                columns, fts_version="FTS5", create_triggers=True, tokenize="porter unicode61 remove_diacritics 2"
+            )
+
+    return migrations
+
+
+def known_migrations() -> list[str]:
+    return [m.name for m in _migrations()._migrations]
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by the owner only; refuse to replace one."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def connect(path: Path, *, create: bool = False, readonly_ok: bool = True):
+    """A sqlite-utils ``Database`` on the project file with WAL, foreign keys and a busy timeout."""
+    import sqlite_utils
+
+    if create:
+        create_private_file(path)
+    elif not path.exists():
+        raise FieldkitError(f"no fieldkit database at {path}")
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                pass  # read-only media: reads still work
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise FieldkitError(f"{path} is not a fieldkit database ({exc})") from None
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+def migrate(db) -> list[str]:
+    """Apply pending migrations; refuse a database written by a newer fieldkit."""
+    migrations = _migrations()
+    known = {m.name for m in migrations._migrations}
+    applied = [m.name for m in migrations.applied(db)]
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise FieldkitError(
+            f"this project was written by a newer fieldkit (schema {newer[-1]}); upgrade fieldkit to open it"
+        )
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        migrations.apply(db)
+    return pending
