@@ -595,9 +595,7 @@ def _defined(value):
 
 
 def _row(code, counts: Counter, n_coders: int) -> dict:
-    stats = agreement_from_pattern_counts(counts) if counts else {
-        "units": 0, "percent": NAN, "cohen_kappa": NAN if n_coders == 2 else None,
-        "fleiss_kappa": NAN, "krippendorff_alpha": NAN}
+    stats = agreement_from_pattern_counts(counts)
     notes = []
     if stats["units"] == 0:
         notes.append("no unit was coded by two or more coders")

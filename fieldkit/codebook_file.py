@@ -33,6 +33,7 @@ import functools
 import json
 import os
 import re
+import unicodedata
 from typing import Any, Optional
 
 import attrs
@@ -111,8 +112,10 @@ def _name_problem(value: Any) -> Optional[str]:
         return "name is empty"
     if "/" in value:
         return f"name {value!r} contains '/', which separates parent and child in a code path"
-    if value != value.strip() or any(ch in value for ch in "\n\r\t"):
-        return f"name {value!r} has leading/trailing spaces or a line break"
+    if value != value.strip():
+        return f"name {value!r} has spaces at its start or end"
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value):
+        return f"name {value!r} contains a line break or control character"
     return None
 
 
@@ -289,9 +292,14 @@ def _parse_siblings(
         path = f"{parent}/{name}" if parent else name
         folded = name.casefold()
         if folded in seen:
-            raise CodebookError(
-                source, f"duplicate name: {seen[folded]!r} appears twice {where}", path
-            )
+            if seen[folded] == name:
+                problem = f"the name {name!r} is used twice {where}"
+            else:
+                problem = (
+                    f"the name {name!r} clashes with {seen[folded]!r} {where} "
+                    "(sibling names are compared ignoring case)"
+                )
+            raise CodebookError(source, problem, path)
         seen[folded] = name
         if len(out) >= MAX_CODES:
             raise CodebookError(source, f"more than {MAX_CODES} codes")

@@ -47,6 +47,7 @@ file system's own free blocks) are outside what a library can scrub.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -223,6 +224,7 @@ class KeyStore:
         except OSError as exc:
             raise KeyStoreError(f"cannot create key store at {path}: {exc.strerror}") from None
         os.close(fd)
+        conn = None
         try:
             try:
                 os.chmod(path, 0o600)
@@ -248,14 +250,14 @@ class KeyStore:
                 meta["hmac_secret"] = _b64(_gcm_encrypt(data_key, hmac_secret, b"meta.hmac_secret"))
             else:
                 meta["hmac_secret"] = _b64(hmac_secret)
-            with conn:
-                conn.executescript(_SCHEMA)
+            with _transaction(conn):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
                 conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
         except BaseException:
-            try:
-                conn.close()  # type: ignore[possibly-undefined]
-            except Exception:
-                pass
+            if conn is not None:
+                conn.close()
             try:
                 os.unlink(path)
             except OSError:
@@ -375,7 +377,7 @@ class KeyStore:
         if any(not n for n in names):
             raise KeyStoreError(f"an empty alias was given for {pseudonym}")
         person = Person(pseudonym, tuple(names), contact=str(contact), kind=kind, note=str(note))
-        with self._db as db:
+        with _transaction(self._db) as db:
             exists = db.execute("SELECT 1 FROM people WHERE pseudonym = ?", (pseudonym,)).fetchone()
             if exists:
                 raise KeyStoreError(f"{pseudonym} is already in the key store; use add_alias to add a name")
@@ -390,7 +392,7 @@ class KeyStore:
         alias = _clean_name(alias)
         if not alias:
             raise KeyStoreError("an alias must not be empty")
-        with self._db:
+        with _transaction(self._db):
             person = self.get(pseudonym)
             if alias.casefold() in {n.casefold() for n in person.names}:
                 return []
@@ -404,7 +406,7 @@ class KeyStore:
     def update(self, pseudonym: str, *, contact: Optional[str] = None, note: Optional[str] = None,
                kind: Optional[str] = None) -> Person:
         """Change the contact, note or kind of an entry; returns the new entry."""
-        with self._db:
+        with _transaction(self._db):
             person = self.get(pseudonym)
             changes = {k: v for k, v in (("contact", contact), ("note", note), ("kind", kind)) if v is not None}
             if "kind" in changes and changes["kind"] not in PERSON_KINDS:
@@ -446,7 +448,7 @@ class KeyStore:
 
         The deleted row is overwritten inside the file (``secure_delete``).
         """
-        with self._db:
+        with _transaction(self._db):
             person = self.get(pseudonym)
             self._db.execute("DELETE FROM people WHERE pseudonym = ?", (person.pseudonym,))
         return person
@@ -494,24 +496,21 @@ class KeyStore:
         db = self._db
         row = db.execute("SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)).fetchone()
         if row is None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(db):
                 row = db.execute(
                     "SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)
                 ).fetchone()
                 if row is None:
-                    seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM replacements WHERE kind = ?", (kind,)).fetchone()[0]
+                    seq = db.execute(
+                        "SELECT coalesce(max(seq), 0) + 1 FROM replacements WHERE kind = ?", (kind,)
+                    ).fetchone()[0]
                     replacement = f"[{replacement_label(kind)}-{seq}]"
+                    sealed = self._seal(" ".join(str(original).split()), f"replacements.original:{kind}:{digest}")
                     db.execute(
                         "INSERT INTO replacements (kind, digest, seq, replacement, original) VALUES (?, ?, ?, ?, ?)",
-                        (kind, digest, seq, replacement,
-                         self._seal(" ".join(str(original).split()), f"replacements.original:{kind}:{digest}")),
+                        (kind, digest, seq, replacement, sealed),
                     )
                     row = (replacement,)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         self._replacement_cache[(kind, normalised)] = row[0]
         return row[0]
 
@@ -533,14 +532,29 @@ class KeyStore:
 
 
 def _connect(path: Path, must_exist: bool = False) -> sqlite3.Connection:
+    # autocommit mode: every write goes through KeyStore._transaction (BEGIN IMMEDIATE)
     if must_exist:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=10,
-                               isolation_level=None if False else "DEFERRED")
+                               isolation_level=None)
     else:
-        conn = sqlite3.connect(str(path), timeout=10)
+        conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)
     conn.execute("PRAGMA secure_delete = ON")
-    conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection):
+    """One write transaction; nested use joins the outer one."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _check_pseudonym(pseudonym) -> str:
@@ -582,36 +596,40 @@ def common_words() -> frozenset:
 
 
 def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
-    """Warnings about names that will also match ordinary words: common English words
-    (``Rose``, ``Will``, ``Mark``) and aliases of one or two letters. Not errors: the name is
-    still registered and still replaced everywhere it appears as a whole word."""
+    """Warnings about names that will also match ordinary words.
+
+    Warned: an alias of one or two letters; an alias that is a common English word
+    (``Rose``, ``Will``, ``Mark``); a part of the full name that is a common word (the
+    names detector replaces first names and surnames on their own). These are warnings,
+    not errors: the name is still registered and still replaced wherever it appears as a
+    whole word, in any case. ``only`` limits the check to some of the names.
+    """
     words = common_words()
-    names = tuple(person.names)
     wanted = None if only is None else {n.casefold() for n in only}
     warnings = []
-    for index, name in enumerate(names):
+    for index, name in enumerate(tuple(person.names)):
         if wanted is not None and name.casefold() not in wanted:
             continue
-        what = "name" if index == 0 else "alias"
-        letters = "".join(ch for ch in name if ch.isalpha())
-        if index > 0 and len(letters) <= 2:
-            warnings.append(
-                f"{person.pseudonym}: {what} {name!r} is only {len(letters)} letter(s); it will be replaced "
-                "wherever it appears as a word"
-            )
+        if index == 0:
+            for part in name.split():
+                bare = part.strip(".").casefold()
+                if bare in words:
+                    warnings.append(
+                        f"{person.pseudonym}: {part!r} in the name {name!r} is a common English word; "
+                        f"'{bare}' will be replaced wherever it appears as a whole word"
+                    )
             continue
-        parts = [name] if index > 0 and " " not in name else name.split()
-        if index > 0 and " " in name:
-            parts = [name]
-        for part in parts:
-            bare = part.strip(".'").casefold()
-            if bare in words:
-                label = what if part == name else f"name part {part!r} of"
-                subject = f"{what} {name!r}" if part == name else f"{label} {name!r}"
-                warnings.append(
-                    f"{person.pseudonym}: {subject} is a common English word ({bare!r}); it will be "
-                    "replaced wherever it appears as a whole word, in any case"
-                )
+        letters = sum(ch.isalpha() for ch in name)
+        if letters <= 2:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is only {letters} letter(s) long; "
+                "it will be replaced wherever it appears as a whole word"
+            )
+        elif name.casefold() in words:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is a common English word; "
+                f"'{name.casefold()}' will be replaced wherever it appears as a whole word, in any case"
+            )
     return warnings
 
 
@@ -640,6 +658,8 @@ expert experts experience person people ebe spo pso po pdu hmip hmpps nps crc nh
 interview interviews focus group meeting meetings note notes jotting jottings memo memos
 observation observations fieldnote fieldnotes oc the a an and but so then when after before
 while during today tomorrow yesterday morning afternoon evening later also however
+on in at to of by we he it is as if or my me us our no not this that these those there
+met asked told said spoke went called rang emailed phoned saw sat arrived left joined
 """.split())
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 _SENTENCE_END = set(".!?:;\"\u201c\u2018(*-\u2022>#\n")
@@ -696,9 +716,11 @@ def find_unregistered_names(texts: Iterable[str], store) -> list[tuple[str, int]
       or a hyphen (``McAllister``, ``O'Neill``, ``Ruiz-Hale``);
     * consecutive name-like words separated only by spaces (or ``Mr.``-style titles) form a
       phrase; titles are dropped but make the next word count even at a sentence start;
-      common words, days, months and fieldwork vocabulary are trimmed from both ends;
+      a phrase is split at common words, days, months and fieldwork vocabulary (shipped
+      word list plus a stop list), so ``On Monday Marek Lindqvist`` gives ``Marek Lindqvist``;
     * a single word right after a sentence start is ignored (every sentence starts with a
-      capital), unless a title precedes it;
+      capital), unless a title precedes it; so is a sentence opener in front of a fully
+      registered name (``Met Dana Okafor``);
     * a phrase is reported unless every word in it is part of a registered name or alias
       (compared case-insensitively and ignoring accents).
 
@@ -714,8 +736,6 @@ def find_unregistered_names(texts: Iterable[str], store) -> list[tuple[str, int]
         words = list(_WORD_RE.finditer(text))
         i = 0
         while i < len(words):
-            m = words[i]
-            word = m.group()
             titled = False
             run = []
             # a run starts at a title or a name-like word
@@ -742,17 +762,29 @@ def find_unregistered_names(texts: Iterable[str], store) -> list[tuple[str, int]
             if not run:
                 i = max(j, i + 1)
                 continue
-            # trim common words from both ends
-            while run and run[0].group().translate(_APOSTROPHES).casefold() in stop:
-                run.pop(0)
-                titled = False
-            while run and run[-1].group().translate(_APOSTROPHES).casefold() in stop:
-                run.pop()
-            if run:
-                single_at_start = len(run) == 1 and not titled and _at_sentence_start(text, run[0].start())
-                folded = [r.group().translate(_APOSTROPHES).casefold() for r in run]
-                all_registered = all(f in registered or _strip_accents(f) in registered for f in folded)
-                if not single_at_start and not all_registered:
-                    counts[" ".join(r.group() for r in run)] += 1
+            # split the run at common words (``On Monday Marek Lindqvist`` -> ``Marek Lindqvist``)
+            pieces, current = [], []
+            for w in run:
+                if w.group().translate(_APOSTROPHES).casefold() in stop:
+                    if current:
+                        pieces.append(current)
+                    current = []
+                else:
+                    current.append(w)
+            if current:
+                pieces.append(current)
+            for k, piece in enumerate(pieces):
+                folded = [w.group().translate(_APOSTROPHES).casefold() for w in piece]
+                known = [f in registered or _strip_accents(f) in registered for f in folded]
+                at_start = _at_sentence_start(text, piece[0].start())
+                has_title = titled and k == 0 and piece[0] is run[0]
+                if at_start and not has_title and len(piece) > 1 and all(known[1:]) and not known[0]:
+                    # ``Met Dana Okafor``: a capitalised sentence opener before a registered name
+                    continue
+                if len(piece) == 1 and at_start and not has_title:
+                    continue  # every sentence starts with a capital
+                if all(known):
+                    continue
+                counts[" ".join(w.group() for w in piece)] += 1
             i = max(j, i + 1)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

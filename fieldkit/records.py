@@ -94,9 +94,9 @@ def _text(value):
     """Stored text is NFC with ``\\n`` line ends, so code-point offsets are stable."""
     if not isinstance(value, str):
         return value
-    import unicodedata
+    from .markdown import normalise
 
-    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return normalise(value)
 
 
 def _str_dict(value):

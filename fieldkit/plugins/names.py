@@ -1,0 +1,364 @@
+"""Built-in detector ``names``: every name and alias registered in the key store.
+
+The detector reads ``context.people`` (``fieldkit.keystore.Person`` records, or any objects
+with ``.pseudonym`` and ``.names``; ``names[0]`` is the full name, the rest aliases) and
+reports each mention as a ``Span(kind="name", directness="direct", hint=<pseudonym>)``.
+
+What is matched, case-insensitively and as whole words only:
+
+* every full name and alias as written, with any run of whitespace between its words
+  (``Dana  Okafor``, ``Dana\\nOkafor``);
+* parts of a name on their own: first name, middle names, surname, both halves of a
+  hyphenated surname, and a surname with its particle (``Ní Bhriain``). Lone particles
+  (``de``, ``van``, ``Ní`` …) and single letters are not used on their own. For aliases of
+  several words (``Big Dave``) a part that is a common English word (``Big``) is not used
+  on its own, but the whole alias and its other parts are;
+* first name + surname without the middle names, and initials + surname: ``D. Okafor``,
+  ``D Okafor``, ``D.Okafor``, ``D. J. Okafor``, ``DJ Okafor``. Bare initials are not matched;
+* spellings without accents or special letters (``Jose`` for ``José``, ``Zoe`` for
+  ``Zoë``, ``Yilmaz`` for ``Yılmaz``, ``Soren`` for ``Søren``), text in decomposed form
+  (NFD), and ``ss`` for ``ß``.
+
+A word boundary is any character that is not a letter or a combining mark, so possessives
+(``Dana's``, ``Dana’s``, ``James'``), e-mail addresses (``dana.okafor85@…``) and names glued
+to digits, underscores or emoji are found, while ``Dana`` inside ``Danal`` is not. A
+combining mark belongs to the character before it: ``Dana`` followed by U+0301 is another
+word (as ``Daná`` would be), and a name after ``e`` + U+0301 is glued to that letter, but a
+mark after an emoji or a digit, and emoji variation selectors, do not join words. The span covers
+the name only; a possessive ``'s`` stays in the text after the replacement.
+
+Where one matched piece of text belongs to more than one registered person (two people
+called Sam), it is still reported (it identifies someone) but its hint is the neutral
+``AMBIGUOUS_HINT`` (``NAME``) rather than a pseudonym that may be the wrong one. A longer
+match wins over a shorter one, so ``Sam Patel`` still gets its own pseudonym.
+
+How it stays fast: one Aho-Corasick automaton (``pyahocorasick``) over all name forms finds
+every occurrence in one pass over the text, whatever the number of names; whole-word and
+leftmost-longest filtering follow. The automaton is built on first use for a given set of
+people and cached (never at import time).
+
+Positions are Unicode code points of the *original* text. The text is folded for matching
+with a length-preserving fold: ``str.lower`` where that maps a character to exactly one
+character (``İ`` becomes ``i``; other expansions such as ``ß`` -> ``ss`` never happen in
+the text, the expanded spelling is added to the patterns instead), plus the one-character
+case-fold extras (final sigma, long s …), curly apostrophes to ``'`` and all whitespace to
+a space. Runs of spaces are collapsed with a small offset table to map positions back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import unicodedata
+
+from ..hookspecs import hookimpl
+from ..registry import Detector
+from ..spans import Span
+
+#: the hint for a piece of text that belongs to more than one registered person
+AMBIGUOUS_HINT = "NAME"
+
+DESCRIPTION = "Names and aliases registered in the key store (whole words, any case, possessives, initials + surname)"
+
+#: name particles never matched on their own (they still count inside longer forms)
+PARTICLES = frozenset(
+    "a al ap bat bin bint da dal das de degli dei del della den der di do dos du el ibn la las le "
+    "les lo mac mc mhic ní nic o ó op san santa st ste te ten ter ua uí van ven von y zu".split()
+)
+
+# characters whose one-character case fold differs from lower(); mapped after lower()
+_FOLD_EXTRA = {c: c.casefold() for c in "\u00b5\u017f\u0345\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
+               "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe"}
+_FOLD_EXTRA.update({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
+_FOLD_EXTRA_RE = re.compile("[" + re.escape("".join(_FOLD_EXTRA)) + "]")
+_OTHER_SPACE_RE = re.compile(r"[^\S ]")
+_SPACE_RUN_RE = re.compile(r" {2,}")
+
+
+# --------------------------------------------------------------------------- folding
+
+
+def _fold_char(c: str) -> str:
+    low = c.lower()
+    if len(low) == 1:
+        return low
+    return "i" if c == "\u0130" else c
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` without changing its length (one output character per input one)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(map(_fold_char, text))
+    found = set(_FOLD_EXTRA_RE.findall(low))
+    for ch in found:
+        low = low.replace(ch, _FOLD_EXTRA[ch])
+    if _OTHER_SPACE_RE.search(low):
+        low = _OTHER_SPACE_RE.sub(" ", low)
+    return low
+
+
+def _fold_collapsed(text: str):
+    """Fold ``text`` and collapse runs of spaces; returns (folded, breakpoints, deltas).
+
+    A position ``c`` in the folded text is ``c + deltas[i]`` in ``text``, where ``i`` is the
+    last breakpoint ``<= c`` (no breakpoint before it means no shift).
+    """
+    low = fold(text)
+    if "  " not in low:
+        return low, [], []
+    pieces = []
+    breakpoints = []
+    deltas = []
+    removed = 0
+    last = 0
+    for m in _SPACE_RUN_RE.finditer(low):
+        a, b = m.span()
+        pieces.append(low[last:a + 1])
+        breakpoints.append(a - removed + 1)
+        removed += b - a - 1
+        deltas.append(removed)
+        last = b
+    pieces.append(low[last:])
+    return "".join(pieces), breakpoints, deltas
+
+
+def _is_variation_selector(c: str) -> bool:
+    o = ord(c)
+    return 0xFE00 <= o <= 0xFE0F or 0xE0100 <= o <= 0xE01EF
+
+
+def _is_mark(c: str) -> bool:
+    return c > "\x7f" and unicodedata.category(c)[0] == "M" and not _is_variation_selector(c)
+
+
+def _continues_word_after(c: str) -> bool:
+    """Whether ``c``, right after a match, makes the match part of a longer word."""
+    return c.isalpha() or _is_mark(c)
+
+
+def _word_before(folded: str, start: int) -> bool:
+    """Whether the match at ``start`` is glued to a word on its left.
+
+    A combining mark belongs to the character it follows, so marks are skipped and their
+    base decides: ``e\u0301Dana`` is one word, an emoji or a digit followed by marks is not.
+    """
+    i = start - 1
+    c = folded[i]
+    if c.isalpha():
+        return True
+    if not _is_mark(c):
+        return False
+    while i >= 0 and _is_mark(folded[i]):
+        i -= 1
+    return i >= 0 and folded[i].isalpha()
+
+
+# --------------------------------------------------------------------------- name forms
+
+
+_PLAIN_LETTERS = str.maketrans({
+    "ı": "i", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+    "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss", "ħ": "h", "Ħ": "H",
+})
+
+
+def _strip_accents(text: str) -> str:
+    """``José`` -> ``Jose``, ``Yılmaz`` -> ``Yilmaz``, ``Søren`` -> ``Soren`` (for extra patterns)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).translate(_PLAIN_LETTERS)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def name_forms(names, common=frozenset()) -> set:
+    """The written forms (not yet folded) under which a person with these ``names`` is matched.
+
+    ``common`` is a set of case-folded common words: for aliases of several words, a part
+    that is one of them is not used on its own.
+    """
+    forms = set()
+    for index, raw in enumerate(names):
+        name = " ".join(unicodedata.normalize("NFC", str(raw)).split())
+        if not name:
+            continue
+        forms.add(name)
+        parts = name.split(" ")
+        if len(parts) < 2:
+            continue
+        # parts on their own (and halves of hyphenated parts)
+        for part in parts:
+            pieces = [part] + ([p for p in part.split("-") if p] if "-" in part else [])
+            for piece in pieces:
+                key = piece.strip(".").casefold()
+                if _letters(piece) < 2 or key in PARTICLES:
+                    continue
+                if index > 0 and key in common:
+                    continue
+                forms.add(piece.strip("."))
+        given = parts[0]
+        initial = next((ch for ch in given if ch.isalpha()), "")
+        for i in range(1, len(parts)):
+            tail = " ".join(parts[i:])
+            if len(parts) - i > 1:
+                forms.add(tail)  # a surname with its particle or several surnames
+            forms.add(f"{given} {tail}")  # without the middle names
+            if initial:
+                forms.update({f"{initial}. {tail}", f"{initial} {tail}", f"{initial}.{tail}"})
+            initials = [next((ch for ch in p if ch.isalpha()), "") for p in parts[:i]]
+            initials = [x for x in initials if x]
+            if len(initials) > 1:
+                forms.update({
+                    " ".join(x + "." for x in initials) + " " + tail,
+                    "".join(x + "." for x in initials) + " " + tail,
+                    "".join(initials) + " " + tail,
+                })
+    # drop forms that are only initials and dots (never match bare initials)
+    return {f for f in forms if _letters(f.replace(".", "")) >= 2 and not _only_initials(f)}
+
+
+def _only_initials(form: str) -> bool:
+    words = form.replace(".", ". ").split()
+    return all(_letters(w) <= 1 for w in words)
+
+
+def _pattern_variants(form: str) -> set:
+    """Folded patterns for one written form: as written, case-folded (ß -> ss), NFD, unaccented."""
+    out = set()
+    variants = {form, form.casefold(), unicodedata.normalize("NFD", form), _strip_accents(form),
+                _strip_accents(form.casefold())}
+    for variant in variants:
+        folded = " ".join(fold(variant).split())
+        if folded:
+            out.add(folded)
+    return out
+
+
+# --------------------------------------------------------------------------- the matcher
+
+
+class NameMatcher:
+    """An Aho-Corasick automaton over every form of every registered name."""
+
+    def __init__(self, people):
+        import ahocorasick
+
+        try:
+            from ..keystore import common_words
+
+            common = common_words()
+        except Exception:  # the detector must still work without the key store module
+            common = frozenset()
+        owners: dict = {}
+        for person in people:
+            pseudonym = str(person.pseudonym)
+            for form in name_forms(tuple(person.names), common):
+                for pattern in _pattern_variants(form):
+                    owners.setdefault(pattern, set()).add(pseudonym)
+        self.patterns = len(owners)
+        self._automaton = None
+        if owners:
+            automaton = ahocorasick.Automaton()
+            for pattern, who in owners.items():
+                hint = next(iter(who)) if len(who) == 1 else AMBIGUOUS_HINT
+                automaton.add_word(pattern, (len(pattern), hint))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def find(self, text: str) -> list:
+        """``[(start, end, hint), …]`` in code points of ``text``, sorted, not overlapping."""
+        if self._automaton is None or not text:
+            return []
+        folded, breakpoints, deltas = _fold_collapsed(text)
+        n = len(folded)
+        word_before = _word_before
+        is_mark = _is_mark
+        found = []
+        for end, (length, hint) in self._automaton.iter(folded):
+            start = end - length + 1
+            if start > 0:
+                c = folded[start - 1]
+                if c.isalpha() or (c > "\x7f" and word_before(folded, start)):
+                    continue
+            if end + 1 < n:
+                c = folded[end + 1]
+                if c.isalpha() or (c > "\x7f" and is_mark(c)):
+                    continue
+            found.append((start, end + 1, hint))
+        if not found:
+            return []
+        found.sort(key=lambda m: (m[0], -m[1]))
+        chosen = []
+        last_end = -1
+        for start, end, hint in found:
+            if start >= last_end:
+                chosen.append((start, end, hint))
+                last_end = end
+        if breakpoints:
+            def to_text(c):
+                i = bisect.bisect_right(breakpoints, c) - 1
+                return c + (deltas[i] if i >= 0 else 0)
+
+            chosen = [(to_text(s), to_text(e - 1) + 1, h) for s, e, h in chosen]
+        return chosen
+
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+_last: tuple = (None, None)
+_CACHE_SIZE = 8
+
+
+def matcher_for(people) -> NameMatcher:
+    """The cached matcher for this set of people (built on first use)."""
+    global _last
+    last_people, last_matcher = _last
+    if people is last_people and last_matcher is not None:
+        return last_matcher
+    key = tuple((str(p.pseudonym), tuple(p.names)) for p in people)
+    matcher = _cache.get(key)
+    if matcher is None:
+        matcher = NameMatcher(people)
+        with _cache_lock:
+            while len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = matcher
+    if isinstance(people, tuple):
+        _last = (people, matcher)
+    return matcher
+
+
+def clear_cache() -> None:
+    """Forget cached matchers (tests; or after the key store changed in place)."""
+    global _last
+    with _cache_lock:
+        _cache.clear()
+        _last = (None, None)
+
+
+def find_names(text: str, people) -> list:
+    """Spans for every registered name or alias of ``people`` in ``text``."""
+    people = tuple(people or ())
+    if not people or not text:
+        return []
+    return [
+        Span(start, end, "name", "direct", hint, "names")
+        for start, end, hint in matcher_for(people).find(text)
+    ]
+
+
+def detect(text: str, context=None) -> list:
+    """The detector: names of ``context.people`` in ``text``."""
+    people = getattr(context, "people", None) or ()
+    if not isinstance(people, tuple):
+        people = tuple(people)
+    return find_names(text, people)
+
+
+@hookimpl
+def register_detectors(register):
+    register(Detector(name="names", detect=detect, description=DESCRIPTION))
