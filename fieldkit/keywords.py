@@ -188,8 +188,20 @@ def _compiled(rule: KeywordRule) -> _Compiled:
     return _Compiled(patterns, groups)
 
 
+def _matches(pattern: re.Pattern, text: str, overlapping: bool):
+    if not overlapping:
+        yield from pattern.finditer(text)
+        return
+    # Restart just after each match's start, so "very very" is found twice in
+    # "very very very" and the merged span covers all three words.
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.start() + 1
+
+
 def _find(pattern: re.Pattern, tokens: tuple[str, ...], text: str, fold_check: bool):
-    for m in pattern.finditer(text):
+    for m in _matches(pattern, text, overlapping=bool(tokens)):
         start, end = m.span()
         if start == end:
             continue

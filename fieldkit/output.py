@@ -17,15 +17,16 @@ def preview(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def emit(rows: Sequence[dict], *, columns: Sequence[str] = (), fmt: str = "table", out=None) -> None:
+def emit(rows, *, columns: Sequence[str] = (), fmt: str = "table", out=None) -> None:
     """Print rows as ``table`` (aligned columns), ``json`` (a list) or ``csv``."""
     import click
 
     out = out or sys.stdout
-    rows = list(rows)
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str), file=out)
+        data = rows if isinstance(rows, dict) else list(rows)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str), file=out)
         return
+    rows = list(rows)
     columns = list(columns or (rows[0].keys() if rows else ()))
     if fmt == "csv":
         import csv

@@ -1,0 +1,35 @@
+"""`fieldkit --version` and `--help` must start fast: no heavy imports."""
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlite_utils", "cattrs", "markdown_it")
+
+
+def imported_modules(*args):
+    code = "import sys; sys.argv = ['fieldkit', *sys.argv[1:]]\nfrom fieldkit.cli import cli\ntry:\n    cli()\nexcept SystemExit:\n    pass\n"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names, result.stdout
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_no_heavy_imports(args):
+    names, out = imported_modules(*args)
+    assert "fieldkit" in out.lower() or "usage" in out.lower()
+    assert "click" in names  # the probe really sees imports
+    for heavy in HEAVY:
+        assert heavy not in names, f"{' '.join(args)} imported {heavy}"
+
+
+def test_help_lists_plugin_commands_without_heavy_imports():
+    names, out = imported_modules("--help")
+    for command in ("jot", "expand", "plugins", "search"):
+        assert command in out
