@@ -20,7 +20,11 @@ def iso(value: dt.datetime) -> str:
     """Fixed-width UTC ISO 8601 text, e.g. ``2026-03-29T13:05:00.000000Z``."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not dt.timezone.utc:
+        value = value.astimezone(dt.timezone.utc)
+    # %-formatting is several times faster than strftime, and bulk imports call this a lot
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
 
 
 def parse_iso(text: str) -> dt.datetime:
@@ -72,8 +76,12 @@ def to_row(record) -> dict:
     """A record as a database row: JSON text for its lists and dicts."""
     data = converter().unstructure(record)
     for name in _json_columns(type(record)):
-        data[name] = json.dumps(data[name], ensure_ascii=False, sort_keys=True)
+        value = data[name]
+        data[name] = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else _EMPTY[type(value)]
     return data
+
+
+_EMPTY = {list: "[]", tuple: "[]", dict: "{}"}
 
 
 def from_row(cls, row: dict):

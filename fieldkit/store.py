@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from .errors import FieldkitError
@@ -35,8 +36,28 @@ FOREIGN_KEYS = {
 SEARCHABLE = {"observation": ["body"], "memo": ["title", "body"]}
 
 
+def import_sqlite_utils():
+    """Import sqlite-utils without its optional pandas and numpy probes.
+
+    sqlite-utils imports pandas and numpy when present only to recognise their value types;
+    fieldkit never passes such values, and the probe costs a quick jot ~0.1 s or more.
+    """
+    if "sqlite_utils" in sys.modules:
+        return sys.modules["sqlite_utils"]
+    blocked = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # makes "import numpy" fail fast inside sqlite-utils
+    try:
+        import sqlite_utils
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
 def _migrations():
-    from sqlite_utils import Migrations
+    Migrations = import_sqlite_utils().Migrations
 
     from . import convert, records
 
@@ -95,7 +116,7 @@ def create_private_file(path: Path) -> None:
 
 def connect(path: Path, *, create: bool = False, readonly_ok: bool = True):
     """A sqlite-utils ``Database`` on the project file with WAL, foreign keys and a busy timeout."""
-    import sqlite_utils
+    sqlite_utils = import_sqlite_utils()
 
     if create:
         create_private_file(path)

@@ -417,3 +417,18 @@ def test_plain_text_and_strip_never_raise(text):
     assert isinstance(to_plain_text(text), str)
     stripped = strip_comments(text)
     assert "\r" not in stripped
+
+
+# The fast path used when saving must agree with the full parser.
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+from fieldkit.markdown import parse_body as _parse_body, tags_and_mentions as _tags_and_mentions  # noqa: E402
+
+_ALPHABET = _st.sampled_from(list("abcXYZ09 #@-._,;:()!?'\"\n\t/=+é🙂") + ["\u0301", "  ", "\n\n", "    ", "# ", "---", "1. ", "- "])
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(_st.lists(_ALPHABET, max_size=40).map("".join))
+def test_fast_tags_and_mentions_match_full_parse(text):
+    parsed = _parse_body(text)
+    assert _tags_and_mentions(text) == (parsed.tags, parsed.mentions)

@@ -1,0 +1,137 @@
+"""Core speed: a jot from the shell, and bulk insertion through the library.
+
+- ``jot``: ``fieldkit jot "…"`` into a project that already holds 10,000 observations,
+  against the floor ``python -c "import sqlite3"`` (interpreter start-up plus sqlite3).
+- ``bulk insert``: 100,000 observations through ``Project.add_many`` against raw
+  ``sqlite3.executemany`` of the same rows into a table with an FTS5 index and triggers.
+
+Ratios are floor time / our time for throughput (higher is better) and our time / floor
+time for the jot (lower is better); the ``note`` column says which.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = ("inspector", "expert", "experience", "probation", "meeting", "phone", "case", "audit", "power",
+         "voice", "panel", "feedback", "practitioner", "risk", "plan", "hands", "intro", "question")
+
+
+def _body(i: int) -> str:
+    words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(12 + i % 10)]
+    return " ".join(words) + f" #tag{i % 20} note {i}"
+
+
+def _seed(project, n: int) -> None:
+    from fieldkit.records import Observation
+
+    project.add_many(Observation(stage="jotting", body=_body(i)) for i in range(n))
+
+
+def _time_command(argv, runs: int, env=None) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_jot(quick: bool) -> dict:
+    import fieldkit
+
+    n = 1_000 if quick else 10_000
+    runs = 3 if quick else 15
+    with tempfile.TemporaryDirectory() as tmp:
+        project = fieldkit.init(Path(tmp) / "p")
+        _seed(project, n)
+        project.close()
+        env = {**os.environ, "FIELDKIT_PROJECT": str(Path(tmp) / "p")}
+        floor = _time_command([sys.executable, "-c", "import sqlite3"], runs)
+        ours = _time_command([sys.executable, "-m", "fieldkit", "jot", "LI hands the intro to the EbE"], runs, env)
+    return {"benchmark": "jot (CLI) vs python -c 'import sqlite3'", "n": n, "ours_s": ours, "floor_s": floor,
+            "ratio": ours / floor, "note": "time ratio, lower is better; target <= 6"}
+
+
+def _raw_insert(path: Path, rows: list[dict]) -> float:
+    """The floor: the same rows into the same schema (with its FTS5 triggers) by executemany."""
+    import fieldkit
+
+    project = fieldkit.init(path)
+    conn = project.db.conn
+    columns = list(rows[0])
+    sql = f"insert into observations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+    tuples = [tuple(r[c] for c in columns) for r in rows]
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(sql, tuples)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    project.close()
+    return elapsed
+
+
+def bench_bulk(quick: bool) -> dict:
+    import fieldkit
+    from fieldkit.convert import to_row
+    from fieldkit.records import Observation
+
+    n = 5_000 if quick else 100_000
+    made = [Observation(stage="jotting", body=_body(i), author="bench") for i in range(n)]
+    rows = []
+    for record in made:
+        row = to_row(record)
+        row["tags"] = '["tag%d"]' % (int(row["body"].split("#tag")[1].split()[0]))
+        rows.append(row)
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = _raw_insert(Path(tmp) / "raw", rows)
+        project = fieldkit.init(Path(tmp) / "p")
+        start = time.perf_counter()
+        project.add_many(made)
+        ours = time.perf_counter() - start
+        assert project.count("observation") == n
+        project.close()
+    return {"benchmark": "bulk insert (library) vs raw executemany + FTS5", "n": n, "ours_s": ours,
+            "floor_s": floor, "ratio": floor / ours,
+            "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s"}
+
+
+def bench_search(quick: bool) -> dict:
+    import fieldkit
+
+    n = 2_000 if quick else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        project = fieldkit.init(Path(tmp) / "p")
+        _seed(project, n)
+        queries = ["phone", "expert experience", "audit", "voice panel"]
+        start = time.perf_counter()
+        for q in queries * 5:
+            project.search(q, types=("observation",), limit=50)
+        ours = time.perf_counter() - start
+        conn = project.db.conn
+        start = time.perf_counter()
+        for q in queries * 5:
+            match = " ".join(f'"{w}"' for w in q.split())
+            conn.execute("select o.*, snippet(observations_fts, 0, '[', ']', '…', 12), bm25(observations_fts) r "
+                         "from observations_fts join observations o on o.rowid = observations_fts.rowid "
+                         "where observations_fts match ? order by r limit 50", [match]).fetchall()
+        floor = time.perf_counter() - start
+        project.close()
+    return {"benchmark": "search (library) vs raw FTS5 query", "n": n, "ours_s": ours, "floor_s": floor,
+            "ratio": floor / ours, "note": "rate ratio, higher is better"}
+
+
+def run(quick: bool = False) -> list[dict]:
+    return [bench_jot(quick), bench_bulk(quick), bench_search(quick)]
+
+
+if __name__ == "__main__":
+    for row in run("--quick" in sys.argv):
+        print(row)
