@@ -36,7 +36,9 @@ def run(tmp_path):
 
     def invoke(*args, input=None, project=True):
         argv = ["--project", str(path), *args] if project else list(args)
-        return CliRunner().invoke(fieldkit.cli.cli, argv, input=input, catch_exceptions=False)
+        from fieldkit.cli import cli
+
+        return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
 
     invoke.path = path
     return invoke

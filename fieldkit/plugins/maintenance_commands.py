@@ -1,0 +1,57 @@
+"""Commands that look after a project: doctor, backup, attach."""
+
+import click
+
+from fieldkit.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli):
+    from fieldkit.cli import format_option, get_project, output
+
+    @cli.command()
+    @click.option("--fix", is_flag=True, help="Rebuild search indexes and tighten file permissions.")
+    @format_option
+    def doctor(fix, fmt):
+        """Check the project and explain each problem with the command that fixes it."""
+        from fieldkit.maintenance import doctor as check, fix as repair
+
+        project = get_project()
+        if fix:
+            for line in repair(project):
+                click.echo(f"fixed: {line}", err=True)
+        findings = check(project)
+        rows = [{"level": f.level, "check": f.check, "message": f.message, "fix": f.fix} for f in findings]
+        if fmt:
+            output(rows, fmt=fmt)
+        elif not rows:
+            click.echo("no problems found")
+        else:
+            for r in rows:
+                click.echo(f"{r['level']}: {r['message']}\n    fix: {r['fix']}")
+        if any(f.level == "error" for f in findings):
+            raise SystemExit(1)
+
+    @cli.command()
+    @click.argument("dest", type=click.Path())
+    @click.option("--keys", "keys_dest", type=click.Path(), help="Also copy the key store to this separate file.")
+    def backup(dest, keys_dest):
+        """Make a consistent copy of the project in DEST, even while others write."""
+        from fieldkit.maintenance import backup as backup_
+
+        result = backup_(get_project(), dest, keys_dest=keys_dest)
+        click.echo(f"backed up to {result['dest']} ({result['attachments']} attachment file(s))")
+        if result["keystore"]:
+            click.echo(f"key store copied to {result['keystore']}")
+        elif get_project().setting("keystore_path"):
+            click.echo("the key store was NOT copied: keep a separate copy with --keys FILE", err=True)
+
+    @cli.command()
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--to", "record", help="The record it belongs to.")
+    def attach(file, record):
+        """Keep a file (photo, document, recording) in the project, linked to a record."""
+        from fieldkit.attachments import attach as attach_
+
+        item = attach_(get_project(), file, record=record)
+        click.echo(f"attachment {item.id} saved ({item.filename}, {item.size} bytes)")
