@@ -20,8 +20,6 @@ class FieldkitGroup(click.Group):
     """A click group that turns user errors into one line on stderr and a non-zero exit."""
 
     def invoke(self, ctx):
-        import sqlite3
-
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -30,7 +28,7 @@ class FieldkitGroup(click.Group):
             _fail(str(exc))
         except (ValueError, KeyError) as exc:
             _fail(_value_message(exc))
-        except sqlite3.Error as exc:
+        except _db_errors() as exc:
             _fail(f"database error: {exc}")
         except UnicodeError as exc:
             _fail(f"input is not valid text: {exc}")
@@ -63,6 +61,12 @@ class SubGroup(FieldkitGroup):
 
     def get_command(self, ctx, name):
         return click.Group.get_command(self, ctx, name)
+
+
+def _db_errors():
+    from .store import errors
+
+    return errors("Error")
 
 
 def _value_message(exc) -> str:
@@ -98,7 +102,15 @@ def get_project(ctx=None):
     root = ctx.find_root()
     obj = root.obj if isinstance(root.obj, dict) else {}
     if obj.get("project") is None:
-        obj["project"] = open_project(obj.get("project_path"))
+        from .store import PassphraseNeeded
+
+        try:
+            obj["project"] = open_project(obj.get("project_path"))
+        except PassphraseNeeded:
+            if not _stdin_is_tty():
+                raise
+            secret = click.prompt("Passphrase", hide_input=True, err=True)
+            obj["project"] = open_project(obj.get("project_path"), passphrase=secret)
         root.obj = obj
         ctx.call_on_close(obj["project"].close)
     return obj["project"]

@@ -20,7 +20,7 @@ import attrs
 
 from . import records
 from .errors import FieldkitError, NotFound, Refused
-from .store import DB_NAME, SEARCHABLE, TABLES
+from .store import DB_NAME, SEARCHABLE, TABLES, errors
 
 DEFAULT_SETTINGS = {
     "timezone": "Europe/London",
@@ -109,8 +109,10 @@ def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project
     return project
 
 
-def open(path=None) -> "Project":  # noqa: A001 - mirrors fieldkit.open in the brief
-    """Open an existing project (``path`` or discovery), migrating its schema if needed."""
+def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: A001 - as in the brief
+    """Open an existing project (``path`` or discovery), migrating its schema if needed.
+
+    An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
     from . import store
 
     path = Path(path).expanduser() if path else find_project()
@@ -119,10 +121,14 @@ def open(path=None) -> "Project":  # noqa: A001 - mirrors fieldkit.open in the b
             path = path.parent
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
-    db = store.connect(path / DB_NAME)
+    if passphrase is None and store.is_encrypted(path / DB_NAME):
+        from .encryption import stored_passphrase
+
+        passphrase = stored_passphrase(path)
+    db = store.connect(path / DB_NAME, passphrase=passphrase)
     try:
         store.migrate(db)
-    except sqlite3.DatabaseError as exc:
+    except store.errors("DatabaseError") as exc:
         raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
     return Project(path, db)
 
@@ -188,7 +194,7 @@ class Project:
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except errors("OperationalError") as exc:
             raise _db_error(exc, self.path) from None
         try:
             yield self
@@ -199,7 +205,7 @@ class Project:
         else:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
+            except errors("OperationalError") as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise _db_error(exc, self.path) from None
@@ -267,7 +273,7 @@ class Project:
         with self.transaction():
             try:
                 self.db[table].insert(to_row(record))
-            except sqlite3.IntegrityError as exc:
+            except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
             self._audit("create", record.type_name, record.id, reason)
             self._saved(record)
@@ -324,7 +330,7 @@ class Project:
         with self.transaction():
             try:
                 self.replace(old, record, reason)
-            except sqlite3.IntegrityError as exc:
+            except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
             if getattr(old, "body", None) is not None and old.body != record.body:
                 from .coding import remap_after_edit
@@ -558,7 +564,7 @@ class Project:
             )
             try:
                 rows = list(self.db.query(sql, [match, *args, limit]))
-            except sqlite3.OperationalError as exc:
+            except errors("OperationalError") as exc:
                 raise FieldkitError(f"cannot search for {query!r}: {exc}") from None
             cls = records.RECORD_TYPES[type_name]
             hits += [SearchHit(from_row(cls, r), r["_snippet"], r["_rank"]) for r in rows]

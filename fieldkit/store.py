@@ -108,14 +108,68 @@ def known_migrations() -> list[str]:
     return [m.name for m in _migrations()._migrations]
 
 
+def errors(name: str) -> tuple:
+    """The DB-API exception class ``name`` of every driver in use (sqlite3, and sqlcipher3 for
+    encrypted projects), for ``except store.errors("IntegrityError")``."""
+    found = [getattr(sqlite3, name)]
+    cipher = sys.modules.get("sqlcipher3")
+    if cipher is not None:
+        found.append(getattr(cipher, name))
+    return tuple(found)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_encrypted(path: Path) -> bool:
+    """A non-empty database file without SQLite's plain header is an SQLCipher one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    return len(head) == 16 and head != SQLITE_HEADER
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cipher_connect(path: Path, passphrase: str):
+    try:
+        import sqlcipher3
+    except ImportError:
+        raise FieldkitError("this project is encrypted; install the extra: pip install 'fieldkit[encrypt]'") from None
+    conn = sqlcipher3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+    except sqlcipher3.DatabaseError:
+        pass
+    # PRAGMA key takes no bound parameters: quote the passphrase as an SQL literal
+    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    try:
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError:
+        conn.close()
+        raise FieldkitError(f"wrong passphrase for {path}") from None
+    return conn
+
+
+class PassphraseNeeded(FieldkitError):
+    """The database is encrypted and no passphrase was given."""
+
+
 def create_private_file(path: Path) -> None:
     """Create an empty file readable by the owner only; refuse to replace one."""
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
 
-def connect(path: Path, *, create: bool = False, readonly_ok: bool = True):
-    """A sqlite-utils ``Database`` on the project file with WAL, foreign keys and a busy timeout."""
+def connect(path: Path, *, create: bool = False, passphrase: str | None = None):
+    """A sqlite-utils ``Database`` on the project file with WAL, foreign keys and a busy timeout.
+
+    An encrypted (SQLCipher) file needs ``passphrase``; otherwise PassphraseNeeded is raised.
+    """
     sqlite_utils = import_sqlite_utils()
 
     if create:
@@ -123,17 +177,22 @@ def connect(path: Path, *, create: bool = False, readonly_ok: bool = True):
     elif not path.exists():
         raise FieldkitError(f"no fieldkit database at {path}")
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if is_encrypted(path):
+            if not passphrase:
+                raise PassphraseNeeded(f"{path} is encrypted; give the passphrase (prompt, FIELDKIT_PASSPHRASE or keyring)")
+            conn = _cipher_connect(path, passphrase)
+        else:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:
+            except errors("OperationalError"):
                 pass  # read-only media: reads still work
         conn.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.DatabaseError as exc:
+    except errors("DatabaseError") as exc:
         raise FieldkitError(f"{path} is not a fieldkit database ({exc})") from None
     return sqlite_utils.Database(conn, execute_plugins=False)
 

@@ -55,3 +55,39 @@ def register_commands(cli):
 
         item = attach_(get_project(), file, record=record)
         click.echo(f"attachment {item.id} saved ({item.filename}, {item.size} bytes)")
+
+    @cli.command()
+    @click.option("--remember", is_flag=True, help="Also keep the passphrase in the system keyring.")
+    def encrypt(remember):
+        """Encrypt the project database with a passphrase (SQLCipher; needs fieldkit[encrypt])."""
+        import os
+
+        from fieldkit.encryption import encrypt as encrypt_, remember_passphrase
+
+        project = get_project()
+        path = project.path
+        project.close()
+        click.get_current_context().find_root().obj["project"] = None
+        secret = os.environ.get("FIELDKIT_PASSPHRASE") or click.prompt(
+            "New passphrase", hide_input=True, confirmation_prompt=True, err=True)
+        encrypt_(path, secret)
+        if remember:
+            remember_passphrase(path, secret)
+        click.echo(f"encrypted {path}")
+
+    @cli.command()
+    def decrypt():
+        """Turn an encrypted project back into a plain database."""
+        import os
+
+        from fieldkit.encryption import decrypt as decrypt_
+        from fieldkit.encryption import stored_passphrase
+        from fieldkit.project import find_project
+
+        from pathlib import Path
+
+        root = click.get_current_context().find_root().obj or {}
+        path = Path(root["project_path"]) if root.get("project_path") else find_project()
+        secret = stored_passphrase(path) or click.prompt("Passphrase", hide_input=True, err=True)
+        decrypt_(path, secret)
+        click.echo(f"decrypted {path}")
