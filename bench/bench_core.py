@@ -78,12 +78,12 @@ def _raw_insert(path: Path, rows: list[dict]) -> float:
     return elapsed
 
 
-def bench_bulk(quick: bool) -> dict:
+def bench_bulk(quick: bool, n: int = 0) -> dict:
     import fieldkit
     from fieldkit.convert import to_row
     from fieldkit.records import Observation
 
-    n = 5_000 if quick else 100_000
+    n = n or (5_000 if quick else 100_000)
     made = [Observation(stage="jotting", body=_body(i), author="bench") for i in range(n)]
     rows = []
     for record in made:
@@ -103,10 +103,10 @@ def bench_bulk(quick: bool) -> dict:
             "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s"}
 
 
-def bench_search(quick: bool) -> dict:
+def bench_search(quick: bool, n: int = 0) -> dict:
     import fieldkit
 
-    n = 2_000 if quick else 100_000
+    n = n or (2_000 if quick else 100_000)
     with tempfile.TemporaryDirectory() as tmp:
         project = fieldkit.init(Path(tmp) / "p")
         _seed(project, n)
@@ -129,7 +129,10 @@ def bench_search(quick: bool) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    return [bench_jot(quick), bench_bulk(quick), bench_search(quick)]
+    if quick:
+        return [bench_jot(True), bench_bulk(True), bench_search(True)]
+    return [bench_jot(False), bench_bulk(False, 10_000), bench_bulk(False, 100_000),
+            bench_search(False, 10_000), bench_search(False, 100_000)]
 
 
 if __name__ == "__main__":

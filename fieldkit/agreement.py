@@ -43,7 +43,7 @@ import math
 import numbers
 from collections import Counter, defaultdict
 from fractions import Fraction
-from typing import Any, Hashable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Hashable, Iterable, Iterator, Mapping, Optional, Sequence
 
 __all__ = [
     "OVERALL",
@@ -264,18 +264,21 @@ def _alpha_nominal(counts: Mapping) -> float:
     return float(1 - (n - 1) * observed / expected)
 
 
-def _number(value) -> Fraction:
+def _number(value):
+    """An exact number: ints stay ints (fast), other reals become Fractions."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"interval and ratio alpha need numbers, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
     return Fraction(value)
 
 
 def _alpha_interval(counts: Mapping) -> float:
     # Sum over ordered pairs (i != j) of (v_i - v_j)^2 = 2 (m * sum v^2 - (sum v)^2).
-    by_m: dict[int, Fraction] = defaultdict(Fraction)
+    by_m: dict[int, Fraction] = defaultdict(int)
     totals: Counter = Counter()
     for values, m, weight in _pairable(counts):
-        s1 = s2 = Fraction(0)
+        s1 = s2 = 0
         for value, c in values.items():
             x = _number(value)
             s1 += c * x
@@ -284,7 +287,7 @@ def _alpha_interval(counts: Mapping) -> float:
         for value, c in values.items():
             totals[value] += weight * c
     n = sum(totals.values())
-    t1 = t2 = Fraction(0)
+    t1 = t2 = 0
     for value, c in totals.items():
         x = _number(value)
         t1 += c * x
@@ -292,8 +295,8 @@ def _alpha_interval(counts: Mapping) -> float:
     expected = 2 * (n * t2 - t1 * t1)
     if n == 0 or expected == 0:
         return NAN
-    observed = sum((s / (m - 1) for m, s in by_m.items()), Fraction(0))
-    return float(1 - (n - 1) * observed / expected)
+    observed = sum((Fraction(s) / (m - 1) for m, s in by_m.items()), Fraction(0))
+    return float(1 - (n - 1) * observed / Fraction(expected))
 
 
 def _alpha_by_matrix(counts: Mapping, level: str) -> float:

@@ -247,7 +247,9 @@ def parse_codebook(data: Any, source: str = "<codebook>") -> CodebookData:
     ``source`` names the file in error messages. Raises :class:`CodebookError`.
     """
     if not isinstance(data, dict):
-        raise CodebookError(source, f"a codebook must be a mapping with a name and codes, not {_describe(data)}")
+        raise CodebookError(
+            source, f"a codebook must be a mapping with a name and codes, not {_describe(data)}"
+        )
     unknown = _unknown_keys(data, TOP_KEYS)
     if unknown:
         raise CodebookError(source, unknown)
@@ -282,7 +284,9 @@ def _parse_siblings(
     seen: dict[str, str] = {}
     for index, raw in enumerate(raw_codes, start=1):
         if not isinstance(raw, dict):
-            raise CodebookError(source, f"code {index} {where} must be a mapping, not {_describe(raw)}")
+            raise CodebookError(
+                source, f"code {index} {where} must be a mapping, not {_describe(raw)}"
+            )
         if "name" not in raw:
             raise CodebookError(source, f"code {index} {where} has no name")
         problem = _name_problem(raw["name"])
@@ -308,11 +312,14 @@ def _parse_siblings(
         if children is None:
             continue
         if not isinstance(children, list):
-            raise CodebookError(source, f"children must be a list, not {_describe(children)}", path)
+            problem = f"children must be a list, not {_describe(children)}"
+            raise CodebookError(source, problem, path)
         _parse_siblings(children, path, depth + 1, out, source)
 
 
-def _parse_code(raw: dict, path: str, parent: Optional[str], position: int, source: str) -> CodeSpec:
+def _parse_code(
+    raw: dict, path: str, parent: Optional[str], position: int, source: str
+) -> CodeSpec:
     unknown = _unknown_keys(raw, CODE_KEYS)
     if unknown:
         raise CodebookError(source, unknown, path)
@@ -348,7 +355,9 @@ def _parse_colour(raw: dict, position: int) -> str:
             'colour is empty; in YAML an unquoted # starts a comment, so write colour: "#1f77b4"'
         )
     if not isinstance(value, str) or not _COLOUR_RE.fullmatch(value.strip()):
-        raise ValueError(f"colour must look like \"#rrggbb\" (six hex digits), not {_describe(value)}")
+        raise ValueError(
+            f'colour must look like "#rrggbb" (six hex digits), not {_describe(value)}'
+        )
     return value.strip().lower()
 
 
@@ -369,7 +378,10 @@ def _yaml_loader():
                     break
                 if duplicate:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                        None,
+                        None,
+                        f"key {key!r} appears twice in one mapping",
+                        key_node.start_mark,
                     )
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
@@ -393,7 +405,8 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
         try:
             return json.loads(text, object_pairs_hook=_no_duplicate_pairs)
         except json.JSONDecodeError as exc:
-            raise CodebookError(f"{source}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}") from None
+            where = f"{source}:{exc.lineno}:{exc.colno}"
+            raise CodebookError(where, f"invalid JSON: {exc.msg}") from None
         except ValueError as exc:
             raise CodebookError(source, f"invalid JSON: {exc}") from None
     if fmt != "yaml":
@@ -412,7 +425,10 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
 
 
 def load_codebook(
-    path_or_text: "str | os.PathLike[str]", *, source: Optional[str] = None, fmt: Optional[str] = None
+    path_or_text: "str | os.PathLike[str]",
+    *,
+    source: Optional[str] = None,
+    fmt: Optional[str] = None,
 ) -> CodebookData:
     """Read a codebook from a YAML or JSON file, or from the text of one.
 
@@ -436,7 +452,8 @@ def load_codebook(
         except IsADirectoryError:
             raise CodebookError(name, "is a directory, not a codebook file") from None
         except UnicodeDecodeError as exc:
-            raise CodebookError(name, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            problem = f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            raise CodebookError(name, problem) from None
         except OSError as exc:
             raise CodebookError(name, f"cannot be read: {exc.strerror or exc}") from None
         if fmt is None and str(path).lower().endswith(".json"):
@@ -455,6 +472,11 @@ def load_codebook(
 # --- writing -------------------------------------------------------------------------
 
 
+# Characters YAML readers treat as line breaks (or strip) that plain or block styles
+# would not keep: strings holding them are written double-quoted with escapes.
+_AWKWARD = frozenset("\r\x85\u2028\u2029\ufeff")
+
+
 class _Flow(list):
     """A list written on one line in YAML (used for the words of a near rule)."""
 
@@ -467,7 +489,12 @@ def _yaml_dumper():
         pass
 
     def represent_str(dumper, value):
-        style = "|" if "\n" in value else None
+        if any(ch in _AWKWARD for ch in value):
+            style = '"'  # escaped, so a reader cannot mistake them for line breaks
+        elif "\n" in value:
+            style = "|"
+        else:
+            style = None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     def represent_flow(dumper, value):

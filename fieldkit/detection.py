@@ -85,7 +85,7 @@ def _check_place_kind(instance, attribute, value):
         raise ValueError(f"place kind must be one of {', '.join(PLACE_KINDS)}, not {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Place:
     """A place or organisation that can identify someone in combination: a prison, an
     approved premises, a court, a probation office, a PDU, a local authority …
@@ -198,8 +198,10 @@ def merge_spans(spans: Iterable[Span], order: Sequence[str] = ()) -> list[Span]:
 
     def close():
         if group:
-            best = min(group, key=specificity)
-            merged.append(attrs.evolve(best, start=group[0].start, end=group_end))
+            best = group[0] if len(group) == 1 else min(group, key=specificity)
+            if (best.start, best.end) != (group[0].start, group_end):
+                best = attrs.evolve(best, start=group[0].start, end=group_end)
+            merged.append(best)
 
     for span in items:
         if group and span.start < group_end:
@@ -298,6 +300,7 @@ def parse_birth_date(text: str, today: Optional[datetime.date] = None):
 # --------------------------------------------------------------------------- replacing
 
 
+@lru_cache(maxsize=256)
 def placeholder_for(kind: str) -> str:
     """``prison`` -> ``[PRISON]``; ``prison_number`` -> ``[PRISON_NUMBER]``."""
     label = re.sub(r"[^0-9A-Z_]+", "_", str(kind).upper()).strip("_")
@@ -479,7 +482,7 @@ def run_detectors(text: str, detectors, context: Optional[DetectContext] = None,
                 raise DetectorError(name, f"yielded {type(span).__name__}, not a Span")
             if span.end > len(text):
                 raise DetectorError(name, f"span [{span.start}, {span.end}) lies outside the text")
-            found.append(attrs.evolve(span, detector=name))
+            found.append(span if span.detector == name else attrs.evolve(span, detector=name))
     return merge_spans(found, names)
 
 
@@ -508,6 +511,17 @@ _NOT_NAMES = frozenset(
 )
 
 
+#: words that are capitalised at the start of a sentence only because they start it; they are
+#: dropped from the front of a run there ("The EbE" -> "EbE", "Later Garside" -> "Garside")
+_SENTENCE_WORDS = frozenset("""
+    a an the and but or so then later after before when while if as at in on of to for from
+    with by during since until yesterday today tomorrow this that these those there here it its
+    he she they we you i my his her their our your me him them us who what where why how
+    also afterwards meanwhile however although though because once still yet no yes not
+    some all each every one both
+""".split())
+
+
 def _at_sentence_start(text: str, start: int) -> bool:
     i = start - 1
     while i >= 0 and text[i] in _SKIP_BACK:
@@ -522,10 +536,12 @@ def review_candidates(text: str, covered_spans: Iterable[Span]) -> list[Span]:
 
     * capitalised words (first letter upper-case, at least one lower-case letter, so ``SPO``
       and ``I`` are not flagged); consecutive capitalised words separated by one space make
-      one candidate (``Sam Garside``). Month and weekday names are ignored. A candidate at the
-      start of a sentence or line is flagged only when it is clearly a name: two or more
-      capitalised words (``Sam Garside said``), or a word that also appears capitalised
-      mid-sentence somewhere in the text;
+      one candidate (``Sam Garside``). Month and weekday names are ignored. At the start of a
+      sentence or line (after ``. ! ? :``, a line break, or the start of the text) a leading
+      everyday word (``The``, ``Later``, ``She`` …) is dropped from the run; otherwise a
+      candidate there is flagged only when it is clearly a name: two or more capitalised
+      words (``Sam Garside said``), or a word that also appears capitalised mid-sentence
+      somewhere in the text;
     * digit strings of three or more digits.
 
     Words and digit strings overlapping a covered span are left out (a run of capitalised
@@ -556,9 +572,14 @@ def review_candidates(text: str, covered_spans: Iterable[Span]) -> list[Span]:
     }
     candidates = []
     for run in runs:
-        start, end = run[0][0], run[-1][1]
-        if _at_sentence_start(text, start) and len(run) == 1 and run[0][2].casefold() not in mid_sentence_words:
+        if _at_sentence_start(text, run[0][0]):
+            if run[0][2].casefold() in _SENTENCE_WORDS:
+                run = run[1:]  # the rest of the run is now mid-sentence
+            elif len(run) == 1 and run[0][2].casefold() not in mid_sentence_words:
+                continue
+        if not run:
             continue
+        start, end = run[0][0], run[-1][1]
         candidates.append(Span(start, end, "review", "quasi", detector="review"))
     for m in _DIGITS.finditer(text):
         if not is_covered(m.start(), m.end()):

@@ -109,16 +109,21 @@ def parse_body(text: str) -> ParsedBody:
     """Parse a fieldnote or memo body (normalising it first) into a :class:`ParsedBody`."""
     from markdown_it.tree import SyntaxTreeNode
 
-    tokens = _markdown(True).parse(normalise(text))
+    text = normalise(text)
+    tokens = _markdown(True).parse(text)
+    folded = text.casefold()
     tags: dict[str, None] = {}
     mentions: dict[str, None] = {}
     for token in tokens:
         if token.type == "inline":
             scan = _flatten(token.children or [])[1]
+            # a word glued together across markup ("#<b>x", "#*x*") was never written as one
             for tag in _find_words(scan, "#"):
-                tags.setdefault(tag.lower(), None)
+                if ("#" + tag).casefold() in folded:
+                    tags.setdefault(tag.lower(), None)
             for mention in _find_words(scan, "@"):
-                mentions.setdefault(mention, None)
+                if "@" + mention in text:
+                    mentions.setdefault(mention, None)
     comments: list[str] = []
     blocks = _blocks(SyntaxTreeNode(tokens).children, keep_oc=False, comments=comments)
     return ParsedBody(
@@ -131,7 +136,7 @@ def parse_body(text: str) -> ParsedBody:
 
 # Characters that can hide, split or create tags and mentions in Markdown. A body without
 # any of them reads the same to the parser as plain text, so it can be scanned directly.
-_SPECIAL = re.compile(r"[`\\<>\[\]&*_~|]|^[ \t]*#{1,6}(?:[ \t]|$)|^(?: {4}|\t)|^[ \t]*(?:-{3,}|={3,})[ \t]*$", re.MULTILINE)
+_SPECIAL = re.compile(r"[`\\<>\[\]&*_~|\t]| {4}|^[ \t]*#{1,6}(?:[ \t]|$)|^[ \t]*(?:-{3,}|={3,})[ \t]*$", re.MULTILINE)
 
 
 def tags_and_mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -49,7 +49,8 @@ SIDES = ("left", "right")
 # character-level diff; above it they are first split into lines, then words.
 _DIRECT_CHARS = 20_000
 # Token (line or word) sequences up to this product are aligned by difflib directly;
-# longer ones are first cut at tokens that occur once on each side.
+# longer ones are first cut at anchors (tokens, or short runs of tokens, that occur
+# exactly once on each side).
 _DIRECT_TOKENS = 250_000
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
@@ -110,7 +111,7 @@ def _tokens(text: str, start: int, end: int, pattern: re.Pattern) -> tuple[list[
     return pieces, bounds
 
 
-def _unique_anchors(a: list, b: list, a0: int, a1: int, b0: int, b1: int,
+def _unique_anchors(a: Sequence, b: Sequence, a0: int, a1: int, b0: int, b1: int,
                     k: int = 1) -> list[tuple[int, int]]:
     """Runs of ``k`` tokens occurring exactly once on each side, in an order-preserving chain.
 
@@ -154,7 +155,7 @@ def _unique_anchors(a: list, b: list, a0: int, a1: int, b0: int, b1: int,
     return kept
 
 
-def _token_matches(a: list, b: list, a0: int, a1: int, b0: int, b1: int,
+def _token_matches(a: Sequence, b: Sequence, a0: int, a1: int, b0: int, b1: int,
                    out: list[tuple[int, int, int]]) -> None:
     """Append matching blocks ``(i, j, size)`` of ``a[a0:a1]`` and ``b[b0:b1]``, in order.
 

@@ -40,6 +40,8 @@ def _create():
         module = importlib.import_module(name)
         pm.register(module, name=name)
     _load_entry_points(pm)
+    # direct ``pm.hook.<name>(...)`` calls (a plugin calling a hook itself) trace too
+    pm.add_hookcall_monitoring(lambda *args: None, _trace_pluggy_call)
     return pm
 
 
@@ -68,9 +70,16 @@ def reset():
     _pm = None
 
 
-def _trace(plugin, hook, result):
+def _trace(plugin, hook, result, *, error=None):
     if os.environ.get("FIELDKIT_TRACE_PLUGINS"):
-        print(f"fieldkit trace: {hook} <- {plugin}: {result!r}", file=sys.stderr)
+        shown = f"raised {type(error).__name__}: {error}" if error is not None else repr(result)
+        print(f"fieldkit trace: {hook} <- {plugin}: {shown}", file=sys.stderr)
+
+
+def _trace_pluggy_call(outcome, hook_name, hook_impls, kwargs):
+    if os.environ.get("FIELDKIT_TRACE_PLUGINS"):
+        plugins = ",".join(impl.plugin_name for impl in reversed(hook_impls)) or "(no plugin)"
+        _trace(plugins, hook_name, None if outcome.exception else outcome.get_result(), error=outcome.exception)
 
 
 def call_hook(name: str, **kwargs) -> list:
@@ -82,9 +91,11 @@ def call_hook(name: str, **kwargs) -> list:
         args = {arg: kwargs[arg] for arg in impl.argnames}
         try:
             result = impl.function(**args)
-        except PluginError:
+        except PluginError as exc:
+            _trace(impl.plugin_name, name, None, error=exc)
             raise
         except Exception as exc:
+            _trace(impl.plugin_name, name, None, error=exc)
             raise PluginError(f"plugin {impl.plugin_name} failed in {name}: {type(exc).__name__}: {exc}") from exc
         _trace(impl.plugin_name, name, result)
         if result is not None:
@@ -107,14 +118,17 @@ def _collect(hook_name: str, kind) -> dict:
                     f"plugin {_plugin} registered {kind.__name__.lower()} '{item.name}' that {found[item.name][0]} already registered"
                 )
             found[item.name] = (_plugin, item)
-            _trace(_plugin, hook_name, item.name)
 
         try:
             impl.function(register=register)
-        except PluginError:
+        except PluginError as exc:
+            _trace(impl.plugin_name, hook_name, None, error=exc)
             raise
         except Exception as exc:
+            _trace(impl.plugin_name, hook_name, None, error=exc)
             raise PluginError(f"plugin {impl.plugin_name} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+        # the result of a register_* hook is the names it registered (possibly none)
+        _trace(impl.plugin_name, hook_name, [n for n, (p, _) in found.items() if p == impl.plugin_name])
     return {name: item for name, (plugin, item) in found.items()}
 
 
@@ -161,6 +175,7 @@ def plugin_rows() -> list[dict]:
         for impl in getattr(pm.hook, hook).get_hookimpls():
             items = []
             impl.function(register=items.append)
+            _trace(impl.plugin_name, hook, [getattr(i, "name", i) for i in items])
             contributions.setdefault(impl.plugin_name, []).extend(
                 f"{hook.split('_', 1)[1][:-1]}:{getattr(i, 'name', i)}" for i in items
             )

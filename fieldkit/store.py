@@ -101,6 +101,32 @@ def _migrations():
                 columns, fts_version="FTS5", create_triggers=True, tokenize="porter unicode61 remove_diacritics 2"
             )
 
+    @migrations(name="0002_anonymisation")
+    def anonymisation(db):
+        # Review decisions, added rules and the replacement log. None of them holds an
+        # original in clear: spans are named by record, offsets and a keyed digest.
+        import secrets
+
+        db["anonymisation_decisions"].create(
+            {"id": int, "record_id": str, "start": int, "end": int, "digest": str, "action": str,
+             "kind": str, "author": str, "at": str},
+            pk="id",
+        )
+        db["anonymisation_decisions"].create_index(["record_id"])
+        db["anonymisation_rules"].create(
+            {"id": int, "digest": str, "words": int, "kind": str, "author": str, "at": str}, pk="id",
+        )
+        db["anonymisation_rules"].create_index(["digest"], unique=True)
+        db["anonymisation_log"].create(
+            {"id": int, "record_id": str, "start": int, "end": int, "kind": str, "directness": str,
+             "detector": str, "replacement": str, "digest": str, "action": str, "author": str, "at": str},
+            pk="id",
+        )
+        db["anonymisation_log"].create_index(["record_id"])
+        # the key for the digests above; it never leaves the project database
+        db["anonymisation_secret"].create({"id": int, "secret": str}, pk="id")
+        db["anonymisation_secret"].insert({"id": 1, "secret": secrets.token_hex(32)})
+
     return migrations
 
 

@@ -29,8 +29,9 @@ the name only; a possessive ``'s`` stays in the text after the replacement.
 
 Where one matched piece of text belongs to more than one registered person (two people
 called Sam), it is still reported (it identifies someone) but its hint is the neutral
-``AMBIGUOUS_HINT`` (``NAME``) rather than a pseudonym that may be the wrong one. A longer
-match wins over a shorter one, so ``Sam Patel`` still gets its own pseudonym.
+``AMBIGUOUS_HINT`` (``NAME``, shown as ``[NAME]`` by the pseudonym style) rather than a
+pseudonym that may be the wrong one. A longer match wins over a shorter one, so
+``Sam Patel`` still gets its own pseudonym.
 
 How it stays fast: one Aho-Corasick automaton (``pyahocorasick``) over all name forms finds
 every occurrence in one pass over the text, whatever the number of names; whole-word and
@@ -361,4 +362,5 @@ def detect(text: str, context=None) -> list:
 
 @hookimpl
 def register_detectors(register):
+    """Register the ``names`` detector."""
     register(Detector(name="names", detect=detect, description=DESCRIPTION))

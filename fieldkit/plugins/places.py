@@ -38,6 +38,7 @@ __all__ = ["BUILTIN_PLACES_FILE", "Place", "PlacesFileError", "detect_places", "
 
 #: the example list shipped with fieldkit
 BUILTIN_PLACES_FILE = Path(__file__).with_name("data") / "places.yaml"
+_BUILTIN = str(BUILTIN_PLACES_FILE)
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
@@ -49,12 +50,12 @@ class PlacesFileError(ValueError):
 def load_places(path: Optional[Union[str, os.PathLike]] = None) -> tuple:
     """Read a place list (YAML) into a tuple of :class:`Place`; the built-in example without
     ``path``. Results are cached until the file changes."""
-    file = Path(path) if path is not None else BUILTIN_PLACES_FILE
+    file = os.fspath(path) if path is not None else _BUILTIN
     try:
-        stat = file.stat()
+        stat = os.stat(file)
     except OSError as exc:
         raise PlacesFileError(f"cannot read place list {file}: {exc.strerror or exc}") from exc
-    return _load_places_cached(str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _load_places_cached(file, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=16)
@@ -109,11 +110,45 @@ def _key(phrase: str) -> str:
     return " ".join(phrase.translate(_APOSTROPHES).casefold().split())
 
 
-def _phrase_pattern(phrase: str) -> str:
-    parts = []
-    for word in phrase.split():
-        parts.append("".join("['\u2019\u2018]" if c in "'\u2019\u2018" else re.escape(c) for c in word))
-    return r"\s+".join(parts)
+_SPACE_ATOM = r"\s+"
+_APOSTROPHE_ATOM = "['\u2019\u2018]"
+
+
+def _atoms(phrase: str) -> tuple:
+    """A phrase as regex pieces: one per character, a run of spaces as ``\\s+``, any apostrophe
+    as a class of apostrophes. Letters are lower-cased so that the trie shares prefixes."""
+    atoms = []
+    for i, word in enumerate(phrase.split()):
+        if i:
+            atoms.append(_SPACE_ATOM)
+        for c in word:
+            atoms.append(_APOSTROPHE_ATOM if c in "'\u2019\u2018" else re.escape(c.lower()))
+    return tuple(atoms)
+
+
+def _trie_pattern(phrases) -> str:
+    """One regex for many phrases, shaped as a trie so the engine does not try every phrase at
+    every position. At each branch longer continuations are tried first, so the longest phrase
+    starting at a position wins (the word-boundary check after it makes the engine back off to
+    a shorter phrase when the longer one would end inside a word)."""
+    END = ""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for atom in _atoms(phrase):
+            node = node.setdefault(atom, {})
+        node[END] = {}
+
+    def emit(node) -> str:
+        branches = [atom + emit(child) for atom, child in node.items() if atom != END]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if END in node:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
 
 
 @lru_cache(maxsize=32)
@@ -127,8 +162,7 @@ def _matcher(places: tuple):
                 table.setdefault(_key(phrase), place)
     if not table:
         return None, table
-    phrases = sorted(table, key=lambda k: (-len(k), k))
-    pattern = r"(?<![^\W_])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![^\W_])"
+    pattern = r"(?<![^\W_])(?:" + _trie_pattern(table) + r")(?![^\W_])"
     return re.compile(pattern, re.IGNORECASE), table
 
 

@@ -29,6 +29,8 @@ Choices worth knowing:
 * National Insurance: the prefix rules are applied (first letter not D F I Q U V, second not
   D F I O Q U V, never BG GB KN NK NT TN ZZ), except that ``QQ``, the specimen prefix used in
   examples, training material and test data, is accepted so that such data is anonymised too.
+  A valid prefix that is an everyday lower-case word (``at``, ``as``, ``by``, ``we`` …) counts
+  only when the digits follow it directly, so ``at 10 30 15 a.m.`` is not a NINO.
 * NHS, PNC and CRO numbers with a wrong check character are not reported: with ten bare
   digits or a short ``yy/serial`` form, the check is what tells an identifier from other
   numbers. Setting ``uk.verify_checks`` to ``False`` in ``DetectContext.settings`` reports
@@ -40,12 +42,15 @@ Choices worth knowing:
   nearest before it (``PNC`` or ``CRO``, within 30 characters) decides; with no label both
   detectors report it and the configured order decides.
 * CRNs (letter + six digits) collide with many codes, so one is reported only when "CRN",
-  "case ref", "case reference" or "nDelius"/"Delius" ends within 30 characters before it, or
-  when it follows another reported CRN that closely (lists such as ``CRNs X1…, X2… and X3…``).
+  "case ref", "case reference" or "nDelius"/"Delius" (optionally followed by "no." or
+  "number") ends within 30 characters before it with no sentence break in between (``. ! ?
+  ;`` followed by a space, or a line break), or when it is the next item of a list that
+  started with a reported CRN (``CRNs X1…, X2… and X3…``: only spaces, commas, ``; / &``,
+  "and", "or" between them).
 * Dates are reported as dates of birth only with context: "DOB", "D.O.B.", "date of birth",
   "birth date", "birthday", "born" or "aged" ending within 30 characters before the date,
-  with no digits and no sentence break (``. ! ? ;`` or a new line) in between; or "DOB" /
-  "date of birth" right after it (``12.3.87 (DOB)``). The date must be plausible (a real
+  with no digits and no sentence break in between; or "DOB" / "date of birth" right after
+  it (``12.3.87 (DOB)``). The date must be plausible (a real
   date, from 1900 to today). A year alone is not reported. Forms: see
   ``fieldkit.detection.DATE_PATTERN``.
 * Phone numbers: ``+44``, ``0044`` or ``0``, then 9 or 10 digits starting 1, 2, 3, 5, 7, 8 or 9,
@@ -84,6 +89,9 @@ DEFAULT_ORDER = (
 _FLAGS = re.IGNORECASE | re.ASCII
 _L = r"(?<![^\W_])"  # not just after a letter or digit
 _R = r"(?![^\W_])"  # not just before a letter or digit
+# the same as _L, checked after the first character: a pattern that starts with a digit class
+# rather than a look-behind lets the regex engine skip quickly to the next digit
+_L1 = r"(?<![^\W_].)"
 _S = r"[ \u00a0\-]?"  # one optional space or hyphen
 _SP = r"[ \u00a0]?"  # one optional space
 _REACH = 30  # characters a context word may be before what it introduces
@@ -98,7 +106,7 @@ _OUTWARD = rf"(?:{_P1}\d\d?|{_P1}{_P2}\d\d?|{_P1}\d{_P3}|{_P1}{_P2}\d{_P4})"
 
 _PATTERNS = {
     "nino": rf"{_L}(?P<prefix>[A-Z]{{2}}){_S}\d{{2}}{_S}\d{{2}}{_S}\d{{2}}{_S}(?P<suffix>[A-D]){_R}",
-    "nhs": rf"{_L}(?P<a>\d{{3}}){_S}(?P<b>\d{{3}}){_S}(?P<c>\d{{4}}){_R}",
+    "nhs": rf"(?P<a>\d{_L1}\d{{2}}){_S}(?P<b>\d{{3}}){_S}(?P<c>\d{{4}}){_R}",
     "postcode": rf"{_L}(?:GIR{_SP}0AA|{_OUTWARD}{_SP}\d{_INWARD_LETTER}{{2}}){_R}",
     "phone": (
         r"(?<![^\W_])(?<!\+)"
@@ -106,13 +114,16 @@ _PATTERNS = {
         r"[1-35789](?:(?:[ \u00a0\-]|\)[ \u00a0]?)?\d){8,9}"
         r"(?![^\W_])"
     ),
-    "pnc": rf"{_L}(?P<year>\d{{4}}|\d{{2}})/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
-    "cro": rf"{_L}(?P<serial>\d{{1,6}})/(?P<year>\d{{2}})(?P<check>[A-Z]){_R}",
+    "pnc": rf"(?P<year>\d{_L1}(?:\d{{3}}|\d))/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
+    "cro": rf"(?P<serial>\d{_L1}\d{{0,5}})/(?P<year>\d{{2}})(?P<check>[A-Z]){_R}",
     "cro_sf": rf"{_L}SF{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
     "prison_number": rf"{_L}[A-Z]\d{{4}}[A-Z]{{2}}{_R}",
     "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
-    "crn_context": rf"{_L}(?:CRNs?|case[ \u00a0]+ref(?:erence)?s?|n?Delius){_R}",
-    "urn": rf"{_L}\d{{2}}{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
+    "crn_context": (
+        rf"{_L}(?:CRNs?|case[ \u00a0]+ref(?:erence)?s?|n?Delius)(?:[ \u00a0]+(?:no|number)\.?)?(?![^\W_])"
+    ),
+    "crn_list_gap": r"[ \u00a0,;/&]*(?:(?:and|or)[ \u00a0]+)?",
+    "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
     "date": rf"{_L}{DATE_PATTERN}{_R}",
     "dob_before": (
         rf"{_L}(?:d\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|date[ \u00a0]+of[ \u00a0]+birth|birth[ \u00a0]?date"
@@ -244,9 +255,20 @@ def _spans(name: str, kind: str, text: str, directness: str = "direct", check=No
             yield Span(m.start(), m.end(), kind, directness, detector=f"uk.{kind}")
 
 
+#: lower-case two-letter words that are valid prefixes; "at 10 30 15 a.m." is not a NINO
+_NINO_WORDS = frozenset({"am", "an", "as", "at", "by", "ha", "he", "me", "my", "pa", "we", "ye", "ah", "eh"})
+
+
+def _nino_ok(m: re.Match) -> bool:
+    prefix = m["prefix"]
+    if prefix in _NINO_WORDS and not m.group()[2:3].isdigit():
+        return False  # an everyday word followed by a space: only the compact form counts
+    return nino_prefix_ok(prefix)
+
+
 def detect_nino(text: str, context=None) -> Iterator[Span]:
     """National Insurance numbers: ``QQ 12 34 56 C``, ``QQ123456C``, ``qq-12-34-56-c`` …"""
-    return _spans("nino", "nino", text, check=lambda m: nino_prefix_ok(m["prefix"]))
+    return _spans("nino", "nino", text, check=_nino_ok)
 
 
 def detect_nhs(text: str, context=None) -> Iterator[Span]:
@@ -302,12 +324,24 @@ def detect_prison_number(text: str, context=None) -> Iterator[Span]:
     return _spans("prison_number", "prison_number", text)
 
 
+def _gap_ok(gap: str, digits: bool) -> bool:
+    """Whether the text between a context word and what it introduces keeps them together:
+    no sentence break (``. ! ? ;`` before a space, or a line break), and, if ``digits`` is
+    false, no digits. A ``.`` or ``:`` right after the context word is allowed."""
+    if gap[:1] in (".", ":"):
+        gap = gap[1:]
+    if re.search(r"[.!?;](?:\s|$)|\n", gap):
+        return False
+    return digits or not re.search(r"\d", gap)
+
+
 def detect_crn(text: str, context=None) -> Iterator[Span]:
     """nDelius case reference numbers (a letter and six digits) introduced by a context word."""
     last_end = None
     for m in _re("crn").finditer(text):
-        introduced = _context_before(_re("crn_context"), text, m.start()) is not None
-        follows = last_end is not None and m.start() - last_end <= _REACH
+        before = _context_before(_re("crn_context"), text, m.start())
+        introduced = before is not None and _gap_ok(text[before.end():m.start()], digits=True)
+        follows = last_end is not None and _re("crn_list_gap").fullmatch(text, last_end, m.start()) is not None
         if introduced or follows:
             last_end = m.end()
             yield Span(m.start(), m.end(), "crn", "direct", detector="uk.crn")
@@ -315,22 +349,46 @@ def detect_crn(text: str, context=None) -> Iterator[Span]:
 
 def _dob_context(text: str, start: int, end: int) -> bool:
     before = _context_before(_re("dob_before"), text, start)
-    if before is not None:
-        gap = text[before.end():start]
-        if gap[:1] in (".", ":"):
-            gap = gap[1:]
-        if not re.search(r"[\d.!?;\n]", gap):
-            return True
+    if before is not None and _gap_ok(text[before.end():start], digits=False):
+        return True
     return _re("dob_after").match(text, end) is not None
+
+
+def _date_candidates(text: str):
+    """Dates near a context word: starting up to ``_REACH`` characters after one, or ending
+    shortly before one (``12.3.87 (DOB)``). Searching only there is much faster than reading
+    every date in the text; :func:`_dob_context` still decides."""
+    date_re = _re("date")
+    found = set()
+
+    def scan(pos, endpos):
+        for m in date_re.finditer(text, pos, endpos):
+            full = date_re.match(text, m.start())  # endpos may have cut the date short
+            if full is not None and full.end() == m.end():
+                found.add((m.start(), m.end()))
+            yield m
+
+    for ctx in _re("dob_before").finditer(text):
+        for m in scan(ctx.end(), min(len(text), ctx.end() + _REACH + 60)):
+            if m.start() > ctx.end() + _REACH:
+                break
+        for _m in scan(max(0, ctx.start() - 60), ctx.start()):
+            pass
+    kept, last_end = [], -1
+    for start, end in sorted(found, key=lambda se: (se[0], -se[1])):
+        if start >= last_end:
+            kept.append((start, end))
+            last_end = end
+    return kept
 
 
 def detect_dob(text: str, context=None) -> Iterator[Span]:
     """Dates of birth: a plausible date with "DOB", "born", "aged" … just before it."""
-    for m in _re("date").finditer(text):
-        if parse_birth_date(m.group()) is None:
+    for start, end in _date_candidates(text):
+        if parse_birth_date(text[start:end]) is None:
             continue
-        if _dob_context(text, m.start(), m.end()):
-            yield Span(m.start(), m.end(), "dob", "quasi", detector="uk.dob")
+        if _dob_context(text, start, end):
+            yield Span(start, end, "dob", "quasi", detector="uk.dob")
 
 
 def detect_urn(text: str, context=None) -> Iterator[Span]:
@@ -340,6 +398,8 @@ def detect_urn(text: str, context=None) -> Iterator[Span]:
 
 def detect_email(text: str, context=None) -> Iterator[Span]:
     """Email addresses."""
+    if "@" not in text:
+        return iter(())
     return _spans("email", "email", text)
 
 
@@ -349,6 +409,9 @@ _URL_TRAILING = ".,;:!?*"
 def detect_url(text: str, context=None) -> Iterator[Span]:
     """Web addresses starting ``http://``, ``https://`` or ``www.``; trailing punctuation and an
     unbalanced closing bracket are left out."""
+    lowered = text.lower()
+    if "http" not in lowered and "www." not in lowered:
+        return
     for m in _re("url").finditer(text):
         url = m.group()
         while url:

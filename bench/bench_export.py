@@ -1,0 +1,149 @@
+"""Benchmark: REFI-QDA (.qdpx) export against a standard-library floor.
+
+For each size (observations, with three codings each) a fictional project is built with
+direct inserts, then, each in a fresh subprocess so that peak memory is its own:
+
+* ours  -- ``fieldkit.refi.export_qdpx`` (selection, consent, codings, XML, zip), not anonymised;
+* floor -- the same bodies read with ``sqlite3`` and written into a zip with ``zipfile``
+  (same compression), nothing else: the least any exporter of these texts must do.
+
+Run ``python bench/bench_export.py [--quick]``; ``run(quick)`` returns the rows.
+Peak memory is the subprocess's own maximum resident set size (``VmHWM`` from
+``/proc/self/status``; ``resource.getrusage`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CODINGS_PER_OBSERVATION = 3
+WORDS = (
+    "inspector", "practitioner", "case", "review", "expert", "experience", "meeting", "lead",
+    "asks", "explains", "notes", "pauses", "agrees", "the", "a", "and", "of", "to", "about",
+    "risk", "plan", "probation", "café", "naïve", "“fair”", "rôle", "résumé", "team", "voice",
+)
+
+
+def build_project(path: Path, n: int, seed: int = 5):
+    """A project with ``n`` fieldnotes in ``n // 20 + 1`` encounters and three codings on each."""
+    import fieldkit
+    from fieldkit.convert import iso
+    from fieldkit.ids import new_id
+    from fieldkit.records import Code, Encounter, Participant, Site
+
+    rng = random.Random(seed)
+    project = fieldkit.init(path)
+    site = Site(name="Northshire PDU", kind="probation_delivery_unit")
+    people = [Participant(code=f"P{i:02d}", role="expert_by_experience" if i % 3 else "inspector") for i in range(1, 13)]
+    encounters = [Encounter(code=f"E{i}", kind="inspection_meeting", site_id=site.id,
+                            participants=[people[i % 12].id, people[(i + 5) % 12].id])
+                  for i in range(1, n // 20 + 2)]
+    parents = [Code(name=f"theme {i}", colour="#1f77b4") for i in range(5)]
+    codes = parents + [Code(name=f"code {i}", parent_id=parents[i % 5].id) for i in range(20)]
+    project.add_many([site, *people, *encounters, *codes])
+    now = iso(site.created_at)
+    obs_rows, coding_rows = [], []
+    for i in range(n):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(40, 90))]
+        body = " ".join(words) + "."
+        oid = new_id()
+        obs_rows.append((oid, now, "bench", "fieldnote", body, encounters[i // 20].id, now, "minute", "", now,
+                         "[]", "[]", "[]"))
+        for k in range(CODINGS_PER_OBSERVATION):
+            start = rng.randrange(0, len(body) - 10)
+            end = rng.randrange(start + 1, min(len(body), start + 200))
+            coding_rows.append((new_id(), now, "bench", oid, codes[5 + (i + k) % 20].id, start, end,
+                                ("coder-a", "coder-b")[k % 2], "", "ok"))
+    db = project.db.conn
+    with project.transaction():
+        db.executemany(
+            "insert into observations (id, created_at, author, stage, body, encounter_id, observed_at, "
+            "observed_precision, observed_raw, recorded_at, tags, mentions, derived_from) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", obs_rows)
+        db.executemany(
+            "insert into codings (id, created_at, author, record_id, code_id, start, [end], coder, note, status) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", coding_rows)
+    project.close()
+
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+kind, project_path, dest = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+t0 = time.perf_counter()
+if kind == "ours":
+    import fieldkit
+    from fieldkit.exporting import ExportOptions
+    from fieldkit.refi import export_qdpx
+    project = fieldkit.open(project_path)
+    report = export_qdpx(project, dest, ExportOptions(anonymise=False))
+    assert report.counts.get("sources"), report.counts
+else:
+    import sqlite3, zipfile
+    conn = sqlite3.connect(project_path / "fieldkit.db")
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for oid, body in conn.execute("select id, body from observations where deleted_at is null order by id"):
+            zf.writestr(f"sources/{oid}.txt", body.encode("utf-8"))
+seconds = time.perf_counter() - t0
+# VmHWM is this process's own high-water mark; ru_maxrss would include the parent's
+# memory at fork time on Linux
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            peak_mb = int(line.split()[1]) / 1024
+except OSError:
+    pass
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+"""
+
+
+def _measure(kind: str, project: Path, dest: Path) -> dict:
+    if dest.exists():
+        dest.unlink()
+    env = dict(os.environ, FIELDKIT_LOAD_PLUGINS="")
+    done = subprocess.run([sys.executable, "-c", _CHILD, kind, str(project), str(dest)],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{kind} export failed: {done.stderr.strip()}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["size_mb"] = dest.stat().st_size / 1e6
+    return result
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows ``{"benchmark", "n", "ours_s", "floor_s", "ratio", "note"}``, one per size."""
+    sizes = [1_000] if quick else [10_000, 100_000]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            folder = Path(tmp) / f"n{n}"
+            folder.mkdir()
+            t0 = time.perf_counter()
+            build_project(folder / "project", n)
+            built = time.perf_counter() - t0
+            floor = _measure("floor", folder / "project", folder / "floor.zip")
+            ours = _measure("ours", folder / "project", folder / "out.qdpx")
+            rows.append({
+                "benchmark": f"qdpx export ({CODINGS_PER_OBSERVATION * n:,} codings)",
+                "n": n,
+                "ours_s": round(ours["seconds"], 2),
+                "floor_s": round(floor["seconds"], 2),
+                "ratio": round(ours["seconds"] / floor["seconds"], 2),
+                "note": (f"peak {ours['peak_mb']:.0f} MB (floor {floor['peak_mb']:.0f} MB); "
+                         f"{ours['size_mb']:.1f} MB .qdpx vs {floor['size_mb']:.1f} MB zip; "
+                         f"project built in {built:.1f} s"),
+            })
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(json.dumps(row, ensure_ascii=False))

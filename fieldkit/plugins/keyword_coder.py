@@ -1,0 +1,48 @@
+"""Built-in auto-coder ``keywords``: proposes codings where a code's keyword rules match.
+
+Rules live on each code (``Code.keywords``, written in a codebook file or with
+``fieldkit codebook add/edit --keyword``): whole words, phrases, regular expressions and
+``near`` (proximity) rules, case-insensitive unless a rule says otherwise; see
+``fieldkit.keywords``. Each match becomes one proposal, noted with the rule that found it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from fieldkit.hookspecs import hookimpl
+from fieldkit.registry import Coder
+
+NAME = "keywords"
+
+
+@functools.lru_cache(maxsize=4096)
+def _rules(stored: str) -> tuple:
+    from fieldkit.coding import rule_from_dict
+
+    return tuple(rule_from_dict(d) for d in json.loads(stored))
+
+
+def propose(project, record, codes):
+    """Yield a ``Proposal`` for every stretch of the record's text a code's rules match."""
+    from fieldkit.autocode import Proposal
+    from fieldkit.coding import record_text
+    from fieldkit.keywords import match_rules
+
+    text = record_text(record)
+    if not text:
+        return
+    for code in codes:
+        if not code.keywords:
+            continue
+        rules = _rules(json.dumps(list(code.keywords), sort_keys=True))
+        for start, end, rule in match_rules(text, rules):
+            yield Proposal(code.id, start, end, note=f"{NAME}: {rule.describe()}")
+
+
+@hookimpl
+def register_coders(register):
+    """Register the ``keywords`` auto-coder."""
+    register(Coder(name=NAME, propose=propose,
+                   description="codes text where a code's keyword, phrase, regex or proximity rules match"))
