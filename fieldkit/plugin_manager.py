@@ -82,21 +82,36 @@ def _trace_pluggy_call(outcome, hook_name, hook_impls, kwargs):
         _trace(plugins, hook_name, None if outcome.exception else outcome.get_result(), error=outcome.exception)
 
 
+SLOW_SECONDS = 2.0
+
+
+def _run_impl(impl, hook: str, kwargs: dict):
+    """Call one plugin's hook implementation: name it on failure, warn when it is slow."""
+    import time
+
+    started = time.perf_counter()
+    try:
+        result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+    except PluginError as exc:
+        _trace(impl.plugin_name, hook, None, error=exc)
+        raise
+    except Exception as exc:
+        _trace(impl.plugin_name, hook, None, error=exc)
+        raise PluginError(f"plugin {impl.plugin_name} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+    elapsed = time.perf_counter() - started
+    limit = float(os.environ.get("FIELDKIT_SLOW_PLUGIN_SECONDS", SLOW_SECONDS))
+    if elapsed > limit:
+        print(f"fieldkit: plugin {impl.plugin_name} is slow in {hook} ({elapsed:.1f} s); "
+              "FIELDKIT_LOAD_PLUGINS can switch it off", file=sys.stderr)
+    return result
+
+
 def call_hook(name: str, **kwargs) -> list:
     """Call every implementation of a hook, naming the plugin when one fails."""
     pm = get_plugin_manager()
-    caller = getattr(pm.hook, name)
     results = []
-    for impl in reversed(caller.get_hookimpls()):
-        args = {arg: kwargs[arg] for arg in impl.argnames}
-        try:
-            result = impl.function(**args)
-        except PluginError as exc:
-            _trace(impl.plugin_name, name, None, error=exc)
-            raise
-        except Exception as exc:
-            _trace(impl.plugin_name, name, None, error=exc)
-            raise PluginError(f"plugin {impl.plugin_name} failed in {name}: {type(exc).__name__}: {exc}") from exc
+    for impl in reversed(getattr(pm.hook, name).get_hookimpls()):
+        result = _run_impl(impl, name, kwargs)
         _trace(impl.plugin_name, name, result)
         if result is not None:
             results.append(result)
@@ -119,14 +134,7 @@ def _collect(hook_name: str, kind) -> dict:
                 )
             found[item.name] = (_plugin, item)
 
-        try:
-            impl.function(register=register)
-        except PluginError as exc:
-            _trace(impl.plugin_name, hook_name, None, error=exc)
-            raise
-        except Exception as exc:
-            _trace(impl.plugin_name, hook_name, None, error=exc)
-            raise PluginError(f"plugin {impl.plugin_name} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+        _run_impl(impl, hook_name, {"register": register})
         # the result of a register_* hook is the names it registered (possibly none)
         _trace(impl.plugin_name, hook_name, [n for n, (p, _) in found.items() if p == impl.plugin_name])
     return {name: item for name, (plugin, item) in found.items()}

@@ -157,3 +157,35 @@ def test_trace(project, extra_plugin, monkeypatch, capsys):
     capture.jot(project, "traced")
     err = capsys.readouterr().err
     assert "validate_record <- fieldkit.plugins.consent_check" in err
+
+
+def test_slow_plugin_is_named(project, extra_plugin, monkeypatch, capsys):
+    import time
+
+    class Slow:
+        @hookimpl
+        def validate_record(self, project, record):
+            time.sleep(0.05)
+            return []
+
+    monkeypatch.setenv("FIELDKIT_SLOW_PLUGIN_SECONDS", "0.01")
+    extra_plugin(Slow(), "slow-plugin")
+    capture.jot(project, "x")
+    err = capsys.readouterr().err
+    assert "plugin slow-plugin is slow in validate_record" in err
+    assert project.count("observation") == 1
+
+
+@pytest.mark.parametrize("hook", ["register_exporters", "register_importers", "register_detectors",
+                                  "register_coders", "register_codebooks"])
+def test_raising_registration_hook_names_plugin_and_hook(extra_plugin, hook):
+    plugin = types.SimpleNamespace()
+
+    def boom(register):
+        raise ValueError("bad plugin")
+
+    setattr(plugin, hook, hookimpl(boom))
+    extra_plugin(plugin, "raiser")
+    getter = getattr(plugin_manager, hook.split("_", 1)[1])
+    with pytest.raises(PluginError, match=f"raiser failed in {hook}: ValueError: bad plugin"):
+        getter()
