@@ -326,7 +326,15 @@ class Anonymiser:
         A coding whose text was replaced maps onto the replacement; one that cannot be
         placed is kept with ``status="review"``. Whole-record codings are unchanged.
         """
-        redaction = self.redaction(record)
+        if self._store is not None and self._store._conn is not None:
+            from .keystore import _transaction
+
+            # new consistent replacements of one record are committed together: one
+            # commit per record instead of one per new identifier
+            with _transaction(self._store._conn):
+                redaction = self.redaction(record)
+        else:
+            redaction = self.redaction(record)
         if self.log_enabled and redaction.log:
             self._write_log(record.id, redaction.log, "export")
         return redaction.text, remap_codings(redaction.edits, codings)
@@ -386,14 +394,14 @@ def anonymise_record(project, ref, *, passphrase: Optional[str] = None) -> str:
 def _snippet(text: str, start: int, end: int, replacement: str, width: int = 30) -> str:
     before = text[max(0, start - width):start]
     after = text[end:end + width]
-    flat = lambda s: " ".join(s.split()) if s.strip() else s.replace("\n", " ")  # noqa: E731
+    flat = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731 - one line per replacement
     return f"{'…' if start > width else ''}{flat(before)}«{text[start:end]} → {replacement}»{flat(after)}" \
            f"{'…' if end + width < len(text) else ''}"
 
 
 def preview(project, ref=None, *, all_records: bool = False, passphrase: Optional[str] = None,
-            types=("observation", "memo")) -> list[dict]:
-    """Each replacement in context, for review: one dict per replacement with ``record``,
+            types=("observation", "memo")) -> tuple:
+    """``(rows, warnings)``: each replacement in context, one dict per replacement with ``record``,
     ``number``, ``kind``, ``detector``, ``replacement``, ``status`` and ``context``.
 
     ``context`` shows the original text: a preview is for the researcher's own screen only.
@@ -452,16 +460,14 @@ def add_rule(project, text: str, kind: str) -> str:
     Only a keyed digest of the phrase is stored, never the phrase. Returns the digest.
     """
     phrase = normalise_phrase(text)
-    words = _WORD_RE.findall(phrase)
+    words = list(_WORD_RE.finditer(phrase))
     if not words:
         raise FieldkitError("--add needs some text with letters or digits")
     kind = (kind or "").strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_\-]{0,40}", kind):
         raise FieldkitError(f"--kind must be a short word such as name, place or prison, not {kind!r}")
-    digest = span_digest(_secret(project), " ".join(words) if len(words) > 1 else words[0])
-    if " ".join(words) != phrase:
-        # hash what the matcher will hash: the words as they appear, tidied
-        digest = span_digest(_secret(project), phrase)
+    # hash what the matcher hashes: the run from the first word to the last, tidied
+    digest = span_digest(_secret(project), phrase[words[0].start():words[-1].end()])
     with project.transaction():
         project.db.execute(
             "insert into anonymisation_rules (digest, words, kind, author, at) values (?, ?, ?, ?, ?) "

@@ -24,9 +24,19 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     return f"{body} {' '.join(extra)}" if extra else body
 
 
+def _captured(project, text: str) -> str:
+    """Registered names become pseudonyms as they are captured, when the project asks for it."""
+    if not project.setting("pseudonymise_on_capture"):
+        return text
+    from .anonymise import pseudonymise_on_capture
+
+    return pseudonymise_on_capture(project, text)
+
+
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
         tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks."""
+    text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
@@ -36,6 +46,7 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
          tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
+    text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     return project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
@@ -85,7 +96,7 @@ def strip_template_comments(text: str) -> str:
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
            when: Optional[str] = None) -> Observation:
     """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
-    body = strip_template_comments(body)
+    body = _captured(project, strip_template_comments(body))
     observed = _observed(project, when)
     if not observed and jottings:
         first = jottings[0]
@@ -98,7 +109,7 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
 
 def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = ()) -> Memo:
     """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names)."""
-    return project.add(Memo(kind=kind, title=title, body=text, links=tuple(project.resolve(x) for x in links)))
+    return project.add(Memo(kind=kind, title=title, body=_captured(project, text), links=tuple(project.resolve(x) for x in links)))
 
 
 def edit(project, ref: str, body: str, *, reason: str = ""):
@@ -110,4 +121,4 @@ def edit(project, ref: str, body: str, *, reason: str = ""):
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return project.update(attrs.evolve(record, body=body), reason=reason or "edited")
+    return project.update(attrs.evolve(record, body=_captured(project, body)), reason=reason or "edited")

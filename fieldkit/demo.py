@@ -54,7 +54,7 @@ PEOPLE = (
 )
 ENCOUNTERS = (
     ("E1", "inspection_meeting", "Team briefing before the fieldwork week", "Northvale PDU", "in_person",
-     ("P01:peer inspector", "P02:lead inspector", "P05:senior manager", "P06:observer"),
+     ("P01:peer inspector", "P02:lead inspector", "P05:senior manager"),
      "2026-03-10 09:30", "2026-03-10 11:00"),
     ("E2", "interview", "Interview about taking part in the inspection", "Northvale PDU", "video",
      ("P03:interviewee", "R1:interviewer"), "2026-03-11 14:00", "2026-03-11 14:45"),
@@ -135,8 +135,8 @@ MEMOS = (
      "From E2 on I will jot the panel's exact phrases first."),
     ("methodological", "Consent and quotes", ("E3",),
      "@P07 agreed to observation and audio but not to being quoted, so the focus group is analysed "
-     "but its passages must not appear as quotes in reports. @P06 withdrew after E1; exports leave "
-     "out what is about them."),
+     "but its passages must not appear as quotes in reports. One participant withdrew after E1; "
+     "exports leave out what is about them."),
 )
 # (encounter, quote, code path, coders)
 CODINGS = (
@@ -159,7 +159,11 @@ CODINGS = (
 
 @attrs.define
 class DemoResult:
-    """Where the demo put things and what each step reported."""
+    """Where the demo put things and what each step reported.
+
+    ``path`` is the demo folder; inside it ``project`` (the fieldkit project), ``keys`` (the
+    key store, kept outside the project as a real study should), ``sources`` (the transcript
+    files it imported) and ``exports``."""
 
     path: Path
     keystore: Optional[Path] = None
@@ -167,15 +171,19 @@ class DemoResult:
     failures: list = attrs.Factory(list)  # (exporter name, message)
     lines: list = attrs.Factory(list)
 
+    @property
+    def project(self) -> Path:
+        return self.path / "project"
+
     def summary_lines(self) -> list[str]:
-        out = [f"Demo project: {self.path}", *self.lines]
+        out = [f"Demo project: {self.project}", *self.lines]
         out.append("Exports:")
         width = max([10, *(len(name) for name, *_ in (*self.exports, *self.failures))])
         for name, path, _ in self.exports:
             out.append(f"  {name:<{width}} {path}")
         for name, message in self.failures:
             out.append(f"  {name:<{width}} FAILED: {message}")
-        out.append(f"Try: cd {self.path} && fieldkit list && fieldkit agreement --coders {','.join(CODERS)}")
+        out.append(f"Try: cd {self.project} && fieldkit list && fieldkit agreement --coders {','.join(CODERS)}")
         return out
 
 
@@ -214,8 +222,8 @@ def build_demo(path, *, echo: Callable[[str], None] = lambda line: None) -> Demo
 
     path = _check_dir(Path(path))
     echo(f"Creating a fictional probation-inspection study in {path}")
-    project = init(path, timezone="Europe/London", author="demo-researcher")
     result = DemoResult(path=path)
+    project = init(result.project, timezone="Europe/London", author="demo-researcher")
     try:
         _fieldwork(project, echo)
         _capture(project, path, echo)
@@ -304,21 +312,19 @@ def _coding(project, result: DemoResult, echo):
 
 @_step("anonymisation")
 def _anonymisation(project, path: Path, result: DemoResult, echo):
-    from .anonymise import anonymiser
-    from .keystore import KeyStore
+    from .anonymise import anonymise_record, create_keystore
 
     echo("  key store with the participants' (invented) names, and anonymisation")
     keys = path / "keys" / "keystore.db"
-    store = KeyStore.create(keys)
+    store = create_keystore(project, keys)
     try:
         for pseudonym, name, aliases in PEOPLE:
             store.add(pseudonym, name, aliases)
     finally:
         store.close()
-    project.set_setting("keystore_path", str(keys))
     result.keystore = keys
     note = project.list("observation", encounter="E1", stage="fieldnote")[0]
-    text, _ = anonymiser(project).apply(note, ())
+    text = anonymise_record(project, note.id)
     first = next(line for line in text.splitlines() if "@P02" in line)
     result.lines.append(f"Anonymised, e.g.: {first.strip()}")
     result.lines.append(f"Key store: {keys} ({PASSPHRASE_NOTE})")

@@ -59,19 +59,30 @@ class ExportReport:
     left_out: list = attrs.Factory(list)
     files: list = attrs.Factory(list)
     anonymised: bool = True
+    #: things the user should know, e.g. that no key store is configured so names stay
+    warnings: list = attrs.Factory(list)
 
     def count(self, what: str, n: int = 1):
         self.counts[what] = self.counts.get(what, 0) + n
+
+    def left_out_by_reason(self) -> dict:
+        """``{reason: how many}``, sorted by reason."""
+        reasons: dict = {}
+        for item in self.left_out:
+            reasons[item.reason] = reasons.get(item.reason, 0) + 1
+        return dict(sorted(reasons.items()))
+
+    def warn(self, message: str):
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def summary_lines(self) -> list[str]:
         lines = [f"{self.exporter}: wrote {self.dest}" + (" (anonymised)" if self.anonymised else " (NOT anonymised)")]
         for what, n in sorted(self.counts.items()):
             lines.append(f"  {n} {what}")
-        reasons: dict = {}
-        for item in self.left_out:
-            reasons[item.reason] = reasons.get(item.reason, 0) + 1
-        for reason, n in sorted(reasons.items()):
+        for reason, n in self.left_out_by_reason().items():
             lines.append(f"  left out {n}: {reason}")
+        lines += [f"  warning: {w}" for w in self.warnings]
         return lines
 
 
@@ -151,21 +162,25 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
     Records a consent rule excludes are recorded in ``report.left_out`` instead.
     """
     policy = _release_policy(project)
-    anonymiser = _anonymiser(project, options) if options.anonymise else None
-    for type_name in options.types:
-        for page in _pages(project, options, type_name):
-            codings_of = _codings_of(project, page)
-            for record in page:
-                reason = policy.excluded(record) if policy else None
-                if reason:
-                    report.left_out.append(LeftOut(record.id, record.type_name, reason))
-                    continue
-                codings = tuple(codings_of.get(record.id, ()))
-                text = record.body
-                if anonymiser is not None:
-                    text, codings = anonymiser.apply(record, codings)
-                quotes = policy.quotes_allowed(record) if policy else True
-                yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
+    anonymiser = _anonymiser(project, options, report) if options.anonymise else None
+    try:
+        for type_name in options.types:
+            for page in _pages(project, options, type_name):
+                codings_of = _codings_of(project, page)
+                for record in page:
+                    reason = policy.excluded(record) if policy else None
+                    if reason:
+                        report.left_out.append(LeftOut(record.id, record.type_name, reason))
+                        continue
+                    codings = tuple(codings_of.get(record.id, ()))
+                    text = record.body
+                    if anonymiser is not None:
+                        text, codings = anonymiser.apply(record, codings)
+                    quotes = policy.quotes_allowed(record) if policy else True
+                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
+    finally:
+        if anonymiser is not None:
+            anonymiser.close()
 
 
 def _release_policy(project):
@@ -176,10 +191,14 @@ def _release_policy(project):
     return make(project) if make else None
 
 
-def _anonymiser(project, options):
+def _anonymiser(project, options, report, *, log: bool = True):
+    """The project's anonymiser; what it warns about (no key store …) goes into the report."""
     from .anonymise import anonymiser
 
-    return anonymiser(project, passphrase=options.passphrase)
+    made = anonymiser(project, passphrase=options.passphrase, log=log)
+    for warning in made.warnings:
+        report.warn(warning)
+    return made
 
 
 # --- shared helpers for exporters ------------------------------------------------------------
@@ -258,11 +277,8 @@ def write_manifest(folder, report: "ExportReport") -> None:
     """Describe a folder export in ``MANIFEST`` (what, how many, what was left out and why)."""
     import json
 
-    reasons: dict = {}
-    for item in report.left_out:
-        reasons[item.reason] = reasons.get(item.reason, 0) + 1
     data = {"exporter": report.exporter, "anonymised": report.anonymised, "counts": report.counts,
-            "left_out": reasons, "files": sorted(report.files)}
+            "left_out": report.left_out_by_reason(), "files": sorted(report.files)}
     (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -400,8 +416,9 @@ class Lookups:
 def text_fields(project, options: ExportOptions, report: ExportReport):
     """A function preparing short free text (titles, summaries, notes) for export.
 
-    Such fields can hold names as easily as a body can, so they go through the same
-    anonymiser as bodies unless the export is raw.
+    Such fields can hold names as easily as a body can, so they go through the same detectors
+    and key store as bodies unless the export is raw. They belong to no record's review
+    decisions, and are not written to the anonymisation log.
     """
     if not options.anonymise:
         return lambda text: text
@@ -411,11 +428,10 @@ def text_fields(project, options: ExportOptions, report: ExportReport):
         if not text or not text.strip():
             return text
         if "anonymiser" not in state:
-            state["anonymiser"] = _anonymiser(project, options)
+            state["anonymiser"] = _anonymiser(project, options, report, log=False)
         from .records import Memo
 
-        stand_in = Memo(body=text, id="0" * 26, author="export")
-        return state["anonymiser"].apply(stand_in, ())[0]
+        return state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
 
     return prepare
 

@@ -128,10 +128,9 @@ def observed_fields(project, value) -> dict:
 
         at = dt.datetime.combine(value, dt.time(), ZoneInfo(project.timezone))
         return {"observed_at": at, "observed_precision": "day", "observed_raw": value.isoformat()}
-    from .timeinput import parse_time
+    from .capture import _observed
 
-    t = parse_time(str(value), tz=project.timezone)
-    return {"observed_at": t.at, "observed_precision": t.precision, "observed_raw": t.raw}
+    return _observed(project, str(value))
 
 
 def already_imported(project, body: str, encounter_id: Optional[str]) -> bool:

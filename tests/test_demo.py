@@ -23,6 +23,17 @@ from fieldkit.errors import Refused
 NAMES = [name for _, full, aliases in demo.PEOPLE for name in (*full.split(), *aliases)]
 
 
+@pytest.fixture(autouse=True)
+def _cli_as_it_was():
+    """Running plugin commands loads every installed plugin's commands into the shared CLI;
+    put it back afterwards so later tests (the docs reference) see only what they expect."""
+    from fieldkit import testing
+
+    snapshot = testing._snapshot_cli()
+    yield
+    testing._restore_cli(snapshot)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo") / "fieldkit-demo"
@@ -36,7 +47,7 @@ def test_demo_builds_everything_quickly(built):
     assert result.failures == []
     assert seconds < 30, f"the demo took {seconds:.1f}s; keep it under ~20s"
     lines = result.summary_lines()
-    assert lines[0] == f"Demo project: {result.path}"
+    assert lines[0] == f"Demo project: {result.path / 'project'}"
     assert any(line.startswith("Agreement (coder-a, coder-b") for line in lines)
     assert any(line.startswith("Auto-coding: auto:keywords") for line in lines)
 
@@ -54,7 +65,7 @@ def test_every_registered_exporter_wrote_its_file(built):
 
 def test_the_demo_project_is_a_real_project(built):
     result, _ = built
-    project = fieldkit.open(result.path)
+    project = fieldkit.open(result.project)
     try:
         assert {e.code for e in project.list("encounter")} == {"E1", "E2", "E3"}
         kinds = {e.kind for e in project.list("encounter")}
@@ -69,9 +80,10 @@ def test_the_demo_project_is_a_real_project(built):
 
         assert current_consent(project, "P06").status == "withdrawn"
         assert "quotes" not in current_consent(project, "P07").scopes
-        # the key store lives outside the database, and no real name is in the database's settings
+        # the key store lives outside the project folder (copies of the project never carry it)
         assert result.keystore and result.keystore.exists()
-        assert not result.keystore.is_relative_to(result.path / "exports")
+        assert not result.keystore.resolve().is_relative_to(result.project.resolve())
+        assert project.setting("keystore_path") == str(result.keystore.resolve())
     finally:
         project.close()
 
@@ -138,6 +150,6 @@ def test_demo_command_prints_where_things_are(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "Demo project: fieldkit-demo" in result.output
+    assert "Demo project: fieldkit-demo/project" in result.output
     assert "fieldkit-demo/exports/demo.html" in result.output
-    assert (tmp_path / "fieldkit-demo" / "fieldkit.db").exists()
+    assert (tmp_path / "fieldkit-demo" / "project" / "fieldkit.db").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,17 @@ from fieldkit.cli import cli
 from test_exports import build_sample, read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+
+
+@pytest.fixture(autouse=True)
+def _cli_as_it_was():
+    """Running plugin commands loads every installed plugin's commands into the shared CLI;
+    put it back afterwards so later tests (the docs reference) see only what they expect."""
+    from fieldkit import testing
+
+    snapshot = testing._snapshot_cli()
+    yield
+    testing._restore_cli(snapshot)
 
 
 @pytest.fixture

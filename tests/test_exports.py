@@ -12,7 +12,6 @@ import datetime as dt
 import html.parser
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -466,7 +465,10 @@ def test_anonymised_export_replaces_key_store_names(tmp_path):
     store.add("P03", "Dana Whitlock", ["Dee"])
     store.close()
     p.set_setting("keystore_path", str(keys))
-    n = note(p, "Dana Whitlock said the final say was theirs. Dee laughed.")
+    add_encounter(p, "interview", code="E1", title="Interview with Dana Whitlock", summary="Dee was late",
+                  participants=["P03"])
+    n = note(p, "Dana Whitlock said the final say was theirs. Dee laughed.", encounter="E1")
+    memo(p, "Reflections.", title="After meeting Dana Whitlock")
     add_code(p, "power")
     apply_code(p, n.id, "power", quote="the final say", coder="alice")
     run_export(p, "csv", tmp_path / "csv", ExportOptions())
@@ -497,3 +499,9 @@ def test_csv_export_memory_stays_flat(tmp_path):
     small = _peak_csv_memory(tmp_path, 300)
     large = _peak_csv_memory(tmp_path, 3000)
     assert large < small * 2 + 300_000, (small, large)
+
+
+def test_anonymiser_warnings_reach_the_summary(sample, tmp_path):
+    report = run_export(sample, "csv", tmp_path / "csv", ExportOptions())
+    assert any("no key store" in w for w in report.warnings)
+    assert any(line.startswith("  warning: no key store") for line in report.summary_lines())

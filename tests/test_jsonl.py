@@ -207,14 +207,12 @@ def _peak_export_memory(tmp_path, n):
     p = fieldkit.init(tmp_path / f"p{n}")
     body = "A long fieldnote paragraph about the inspection meeting. " * 20
     p.add_many(Observation(stage="fieldnote", body=f"{i} {body}") for i in range(n))
-    out = io.StringIO()
     sink = type("Sink", (), {"write": lambda self, text: len(text)})()
     tracemalloc.start()
     jsonl.write_jsonl(p, sink)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     p.close()
-    del out
     return peak
 
 

@@ -83,11 +83,10 @@ def _build(docx, project, report, store, lookups):
     para(f"{project.path.name}. {state}")
     for what, n in sorted(report.counts.items()):
         para(f"{n} {what}", style="List Bullet")
-    reasons: dict = {}
-    for item in report.left_out:
-        reasons[item.reason] = reasons.get(item.reason, 0) + 1
-    for reason, n in sorted(reasons.items()):
+    for reason, n in report.left_out_by_reason().items():
         para(f"left out {n}: {reason}", style="List Bullet")
+    for warning in report.warnings:
+        para(f"warning: {warning}", style="List Bullet")
 
     counts = store.segment_counts()
     document.add_heading("Codebook", level=1)

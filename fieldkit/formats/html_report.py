@@ -60,10 +60,8 @@ def colour(value: str) -> str:
 
 def _summary(report) -> str:
     rows = [f"<tr><td>{escape(what)}</td><td>{n}</td></tr>" for what, n in sorted(report.counts.items())]
-    reasons: dict = {}
-    for item in report.left_out:
-        reasons[item.reason] = reasons.get(item.reason, 0) + 1
-    rows += [f"<tr><td>left out: {escape(r)}</td><td>{n}</td></tr>" for r, n in sorted(reasons.items())]
+    rows += [f"<tr><td>left out: {escape(r)}</td><td>{n}</td></tr>" for r, n in report.left_out_by_reason().items()]
+    rows += [f"<tr><td>warning: {escape(w)}</td><td></td></tr>" for w in report.warnings]
     state = "anonymised" if report.anonymised else "NOT anonymised: contains the names in the notes"
     return (f'<p class="meta">{escape(state)}</p>'
             f'<table class="summary">{"".join(rows) or "<tr><td>nothing exported</td></tr>"}</table>')

@@ -236,8 +236,9 @@ def _restore(project, handle, report) -> None:
     allowed = set(data_tables(db))
     columns_of = {t: set(db[t].columns_dict) for t in allowed}
     db.execute("PRAGMA defer_foreign_keys = ON")  # parents may come after children (moved codes)
-    db.execute("delete from settings")
-    db.execute("delete from audit")  # the empty project's own 'init' line gives way to the history
+    # an empty project still has rows of its own (settings, its 'init' audit line, the
+    # anonymisation secret): each table the backup holds replaces them whole
+    cleared = set(TABLES.values()) | {"revisions"}  # known to be empty already
     batch = _Batch(db)
     for number, line in enumerate(handle, start=2):
         if len(report.problems) >= 20:
@@ -272,6 +273,10 @@ def _restore(project, handle, report) -> None:
                 continue
         columns = tuple(sorted(row))
         try:
+            if table not in cleared:
+                batch.flush()
+                db.execute(f"delete from [{table}]")
+                cleared.add(table)
             batch.add(table, columns, [row[c] for c in columns])
         except sqlite3.Error as exc:  # duplicate ids and the like
             report.problems.append(f"cannot restore {batch.table} (near line {number}): {exc}")

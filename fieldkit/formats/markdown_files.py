@@ -67,8 +67,8 @@ def encounter_header(project, lookups, encounter, texts, anonymised: bool) -> st
     return _front_matter(data) + "\n" + heading
 
 
-def note_section(project, lookups, item) -> str:
-    """One observation or memo as a Markdown section."""
+def note_section(project, lookups, item, texts) -> str:
+    """One observation or memo as a Markdown section (``texts`` anonymises the memo title)."""
     record = item.record
     codes = sorted({lookups.code_path(c.code_id) for c in item.codings})
     if record.type_name == "observation":
@@ -76,7 +76,7 @@ def note_section(project, lookups, item) -> str:
         heading = f"## {record.stage.capitalize()}" + (f" · {when}" if when else "")
         meta = [f"id {record.id}", f"recorded {local_time(project, record.recorded_at)}"]
     else:
-        heading = f"## Memo ({record.kind})" + (f": {record.title}" if record.title else "")
+        heading = f"## Memo ({record.kind})" + (f": {texts(record.title)}" if record.title else "")
         meta = [f"id {record.id}", f"written {local_time(project, record.created_at)}"]
     if record.tags:
         meta.append("tags " + " ".join(f"#{t}" for t in record.tags))
@@ -101,7 +101,7 @@ def export(project, dest: Path, options):
         with progress(options, items, length=length, label="markdown") as items:
             for item in items:
                 targets = lookups.encounter_ids(item.record) or [None]
-                section = note_section(project, lookups, item)
+                section = note_section(project, lookups, item, texts)
                 for eid in targets:
                     if eid not in files:
                         if eid is None:

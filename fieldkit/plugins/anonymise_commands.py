@@ -1,0 +1,227 @@
+"""Commands for anonymisation: ``keys``, ``anonymise`` and ``participant withdraw``.
+
+Each command is a thin layer over ``fieldkit.anonymise``, ``fieldkit.keystore`` and
+``fieldkit.withdrawal``.
+"""
+
+import os
+import sys
+
+import click
+
+from fieldkit.hookspecs import hookimpl
+
+PASSPHRASE_ENV = "FIELDKIT_KEYS_PASSPHRASE"
+
+
+def _passphrase(project, *, new: bool = False):
+    """The key store passphrase: FIELDKIT_KEYS_PASSPHRASE, else a prompt (only if needed)."""
+    from fieldkit.anonymise import keystore_encrypted, keystore_path
+
+    secret = os.environ.get(PASSPHRASE_ENV)
+    if secret:
+        return secret
+    if not new:
+        path = keystore_path(project)
+        if path is None or not path.exists() or not keystore_encrypted(path):
+            return None
+    if not sys.stdin.isatty():
+        from fieldkit.errors import FieldkitError
+
+        raise FieldkitError(f"the key store passphrase is needed; set {PASSPHRASE_ENV} or run in a terminal")
+    return click.prompt("Key store passphrase", hide_input=True, confirmation_prompt=new, err=True)
+
+
+def _open_keys(project):
+    from fieldkit.anonymise import open_keystore
+    from fieldkit.errors import FieldkitError
+
+    store = open_keystore(project, _passphrase(project))
+    if store is None:
+        raise FieldkitError("this project has no key store; create one with: fieldkit keys init")
+    return store
+
+
+@hookimpl
+def register_commands(cli):
+    """Add the key store, anonymisation and withdrawal commands."""
+    from fieldkit.cli import SubGroup, get_project, json_option, output
+
+    @cli.group(cls=SubGroup)
+    def keys():
+        """The key store: real names and aliases, kept outside the project."""
+
+    @keys.command("init")
+    @click.argument("path", required=False, type=click.Path(dir_okay=False))
+    @click.option("--encrypt", is_flag=True, help=f"Encrypt with a passphrase (prompted, or {PASSPHRASE_ENV}).")
+    def keys_init(path, encrypt):
+        """Create the key store at PATH (default ~/.fieldkit/keys/PROJECT.keys) and use it."""
+        from fieldkit.anonymise import create_keystore, default_keystore_path, inside_project
+
+        project = get_project()
+        target = path or default_keystore_path(project)
+        if inside_project(project, target):
+            click.echo("Warning: the key store is inside the project folder; copies of the project "
+                       "will carry the real names. Prefer a path outside it.", err=True)
+        store = create_keystore(project, target, passphrase=_passphrase(project, new=True) if encrypt else None)
+        state = "encrypted" if store.encrypted else "not encrypted"
+        store.close()
+        click.echo(f"key store created at {project.setting('keystore_path')} ({state}, owner-only)")
+
+    @keys.command("add")
+    @click.argument("pseudonym")
+    @click.option("--name", required=True, help="The real full name.")
+    @click.option("--alias", "aliases", multiple=True, help="An alias or nickname (repeatable).")
+    @click.option("--contact", default="", help="Contact details (kept in the key store only).")
+    @click.option("--kind", type=click.Choice(("participant", "non-participant")), default="participant",
+                  show_default=True)
+    @click.option("--note", default="")
+    def keys_add(pseudonym, name, aliases, contact, kind, note):
+        """Register PSEUDONYM (P03, X01) with a real name and aliases; or add aliases to it."""
+        project = get_project()
+        store = _open_keys(project)
+        try:
+            if pseudonym in store:
+                if contact or note:
+                    store.update(pseudonym, contact=contact or None, note=note or None)
+                warnings = []
+                for alias in (name, *aliases):
+                    warnings += store.add_alias(pseudonym, alias)
+                done = f"{pseudonym}: names updated"
+            else:
+                warnings = store.add(pseudonym, name, aliases, contact=contact, kind=kind, note=note)
+                done = f"{pseudonym} registered ({1 + len(aliases)} name(s))"
+        finally:
+            store.close()
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        if kind == "participant" and not project.db.execute(
+                "select 1 from participants where code = ? collate nocase and deleted_at is null", [pseudonym]).fetchone():
+            click.echo(f"Note: {pseudonym} is not a participant of this project yet "
+                       f"(fieldkit participant add {pseudonym}).", err=True)
+        click.echo(done)
+
+    @keys.command("list")
+    @click.option("--show-names", is_flag=True, help="Show real names, aliases and contacts.")
+    @json_option
+    def keys_list(show_names, fmt):
+        """List pseudonyms in the key store (real names only with --show-names)."""
+        project = get_project()
+        store = _open_keys(project)
+        try:
+            people = store.people()
+        finally:
+            store.close()
+        rows = []
+        for person in people:
+            row = {"pseudonym": person.pseudonym, "kind": person.kind, "names": len(person.names)}
+            if show_names:
+                row.update(name=person.name, aliases=list(person.aliases), contact=person.contact)
+            rows.append(row)
+        columns = ["pseudonym", "kind", "names"] + (["name", "aliases", "contact"] if show_names else [])
+        output(rows, columns, fmt or "table")
+
+    @keys.command("check")
+    @json_option
+    def keys_check(fmt):
+        """Suggest names that appear in the notes but are not in the key store."""
+        from fieldkit.keystore import find_unregistered_names, warn_common_aliases
+
+        project = get_project()
+        store = _open_keys(project)
+        try:
+            texts = (r.body for t in ("observation", "memo") for r in project.list(t))
+            found = find_unregistered_names(texts, store)
+            warnings = warn_common_aliases(store)
+        finally:
+            store.close()
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        rows = [{"text": text, "count": count} for text, count in found]
+        if fmt != "json" and not rows:
+            click.echo("no unregistered names found")
+            return
+        output(rows, ["text", "count"], fmt or "table")
+
+    @cli.command("anonymise")
+    @click.argument("record", required=False)
+    @click.option("--all", "all_records", is_flag=True, help="Every fieldnote, jotting and memo.")
+    @click.option("--preview", is_flag=True, help="Show each replacement in context (original text: your screen only).")
+    @click.option("--accept", "accepts", multiple=True, type=int, help="Accept replacement N of RECORD.")
+    @click.option("--reject", "rejects", multiple=True, type=int, help="Keep the text of replacement N of RECORD.")
+    @click.option("--add", "add_text", help="Replace this text in every record from now on.")
+    @click.option("--kind", help="The kind of text given with --add (name, place, prison …).")
+    @click.option("--log", "show_log", is_flag=True, help="Show the anonymisation log (digests, never text).")
+    @json_option
+    def anonymise_command(record, all_records, preview, accepts, rejects, add_text, kind, show_log, fmt):
+        """Show a record anonymised, review replacements, and remember decisions."""
+        from fieldkit import anonymise as an
+        from fieldkit.errors import FieldkitError
+
+        project = get_project()
+        secret = _passphrase(project)
+        if show_log:
+            output(an.log_entries(project, record), ["at", "author", "record", "kind", "detector", "replacement",
+                                                     "digest", "action"], fmt or "table")
+            return
+        if add_text is not None:
+            if not kind:
+                raise FieldkitError("--add needs --kind (name, place, prison …)")
+            an.add_rule(project, add_text, kind)
+            click.echo(f"added: text of kind {kind.lower()} will be replaced in every record")
+        if (accepts or rejects) and not record:
+            raise FieldkitError("--accept and --reject need a RECORD (numbers are per record)")
+        for number in accepts:
+            an.decide(project, record, number, "accept", passphrase=secret)
+            click.echo(f"accepted replacement {number}")
+        for number in rejects:
+            an.decide(project, record, number, "reject", passphrase=secret)
+            click.echo(f"rejected replacement {number}: its text will be kept")
+        if record and all_records:
+            raise FieldkitError("give one RECORD or --all, not both")
+        if not record and not all_records:
+            if add_text is not None:
+                return
+            raise FieldkitError("give a RECORD or --all")
+        if preview or all_records:
+            rows, warnings = an.preview(project, record, all_records=all_records, passphrase=secret)
+            for warning in warnings:
+                click.echo(f"Warning: {warning}", err=True)
+            if fmt == "json":
+                output(rows, fmt="json")
+                return
+            if not rows:
+                click.echo("nothing to replace")
+            for row in rows:
+                status = "" if row["status"] == "pending" else f" [{row['status']}]"
+                where = f"{row['record'][-8:]} " if all_records else ""
+                click.echo(f"{where}{row['number']:>3}. {row['kind']} ({row['detector']}){status}: {row['context']}")
+            return
+        text = an.anonymise_record(project, record, passphrase=secret)
+        if fmt == "json":
+            output({"record": project.resolve(record), "text": text}, fmt="json")
+        else:
+            click.echo(text.rstrip("\n"))
+
+    participant = cli.commands.get("participant")
+    if participant is None:  # pragma: no cover - the core always defines it
+        return
+
+    @participant.command("withdraw")
+    @click.argument("ref")
+    @click.option("--mode", type=click.Choice(("redact", "erase")), default="redact", show_default=True,
+                  help="redact: keep group notes with mentions replaced; erase: delete those too.")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def participant_withdraw(ref, mode, yes):
+        """Carry out a withdrawal: show what is linked to REF, then erase or redact it."""
+        from fieldkit.withdrawal import withdraw, withdrawal_plan
+
+        project = get_project()
+        secret = _passphrase(project)
+        plan = withdrawal_plan(project, ref, mode=mode, passphrase=secret)
+        for line in plan.lines():
+            click.echo(line)
+        if not yes:
+            click.confirm("This cannot be undone. Go ahead?", abort=True, err=True)
+        result = withdraw(project, ref, mode=mode, passphrase=secret, plan=plan)
+        click.echo(result.summary())
