@@ -79,15 +79,31 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-_plugins_loaded = set()
+#: group id -> the plugin manager whose commands the group holds; a new manager (other
+#: plugins) means putting back fieldkit's own commands and asking the plugins again
+_plugins_loaded: dict = {}
+#: fieldkit's own commands of each core group, recorded once the core commands exist
+_OWN_COMMANDS: dict = {}
+
+
+def _record_own_commands(group):
+    _OWN_COMMANDS[id(group)] = (group, dict(group.commands))
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _record_own_commands(command)
 
 
 def _load_plugin_commands(group):
-    if id(group) in _plugins_loaded:
-        return
-    _plugins_loaded.add(id(group))
-    from .plugin_manager import call_hook
+    from .plugin_manager import call_hook, get_plugin_manager
 
+    pm = get_plugin_manager()
+    if _plugins_loaded.get(id(group)) is pm:
+        return
+    _plugins_loaded[id(group)] = pm
+    if id(group) in _OWN_COMMANDS:
+        for own_group, commands in _OWN_COMMANDS.values():
+            own_group.commands.clear()
+            own_group.commands.update(commands)
     try:
         call_hook("register_commands", cli=group)
     except FieldkitError as exc:
@@ -174,3 +190,5 @@ def cli(ctx, project_path):
 
 
 from . import cli_capture  # noqa: E402,F401  (registers the core commands on cli)
+
+_record_own_commands(cli)

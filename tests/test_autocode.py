@@ -167,8 +167,7 @@ def test_plugin_may_propose_whole_records_and_dicts(keyed):
 
 
 def test_coproduction_keywords_propose_codings(project):
-    if "coproduction" not in plugin_manager.codebooks():
-        pytest.skip("the coproduction codebook plugin is not registered yet")
+    assert "coproduction" in plugin_manager.codebooks()
     load_into_project(project, "coproduction")
     capture.note(project, "The EbE said the co-production panel felt tokenistic, a tick-box exercise, "
                           "and that people on probation were consulted but never decided anything.")

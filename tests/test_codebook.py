@@ -278,8 +278,7 @@ def test_load_registered_codebook_from_a_plugin(project):
 
 def test_builtin_coproduction_codebook_loads_with_keyword_rules(project):
     books = cb.available_codebooks()
-    if "coproduction" not in books:
-        pytest.skip("the coproduction codebook plugin is not registered yet")
+    assert "coproduction" in books
     report = cb.load_into_project(project, "coproduction")
     data = books["coproduction"].load()
     assert len(report.added) == len(data.codes)

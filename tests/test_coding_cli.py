@@ -152,8 +152,7 @@ def test_codebook_load_file_and_errors(fk, tmp_path):
 def test_codebook_load_coproduction(fk):
     from fieldkit.plugin_manager import codebooks
 
-    if "coproduction" not in codebooks():
-        pytest.skip("the coproduction codebook plugin is not registered yet")
+    assert "coproduction" in codebooks()
     out = fk("codebook", "load", "coproduction").output
     assert "added" in out
     rows = json.loads(fk("codebook", "show", "--json").output)
