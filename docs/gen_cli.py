@@ -103,7 +103,10 @@ def help_text(path) -> str:
 
 
 def render_cli() -> str:
-    parts = [CLI_HEADER]
+    from importlib.metadata import version
+
+    # click's help layout changes a little between releases; the drift test reads this line
+    parts = [CLI_HEADER, f"\n<!-- rendered with click {version('click')} -->\n"]
     for path, command, ctx in walk_commands():
         level = "#" * min(len(path) + 1, 6)
         parts.append(f"\n{level} {' '.join(path)}\n\n```text\n{help_text(path)}```\n")

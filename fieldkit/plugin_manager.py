@@ -85,7 +85,11 @@ def _trace_pluggy_call(outcome, hook_name, hook_impls, kwargs):
 SLOW_SECONDS = 2.0
 
 
-def _run_impl(impl, hook: str, kwargs: dict):
+def _slow_limit() -> float:
+    return float(os.environ.get("FIELDKIT_SLOW_PLUGIN_SECONDS", SLOW_SECONDS))
+
+
+def _run_impl(impl, hook: str, kwargs: dict, limit: float = None):
     """Call one plugin's hook implementation: name it on failure, warn when it is slow."""
     import time
 
@@ -99,23 +103,39 @@ def _run_impl(impl, hook: str, kwargs: dict):
         _trace(impl.plugin_name, hook, None, error=exc)
         raise PluginError(f"plugin {impl.plugin_name} failed in {hook}: {type(exc).__name__}: {exc}") from exc
     elapsed = time.perf_counter() - started
-    limit = float(os.environ.get("FIELDKIT_SLOW_PLUGIN_SECONDS", SLOW_SECONDS))
-    if elapsed > limit:
+    if elapsed > (_slow_limit() if limit is None else limit):
         print(f"fieldkit: plugin {impl.plugin_name} is slow in {hook} ({elapsed:.1f} s); "
               "FIELDKIT_LOAD_PLUGINS can switch it off", file=sys.stderr)
     return result
 
 
+def hook_caller(name: str, check=None, expected: str = ""):
+    """A callable for one hook, its implementations looked up once (bulk writes call it a lot).
+
+    ``check(result) -> bool`` rejects a wrong return value, naming the plugin and the hook."""
+    impls = list(reversed(getattr(get_plugin_manager().hook, name).get_hookimpls()))
+    limit = _slow_limit()
+
+    def call(**kwargs) -> list:
+        results = []
+        for impl in impls:
+            result = _run_impl(impl, name, kwargs, limit)
+            _trace(impl.plugin_name, name, result)
+            if result is None:
+                continue
+            if check is not None and not check(result):
+                raise PluginError(f"plugin {impl.plugin_name} returned {type(result).__name__} from {name}; "
+                                  f"expected {expected or 'something else'}")
+            results.append(result)
+        return results
+
+    call.active = bool(impls)
+    return call
+
+
 def call_hook(name: str, **kwargs) -> list:
     """Call every implementation of a hook, naming the plugin when one fails."""
-    pm = get_plugin_manager()
-    results = []
-    for impl in reversed(getattr(pm.hook, name).get_hookimpls()):
-        result = _run_impl(impl, name, kwargs)
-        _trace(impl.plugin_name, name, result)
-        if result is not None:
-            results.append(result)
-    return results
+    return hook_caller(name)(**kwargs)
 
 
 def _collect(hook_name: str, kind) -> dict:

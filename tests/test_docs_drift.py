@@ -50,9 +50,22 @@ def builtins_only(monkeypatch):
 # --------------------------------------------------------------------------- generated pages
 
 
+def _structure(page: str) -> list:
+    """Each command heading with the options its help shows: what must not drift, whatever
+    click release laid the text out."""
+    sections = re.split(r"^(#+ fieldkit(?: [\w-]+)*)$", page, flags=re.MULTILINE)
+    return [(head, sorted(set(re.findall(r"--[\w-]+", body)))) for head, body in zip(sections[1::2], sections[2::2])]
+
+
 def test_cli_reference_matches_help_output(gen, builtins_only):
+    from importlib.metadata import version
+
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
     fresh = gen.render_cli()
-    assert (DOCS / "cli.md").read_text(encoding="utf-8") == fresh, f"docs/cli.md is out of date: {REGENERATE}"
+    if f"rendered with click {version('click')} -->" in page:
+        assert page == fresh, f"docs/cli.md is out of date: {REGENERATE}"
+    else:  # another click release: the same commands and options, laid out its own way
+        assert _structure(page) == _structure(fresh), f"docs/cli.md is out of date: {REGENERATE}"
 
 
 def test_builtins_page_matches_plugins(gen, builtins_only):

@@ -147,7 +147,7 @@ def test_validate_record_wrong_return_type(project, extra_plugin):
             return "a string, not a list"
 
     extra_plugin(Wrong(), "wrong-return")
-    with pytest.raises(fieldkit.errors.FieldkitError, match="list of strings"):
+    with pytest.raises(PluginError, match="plugin wrong-return returned str from validate_record; expected a list of strings"):
         capture.jot(project, "x")
     assert project.count("observation") == 0
 

@@ -7,6 +7,8 @@ registered, everything else when a command runs.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from fieldkit.hookspecs import hookimpl
@@ -514,7 +516,7 @@ def register_autocode_group(cli_group):
             raise click.UsageError("give records or --all, not both")
         if all_records and fmt != "json":
             total = project.count("observation") + project.count("memo")
-            with click.progressbar(length=total, label="auto-coding", file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(length=total, label="auto-coding", file=sys.stderr) as bar:
                 report = run_autocoder(project, coder, all_records=True, codes=_split(codes) or None,
                                        progress=bar.update)
         else:
