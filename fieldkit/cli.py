@@ -13,8 +13,6 @@ import click
 from . import __version__
 from .errors import FieldkitError
 
-FORMAT_OPTIONS = ("table", "json", "csv")
-
 
 class FieldkitGroup(click.Group):
     """A click group that turns user errors into one line on stderr and a non-zero exit."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import (FORMAT_OPTIONS, SubGroup, cli, echo_warnings, format_option, get_project, json_option,
+from .cli import (SubGroup, cli, echo_warnings, format_option, get_project, json_option,
                   output, read_text)
 from .errors import FieldkitError
 from .records import CONSENT_SCOPES, CONSENT_STATUSES, ENCOUNTER_KINDS, MEMO_KINDS, MODES, ROLES, SITE_KINDS

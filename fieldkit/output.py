@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Iterable, Sequence
+from typing import Sequence
 
 
 def short(record_id: str) -> str:

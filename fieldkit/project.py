@@ -13,7 +13,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import Iterator, Optional
 

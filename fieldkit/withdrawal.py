@@ -87,7 +87,7 @@ class WithdrawalPlan:
             out.append(f"  remove {self.code} from the key store")
         elif self.keystore_note:
             out.append(f"  key store: {self.keystore_note}")
-        out.append(f"  record a 'withdrawn' consent event; purge old versions of changed records")
+        out.append("  record a 'withdrawn' consent event; purge old versions of changed records")
         return out
 
 
@@ -205,10 +205,9 @@ def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional
     """
     from .anonymise import open_keystore, remap_codings
     from .consent import record_consent
-    from .convert import from_row, iso, to_row
+    from .convert import iso, to_row
     from .detection import apply_spans
     from .project import _now
-    from .records import RECORD_TYPES
     from .store import TABLES
 
     info = _person(project, project.get(project.resolve(participant, "participant")).code, passphrase)

@@ -7,8 +7,6 @@ grows with the selection; for very large projects export a selection (``--encoun
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 
@@ -33,26 +31,12 @@ def _rgb(value: str):
 def export(project, dest: Path, options):
     """The ``docx`` exporter: a Word report with the codebook, coded segments and notes."""
     docx = _docx()
-    from ..exporting import ExportReport, Lookups, atomic_output, text_fields
-    from .report_store import ReportStore, gather
+    from .report_store import write_report
 
-    report = ExportReport(exporter="docx", dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
-    texts = text_fields(project, options, report)
-    with atomic_output(dest, force=options.force) as tmp:
-        work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
-        try:
-            store = ReportStore(work)
-            try:
-                gather(project, options, report, store, lookups, texts)
-                document = _build(docx, project, report, store, lookups)
-            finally:
-                store.close()
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        document.save(str(tmp))
-    report.files.append(str(dest))
-    return report
+    def write(tmp, project, report, store, lookups):
+        _build(docx, project, report, store, lookups).save(str(tmp))
+
+    return write_report(project, dest, options, "docx", write)
 
 
 def _build(docx, project, report, store, lookups):

@@ -8,8 +8,6 @@ their Markdown (raw HTML in a note is shown as text, never run).
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -124,25 +122,9 @@ def _note(note: dict, lookups) -> str:
 
 def export(project, dest: Path, options):
     """The ``html`` exporter: one self-contained ``.html`` report."""
-    from ..exporting import ExportReport, Lookups, atomic_output, text_fields
-    from .report_store import ReportStore, gather
+    from .report_store import write_report
 
-    report = ExportReport(exporter="html", dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
-    texts = text_fields(project, options, report)
-    with atomic_output(dest, force=options.force) as tmp:
-        work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
-        try:
-            store = ReportStore(work)
-            try:
-                gather(project, options, report, store, lookups, texts)
-                _write(tmp, project, report, store, lookups)
-            finally:
-                store.close()
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    report.files.append(str(dest))
-    return report
+    return write_report(project, dest, options, "html", _write)
 
 
 def _write(path: Path, project, report, store, lookups) -> None:

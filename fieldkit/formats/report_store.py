@@ -90,3 +90,33 @@ def gather(project, options, report, store: ReportStore, lookups, texts) -> None
                     "coder": coding.coder, **context,
                 })
                 report.count("coded segments")
+
+
+def write_report(project, dest: Path, options, exporter: str, write):
+    """Gather the report's material into a scratch store beside ``dest``, then let
+    ``write(tmp_path, project, report, store, lookups)`` produce the file, atomically.
+
+    The HTML and Word reports share this, so selection, consent and anonymisation reach both
+    the same way and the scratch store never outlives the export."""
+    import shutil
+    import tempfile
+
+    from ..exporting import ExportReport, Lookups, atomic_output, text_fields
+
+    report = ExportReport(exporter=exporter, dest=str(dest), anonymised=options.anonymise)
+    lookups = Lookups(project)
+    texts = text_fields(project, options, report)
+    with atomic_output(dest, force=options.force) as tmp:
+        work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
+        try:
+            store = ReportStore(work)
+            try:
+                gather(project, options, report, store, lookups, texts)
+                write(tmp, project, report, store, lookups)
+            finally:
+                store.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    report.files.append(str(dest))
+    return report
+

@@ -78,8 +78,6 @@ def register_commands(cli):
     @cli.command()
     def decrypt():
         """Turn an encrypted project back into a plain database."""
-        import os
-
         from fieldkit.encryption import decrypt as decrypt_
         from fieldkit.encryption import stored_passphrase
         from fieldkit.project import find_project
