@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import attrs
 
-from .errors import FieldkitError, Refused
+from .errors import FieldkitError, MissingExtra, Refused
 
 CODERS = ("coder-a", "coder-b")
 PASSPHRASE_NOTE = "the demo key store has no passphrase; give one to a real study's key store"
@@ -169,6 +169,7 @@ class DemoResult:
     keystore: Optional[Path] = None
     exports: list = attrs.Factory(list)  # (exporter name, path, summary lines)
     failures: list = attrs.Factory(list)  # (exporter name, message)
+    skipped: list = attrs.Factory(list)  # (exporter name, why: an optional extra is missing)
     lines: list = attrs.Factory(list)
 
     @property
@@ -183,6 +184,8 @@ class DemoResult:
             out.append(f"  {name:<{width}} {path}")
         for name, message in self.failures:
             out.append(f"  {name:<{width}} FAILED: {message}")
+        for name, message in self.skipped:
+            out.append(f"  {name:<{width}} skipped: {message}")
         out.append(f"Try: cd {self.project} && fieldkit list && fieldkit agreement --coders {','.join(CODERS)}")
         return out
 
@@ -352,6 +355,9 @@ def _exports(project, path: Path, result: DemoResult, echo):
         dest = export_dest(folder, exporter)
         try:
             report = run_export(project, name, dest, options)
+        except MissingExtra as exc:
+            result.skipped.append((name, str(exc)))
+            continue
         except FieldkitError as exc:
             result.failures.append((name, str(exc)))
             continue

@@ -47,7 +47,9 @@ def _sqlcipher():
     try:
         import sqlcipher3
     except ImportError:
-        raise FieldkitError("encryption needs the extra: pip install 'fieldkit[encrypt]'") from None
+        from .errors import MissingExtra
+
+        raise MissingExtra("encryption needs the extra: pip install 'fieldkit[encrypt]'") from None
     return sqlcipher3
 
 

@@ -17,5 +17,9 @@ class Refused(FieldkitError):
     """The operation would break a rule (editing a jotting, overwriting a file …)."""
 
 
+class MissingExtra(FieldkitError):
+    """An optional dependency is not installed; the message names the pip extra to add."""
+
+
 class PluginError(FieldkitError):
     """A plugin failed; the message names the plugin and the hook."""

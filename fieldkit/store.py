@@ -165,7 +165,9 @@ def _cipher_connect(path: Path, passphrase: str):
     try:
         import sqlcipher3
     except ImportError:
-        raise FieldkitError("this project is encrypted; install the extra: pip install 'fieldkit[encrypt]'") from None
+        from .errors import MissingExtra
+
+        raise MissingExtra("this project is encrypted; install the extra: pip install 'fieldkit[encrypt]'") from None
     conn = sqlcipher3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")

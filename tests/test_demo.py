@@ -153,3 +153,18 @@ def test_demo_command_prints_where_things_are(tmp_path, monkeypatch):
     assert "Demo project: fieldkit-demo/project" in result.output
     assert "fieldkit-demo/exports/demo.html" in result.output
     assert (tmp_path / "fieldkit-demo" / "project" / "fieldkit.db").exists()
+
+
+def test_demo_skips_an_export_whose_optional_extra_is_missing(tmp_path, monkeypatch):
+    """`pip install .` has no python-docx: the demo still succeeds and says what it skipped."""
+    import sys
+
+    from fieldkit.demo import build_demo
+
+    monkeypatch.setitem(sys.modules, "docx", None)  # as if python-docx were not installed
+    result = build_demo(tmp_path / "demo")
+    assert [name for name, _ in result.skipped] == ["docx"]
+    assert "fieldkit[docx]" in result.skipped[0][1]
+    assert not result.failures
+    assert "docx" not in [name for name, *_ in result.exports]
+    assert any("skipped" in line for line in result.summary_lines())

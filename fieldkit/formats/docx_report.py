@@ -14,9 +14,9 @@ def _docx():
     try:
         import docx
     except ImportError:
-        from ..errors import FieldkitError
+        from ..errors import MissingExtra
 
-        raise FieldkitError("the docx export needs python-docx: pip install 'fieldkit[docx]'") from None
+        raise MissingExtra("the docx export needs python-docx: pip install 'fieldkit[docx]'") from None
     return docx
 
 
