@@ -115,12 +115,14 @@ def hook_caller(name: str, check=None, expected: str = ""):
     ``check(result) -> bool`` rejects a wrong return value, naming the plugin and the hook."""
     impls = list(reversed(getattr(get_plugin_manager().hook, name).get_hookimpls()))
     limit = _slow_limit()
+    tracing = bool(os.environ.get("FIELDKIT_TRACE_PLUGINS"))
 
     def call(**kwargs) -> list:
         results = []
         for impl in impls:
             result = _run_impl(impl, name, kwargs, limit)
-            _trace(impl.plugin_name, name, result)
+            if tracing:
+                _trace(impl.plugin_name, name, result)
             if result is None:
                 continue
             if check is not None and not check(result):
