@@ -16,22 +16,10 @@ import attrs
 from . import records
 
 
-def iso(value: dt.datetime) -> str:
-    """Fixed-width UTC ISO 8601 text, e.g. ``2026-03-29T13:05:00.000000Z``."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    if value.tzinfo is not dt.timezone.utc:
-        value = value.astimezone(dt.timezone.utc)
-    # %-formatting is several times faster than strftime, and bulk imports call this a lot
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
-
-
-def parse_iso(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(f"time without a timezone: {text!r}")
-    return value.astimezone(dt.timezone.utc)
+# One canonical time text for rows, JSON and exports: fixed-width UTC, so text order is
+# time order. timeinput owns the format; these names are what the rest of fieldkit calls.
+from .timeinput import from_iso as parse_iso  # noqa: E402
+from .timeinput import to_iso as iso  # noqa: E402
 
 
 @functools.lru_cache(maxsize=None)

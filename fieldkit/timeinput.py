@@ -127,7 +127,7 @@ def to_iso(dt: datetime) -> str:
         raise TypeError(f"to_iso needs a datetime, not {type(dt).__name__}")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError("to_iso needs a timezone-aware datetime, got a naive one")
-    u = dt.astimezone(_UTC)
+    u = dt if dt.tzinfo is _UTC else dt.astimezone(_UTC)  # stored times are already UTC
     return (
         f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
         f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
