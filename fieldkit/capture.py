@@ -19,9 +19,28 @@ def _observed(project, when: Optional[str], now: Optional[dt.datetime] = None):
 
 
 def _with_tags(body: str, tags: Sequence[str]) -> str:
-    """Append ``#tag`` words the user gave as options, so tags live in the text itself."""
-    extra = [f"#{t.lstrip('#')}" for t in tags if t and f"#{t.lstrip('#')}".lower() not in body.lower()]
-    return f"{body} {' '.join(extra)}" if extra else body
+    """Append ``#tag`` words the user gave as options, so tags live in the text itself.
+
+    Tags go on the same line when that reads as tags, else in a paragraph of their own (after
+    an indented or fenced code line, say). Text that leaves a code block or raw HTML open to
+    its end cannot take a tag at all, and is refused rather than saved without it.
+    """
+    from .markdown import tags_and_mentions
+
+    words = dict.fromkeys(t.lstrip("#") for t in tags if t and t.lstrip("#"))
+    have = set(tags_and_mentions(body)[0])
+    extra = [w for w in words if w.lower() not in have]
+    for w in extra:
+        if tags_and_mentions(f"#{w}")[0] != (w.lower(),):
+            raise ValueError(f"{w!r} is not a tag: a tag is letters, digits, '-' and '_', starts with a letter or digit and has a letter")
+    if not extra:
+        return body
+    line = " ".join(f"#{w}" for w in extra)
+    for joined in (f"{body} {line}", f"{body.rstrip()}\n\n{line}"):
+        found = set(tags_and_mentions(joined)[0])
+        if all(w.lower() in found for w in extra):
+            return joined
+    raise ValueError(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
 def _captured(project, text: str) -> str:

@@ -300,8 +300,14 @@ def _flatten(children: list[Token]) -> tuple[str, str, list[tuple[int, int, int,
             add(token.content, masked=bool(autolink))
         elif kind in ("softbreak", "hardbreak"):
             add("\n", masked=False)
-        elif kind in ("code_inline", "text_special"):
+        elif kind == "code_inline":
             add(token.content, masked=True)
+        elif kind == "text_special":
+            # "\\ " is not an escape: markdown-it keeps the backslash and the space together,
+            # and the space still separates words
+            add(token.content, masked=True)
+            if token.content[-1:].isspace():
+                scan[-1] = scan[-1][:-1] + token.content[-1]
         elif kind == "html_inline":
             pass  # invisible: raw HTML never counts
         elif kind == "image":

@@ -273,13 +273,42 @@ def test_markdown_file_text_survives_import(tmp_path_factory, body, tags):
     (folder / "n.md").write_text("---\n" + yaml.safe_dump({"tags": tags}) + "---\n" + body, encoding="utf-8")
     p = fieldkit.init(tmp / "p")
     try:
-        run_importer(p, "markdown", folder, ImportOptions())
+        try:
+            run_importer(p, "markdown", folder, ImportOptions())
+        except ImportFailed as failed:  # only text that leaves code or HTML open to its end
+            assert tags and any("cannot add #" in problem for problem in failed.report.problems)
+            assert p.list("observation") == []
+            return
         (note,) = p.list("observation")
         expected = normalise(body).strip("\n")
         assert note.body.startswith(expected)
         assert set(tags) <= set(note.tags)
     finally:
         p.close()
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("plain words", "plain words #a #b"),
+    ("\\", "\\ #a #b"),
+    ("x #ab", "x #ab #a #b"),
+    ("    indented code", "    indented code\n\n#a #b"),
+])
+def test_tags_from_options_always_become_tags(body, expected):
+    from fieldkit.importing import with_tags
+    from fieldkit.markdown import tags_and_mentions
+
+    assert with_tags(body, ["a", "#b"]) == expected
+    assert {"a", "b"} <= set(tags_and_mentions(expected)[0])
+
+
+@pytest.mark.parametrize("body", ["```\nopen fence", "<!-- open comment"])
+def test_tags_cannot_hide_in_open_code(body):
+    from fieldkit.importing import with_tags
+
+    with pytest.raises(ValueError, match="cannot add #a"):
+        with_tags(body, ["a"])
+    with pytest.raises(ValueError, match="not a tag"):
+        with_tags("words", ["1"])
 
 
 # --- codebooks ---------------------------------------------------------------------------------
