@@ -20,7 +20,7 @@ class CurrentConsent:
 
 def current_consent(project, participant) -> Optional[CurrentConsent]:
     """The latest consent of a participant (code or id); None when there is no such participant."""
-    row = project.db.execute(
+    row = project.conn.execute(
         "select id, code from participants where (id = ? or code = ? collate nocase) and deleted_at is null",
         [participant, participant],
     ).fetchone()

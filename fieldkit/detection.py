@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import bisect
 import datetime
-import hashlib
-import hmac
 import re
 import unicodedata
 from functools import lru_cache
@@ -36,6 +34,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 import attrs
 
 from .errors import PluginError
+from .patterns import lazy
 from .spans import Span
 
 __all__ = [
@@ -155,7 +154,7 @@ class Redaction:
 
     text: str
     edits: list = attrs.field(factory=list)
-    log: tuple = attrs.field(default=(), converter=tuple)
+    log: tuple = attrs.field(default=(), converter=_as_tuple)
 
 
 # --------------------------------------------------------------------------- merging
@@ -374,7 +373,7 @@ def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[s
     return replace
 
 
-_DIGEST_STRIP = re.compile(r"[\s\-./()]+")
+_DIGEST_STRIP = lazy(r"[\s\-./()]+")
 
 
 def original_digest(original: str, key: bytes = b"") -> str:
@@ -385,6 +384,9 @@ def original_digest(original: str, key: bytes = b"") -> str:
     an unkeyed hash of one can be reversed by trying them all, so pass a secret ``key`` (the
     key store's) whenever the log leaves the researcher's machine.
     """
+    import hashlib
+    import hmac
+
     norm = _DIGEST_STRIP.sub("", unicodedata.normalize("NFKC", original).casefold()).encode("utf-8")
     if key:
         return hmac.new(key, norm, hashlib.sha256).hexdigest()[:12]
@@ -499,8 +501,8 @@ def anonymise_text(text: str, detectors, context: Optional[DetectContext] = None
 
 # --------------------------------------------------------------------------- review mode
 
-_WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
-_DIGITS = re.compile(r"(?<!\d)\d{3,}(?!\d)")
+_WORD = lazy(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+_DIGITS = lazy(r"(?<!\d)\d{3,}(?!\d)")
 _SENTENCE_END = ".!?:"
 _SKIP_BACK = " \t\u00a0\"'\u201c\u2018([*->#"
 _NOT_NAMES = frozenset(

@@ -52,6 +52,12 @@ class SearchHit:
     rank: float
 
 
+def _insert_sql(table: str, columns) -> str:
+    # Rows come from the converter, already in SQLite's types: a plain insert is all they need.
+    return (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' * len(columns))})")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -136,17 +142,39 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
 class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
-    def __init__(self, path: Path, db):
+    def __init__(self, path: Path, conn):
+        from .store import database
+
         self.path = Path(path)
-        self.db = db
+        if hasattr(conn, "conn"):  # a sqlite-utils Database
+            self.__dict__["db"] = conn
+            conn = conn.conn
+        self.conn = conn
+        self._database = database
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
 
     def __repr__(self):
         return f"<Project {self.path}>"
 
+    @functools.cached_property
+    def db(self):
+        """The sqlite-utils ``Database`` on the project's connection, made on first use.
+
+        Capture writes and settings go through ``conn`` directly, so a quick jot never pays
+        for importing sqlite-utils."""
+        return self._database(self.conn)
+
     def close(self):
-        self.db.conn.close()
+        self.conn.close()
+
+    def _query(self, sql: str, args=()) -> Iterator[dict]:
+        """Rows as dicts, as ``db.query`` gives them; used where a jot reads (consent checks),
+        so that capture stays clear of the sqlite-utils import."""
+        cursor = self.conn.execute(sql, args)
+        keys = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(keys, row))
 
     def __enter__(self):
         return self
@@ -156,7 +184,7 @@ class Project:
 
     # settings ---------------------------------------------------------------------------
     def setting(self, key: str, default=None):
-        row = self.db.execute("select value from settings where key = ?", [key]).fetchone()
+        row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
         if row is None:
             return DEFAULT_SETTINGS.get(key, default)
         return json.loads(row[0])
@@ -168,7 +196,7 @@ class Project:
             self._audit("setting", "settings", key, json.dumps({"old": old, "new": value}))
 
     def _set_setting(self, key, value):
-        self.db.execute(
+        self.conn.execute(
             "insert into settings (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
             [key, json.dumps(value)],
         )
@@ -187,7 +215,7 @@ class Project:
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Project"]:
         """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue."""
-        conn = self.db.conn
+        conn = self.conn
         if conn.in_transaction:
             with self.db.atomic():
                 yield self
@@ -213,7 +241,7 @@ class Project:
     def _audit(self, action, record_type, record_id, detail=""):
         from .convert import iso
 
-        self.db.execute(
+        self.conn.execute(
             "insert into audit (at, author, action, record_type, record_id, detail) values (?, ?, ?, ?, ?, ?)",
             [iso(_now()), self.author, action, record_type, record_id, detail],
         )
@@ -264,7 +292,8 @@ class Project:
         table = TABLES[record.type_name]
         with self.transaction():
             try:
-                self.db[table].insert(to_row(record))
+                row = to_row(record)
+                self.conn.execute(_insert_sql(table, row), list(row.values()))
             except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
             self._audit("create", record.type_name, record.id, reason)
@@ -302,9 +331,7 @@ class Project:
         for table, rows in by_table.items():
             if rows:
                 columns = list(rows[0])
-                sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-                       f"values ({', '.join('?' * len(columns))})")
-                self.db.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+                self.conn.executemany(_insert_sql(table, columns), [tuple(row[c] for c in columns) for row in rows])
                 rows.clear()
 
     def update(self, record, *, reason: str = ""):
@@ -336,7 +363,7 @@ class Project:
         from .convert import iso, to_json, to_row
 
         table = TABLES[old.type_name]
-        version = self.db.execute(f"select version from [{table}] where id = ?", [old.id]).fetchone()[0] or 1
+        version = self.conn.execute(f"select version from [{table}] where id = ?", [old.id]).fetchone()[0] or 1
         self.db["revisions"].insert(
             {"record_type": old.type_name, "record_id": old.id, "version": version,
              "data": json.dumps(to_json(old), ensure_ascii=False), "author": self.author,
@@ -354,7 +381,7 @@ class Project:
         record = self.get(ref)
         table = TABLES[record.type_name]
         with self.transaction():
-            self.db.execute(
+            self.conn.execute(
                 f"update [{table}] set deleted_at = ? where id = ?", [iso(_now()), record.id]
             )
             self._audit("delete", record.type_name, record.id, reason)
@@ -363,7 +390,7 @@ class Project:
     def undelete(self, ref, *, reason: str = "") -> object:
         record = self.get(ref, include_deleted=True)
         with self.transaction():
-            self.db.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
+            self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
             self._audit("undelete", record.type_name, record.id, reason)
         return record
 
@@ -386,7 +413,7 @@ class Project:
     def find_type(self, record_id: str) -> Optional[str]:
         """The type name of the record with this exact id, or None."""
         for type_name, table in TABLES.items():
-            if self.db.execute(f"select 1 from [{table}] where id = ?", [record_id]).fetchone():
+            if self.conn.execute(f"select 1 from [{table}] where id = ?", [record_id]).fetchone():
                 return type_name
         return None
 
@@ -397,14 +424,14 @@ class Project:
             raise NotFound("no record given")
         types = [type_name] if type_name else list(TABLES)
         for t in types:
-            if self.db.execute(f"select 1 from [{TABLES[t]}] where id = ?", [ref]).fetchone():
+            if self.conn.execute(f"select 1 from [{TABLES[t]}] where id = ?", [ref]).fetchone():
                 return ref
         by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
         for t in types:
             column = by_name.get(t)
             if not column:
                 continue
-            rows = self.db.execute(
+            rows = self.conn.execute(
                 f"select id from [{TABLES[t]}] where {column} = ? collate nocase and deleted_at is null", [ref]
             ).fetchall()
             if len(rows) == 1:
@@ -420,7 +447,7 @@ class Project:
         if len(ref) >= 6:
             matches = []
             for t in types:
-                matches += [r[0] for r in self.db.execute(
+                matches += [r[0] for r in self.conn.execute(
                     f"select id from [{TABLES[t]}] where id like ? or id like ?",
                     [f"%{ref.upper()}", f"{ref.upper()}%"],
                 ).fetchall()]
@@ -437,8 +464,8 @@ class Project:
 
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
-        row = self.db.execute(f"select * from [{TABLES[found]}] where id = ?", [record_id]).fetchone()
-        columns = [d[0] for d in self.db.execute(f"select * from [{TABLES[found]}] limit 0").description]
+        row = self.conn.execute(f"select * from [{TABLES[found]}] where id = ?", [record_id]).fetchone()
+        columns = [d[0] for d in self.conn.execute(f"select * from [{TABLES[found]}] limit 0").description]
         data = dict(zip(columns, row))
         if data.get("deleted_at") and not include_deleted:
             raise NotFound(f"{found} {record_id} was deleted on {data['deleted_at'][:10]}")
@@ -465,7 +492,7 @@ class Project:
         if limit:
             sql += f" limit {int(limit)}"
         cls = records.RECORD_TYPES[type_name]
-        return [from_row(cls, row) for row in self.db.query(sql, args)]
+        return [from_row(cls, row) for row in self._query(sql, args)]
 
     def _filters(self, type_name, filters):
         from .convert import iso
@@ -513,7 +540,7 @@ class Project:
         return clauses, args
 
     def count(self, type_name: str) -> int:
-        return self.db.execute(f"select count(*) from [{TABLES[type_name]}] where deleted_at is null").fetchone()[0]
+        return self.conn.execute(f"select count(*) from [{TABLES[type_name]}] where deleted_at is null").fetchone()[0]
 
     def history(self, ref: str) -> list[Revision]:
         """Every earlier version of a record, oldest first (the current version is ``get``)."""

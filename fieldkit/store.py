@@ -130,8 +130,13 @@ def _migrations():
     return migrations
 
 
+# The names of the migrations above, in order: opening a current project compares these with
+# the applied ones in plain SQL, so a quick jot never imports sqlite-utils (a test keeps them equal).
+MIGRATIONS = ("0001_initial", "0002_anonymisation")
+
+
 def known_migrations() -> list[str]:
-    return [m.name for m in _migrations()._migrations]
+    return list(MIGRATIONS)
 
 
 def errors(name: str) -> tuple:
@@ -193,13 +198,12 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def connect(path: Path, *, create: bool = False, passphrase: str | None = None):
-    """A sqlite-utils ``Database`` on the project file with WAL, foreign keys and a busy timeout.
+def connect(path: Path, *, create: bool = False, passphrase: str | None = None) -> sqlite3.Connection:
+    """A connection to the project file with WAL, foreign keys and a busy timeout.
 
     An encrypted (SQLCipher) file needs ``passphrase``; otherwise PassphraseNeeded is raised.
+    Wrap it with :func:`database` for sqlite-utils.
     """
-    sqlite_utils = import_sqlite_utils()
-
     if create:
         create_private_file(path)
     elif not path.exists():
@@ -222,20 +226,40 @@ def connect(path: Path, *, create: bool = False, passphrase: str | None = None):
         conn.execute("PRAGMA synchronous = NORMAL")
     except errors("DatabaseError") as exc:
         raise FieldkitError(f"{path} is not a fieldkit database ({exc})") from None
-    return sqlite_utils.Database(conn, execute_plugins=False)
+    return conn
+
+
+def database(conn):
+    """The sqlite-utils ``Database`` over a connection (or the one given, if it already is one)."""
+    if hasattr(conn, "conn"):
+        return conn
+    return import_sqlite_utils().Database(conn, execute_plugins=False)
+
+
+def applied_migrations(conn) -> list[str]:
+    """Names of the fieldkit migrations applied to a database, in order, read in plain SQL."""
+    conn = getattr(conn, "conn", conn)
+    if not conn.execute("select 1 from sqlite_master where name = '_sqlite_migrations'").fetchone():
+        return []
+    rows = conn.execute("select name from _sqlite_migrations where migration_set = 'fieldkit' order by rowid")
+    return [row[0] for row in rows]
 
 
 def migrate(db) -> list[str]:
-    """Apply pending migrations; refuse a database written by a newer fieldkit."""
-    migrations = _migrations()
-    known = {m.name for m in migrations._migrations}
-    applied = [m.name for m in migrations.applied(db)]
-    newer = [name for name in applied if name not in known]
+    """Apply pending migrations; refuse a database written by a newer fieldkit.
+
+    ``db`` is a connection or a sqlite-utils ``Database``; sqlite-utils is only needed when
+    something is pending."""
+    applied = applied_migrations(db)
+    newer = [name for name in applied if name not in MIGRATIONS]
     if newer:
         raise FieldkitError(
             f"this project was written by a newer fieldkit (schema {newer[-1]}); upgrade fieldkit to open it"
         )
+    if not set(MIGRATIONS) - set(applied):
+        return []
+    db = database(db)
+    migrations = _migrations()
     pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        migrations.apply(db)
+    migrations.apply(db)
     return pending

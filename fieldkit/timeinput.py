@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
 
+from .patterns import lazy
+
 PRECISIONS = ("minute", "hour", "part_of_day", "day")
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -57,26 +59,26 @@ _AMOUNT = r"(?:(?<!\d)\d+|(?<![a-z])an?(?=\s))"
 _UNIT_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
 _ONE = rf"{_AMOUNT}\s*(?:{_UNIT_WORD})(?![a-z])"
 _DURATION = rf"(?:{_ONE}(?:\s*,?\s*(?:and\s+)?{_ONE})*)"
-_DURATION_PART = re.compile(rf"({_AMOUNT})\s*({_UNIT_WORD})(?![a-z])")
+_DURATION_PART = lazy(rf"({_AMOUNT})\s*({_UNIT_WORD})(?![a-z])")
 
-_RE_REL_MINUS = re.compile(rf"-\s*(?P<d>{_DURATION})")
-_RE_REL_AGO = re.compile(rf"(?P<d>{_DURATION})\s+ago")
-_RE_REL_FUTURE = re.compile(rf"(?:\+\s*|in\s+)(?P<d>{_DURATION})(?:\s+from\s+now)?")
-_RE_BARE_DURATION = re.compile(_DURATION)
+_RE_REL_MINUS = lazy(rf"-\s*(?P<d>{_DURATION})")
+_RE_REL_AGO = lazy(rf"(?P<d>{_DURATION})\s+ago")
+_RE_REL_FUTURE = lazy(rf"(?:\+\s*|in\s+)(?P<d>{_DURATION})(?:\s+from\s+now)?")
+_RE_BARE_DURATION = lazy(_DURATION)
 
-_RE_ISO = re.compile(
+_RE_ISO = lazy(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:[t ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?"
     r"(?P<off>z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
-_RE_CLOCK24 = re.compile(r"(?P<h>\d{1,2})[:.](?P<m>\d{2})(?::(?P<s>\d{2}))?")
-_RE_CLOCK12 = re.compile(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.)")
-_RE_DATE = re.compile(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})")
-_RE_DAY_PREFIX = re.compile(
+_RE_CLOCK24 = lazy(r"(?P<h>\d{1,2})[:.](?P<m>\d{2})(?::(?P<s>\d{2}))?")
+_RE_CLOCK12 = lazy(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.)")
+_RE_DATE = lazy(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})")
+_RE_DAY_PREFIX = lazy(
     r"(?P<day>\d{4}-\d{2}-\d{2}|today|yesterday|this|last\s+[a-z]+|[a-z]+)(?:\s+at)?\s+(?P<rest>.+)"
 )
 
-_RE_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_RE_CANONICAL = lazy(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 class TimeInputError(ValueError):

@@ -187,11 +187,16 @@ def test_search_finds_every_word_written(project, words):
 
 def test_migrations_from_empty_database(tmp_path):
     path = tmp_path / "fieldkit.db"
-    db = store.connect(path, create=True)
-    applied = store.migrate(db)
+    conn = store.connect(path, create=True)
+    applied = store.migrate(conn)
     assert applied == store.known_migrations()
-    assert store.migrate(db) == []
-    assert {"observations", "memos", "revisions", "audit", "observations_fts"} <= set(db.table_names())
+    assert store.applied_migrations(conn) == applied
+    assert store.migrate(conn) == []
+    assert {"observations", "memos", "revisions", "audit", "observations_fts"} <= set(store.database(conn).table_names())
+
+
+def test_migration_names_listed_for_the_fast_open_match_the_migrations():
+    assert list(store.MIGRATIONS) == [m.name for m in store._migrations()._migrations]
 
 
 def test_newer_schema_is_refused(project):
