@@ -71,11 +71,11 @@ class ReleasePolicy:
         self.project = project
         self._codes: dict = {}  # participant id -> code
         self._by_code: dict = {}  # lower-case code -> id
-        for pid, code in project.db.execute("select id, code from participants where deleted_at is null"):
+        for pid, code in project.conn.execute("select id, code from participants where deleted_at is null"):
             self._codes[pid] = code
             self._by_code[code.lower()] = pid
         latest: dict = {}
-        for pid, status, scopes in project.db.execute(
+        for pid, status, scopes in project.conn.execute(
                 "select participant_id, status, scopes from consent_events where deleted_at is null "
                 "order by at, id"):
             latest[pid] = (status, scopes)
@@ -85,14 +85,14 @@ class ReleasePolicy:
         self._quotes = {pid for pid, (status, scopes) in latest.items()
                         if status != "withdrawn" and "quotes" in json.loads(scopes or "[]")}
         self._encounters: dict = {}
-        for eid, kind, people in project.db.execute("select id, kind, participants from encounters"):
+        for eid, kind, people in project.conn.execute("select id, kind, participants from encounters"):
             ids = tuple(item.get("participant_id") for item in json.loads(people or "[]"))
             self._encounters[eid] = (kind, ids)
         self._observation_encounter: dict = {}
 
     def _encounter_of(self, record_id: str):
         if record_id not in self._observation_encounter:
-            row = self.project.db.execute("select encounter_id from observations where id = ?", [record_id]).fetchone()
+            row = self.project.conn.execute("select encounter_id from observations where id = ?", [record_id]).fetchone()
             self._observation_encounter[record_id] = row[0] if row else None
         return self._observation_encounter[record_id]
 

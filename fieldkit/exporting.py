@@ -119,7 +119,7 @@ def selected_code_ids(project, options: ExportOptions) -> list:
     ids = [resolve_code(project, c).id for c in options.codes]
     found = list(ids)
     while ids:
-        rows = project.db.execute(
+        rows = _connection(project).execute(
             f"select id from codes where parent_id in ({','.join('?' * len(ids))}) and deleted_at is null", ids
         ).fetchall()
         ids = [r[0] for r in rows if r[0] not in found]
@@ -127,17 +127,55 @@ def selected_code_ids(project, options: ExportOptions) -> list:
     return found
 
 
-def _pages(project, options: ExportOptions, type_name: str):
-    """Records of one type matching the options, in id order, as pages of up to 500."""
+_PAGE = 500
+
+
+def _connection(project):
+    """The project's sqlite3 connection: exports read rows with plain cursors, not sqlite-utils dicts."""
+    conn = getattr(project, "conn", None)
+    return conn if conn is not None else project.db.conn
+
+
+def _reader(project, type_name: str, rows: bool):
+    """``(select list, row -> record)`` for a table; ``rows`` gives ``convert.row_view`` views."""
+    from .convert import record_columns, row_reader, row_view
+    from .records import RECORD_TYPES
+
+    cls = RECORD_TYPES[type_name]
+    table = _connection(project).execute(f"select * from [{_table(type_name)}] limit 0")
+    columns = record_columns(cls, [d[0] for d in table.description])
+    read = (row_view if rows else row_reader)(cls, columns)
+    return ", ".join(f"[{c}]" for c in columns), read
+
+
+def _pages(project, options: ExportOptions, type_name: str, *, rows: bool = False):
+    """Records of one type matching the options, in id order, as pages of up to ``_PAGE``.
+
+    The selection ``Project.list`` makes with the export's filters, read with a plain cursor
+    and ``convert.row_reader`` (``row_view`` when ``rows``): these rows are the project's own.
+    """
     where, params, filters = _selection(project, options, type_name)
+    clauses, args = project._filters(type_name, filters)
+    select, read = _reader(project, type_name, rows)
+    sql = (f"select {select} from [{_table(type_name)}] where "
+           + " and ".join([*clauses, *(f"({w})" for w in where), "deleted_at is null", "id > ?"])
+           + f" order by id limit {_PAGE}")
+    conn = _connection(project)
     last = ""
     while True:
-        page = project.list(type_name, where=" and ".join(where + ["id > ?"]), params=[*params, last],
-                            limit=500, **filters)
+        page = [read(row) for row in conn.execute(sql, [*args, *params, last])]
         if not page:
             return
         yield page
         last = page[-1].id
+
+
+def all_records(project, type_name: str) -> list:
+    """What ``Project.list(type_name)`` gives (every record not deleted, in id order), read with
+    ``convert.row_reader``: exporters load the whole codebook, all encounters … up front."""
+    select, read = _reader(project, type_name, False)
+    sql = f"select {select} from [{_table(type_name)}] where deleted_at is null order by id"
+    return [read(row) for row in _connection(project).execute(sql)]
 
 
 def _selected(project, options: ExportOptions, type_name: str):
@@ -146,34 +184,51 @@ def _selected(project, options: ExportOptions, type_name: str):
         yield from page
 
 
-def _codings_of(project, page) -> dict:
-    """The codings of a page of records, by record id: one query per page, not one per record."""
-    ids = [record.id for record in page]
-    found: dict = {}
-    for coding in project.list("coding", where=f"record_id in ({','.join('?' * len(ids))})", params=ids,
-                               order_by="start, id"):
-        found.setdefault(coding.record_id, []).append(coding)
-    return found
+def _codings(project, *, rows: bool = False):
+    """A function from a page of records to their codings (``{record id: tuple}``): one query per page."""
+    import itertools
+    import operator
+
+    select, read = _reader(project, "coding", rows)
+    conn = _connection(project)
+    record_id = operator.attrgetter("record_id")
+
+    def codings_of(page) -> dict:
+        ids = [record.id for record in page]
+        cursor = conn.execute(f"select {select} from codings where record_id in ({','.join('?' * len(ids))}) "
+                              "and deleted_at is null order by record_id, start, id", ids)
+        return {rid: tuple(group) for rid, group in itertools.groupby(map(read, cursor), record_id)}
+
+    return codings_of
 
 
-def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
+def export_items(project, options: ExportOptions, report: ExportReport, *,
+                 rows: bool = False) -> Iterator[ExportItem]:
     """Stream the records an export may contain, with anonymised text and remapped codings.
 
-    Records a consent rule excludes are recorded in ``report.left_out`` instead.
+    Records a consent rule excludes are recorded in ``report.left_out`` instead. With ``rows``
+    (only when not anonymising) records and codings come as ``convert.row_view`` views, far
+    cheaper to make than records, for exporters that only read them.
     """
+    from .markdown import normalise
+
+    if rows and options.anonymise:
+        raise ValueError("an anonymised export needs records, not row views")
     policy = _release_policy(project)
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
+    codings_of = _codings(project, rows=rows)
     try:
         for type_name in options.types:
-            for page in _pages(project, options, type_name):
-                codings_of = _codings_of(project, page)
+            for page in _pages(project, options, type_name, rows=rows):
+                codings_by_record = codings_of(page)
                 for record in page:
                     reason = policy.excluded(record) if policy else None
                     if reason:
-                        report.left_out.append(LeftOut(record.id, record.type_name, reason))
+                        report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
-                    codings = tuple(codings_of.get(record.id, ()))
-                    text = record.body
+                    codings = codings_by_record.get(record.id, ())
+                    # a record normalised its body when it was built; a view holds it as stored
+                    text = normalise(record.body) if rows else record.body
                     if anonymiser is not None:
                         text, codings = anonymiser.apply(record, codings)
                     quotes = policy.quotes_allowed(record) if policy else True
@@ -289,8 +344,8 @@ def count_selected(project, options: ExportOptions) -> int:
         where, params, filters = _selection(project, options, type_name)
         clauses, args = project._filters(type_name, filters)
         sql_where = " and ".join([*where, *clauses, "deleted_at is null"])
-        total += project.db.execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
-                                    [*params, *args]).fetchone()[0]
+        total += _connection(project).execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
+                                              [*params, *args]).fetchone()[0]
     return total
 
 

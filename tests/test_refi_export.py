@@ -490,3 +490,28 @@ def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path
     sel = next(root.iter(f"{P}PlainTextSelection"))
     text = files[f"sources/{to_guid(note.id)}.txt"].decode()
     assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == "the final say"
+
+
+@pytest.mark.parametrize("anonymise", [False, True])
+def test_zip_helper_process_writes_the_same_archive(project, tmp_path, monkeypatch, anonymise):
+    """Large exports zip in a helper process; forced on here, the archive must not change."""
+    from fieldkit.exporting import ExportOptions
+    from fieldkit.refi import zipping
+
+    sample(project)
+    options = ExportOptions(anonymise=anonymise)
+    refi.export_qdpx(project, tmp_path / "inline.qdpx", options)
+    monkeypatch.setattr(zipping, "HELPER_FROM", 0)
+    if not zipping.helper_available():
+        pytest.skip("no helper process on this platform")
+    refi.export_qdpx(project, tmp_path / "helper.qdpx", options)
+    inline, helper = read_qdpx(tmp_path / "inline.qdpx"), read_qdpx(tmp_path / "helper.qdpx")
+    assert inline[0] == helper[0] and len(inline[0]) > 3
+    import re
+
+    def stable(files):  # the export stamps its own creation time
+        return {name: re.sub(rb'creationDateTime="[^"]*"', b"", data) for name, data in files.items()}
+
+    assert stable(inline[1]) == stable(helper[1])
+    validate_project(helper[1]["project.qde"])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["helper.qdpx", "inline.qdpx"]  # no staging left
