@@ -333,6 +333,10 @@ def _is_word_char(ch: str) -> bool:
     return ch == "_" or ch in _JOINERS or unicodedata.category(ch)[0] in "LNM"
 
 
+# ASCII letters, digits, "_" and "-": what _find_words reads on without asking unicodedata
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
 def _starts_word(scan: str, i: int) -> bool:
     if i == 0:
         return True
@@ -347,7 +351,7 @@ def _find_words(scan: str, sigil: str) -> list[str]:
     i = scan.find(sigil)
     while i != -1:
         j = i + 1
-        while j < n and (scan[j] == "-" or _is_word_char(scan[j])):
+        while j < n and (scan[j] in _ASCII_WORD or (not scan[j].isascii() and _is_word_char(scan[j]))):
             j += 1
         if _starts_word(scan, i):
             word = scan[i + 1 : j].rstrip("-_" + _JOINERS)
