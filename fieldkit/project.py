@@ -284,7 +284,7 @@ class Project:
 
     def add(self, record, *, reason: str = "created"):
         """Save a new record; returns it as stored (author filled, tags derived)."""
-        from .convert import to_row
+        from .convert import to_row_fast
 
         record = self._prepare(record)
         self._check_references(record)
@@ -292,7 +292,7 @@ class Project:
         table = TABLES[record.type_name]
         with self.transaction():
             try:
-                row = to_row(record)
+                row = to_row_fast(record)
                 self.conn.execute(_insert_sql(table, row), list(row.values()))
             except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
@@ -304,7 +304,7 @@ class Project:
         """Save many new records in one transaction (all or nothing); returns how many.
 
         The same hooks run as for ``add``; a failing hook undoes the whole batch."""
-        from .convert import to_row
+        from .convert import to_row_fast
         from .plugin_manager import hook_caller
 
         validate, saved = _validate_caller(), hook_caller("record_saved")
@@ -317,7 +317,7 @@ class Project:
                     self._validate(record, validate)
                 if saved.active:
                     self._saved(record, saved)
-                by_table.setdefault(TABLES[record.type_name], []).append(to_row(record))
+                by_table.setdefault(TABLES[record.type_name], []).append(to_row_fast(record))
                 count += 1
                 if count % batch_size == 0:
                     self._flush(by_table)

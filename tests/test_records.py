@@ -129,3 +129,15 @@ def test_fast_row_reader_builds_what_from_row_builds(type_name):
         assert view.id == record.id
 
     check()
+
+
+@pytest.mark.parametrize("type_name", sorted(STRATEGIES))
+def test_fast_row_writer_writes_what_to_row_writes(type_name):
+    """Saving uses ``to_row_fast`` (no converter for simple fields): the same row, always."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(STRATEGIES[type_name])
+    def check(record):
+        assert convert.to_row_fast(record) == convert.to_row(record)
+
+    check()
