@@ -36,15 +36,15 @@ def test_help_lists_plugin_commands_without_heavy_imports():
 
 
 def test_a_plain_jot_does_not_import_sqlite_utils_or_a_parser(tmp_path, monkeypatch):
-    """The quick-capture path writes through the connection: sqlite-utils, markdown-it and
-    dateutil are loaded only by commands that need them."""
+    """The quick-capture path writes through the connection: sqlite-utils, cattrs, markdown-it
+    and dateutil are loaded only by commands that need them."""
     import fieldkit
 
     fieldkit.init(tmp_path / "p").close()
     monkeypatch.setenv("FIELDKIT_PROJECT", str(tmp_path / "p"))
     names, out = imported_modules("jot", "the LI hands the intro to @P03 #voice")
     assert "saved" in out
-    for heavy in ("sqlite_utils", "markdown_it", "dateutil"):
+    for heavy in ("sqlite_utils", "markdown_it", "dateutil", "cattrs"):
         assert heavy not in names, f"jot imported {heavy}"
     project = fieldkit.open(tmp_path / "p")
     try:
