@@ -119,7 +119,7 @@ def selected_code_ids(project, options: ExportOptions) -> list:
     ids = [resolve_code(project, c).id for c in options.codes]
     found = list(ids)
     while ids:
-        rows = _connection(project).execute(
+        rows = project.conn.execute(
             f"select id from codes where parent_id in ({','.join('?' * len(ids))}) and deleted_at is null", ids
         ).fetchall()
         ids = [r[0] for r in rows if r[0] not in found]
@@ -130,19 +130,13 @@ def selected_code_ids(project, options: ExportOptions) -> list:
 _PAGE = 500
 
 
-def _connection(project):
-    """The project's sqlite3 connection: exports read rows with plain cursors, not sqlite-utils dicts."""
-    conn = getattr(project, "conn", None)
-    return conn if conn is not None else project.db.conn
-
-
 def _reader(project, type_name: str, rows: bool):
     """``(select list, row -> record)`` for a table; ``rows`` gives ``convert.row_view`` views."""
     from .convert import record_columns, row_reader, row_view
     from .records import RECORD_TYPES
 
     cls = RECORD_TYPES[type_name]
-    table = _connection(project).execute(f"select * from [{_table(type_name)}] limit 0")
+    table = project.conn.execute(f"select * from [{_table(type_name)}] limit 0")
     columns = record_columns(cls, [d[0] for d in table.description])
     read = (row_view if rows else row_reader)(cls, columns)
     return ", ".join(f"[{c}]" for c in columns), read
@@ -155,27 +149,24 @@ def _pages(project, options: ExportOptions, type_name: str, *, rows: bool = Fals
     and ``convert.row_reader`` (``row_view`` when ``rows``): these rows are the project's own.
     """
     where, params, filters = _selection(project, options, type_name)
-    clauses, args = project._filters(type_name, filters)
     select, read = _reader(project, type_name, rows)
-    sql = (f"select {select} from [{_table(type_name)}] where "
-           + " and ".join([*clauses, *(f"({w})" for w in where), "deleted_at is null", "id > ?"])
-           + f" order by id limit {_PAGE}")
-    conn = _connection(project)
-    last = ""
+    # the last argument is the id the next page starts after
+    sql, args = project._select(type_name, columns=select, where=" and ".join([*(f"({w})" for w in where), "id > ?"]),
+                                params=[*params, ""], limit=_PAGE, **filters)
     while True:
-        page = [read(row) for row in conn.execute(sql, [*args, *params, last])]
+        page = [read(row) for row in project.conn.execute(sql, args)]
         if not page:
             return
         yield page
-        last = page[-1].id
+        args[-1] = page[-1].id
 
 
 def all_records(project, type_name: str) -> list:
     """What ``Project.list(type_name)`` gives (every record not deleted, in id order), read with
     ``convert.row_reader``: exporters load the whole codebook, all encounters … up front."""
     select, read = _reader(project, type_name, False)
-    sql = f"select {select} from [{_table(type_name)}] where deleted_at is null order by id"
-    return [read(row) for row in _connection(project).execute(sql)]
+    sql, args = project._select(type_name, columns=select)
+    return [read(row) for row in project.conn.execute(sql, args)]
 
 
 def _selected(project, options: ExportOptions, type_name: str):
@@ -190,7 +181,7 @@ def _codings(project, *, rows: bool = False):
     import operator
 
     select, read = _reader(project, "coding", rows)
-    conn = _connection(project)
+    conn = project.conn
     record_id = operator.attrgetter("record_id")
 
     def codings_of(page) -> dict:
@@ -344,7 +335,7 @@ def count_selected(project, options: ExportOptions) -> int:
         where, params, filters = _selection(project, options, type_name)
         clauses, args = project._filters(type_name, filters)
         sql_where = " and ".join([*where, *clauses, "deleted_at is null"])
-        total += _connection(project).execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
+        total += project.conn.execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
                                               [*params, *args]).fetchone()[0]
     return total
 

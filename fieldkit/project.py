@@ -477,6 +477,14 @@ class Project:
         ``participant``, ``since``/``until`` (datetimes, on ``observed_at`` or ``created_at``)."""
         from .convert import from_row
 
+        sql, args = self._select(type_name, where=where, params=params, order_by=order_by, limit=limit,
+                                 include_deleted=include_deleted, **filters)
+        cls = records.RECORD_TYPES[type_name]
+        return [from_row(cls, row) for row in self._query(sql, args)]
+
+    def _select(self, type_name: str, *, columns: str = "*", where: str = "", params=(), order_by: str = "",
+                limit: Optional[int] = None, include_deleted: bool = False, **filters) -> tuple[str, list]:
+        """The SQL and arguments ``list`` runs (exports run it with their own select list)."""
         if type_name not in TABLES:
             raise FieldkitError(f"unknown record type '{type_name}'; choose from {', '.join(TABLES)}")
         clauses, args = self._filters(type_name, filters)
@@ -485,14 +493,13 @@ class Project:
             args.extend(params)
         if not include_deleted:
             clauses.append("deleted_at is null")
-        sql = f"select * from [{TABLES[type_name]}]"
+        sql = f"select {columns} from [{TABLES[type_name]}]"
         if clauses:
             sql += " where " + " and ".join(clauses)
         sql += f" order by {order_by or 'id'}"
         if limit:
             sql += f" limit {int(limit)}"
-        cls = records.RECORD_TYPES[type_name]
-        return [from_row(cls, row) for row in self._query(sql, args)]
+        return sql, args
 
     def _filters(self, type_name, filters):
         from .convert import iso
