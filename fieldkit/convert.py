@@ -74,51 +74,62 @@ def to_row(record) -> dict:
 _EMPTY = {list: "[]", tuple: "[]", dict: "{}"}
 
 
-def _strings_json(value) -> str:
-    # what to_row stores for a tuple: a tuple of plain strings needs no converter
-    if not value:
-        return "[]"
-    if all(item.__class__ is str for item in value):
-        return json.dumps(list(value), ensure_ascii=False, sort_keys=True)
-    return None
+# What to_row stores for a non-empty tuple of plain strings; one encoder made once, as
+# json.dumps would make a new one for these options on every call.
+_encode_strings = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @functools.lru_cache(maxsize=None)
 def _write_plan(cls):
-    """``((field name, conversion or None), ...)`` for ``to_row_fast``; None when a field
-    needs the converter every time."""
+    """``(columns, getter, time positions, tuple positions)`` for ``row_values``; None when a
+    field needs the converter every time."""
+    import operator
+
     hints = typing.get_type_hints(cls)
-    plan = []
-    for field in attrs.fields(cls):
+    names, times, tuples = [], [], []
+    for position, field in enumerate(attrs.fields(cls)):
         hint = hints.get(field.name)
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         base = args[0] if typing.get_origin(hint) in _UNIONS and len(args) == 1 else hint
-        if base in (str, int, float, bool):
-            plan.append((field.name, None))
-        elif base is dt.datetime:
-            plan.append((field.name, lambda v: None if v is None else iso(v)))
+        if base is dt.datetime:
+            times.append(position)
         elif base is tuple:
-            plan.append((field.name, _strings_json))
-        else:
+            tuples.append(position)
+        elif base not in (str, int, float, bool):
             return None
-    return tuple(plan)
+        names.append(field.name)
+    if len(names) < 2:
+        return None  # attrgetter of one name gives a value, not a tuple
+    return tuple(names), operator.attrgetter(*names), tuple(times), tuple(tuples)
+
+
+def row_values(record):
+    """``(columns, values)``: ``to_row``'s row as a column tuple and a value list, computed
+    without the converter when every field is simple (plain values, times, tuples of
+    strings); None when it is not. Bulk imports call this for every record."""
+    plan = _write_plan(type(record))
+    if plan is None:
+        return None
+    names, get, times, tuples = plan
+    values = list(get(record))
+    for i in times:
+        if values[i] is not None:
+            values[i] = iso(values[i])
+    for i in tuples:
+        value = values[i]
+        if not value:
+            values[i] = "[]"
+        elif all(item.__class__ is str for item in value):
+            values[i] = _encode_strings(value)
+        else:
+            return None  # a tuple of something else than strings
+    return names, values
 
 
 def to_row_fast(record) -> dict:
-    """``to_row``'s value, computed without the converter when every field is simple (plain
-    values, times, tuples of strings): bulk imports call it for every record."""
-    plan = _write_plan(type(record))
-    if plan is None:
-        return to_row(record)
-    row = {}
-    for name, convert in plan:
-        value = getattr(record, name)
-        if convert is not None:
-            value = convert(value)
-            if value is None and getattr(record, name) is not None:
-                return to_row(record)  # a tuple of something else than strings
-        row[name] = value
-    return row
+    """``to_row``'s value, without the converter when ``row_values`` can build it."""
+    made = row_values(record)
+    return to_row(record) if made is None else dict(zip(*made))
 
 
 def from_row(cls, row: dict):

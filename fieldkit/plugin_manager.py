@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import threading
+import time
 
 from .errors import PluginError
 
@@ -91,8 +92,6 @@ def _slow_limit() -> float:
 
 def _run_impl(impl, hook: str, kwargs: dict, limit: float = None):
     """Call one plugin's hook implementation: name it on failure, warn when it is slow."""
-    import time
-
     started = time.perf_counter()
     try:
         result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})

@@ -20,7 +20,7 @@ import attrs
 
 from . import records
 from .errors import FieldkitError, NotFound, Refused
-from .store import DB_NAME, SEARCHABLE, TABLES, errors
+from .store import DB_NAME, SEARCHABLE, TABLES, errors, insert_sql
 
 DEFAULT_SETTINGS = {
     "timezone": "Europe/London",
@@ -50,12 +50,6 @@ class SearchHit:
     record: object
     snippet: str
     rank: float
-
-
-def _insert_sql(table: str, columns) -> str:
-    # Rows come from the converter, already in SQLite's types: a plain insert is all they need.
-    return (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-            f"values ({', '.join('?' * len(columns))})")
 
 
 def _now() -> dt.datetime:
@@ -293,7 +287,7 @@ class Project:
         with self.transaction():
             try:
                 row = to_row_fast(record)
-                self.conn.execute(_insert_sql(table, row), list(row.values()))
+                self.conn.execute(insert_sql(table, row), list(row.values()))
             except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
             self._audit("create", record.type_name, record.id, reason)
@@ -304,34 +298,40 @@ class Project:
         """Save many new records in one transaction (all or nothing); returns how many.
 
         The same hooks run as for ``add``; a failing hook undoes the whole batch."""
-        from .convert import to_row_fast
+        from .convert import row_values, to_row
         from .plugin_manager import hook_caller
 
         validate, saved = _validate_caller(), hook_caller("record_saved")
         count = 0
         with self.transaction():
-            by_table: dict[str, list] = {}
+            # rows waiting to be written, by table and columns (one executemany each)
+            pending: dict[tuple, list] = {}
             for record in items:
                 record = self._prepare(record)
                 if validate.active:
                     self._validate(record, validate)
                 if saved.active:
                     self._saved(record, saved)
-                by_table.setdefault(TABLES[record.type_name], []).append(to_row_fast(record))
+                made = row_values(record)
+                if made is None:
+                    row = to_row(record)
+                    made = tuple(row), list(row.values())
+                pending.setdefault((TABLES[record.type_name], made[0]), []).append(made[1])
                 count += 1
                 if count % batch_size == 0:
-                    self._flush(by_table)
-            self._flush(by_table)
+                    self._flush(pending)
+            self._flush(pending)
             self._audit("bulk_create", "*", "", f"{reason}: {count} records")
         return count
 
-    def _flush(self, by_table):
-        # Rows of one type share their columns, so one executemany per table does the
-        # work; sqlite-utils' insert_all would re-check every value's type.
-        for table, rows in by_table.items():
+    def _flush(self, pending):
+        # Plain executemany (sqlite-utils' insert_all would re-check every value's type,
+        # and the values are already in SQLite's types), with batch full-text indexing.
+        from .store import insert_rows
+
+        for (table, columns), rows in pending.items():
             if rows:
-                columns = list(rows[0])
-                self.conn.executemany(_insert_sql(table, columns), [tuple(row[c] for c in columns) for row in rows])
+                insert_rows(self.conn, table, columns, rows)
                 rows.clear()
 
     def update(self, record, *, reason: str = ""):
@@ -598,6 +598,7 @@ class Project:
         return hits[:limit]
 
 
+@functools.lru_cache(maxsize=None)
 @functools.lru_cache(maxsize=None)
 def _field_names(cls) -> tuple:
     return tuple(f.name for f in attrs.fields(cls))

@@ -36,6 +36,50 @@ FOREIGN_KEYS = {
 SEARCHABLE = {"observation": ["body"], "memo": ["title", "body"]}
 
 
+def insert_sql(table: str, columns) -> str:
+    # Rows come from the converter, already in SQLite's types: a plain insert is all they need.
+    return (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' * len(columns))})")
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, columns, rows: list) -> None:
+    """Insert new rows (value sequences in ``columns`` order) with one ``executemany``,
+    indexing a searchable table's new rows with one statement rather than row by row.
+
+    The full-text insert trigger fires once per row, and FTS5 writes out its pending index
+    at each of those statements: 100,000 observations took 7.5 s that way against 1.9 s for
+    the rows plus one ``INSERT ... SELECT`` per 1,000 (measured here). So the trigger is
+    dropped for the batch and made again from its own stored SQL, all inside a savepoint:
+    a failure rolls back to the schema as it was, and other connections never see it
+    missing. A table without that trigger is written plainly.
+    """
+    insert = insert_sql(table, columns)
+    searched = next((cols for type_name, cols in SEARCHABLE.items() if TABLES[type_name] == table), None)
+    trigger = searched and conn.execute(
+        "select sql from sqlite_master where type = 'trigger' and name = ?", [f"{table}_ai"]
+    ).fetchone()
+    (last,) = conn.execute(f"select max(rowid) from [{table}]").fetchone() if trigger else (None,)
+    if not trigger or (last or 0) >= 2**62:
+        # (near the largest rowid SQLite picks new rowids at random, not above the last)
+        conn.executemany(insert, rows)
+        return
+    indexed = ", ".join(f"[{c}]" for c in searched)
+    conn.execute("savepoint fieldkit_insert_rows")
+    try:
+        conn.execute(f"drop trigger [{table}_ai]")
+        conn.executemany(insert, rows)
+        conn.execute(
+            f"insert into [{table}_fts] (rowid, {indexed}) select rowid, {indexed} from [{table}] where rowid > ?",
+            [last or 0],
+        )
+        conn.execute(trigger[0])
+    except BaseException:
+        conn.execute("rollback to fieldkit_insert_rows")
+        conn.execute("release fieldkit_insert_rows")
+        raise
+    conn.execute("release fieldkit_insert_rows")
+
+
 def import_sqlite_utils():
     """Import sqlite-utils without its optional pandas and numpy probes.
 

@@ -127,13 +127,13 @@ def to_iso(dt: datetime) -> str:
     """
     if not isinstance(dt, datetime):
         raise TypeError(f"to_iso needs a datetime, not {type(dt).__name__}")
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("to_iso needs a timezone-aware datetime, got a naive one")
-    u = dt if dt.tzinfo is _UTC else dt.astimezone(_UTC)  # stored times are already UTC
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
-    )
+    if dt.tzinfo is not _UTC:  # stored times are already UTC
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise ValueError("to_iso needs a timezone-aware datetime, got a naive one")
+        dt = dt.astimezone(_UTC)
+    # isoformat pads the year to four digits and, with this timespec, always writes six
+    # digits of microseconds; the offset of UTC is always "+00:00".
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def from_iso(s: str) -> datetime:

@@ -56,6 +56,8 @@ def _check_consistent(path):
         rows = conn.execute("select count(*) from observations").fetchone()[0]
         indexed = conn.execute("select count(*) from observations_fts").fetchone()[0]
         assert rows == indexed
+        # a bulk insert drops the full-text trigger inside its transaction: it must be back
+        assert conn.execute("select count(*) from sqlite_master where name = 'observations_ai'").fetchone()[0] == 1
         return conn.execute("select count(*) from observations where body like 'imported note%'").fetchone()[0]
     finally:
         conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import unicodedata
@@ -432,3 +433,17 @@ _ALPHABET = _st.sampled_from(list("abcXYZ09 #@-._,;:()!?'\"\n\t/=+é🙂") + ["\
 def test_fast_tags_and_mentions_match_full_parse(text):
     parsed = _parse_body(text)
     assert _tags_and_mentions(text) == (parsed.tags, parsed.mentions)
+
+
+_ONE_PASS_SPECIAL = re.compile(
+    r"[`\\<>\[\]&*_~|\t]| {4}|^[ \t]*#{1,6}(?:[ \t]|$)|^[ \t]*(?:-{3,}|={3,})[ \t]*$", re.MULTILINE
+)
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(_st.lists(_ALPHABET | _st.sampled_from(["=", "==", "===", "###### ", "####### ", " \t#", "\n---  "]), max_size=40).map("".join))
+def test_special_check_matches_one_pass_pattern(text):
+    # The line-by-line check is a faster spelling of one multiline pattern; they must agree.
+    from fieldkit.markdown import _has_special
+
+    assert _has_special(text) == bool(_ONE_PASS_SPECIAL.search(text))

@@ -226,10 +226,75 @@ def test_add_many_is_all_or_nothing(project):
     good = [Observation(body=f"note {i}") for i in range(10)]
     assert project.add_many(good) == 10
     bad = [Observation(body="fine"), Observation(body="bad", encounter_id="nope")]
+    trigger = _fts_checked(project, "observations")
     with pytest.raises(sqlite3.IntegrityError):
-        project.add_many(bad)
+        project.add_many(bad)  # fails inside the batch insert, with the trigger dropped
     assert project.count("observation") == 10
     assert len(project.search("note")) == 10
+    assert _fts_checked(project, "observations") == trigger
+
+
+def _index_entries(project, table):
+    # every (term, row, column, offset) the full-text index holds for a table
+    conn = project.conn
+    conn.execute(f"create virtual table if not exists temp.[{table}_terms] using fts5vocab(main, [{table}_fts], 'instance')")
+    return sorted(conn.execute(f"select term, doc, col, offset from temp.[{table}_terms]").fetchall())
+
+
+def _fts_checked(project, table):
+    project.conn.execute(f"insert into [{table}_fts]([{table}_fts], rank) values ('integrity-check', 1)")
+    return project.conn.execute("select sql from sqlite_master where name = ?", [f"{table}_ai"]).fetchone()
+
+
+_BODY = st.lists(st.sampled_from(list("ab cé#@\n-_'") + ["word", "Über", "名字"]), min_size=1, max_size=30).map("".join).filter(str.strip)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.tuples(st.booleans(), _BODY, _BODY), min_size=1, max_size=25), batch_size=st.integers(1, 6))
+def test_bulk_indexing_equals_row_by_row_indexing(tmp_path_factory, items, batch_size):
+    # add_many indexes each batch with one statement instead of the per-row trigger:
+    # the index must come out exactly as the trigger would have built it.
+    made = [Memo(title=a, body=b) if memo else Observation(body=b) for memo, a, b in items]
+    bulk = fieldkit.init(tmp_path_factory.mktemp("bulk") / "p")
+    single = fieldkit.init(tmp_path_factory.mktemp("single") / "p")
+    try:
+        triggers = {t: _fts_checked(bulk, t) for t in ("observations", "memos")}
+        assert bulk.add_many(made, batch_size=batch_size) == len(made)
+        for record in made:
+            single.add(record)
+        for table in ("observations", "memos"):
+            assert _fts_checked(bulk, table) == triggers[table]  # the trigger is back, unchanged
+            assert _index_entries(bulk, table) == _index_entries(single, table)
+    finally:
+        bulk.close()
+        single.close()
+
+
+def test_failed_bulk_insert_keeps_trigger_and_index(project):
+    from fieldkit import plugin_manager
+    from fieldkit.hookspecs import hookimpl
+    from fieldkit.errors import PluginError
+
+    project.add_many([Observation(body=f"early note {i}") for i in range(3)])
+    trigger = _fts_checked(project, "observations")
+
+    class Failing:
+        seen = 0
+
+        @hookimpl
+        def validate_record(self, project, record):
+            Failing.seen += 1
+            if Failing.seen == 5:  # after two batches of two were written
+                raise RuntimeError("no")
+
+    plugin_manager.get_plugin_manager().register(Failing(), name="failing-validator")
+    with pytest.raises(PluginError):
+        project.add_many([Observation(body=f"late note {i}") for i in range(6)], batch_size=2)
+    plugin_manager.get_plugin_manager().unregister(name="failing-validator")
+    assert project.count("observation") == 3
+    assert _fts_checked(project, "observations") == trigger
+    capture.jot(project, "a late note after all")  # indexed by the trigger again
+    assert len(project.search("late")) == 1 and len(project.search("early")) == 3
 
 
 def test_expand_links_jottings(project):
