@@ -3,7 +3,10 @@
 - ``jot``: ``fieldkit jot "…"`` into a project that already holds 10,000 observations,
   against the floor ``python -c "import sqlite3"`` (interpreter start-up plus sqlite3).
 - ``bulk insert``: 100,000 observations through ``Project.add_many`` against raw
-  ``sqlite3.executemany`` of the same rows into a table with an FTS5 index and triggers.
+  ``sqlite3.executemany`` of the same rows into a table with an FTS5 index and triggers
+  (the issue's floor). fieldkit indexes each batch of 1,000 with one statement instead of
+  the per-row trigger, so it can beat that floor; the note also gives a raw insert that
+  indexes the same way (no Python records, hooks or rows to build), the better yardstick.
 
 Ratios are floor time / our time for throughput (higher is better) and our time / floor
 time for the jot (lower is better); the ``note`` column says which.
@@ -84,6 +87,31 @@ def _raw_insert(path: Path, rows: list[dict]) -> float:
     return elapsed
 
 
+def _raw_insert_batched(path: Path, rows: list[dict], batch: int = 1000) -> float:
+    """Raw executemany as fieldkit's bulk path writes: trigger dropped, one index statement per batch."""
+    import fieldkit
+
+    project = fieldkit.init(path)
+    conn = project.conn
+    trigger = conn.execute("select sql from sqlite_master where name = 'observations_ai'").fetchone()[0]
+    columns = list(rows[0])
+    sql = f"insert into observations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+    tuples = [tuple(r[c] for c in columns) for r in rows]
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    for i in range(0, len(tuples), batch):
+        (last,) = conn.execute("select coalesce(max(rowid), 0) from observations").fetchone()
+        conn.execute("drop trigger observations_ai")
+        conn.executemany(sql, tuples[i:i + batch])
+        conn.execute("insert into observations_fts (rowid, body) select rowid, body from observations where rowid > ?",
+                     [last])
+        conn.execute(trigger)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    project.close()
+    return elapsed
+
+
 def bench_bulk(quick: bool, n: int = 0) -> dict:
     import fieldkit
     from fieldkit.convert import to_row
@@ -98,6 +126,7 @@ def bench_bulk(quick: bool, n: int = 0) -> dict:
         rows.append(row)
     with tempfile.TemporaryDirectory() as tmp:
         floor = _raw_insert(Path(tmp) / "raw", rows)
+        batched = _raw_insert_batched(Path(tmp) / "batched", rows)
         project = fieldkit.init(Path(tmp) / "p")
         start = time.perf_counter()
         project.add_many(made)
@@ -106,7 +135,8 @@ def bench_bulk(quick: bool, n: int = 0) -> dict:
         project.close()
     return {"benchmark": "bulk insert (library) vs raw executemany + FTS5", "n": n, "ours_s": ours,
             "floor_s": floor, "ratio": floor / ours,
-            "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s"}
+            "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s; "
+                    f"raw insert indexed per batch: {batched:.2f} s ({batched / ours:.2f} of ours)"}
 
 
 def bench_search(quick: bool, n: int = 0) -> dict:
