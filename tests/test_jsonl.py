@@ -261,5 +261,8 @@ def test_any_project_round_trips(tmp_path_factory, bodies, memos, edits, data):
     assert_restored_exactly(dest, restored, tmp)
     for record in saved:
         assert restored.get(record.id, include_deleted=True) == p.get(record.id, include_deleted=True)
+    for table in ("observations", "memos"):  # restored rows are indexed in batches: check the index
+        restored.conn.execute(f"insert into [{table}_fts]([{table}_fts], rank) values ('integrity-check', 1)")
+        assert restored.conn.execute("select 1 from sqlite_master where name = ?", [f"{table}_ai"]).fetchone()
     restored.close()
     p.close()

@@ -208,9 +208,9 @@ class _Batch:
 
     def flush(self):
         if self.rows:
-            cols = ", ".join(f"[{c}]" for c in self.columns)
-            marks = ", ".join("?" for _ in self.columns)
-            self.db.conn.executemany(f"insert into [{self.table}] ({cols}) values ({marks})", self.rows)
+            from ..store import insert_rows  # notes and memos are indexed a batch at a time
+
+            insert_rows(self.db.conn, self.table, self.columns, self.rows)
             self.rows = []
 
 
