@@ -34,7 +34,7 @@ def emit(rows, *, columns: Sequence[str] = (), fmt: str = "table", out=None) -> 
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: _cell(row.get(c)) for c in columns})
+            writer.writerow({c: guard_cell(_cell(v)) if isinstance(v := row.get(c), str) else _cell(v) for c in columns})
         return
     if not rows:
         click.echo("(none)", file=out)
@@ -57,3 +57,20 @@ def _cell(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value).replace("\n", " ")
+
+
+# Spreadsheets run a cell starting with =, +, -, @, a tab or a carriage return as a formula
+# (a note can hold "=HYPERLINK(...)"; a Markdown list starts "- "). A leading apostrophe
+# makes Excel show it as text. Cells already starting with an apostrophe get one too, so
+# the rule reverses exactly: drop the first character of a cell that starts with "'".
+_GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def guard_cell(text: str) -> str:
+    """``text`` for a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(_GUARDED_STARTS) else text
+
+
+def unguard_cell(cell: str) -> str:
+    """The text ``guard_cell`` was given."""
+    return cell[1:] if cell.startswith("'") else cell

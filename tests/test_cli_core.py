@@ -151,3 +151,21 @@ def test_delete_and_config(run):
     assert json.loads(run("config", "--json").output)["timezone"] == "Europe/Paris"
     r = run("config", "timezone", "Mars/Olympus")
     assert r.exit_code == 1 and "Error:" in r.output
+
+
+def test_csv_output_guards_formula_cells(run):
+    # text a spreadsheet would run as a formula gets an apostrophe; numbers stay numbers
+    import csv
+    import io
+
+    from fieldkit.output import emit, guard_cell, unguard_cell
+
+    run("jot", "=HYPERLINK(\"http://example.org\",\"x\")")
+    run("jot", "--", "- a list item")
+    rows = list(csv.DictReader(io.StringIO(run("list", "--csv").output)))
+    assert sorted(r["body"] for r in rows) == ["'- a list item", "'=HYPERLINK(\"http://example.org\",\"x\")"]
+    out = io.StringIO()
+    emit([{"name": "@P03", "alpha": -0.25, "n": -3}], fmt="csv", out=out)
+    assert out.getvalue().splitlines()[1] == "'@P03,-0.250,-3"
+    for text in ("plain", "'quoted", "''", "+1", "-", "\tx", ""):
+        assert unguard_cell(guard_cell(text)) == text

@@ -28,6 +28,7 @@ from fieldkit.coding import apply_code
 from fieldkit.consent import record_consent
 from fieldkit.errors import FieldkitError, NotFound, Refused
 from fieldkit.exporting import ExportOptions, ExportReport, LeftOut, run_export
+from fieldkit.output import unguard_cell
 from fieldkit.fieldwork import add_encounter, add_participant, add_site
 from fieldkit.records import CONSENT_SCOPES, Coding, Memo, Observation
 
@@ -281,8 +282,10 @@ def test_csv_quotes_only_for_selected_codes(sample, tmp_path):
     assert [q["code_path"] for q in quotes] == ["power/asymmetry"]
 
 
-body_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"),
-                    min_size=1, max_size=60).filter(lambda s: s.strip())
+body_text = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), min_size=1, max_size=60),
+    st.tuples(st.sampled_from(["=", "+", "-", "@", "'", "'=", "- ", "\t"]), st.text(max_size=20)).map("".join),
+).filter(lambda s: s.strip() and "\r" not in s and "\x00" not in s)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -302,9 +305,12 @@ def test_csv_quote_is_exactly_the_coded_text(tmp_path_factory, body, data):
         run_export(p, "csv", tmp / "csv", RAW)
         run_export(p, "html", tmp / "r.html", RAW)
         quotes = read_csv(tmp / "csv" / "quotes.csv")
-        assert [q["quote"] for q in quotes] == [text[start:end]]
+        assert [unguard_cell(q["quote"]) for q in quotes] == [text[start:end]]
         observations = read_csv(tmp / "csv" / "observations.csv")
-        assert observations[0]["text"] == text
+        assert unguard_cell(observations[0]["text"]) == text
+        # a cell that a spreadsheet would run as a formula starts with the apostrophe guard
+        for cell, exported in ((quotes[0]["quote"], text[start:end]), (observations[0]["text"], text)):
+            assert cell.startswith("'") == exported.startswith(("=", "+", "-", "@", "\t", "'"))
         marks = parse_html(tmp / "r.html").marks
         assert marks == [text[start:end]]
     finally:

@@ -12,6 +12,8 @@ import csv
 import json
 from pathlib import Path
 
+from ..output import guard_cell
+
 OBSERVATION_COLUMNS = ("id", "stage", "encounter", "site", "observed_at", "observed_local", "observed_precision",
                        "recorded_at", "tags", "mentions", "author", "text")
 MEMO_COLUMNS = ("id", "kind", "title", "created_at", "links", "tags", "mentions", "author", "text")
@@ -47,13 +49,15 @@ def _cell(value):
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return guard_cell(", ".join(str(v) for v in value))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if hasattr(value, "isoformat"):
         from ..convert import iso
 
         return iso(value)
+    if isinstance(value, str):
+        return guard_cell(value)
     return value
 
 
