@@ -142,6 +142,14 @@ def from_row(cls, row: dict):
     return converter().structure(data, cls)
 
 
+def error_reason(exc) -> str:
+    """One readable line for why ``from_row``/``from_json`` refused a value."""
+    # cattrs wraps validation errors in groups; the innermost message is the readable one
+    while getattr(exc, "exceptions", None):
+        exc = exc.exceptions[0]
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def column_types(cls) -> dict:
     """SQLite column types for a record class, for table creation."""
     hints = typing.get_type_hints(cls)

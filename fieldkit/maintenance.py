@@ -63,9 +63,35 @@ def doctor(project) -> list[Finding]:
     if review:
         found.append(Finding("warning", "codings", f"{review} coding(s) lost their text in an edit and need review",
                              "fieldkit code review"))
+    found += _records(project)
     found += _permissions(project)
     found += _attachments(project)
     found += _keystore(project)
+    return found
+
+
+def _records(project) -> list[Finding]:
+    # Exports read rows without re-running the record validators (for speed), so a row
+    # changed behind fieldkit's back (a hand edit in another SQLite tool) is caught here.
+    from .convert import error_reason, from_row
+    from .records import RECORD_TYPES
+    from .store import TABLES
+
+    found = []
+    for type_name, table in TABLES.items():
+        bad, first = 0, ""
+        cursor = project.conn.execute(f"select * from [{table}]")
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values))
+            try:
+                from_row(RECORD_TYPES[type_name], row)
+            except Exception as exc:  # cattrs/attrs raise many kinds; all mean an invalid row
+                bad += 1
+                first = first or f"{row.get('id')}: {error_reason(exc)}"
+        if bad:
+            found.append(Finding("error", "records", f"{bad} {type_name} row(s) are not valid records (first: {first})",
+                                 "restore fieldkit.db from a backup, or correct the row by hand"))
     return found
 
 

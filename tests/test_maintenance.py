@@ -36,6 +36,19 @@ def test_doctor_finds_broken_search_index_and_fixes_it(project):
     assert project.search("searchable")
 
 
+def test_doctor_finds_rows_that_are_not_valid_records(project):
+    # exports skip the validators when reading, so doctor must catch a hand-edited row
+    a, b = capture.note(project, "first"), capture.note(project, "second")
+    capture.memo(project, "a memo")
+    assert ("error", "records") not in checks(project)
+    project.conn.execute("update observations set stage = 'draft' where id = ?", [a.id])
+    project.conn.execute("update observations set created_at = '2026-01-01T10:00:00' where id = ?", [b.id])
+    project.conn.commit()
+    [finding] = [f for f in maintenance.doctor(project) if f.check == "records"]
+    assert finding.level == "error" and finding.message.startswith("2 observation row(s) are not valid records")
+    assert a.id in finding.message and "draft" in finding.message
+
+
 def test_doctor_finds_permissions(project):
     os.chmod(project.path / "fieldkit.db", 0o644)
     findings = maintenance.doctor(project)

@@ -215,7 +215,7 @@ class _Batch:
 
 
 def _restore(project, handle, report) -> None:
-    from ..convert import from_row
+    from ..convert import error_reason, from_row
     from ..records import RECORD_TYPES
     from ..store import TABLES, known_migrations
 
@@ -269,7 +269,7 @@ def _restore(project, handle, report) -> None:
             try:
                 from_row(RECORD_TYPES[type_of[table]], row)
             except Exception as exc:  # cattrs/attrs raise many kinds; all mean a bad record
-                report.problems.append(f"line {number}: invalid {type_of[table]}: {_reason(exc)}")
+                report.problems.append(f"line {number}: invalid {type_of[table]}: {error_reason(exc)}")
                 continue
         columns = tuple(sorted(row))
         try:
@@ -303,10 +303,3 @@ _ENCODE = {
     "settings": json.dumps,
     "revisions": lambda value: json.dumps(value, ensure_ascii=False),
 }
-
-
-def _reason(exc) -> str:
-    # cattrs wraps validation errors in groups; the innermost message is the readable one
-    while getattr(exc, "exceptions", None):
-        exc = exc.exceptions[0]
-    return " ".join(str(exc).split()) or type(exc).__name__
