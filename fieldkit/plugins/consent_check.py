@@ -6,10 +6,13 @@ from fieldkit.hookspecs import hookimpl
 @hookimpl
 def validate_record(project, record):
     """Warn about ``@P03`` mentions of participants without current observation consent."""
+    mentions = getattr(record, "mentions", ())
+    if not mentions:
+        return []  # most records: no import, no query (bulk imports call this per record)
     from fieldkit.consent import current_consent
 
     problems = []
-    for code in getattr(record, "mentions", ()):
+    for code in mentions:
         consent = current_consent(project, code)
         if consent is None:
             continue  # not a participant code (a site, a person not yet registered)
