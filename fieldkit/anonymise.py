@@ -18,7 +18,6 @@ gives the anonymised body and the codings moved onto it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import os
 import re
@@ -183,7 +182,8 @@ def normalise_phrase(text: str) -> str:
 
 def span_digest(secret: bytes, text: str) -> str:
     """The keyed digest that names an original in decisions, rules and the log."""
-    return hmac.new(secret, normalise_phrase(text).encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes as hmac.new(...).digest(), ~5x faster
+    return hmac.digest(secret, normalise_phrase(text).encode("utf-8"), "sha256").hex()[:24]
 
 
 # --------------------------------------------------------------------------- the anonymiser

@@ -389,7 +389,7 @@ def original_digest(original: str, key: bytes = b"") -> str:
 
     norm = _DIGEST_STRIP.sub("", unicodedata.normalize("NFKC", original).casefold()).encode("utf-8")
     if key:
-        return hmac.new(key, norm, hashlib.sha256).hexdigest()[:12]
+        return hmac.digest(key, norm, "sha256").hex()[:12]  # one-shot: as hmac.new, faster
     return hashlib.sha256(norm).hexdigest()[:12]
 
 

@@ -436,3 +436,19 @@ def test_review_splits_runs_around_covered_words():
     text = "We met Blackmoor Governor Ashdown there."
     got = _texts(text, review_candidates(text, [Span(7, 16, "prison", "quasi")]))
     assert got == ["Governor Ashdown"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=40), key=st.binary(min_size=1, max_size=40))
+def test_digests_keep_their_stored_values(text, key):
+    # decisions, rules and logs already stored are named by these digests: a faster way of
+    # computing them must give exactly the HMAC-SHA256 they were written with
+    import hashlib
+    import hmac
+    import unicodedata
+
+    from fieldkit.anonymise import normalise_phrase, span_digest
+
+    assert span_digest(key, text) == hmac.new(key, normalise_phrase(text).encode(), hashlib.sha256).hexdigest()[:24]
+    norm = "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if not (c.isspace() or c in "-./()"))
+    assert original_digest(text, key) == hmac.new(key, norm.encode(), hashlib.sha256).hexdigest()[:12]
