@@ -331,7 +331,10 @@ class Project:
 
         for (table, columns), rows in pending.items():
             if rows:
-                insert_rows(self.conn, table, columns, rows)
+                try:
+                    insert_rows(self.conn, table, columns, rows)
+                except errors("IntegrityError") as exc:
+                    raise _batch_integrity_error(exc, table) from None
                 rows.clear()
 
     def update(self, record, *, reason: str = ""):
@@ -622,6 +625,18 @@ def _integrity_error(exc, record) -> FieldkitError:
     if "FOREIGN KEY" in text:
         return NotFound(f"{record.type_name} refers to a record that does not exist")
     return FieldkitError(f"cannot save {record.type_name}: {text}")
+
+
+def _batch_integrity_error(exc, table) -> FieldkitError:
+    # a batch cannot name its failing record (executemany does not say which row it was)
+    type_name = next(name for name, t in TABLES.items() if t == table)
+    one = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
+    text = str(exc)
+    if "UNIQUE" in text:
+        return Refused(f"{one} already exists; nothing was imported")
+    if "FOREIGN KEY" in text:
+        return NotFound(f"{one} refers to a record that does not exist; nothing was imported")
+    return FieldkitError(f"cannot save {one}: {text}; nothing was imported")
 
 
 def _db_error(exc, path) -> FieldkitError:

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import os
-import sqlite3
 import stat
 
 import attrs
@@ -227,8 +226,10 @@ def test_add_many_is_all_or_nothing(project):
     assert project.add_many(good) == 10
     bad = [Observation(body="fine"), Observation(body="bad", encounter_id="nope")]
     trigger = _fts_checked(project, "observations")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(NotFound, match="an observation in this import refers to a record that does not exist"):
         project.add_many(bad)  # fails inside the batch insert, with the trigger dropped
+    with pytest.raises(Refused, match="already exists; nothing was imported"):
+        project.add_many([Observation(body="new"), good[0]])
     assert project.count("observation") == 10
     assert len(project.search("note")) == 10
     assert _fts_checked(project, "observations") == trigger
