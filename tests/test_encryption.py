@@ -56,6 +56,23 @@ def test_encrypt_and_decrypt_without_loss(tmp_path):
     project.close()
 
 
+def test_bulk_insert_into_an_encrypted_project_is_indexed(tmp_path):
+    # the batch indexing (trigger dropped and remade in a savepoint) through SQLCipher
+    from fieldkit.records import Memo, Observation
+
+    path = tmp_path / "p"
+    make(path).close()
+    encryption.encrypt(path, "correct horse")
+    project = fieldkit.open(path, passphrase="correct horse")
+    project.add_many([Observation(body=f"bulk note {i} about the panel") for i in range(25)]
+                     + [Memo(title="bulk memo", body="about the panel")], batch_size=10)
+    for table in ("observations", "memos"):
+        project.conn.execute(f"insert into [{table}_fts]([{table}_fts], rank) values ('integrity-check', 1)")
+        assert project.conn.execute("select 1 from sqlite_master where name = ?", [f"{table}_ai"]).fetchone()
+    assert len(project.search("panel", limit=100)) == 26
+    project.close()
+
+
 def test_passphrase_from_environment(tmp_path, monkeypatch):
     path = tmp_path / "p"
     make(path).close()
