@@ -163,8 +163,8 @@ class Project:
         self.conn.close()
 
     def _query(self, sql: str, args=()) -> Iterator[dict]:
-        """Rows as dicts, as ``db.query`` gives them; used where a jot reads (consent checks),
-        so that capture stays clear of the sqlite-utils import."""
+        """Rows as dicts, as ``db.query`` gives them. Every read of ``Project`` goes through
+        the connection this way, so capture and search stay clear of the sqlite-utils import."""
         cursor = self.conn.execute(sql, args)
         keys = [d[0] for d in cursor.description]
         for row in cursor:
@@ -555,9 +555,7 @@ class Project:
     def history(self, ref: str) -> list[Revision]:
         """Every earlier version of a record, oldest first (the current version is ``get``)."""
         record = self.get(ref, include_deleted=True)
-        rows = self.db.query(
-            "select * from revisions where record_id = ? order by version", [record.id]
-        )
+        rows = self._query("select * from revisions where record_id = ? order by version", [record.id])
         return [
             Revision(r["record_id"], r["record_type"], r["version"], json.loads(r["data"]),
                      r["author"], r["at"], r["reason"])
@@ -565,7 +563,7 @@ class Project:
         ]
 
     def audit_log(self, limit: int = 100) -> list[dict]:
-        return list(self.db.query("select * from audit order by id desc limit ?", [limit]))
+        return list(self._query("select * from audit order by id desc limit ?", [limit]))
 
     # search -----------------------------------------------------------------------------
     def search(self, query: str, *, types=("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
@@ -592,7 +590,7 @@ class Project:
                 f"where [{table}_fts] match ? and t.deleted_at is null{where} order by _rank limit ?"
             )
             try:
-                rows = list(self.db.query(sql, [match, *args, limit]))
+                rows = list(self._query(sql, [match, *args, limit]))
             except errors("OperationalError") as exc:
                 raise FieldkitError(f"cannot search for {query!r}: {exc}") from None
             cls = records.RECORD_TYPES[type_name]
@@ -601,7 +599,6 @@ class Project:
         return hits[:limit]
 
 
-@functools.lru_cache(maxsize=None)
 @functools.lru_cache(maxsize=None)
 def _field_names(cls) -> tuple:
     return tuple(f.name for f in attrs.fields(cls))
