@@ -15,7 +15,6 @@ time for the jot (lower is better); the ``note`` column says which.
 from __future__ import annotations
 
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys

@@ -88,9 +88,7 @@ def _write_plan(cls):
     hints = typing.get_type_hints(cls)
     names, times, tuples = [], [], []
     for position, field in enumerate(attrs.fields(cls)):
-        hint = hints.get(field.name)
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        base = args[0] if typing.get_origin(hint) in _UNIONS and len(args) == 1 else hint
+        base = _base_type(hints.get(field.name))
         if base is dt.datetime:
             times.append(position)
         elif base is tuple:
@@ -188,14 +186,17 @@ def parse_time(value):
 _UNIONS = (typing.Union, types.UnionType)  # Optional[X], X | None
 
 
+def _base_type(hint):
+    """``X`` for ``Optional[X]`` (``X | None``), else ``hint`` itself."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if typing.get_origin(hint) in _UNIONS and len(args) == 1 else hint
+
+
 def _structure_step(hint):
     """What the converter does to a column value of type ``hint``, or None to leave it to cattrs."""
-    optional = typing.get_origin(hint) in _UNIONS and type(None) in typing.get_args(hint)
-    if optional:
-        inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(inner) != 1:
-            return None
-        step = _structure_step(inner[0])
+    base = _base_type(hint)
+    if base is not hint:  # optional: None stays None
+        step = _structure_step(base)
         return None if step is None else (lambda v: None if v is None else step(v))
     if hint is str or hint is int:
         return lambda v: v if v.__class__ is hint else hint(v)

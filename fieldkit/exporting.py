@@ -336,7 +336,7 @@ def count_selected(project, options: ExportOptions) -> int:
         clauses, args = project._filters(type_name, filters)
         sql_where = " and ".join([*where, *clauses, "deleted_at is null"])
         total += project.conn.execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
-                                              [*params, *args]).fetchone()[0]
+                                      [*params, *args]).fetchone()[0]
     return total
 
 

@@ -137,14 +137,11 @@ class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
     def __init__(self, path: Path, conn):
-        from .store import database
-
         self.path = Path(path)
         if hasattr(conn, "conn"):  # a sqlite-utils Database
             self.__dict__["db"] = conn
             conn = conn.conn
         self.conn = conn
-        self._database = database
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
 
@@ -157,7 +154,9 @@ class Project:
 
         Capture writes and settings go through ``conn`` directly, so a quick jot never pays
         for importing sqlite-utils."""
-        return self._database(self.conn)
+        from .store import database
+
+        return database(self.conn)
 
     def close(self):
         self.conn.close()
@@ -334,7 +333,7 @@ class Project:
                 try:
                     insert_rows(self.conn, table, columns, rows)
                 except errors("IntegrityError") as exc:
-                    raise _batch_integrity_error(exc, table) from None
+                    raise _integrity_error(exc, table=table) from None
                 rows.clear()
 
     def update(self, record, *, reason: str = ""):
@@ -467,9 +466,7 @@ class Project:
 
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
-        row = self.conn.execute(f"select * from [{TABLES[found]}] where id = ?", [record_id]).fetchone()
-        columns = [d[0] for d in self.conn.execute(f"select * from [{TABLES[found]}] limit 0").description]
-        data = dict(zip(columns, row))
+        data = next(self._query(f"select * from [{TABLES[found]}] where id = ?", [record_id]))
         if data.get("deleted_at") and not include_deleted:
             raise NotFound(f"{found} {record_id} was deleted on {data['deleted_at'][:10]}")
         return from_row(records.RECORD_TYPES[found], data)
@@ -614,26 +611,22 @@ def _validate_caller():
     return hook_caller("validate_record", _problem_list, "a list of strings")
 
 
-def _integrity_error(exc, record) -> FieldkitError:
-    text = str(exc)
-    if "UNIQUE" in text:
+def _integrity_error(exc, record=None, *, table: str = "") -> FieldkitError:
+    """The one line for a failed insert of ``record``, or of a batch into ``table``: a batch
+    names only the type, as executemany does not say which row failed."""
+    if record is not None:
         what = getattr(record, "code", None) or getattr(record, "name", None) or record.id
-        return Refused(f"a {record.type_name} '{what}' already exists")
-    if "FOREIGN KEY" in text:
-        return NotFound(f"{record.type_name} refers to a record that does not exist")
-    return FieldkitError(f"cannot save {record.type_name}: {text}")
-
-
-def _batch_integrity_error(exc, table) -> FieldkitError:
-    # a batch cannot name its failing record (executemany does not say which row it was)
-    type_name = next(name for name, t in TABLES.items() if t == table)
-    one = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
+        existing, subject, after = f"a {record.type_name} '{what}'", record.type_name, ""
+    else:
+        type_name = next(name for name, t in TABLES.items() if t == table)
+        subject = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
+        existing, after = subject, "; nothing was imported"
     text = str(exc)
     if "UNIQUE" in text:
-        return Refused(f"{one} already exists; nothing was imported")
+        return Refused(f"{existing} already exists{after}")
     if "FOREIGN KEY" in text:
-        return NotFound(f"{one} refers to a record that does not exist; nothing was imported")
-    return FieldkitError(f"cannot save {one}: {text}; nothing was imported")
+        return NotFound(f"{subject} refers to a record that does not exist{after}")
+    return FieldkitError(f"cannot save {subject}: {text}{after}")
 
 
 def _db_error(exc, path) -> FieldkitError:

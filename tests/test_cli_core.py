@@ -5,7 +5,6 @@ import os
 import stat
 import sys
 
-import pytest
 
 from click.testing import CliRunner
 

@@ -197,7 +197,9 @@ def test_full_disk_is_a_clear_error_and_changes_nothing(seeded, tmp_path):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(SAFE), st.lists(st.text(max_size=15), max_size=4))
-def test_random_arguments_to_any_command(seeded, words, args):
+def test_random_arguments_to_any_command(seeded, tmp_path, monkeypatch, words, args):
+    # random words can be valid paths ("keys init ÁO" makes a key store): keep them out of the checkout
+    monkeypatch.chdir(tmp_path)
     result = invoke(seeded.path, *words, *args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (words, args, repr(result.exception))
     assert "Traceback" not in result.output

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import fieldkit
 from fieldkit import capture, fieldwork, store
 from fieldkit.errors import FieldkitError, NotFound, Refused
-from fieldkit.records import Code, Coding, Memo, Observation
+from fieldkit.records import Memo, Observation
 
 UTC = dt.timezone.utc
 

@@ -168,7 +168,7 @@ def test_every_coding_names_a_declared_user_and_a_declared_code(exported):
 
 
 def test_codebook_keeps_hierarchy_colours_and_descriptions(exported):
-    root, t = exported["root"], exported["things"]
+    root = exported["root"]
     book = root.find(f"{P}CodeBook/{P}Codes")
     power = next(c for c in book if c.get("name") == "power")
     assert power.get("color") == "#d62728" and power.get("isCodable") == "true"
