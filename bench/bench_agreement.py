@@ -1,4 +1,4 @@
-"""Benchmark fieldkit.agreement against reference implementations.
+"""Benchmark fieldkit.coding.agreement against reference implementations.
 
     python bench/bench_agreement.py            # 3 coders x 100,000 units
     python bench/bench_agreement.py --quick    # 3 coders x 2,000 units
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import krippendorff  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fieldkit.agreement import (  # noqa: E402
+from fieldkit.coding.agreement import (  # noqa: E402
     character_units,
     fleiss_kappa,
     krippendorff_alpha,

@@ -14,7 +14,7 @@ ratio >= 20):
   slice (and, if needed, a sample of the names) and scaled linearly; the note says so.
 - ``names detector, per note``: the same corpus cut into ~5 KB notes, each passed through the
   registered detector with one ``DetectContext`` (the cached automaton is reused).
-- ``all built-in detectors``: if ``fieldkit.detection`` and the built-in detector plugins are
+- ``all built-in detectors``: if ``fieldkit.privacy.detection`` and the built-in detector plugins are
   importable, ``anonymise_text`` with every built-in detector (names, UK identifiers, places),
   the pseudonym style and a key store's consistent-replacement ``lookup``, per note.
 
@@ -78,7 +78,7 @@ _ASIDES = (
 
 def make_people(count: int, seed: int = 7):
     """``count`` invented people, each a ``Person`` with one or two nicknames."""
-    from fieldkit.keystore import Person
+    from fieldkit.privacy.keystore import Person
 
     rng = random.Random(seed)
     people = []
@@ -240,7 +240,7 @@ def run(quick: bool = False) -> list[dict]:
 
 def _context(people):
     try:
-        from fieldkit.detection import DetectContext
+        from fieldkit.privacy.detection import DetectContext
     except ImportError:
         from types import SimpleNamespace
 
@@ -256,8 +256,8 @@ def _registered(module) -> dict:
 
 def _all_detectors(people, notes, context):
     try:
-        from fieldkit.detection import anonymise_text
-        from fieldkit.keystore import KeyStore
+        from fieldkit.privacy.detection import anonymise_text
+        from fieldkit.privacy.keystore import KeyStore
         from fieldkit.plugins import names as names_plugin
         from fieldkit.plugins import uk_identifiers
     except ImportError:

@@ -8,10 +8,10 @@ Rows: ``benchmark``, ``n``, ``ours_s`` and ``floor_s`` (best of a few runs), ``r
 that ours and the reference give the same result (exactly for counts, to 1e-9 for alpha)
 and raises if they do not.
 
-* ``cooccurrence``: ``fieldkit.queries.cooccurrence`` (two SQL self-joins) on a project
+* ``cooccurrence``: ``fieldkit.coding.queries.cooccurrence`` (two SQL self-joins) on a project
   holding the codings, against reading the same codings from the same database and
   comparing every pair of codings in each record in plain Python.
-* ``agreement``: ``fieldkit.coding.agreement`` on a project where three coders coded
+* ``agreement``: ``fieldkit.coding.codings.agreement`` on a project where three coders coded
   fieldnotes totalling 100,000 characters -- reading the codings, building the units,
   computing percent agreement, both kappas and alpha per code and overall, and listing the
   disagreements -- against reading the same codings, filling a coders x characters numpy
@@ -58,7 +58,7 @@ def _project(tmp: str):
 
 
 def _codes(project, n: int) -> list[str]:
-    from fieldkit.codebook import add_code
+    from fieldkit.coding.codebook import add_code
 
     parents = [add_code(project, f"theme{i}") for i in range(max(1, n // 5))]
     ids = [p.id for p in parents]
@@ -69,8 +69,8 @@ def _codes(project, n: int) -> list[str]:
 
 def _insert_codings(project, rows) -> None:
     """Codings straight into the table (set-up only; not what is being timed)."""
-    from fieldkit.convert import iso
-    from fieldkit.ids import new_id
+    from fieldkit.core.convert import iso
+    from fieldkit.core.ids import new_id
     import datetime as dt
 
     now = iso(dt.datetime.now(dt.timezone.utc))
@@ -84,7 +84,7 @@ def _insert_codings(project, rows) -> None:
 # co-occurrence ---------------------------------------------------------------------------------
 def _reference_cooccurrence(project) -> list[dict]:
     """The obvious way: fetch every coding, then compare each pair within each record."""
-    from fieldkit.coding import code_paths
+    from fieldkit.coding.codings import code_paths
 
     paths = code_paths(project)
     by_record: dict = {}
@@ -114,7 +114,7 @@ def _reference_cooccurrence(project) -> list[dict]:
 
 
 def bench_cooccurrence(quick: bool) -> dict:
-    from fieldkit.queries import cooccurrence
+    from fieldkit.coding.queries import cooccurrence
 
     n = 5_000 if quick else 500_000
     per_record = 10
@@ -149,7 +149,7 @@ def _reference_alpha(project, coders, lengths):
     import krippendorff
     import numpy as np
 
-    from fieldkit.coding import code_paths
+    from fieldkit.coding.codings import code_paths
 
     paths = code_paths(project)
     offsets, total = {}, 0
@@ -174,8 +174,8 @@ def _reference_alpha(project, coders, lengths):
 
 
 def bench_agreement(quick: bool) -> dict:
-    from fieldkit import capture
-    from fieldkit.coding import agreement
+    from fieldkit.fieldwork import capture
+    from fieldkit.coding.codings import agreement
 
     chars = 5_000 if quick else 100_000
     length = 1_000

@@ -32,7 +32,7 @@ def _body(i: int) -> str:
 
 
 def _seed(project, n: int) -> None:
-    from fieldkit.records import Observation
+    from fieldkit.core.records import Observation
 
     project.add_many(Observation(stage="jotting", body=_body(i)) for i in range(n))
 
@@ -113,8 +113,8 @@ def _raw_insert_batched(path: Path, rows: list[dict], batch: int = 1000) -> floa
 
 def bench_bulk(quick: bool, n: int = 0) -> dict:
     import fieldkit
-    from fieldkit.convert import to_row
-    from fieldkit.records import Observation
+    from fieldkit.core.convert import to_row
+    from fieldkit.core.records import Observation
 
     n = n or (5_000 if quick else 100_000)
     made = [Observation(stage="jotting", body=_body(i), author="bench") for i in range(n)]

@@ -3,7 +3,7 @@
 For each size (observations, with three codings each) a fictional project is built with
 direct inserts, then, each in a fresh subprocess so that peak memory is its own:
 
-* ours  -- ``fieldkit.refi.export_qdpx`` (selection, consent, codings, XML, zip), not anonymised;
+* ours  -- ``fieldkit.exchange.refi.export_qdpx`` (selection, consent, codings, XML, zip), not anonymised;
 * floor -- the same bodies read with ``sqlite3`` and written into a zip with ``zipfile``
   (same compression), nothing else: the least any exporter of these texts must do.
 
@@ -34,9 +34,9 @@ WORDS = (
 def build_project(path: Path, n: int, seed: int = 5):
     """A project with ``n`` fieldnotes in ``n // 20 + 1`` encounters and three codings on each."""
     import fieldkit
-    from fieldkit.convert import iso
-    from fieldkit.ids import new_id
-    from fieldkit.records import Code, Encounter, Participant, Site
+    from fieldkit.core.convert import iso
+    from fieldkit.core.ids import new_id
+    from fieldkit.core.records import Code, Encounter, Participant, Site
 
     rng = random.Random(seed)
     project = fieldkit.init(path)
@@ -80,8 +80,8 @@ kind, project_path, dest = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 if kind == "ours":
     import fieldkit
-    from fieldkit.exporting import ExportOptions
-    from fieldkit.refi import export_qdpx
+    from fieldkit.exchange.exporting import ExportOptions
+    from fieldkit.exchange.refi import export_qdpx
     project = fieldkit.open(project_path)
     report = export_qdpx(project, dest, ExportOptions(anonymise=False))
     assert report.counts.get("sources"), report.counts

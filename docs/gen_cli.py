@@ -57,7 +57,7 @@ def walk_commands():
     """``(path, command, context)`` for the root and every command below it, sorted by name."""
     import click
 
-    from fieldkit import plugin_manager
+    from fieldkit.hooks import manager as plugin_manager
     from fieldkit.cli import cli
 
     plugin_manager.reset()
@@ -117,7 +117,7 @@ def builtin_rows() -> list[dict]:
     """One row per built-in plugin: module, summary, hooks, and what it registers."""
     import importlib
 
-    from fieldkit import plugin_manager
+    from fieldkit.hooks import manager as plugin_manager
     from fieldkit.plugins import BUILTINS
 
     plugin_manager.reset()

@@ -4,8 +4,8 @@
     project = fieldkit.open("study/")
 """
 
-from .hookspecs import hookimpl
-from .project import Project, init, open
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.project import Project, init, open
 
 __version__ = "0.1.0"
 __all__ = ["Project", "hookimpl", "init", "open", "__version__"]

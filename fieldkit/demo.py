@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import attrs
 
-from .errors import FieldkitError, MissingExtra, Refused
+from fieldkit.core.errors import FieldkitError, MissingExtra, Refused
 
 CODERS = ("coder-a", "coder-b")
 PASSPHRASE_NOTE = "the demo key store has no passphrase; give one to a real study's key store"
@@ -198,7 +198,7 @@ def _check_dir(path: Path) -> Path:
 
 
 def _at(project, text: str):
-    from .timeinput import parse_time
+    from fieldkit.core.timeinput import parse_time
 
     return parse_time(text, tz=project.timezone).at
 
@@ -221,7 +221,7 @@ def _step(name: str):
 
 def build_demo(path, *, echo: Callable[[str], None] = lambda line: None) -> DemoResult:
     """Create the fictional demo project in ``path`` (new or empty), code, anonymise and export it."""
-    from .project import init
+    from fieldkit.project import init
 
     path = _check_dir(Path(path))
     echo(f"Creating a fictional probation-inspection study in {path}")
@@ -244,8 +244,8 @@ def build_demo(path, *, echo: Callable[[str], None] = lambda line: None) -> Demo
 
 @_step("fieldwork")
 def _fieldwork(project, echo):
-    from .consent import record_consent
-    from .fieldwork import add_encounter, add_participant, add_site
+    from fieldkit.privacy.consent import record_consent
+    from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
 
     echo("  sites, participants and consent")
     for name, kind, note in SITES:
@@ -262,8 +262,8 @@ def _fieldwork(project, echo):
 
 @_step("capture")
 def _capture(project, path: Path, echo):
-    from .capture import expand, jot, jottings_for, memo
-    from .importing import ImportOptions, run_importer
+    from fieldkit.fieldwork.capture import expand, jot, jottings_for, memo
+    from fieldkit.exchange.importing import ImportOptions, run_importer
 
     echo("  jottings, an expanded fieldnote with observer comments, memos")
     for encounter, when, text in JOTTINGS:
@@ -279,7 +279,7 @@ def _capture(project, path: Path, echo):
     run_importer(project, "transcript", sources / "E3-focus-group.txt", ImportOptions(encounter="E3"))
     for kind, title, links, text in MEMOS:
         memo(project, text, kind=kind, title=title, links=links)
-    from .consent import record_consent
+    from fieldkit.privacy.consent import record_consent
 
     for code, when, note in WITHDRAWALS:
         record_consent(project, code, "withdrawn", (), at=_at(project, when), note=note)
@@ -287,9 +287,9 @@ def _capture(project, path: Path, echo):
 
 @_step("coding")
 def _coding(project, result: DemoResult, echo):
-    from .autocode import run_autocoder
-    from .codebook import load_into_project
-    from .coding import agreement, apply_code
+    from fieldkit.coding.autocode import run_autocoder
+    from fieldkit.coding.codebook import load_into_project
+    from fieldkit.coding.codings import agreement, apply_code
 
     echo("  the coproduction codebook")
     load_into_project(project, "coproduction")
@@ -315,7 +315,7 @@ def _coding(project, result: DemoResult, echo):
 
 @_step("anonymisation")
 def _anonymisation(project, path: Path, result: DemoResult, echo):
-    from .anonymise import anonymise_record, create_keystore
+    from fieldkit.privacy.anonymiser import anonymise_record, create_keystore
 
     echo("  key store with the participants' (invented) names, and anonymisation")
     keys = path / "keys" / "keystore.db"
@@ -343,8 +343,8 @@ def export_dest(folder: Path, exporter) -> Path:
 
 @_step("exports")
 def _exports(project, path: Path, result: DemoResult, echo):
-    from .exporting import ExportOptions, run_export
-    from .plugin_manager import exporters
+    from fieldkit.exchange.exporting import ExportOptions, run_export
+    from fieldkit.hooks.manager import exporters
 
     folder = path / "exports"
     folder.mkdir(mode=0o700)

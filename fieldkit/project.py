@@ -18,9 +18,9 @@ from typing import Iterator, Optional
 
 import attrs
 
-from . import records
-from .errors import FieldkitError, NotFound, Refused
-from .store import DB_NAME, SEARCHABLE, TABLES, errors, insert_sql
+from fieldkit.core import records
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
+from fieldkit.store.connection import DB_NAME, SEARCHABLE, TABLES, errors, insert_sql
 
 DEFAULT_SETTINGS = {
     "timezone": "Europe/London",
@@ -85,8 +85,8 @@ def find_project(start: Optional[Path] = None) -> Path:
 
 def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project":
     """Create a new project directory (mode 0700) with an empty database (mode 0600)."""
-    from . import store
-    from .timeinput import check_timezone
+    from fieldkit.store import connection as store
+    from fieldkit.core.timeinput import check_timezone
 
     path = Path(path).expanduser()
     check_timezone(timezone)
@@ -113,7 +113,7 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
     """Open an existing project (``path`` or discovery), migrating its schema if needed.
 
     An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
-    from . import store
+    from fieldkit.store import connection as store
 
     path = Path(path).expanduser() if path else find_project()
     if not (path / DB_NAME).exists():
@@ -122,7 +122,7 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
     if passphrase is None and store.is_encrypted(path / DB_NAME):
-        from .encryption import stored_passphrase
+        from fieldkit.store.encryption import stored_passphrase
 
         passphrase = stored_passphrase(path)
     db = store.connect(path / DB_NAME, passphrase=passphrase)
@@ -154,7 +154,7 @@ class Project:
 
         Capture writes and settings go through ``conn`` directly, so a quick jot never pays
         for importing sqlite-utils."""
-        from .store import database
+        from fieldkit.store.connection import database
 
         return database(self.conn)
 
@@ -232,7 +232,7 @@ class Project:
                 raise _db_error(exc, self.path) from None
 
     def _audit(self, action, record_type, record_id, detail=""):
-        from .convert import iso
+        from fieldkit.core.convert import iso
 
         self.conn.execute(
             "insert into audit (at, author, action, record_type, record_id, detail) values (?, ?, ?, ?, ?, ?)",
@@ -246,7 +246,7 @@ class Project:
         if not record.author:
             changes["author"] = self.author
         if isinstance(record, (records.Observation, records.Memo)):
-            from .markdown import tags_and_mentions
+            from fieldkit.core.markdown import tags_and_mentions
 
             tags, mentions = tags_and_mentions(record.body)
             if tags != record.tags:
@@ -271,13 +271,13 @@ class Project:
         return problems
 
     def _saved(self, record, call=None):
-        from .plugin_manager import hook_caller
+        from fieldkit.hooks.manager import hook_caller
 
         (call or hook_caller("record_saved"))(project=self, record=record)
 
     def add(self, record, *, reason: str = "created"):
         """Save a new record; returns it as stored (author filled, tags derived)."""
-        from .convert import to_row_fast
+        from fieldkit.core.convert import to_row_fast
 
         record = self._prepare(record)
         self._check_references(record)
@@ -297,8 +297,8 @@ class Project:
         """Save many new records in one transaction (all or nothing); returns how many.
 
         The same hooks run as for ``add``; a failing hook undoes the whole batch."""
-        from .convert import row_values, to_row
-        from .plugin_manager import hook_caller
+        from fieldkit.core.convert import row_values, to_row
+        from fieldkit.hooks.manager import hook_caller
 
         validate, saved = _validate_caller(), hook_caller("record_saved")
         count = 0
@@ -326,7 +326,7 @@ class Project:
     def _flush(self, pending):
         # Plain executemany (sqlite-utils' insert_all would re-check every value's type,
         # and the values are already in SQLite's types), with batch full-text indexing.
-        from .store import insert_rows
+        from fieldkit.store.connection import insert_rows
 
         for (table, columns), rows in pending.items():
             if rows:
@@ -354,7 +354,7 @@ class Project:
             except errors("IntegrityError") as exc:
                 raise _integrity_error(exc, record) from None
             if getattr(old, "body", None) is not None and old.body != record.body:
-                from .coding import remap_after_edit
+                from fieldkit.coding.codings import remap_after_edit
 
                 remap_after_edit(self, old, record)
             self._saved(record)
@@ -362,7 +362,7 @@ class Project:
 
     def replace(self, old, new, reason: str) -> None:
         """Write ``new`` over ``old`` inside the caller's transaction, keeping ``old`` as a revision."""
-        from .convert import iso, to_json, to_row
+        from fieldkit.core.convert import iso, to_json, to_row
 
         table = TABLES[old.type_name]
         version = self.conn.execute(f"select version from [{table}] where id = ?", [old.id]).fetchone()[0] or 1
@@ -378,7 +378,7 @@ class Project:
 
     def delete(self, ref, *, reason: str = "") -> object:
         """Tombstone a record: it disappears from lists but stays in the database."""
-        from .convert import iso
+        from fieldkit.core.convert import iso
 
         record = self.get(ref)
         table = TABLES[record.type_name]
@@ -439,11 +439,11 @@ class Project:
             if len(rows) == 1:
                 return rows[0][0]
             if len(rows) > 1 and t == "code":
-                from .coding import resolve_code
+                from fieldkit.coding.codings import resolve_code
 
                 return resolve_code(self, ref).id
         if "code" in types and "/" in ref:
-            from .coding import resolve_code
+            from fieldkit.coding.codings import resolve_code
 
             return resolve_code(self, ref).id
         if len(ref) >= 6:
@@ -462,7 +462,7 @@ class Project:
 
     def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False):
         """The record for an id or a name a person typed; raises NotFound."""
-        from .convert import from_row
+        from fieldkit.core.convert import from_row
 
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
@@ -475,7 +475,7 @@ class Project:
              include_deleted: bool = False, **filters):
         """Records of one type, oldest first. Filters: ``stage``, ``encounter``, ``tag``, ``kind``,
         ``participant``, ``since``/``until`` (datetimes, on ``observed_at`` or ``created_at``)."""
-        from .convert import from_row
+        from fieldkit.core.convert import from_row
 
         sql, args = self._select(type_name, where=where, params=params, order_by=order_by, limit=limit,
                                  include_deleted=include_deleted, **filters)
@@ -502,7 +502,7 @@ class Project:
         return sql, args
 
     def _filters(self, type_name, filters):
-        from .convert import iso
+        from fieldkit.core.convert import iso
 
         clauses, args = [], []
         for key, value in filters.items():
@@ -534,7 +534,7 @@ class Project:
                     clauses.append("participant_id = ?")
                     args.append(pid)
             elif key == "code":
-                from .coding import resolve_code
+                from fieldkit.coding.codings import resolve_code
 
                 clauses.append("id in (select record_id from codings where code_id = ? and deleted_at is null)")
                 args.append(resolve_code(self, value).id)
@@ -567,7 +567,7 @@ class Project:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
         ``query`` is taken as plain words (all must match); filters as in ``list``."""
-        from .convert import from_row
+        from fieldkit.core.convert import from_row
 
         words = [w for w in query.replace('"', " ").split() if w]
         if not words:
@@ -606,7 +606,7 @@ def _problem_list(result) -> bool:
 
 
 def _validate_caller():
-    from .plugin_manager import hook_caller
+    from fieldkit.hooks.manager import hook_caller
 
     return hook_caller("validate_record", _problem_list, "a list of strings")
 

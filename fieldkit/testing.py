@@ -48,13 +48,13 @@ def _groups(command, seen=None) -> list:
 
 def _snapshot_cli():
     """The commands of every group in the CLI, so they can be put back exactly."""
-    from . import cli as cli_module
+    from fieldkit import cli as cli_module
 
     return [(group, dict(group.commands)) for group in _groups(cli_module.cli)]
 
 
 def _restore_cli(snapshot) -> None:
-    from . import cli as cli_module
+    from fieldkit import cli as cli_module
 
     for group, commands in snapshot:
         group.commands.clear()
@@ -75,7 +75,7 @@ def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True
     Yields the pluggy plugin manager. On exit the plugin is unregistered, commands it added
     are removed and the plugin manager is rebuilt on next use.
     """
-    from . import plugin_manager
+    from fieldkit.hooks import manager as plugin_manager
 
     if name is None:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
@@ -87,7 +87,7 @@ def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True
     try:
         pm = plugin_manager.get_plugin_manager()
         if pm.has_plugin(name):
-            from .errors import PluginError
+            from fieldkit.core.errors import PluginError
 
             raise PluginError(f"a plugin named {name!r} is already registered; pass another name")
         pm.register(plugin, name=name)
@@ -106,7 +106,7 @@ def invoke_cli(*args, project=None, input=None, catch_exceptions: bool = False):
     """Run ``fieldkit [--project PROJECT] ARGS`` in-process; returns click's ``Result``."""
     from click.testing import CliRunner
 
-    from .cli import cli
+    from fieldkit.cli import cli
 
     argv = [str(a) for a in args]
     if project is not None:
@@ -125,11 +125,11 @@ if pytest is not None:
             def register(plugin, name: Optional[str] = None, *, isolated: bool = True):
                 if registered:
                     # a second plugin joins the first, on the same plugin manager
-                    from . import plugin_manager
+                    from fieldkit.hooks import manager as plugin_manager
 
                     pm = plugin_manager.get_plugin_manager()
                     pm.register(plugin, name=name or getattr(plugin, "__name__", None) or type(plugin).__name__)
-                    from . import cli as cli_module
+                    from fieldkit import cli as cli_module
 
                     cli_module._plugins_loaded.clear()
                     registered.append(plugin)
@@ -143,7 +143,7 @@ if pytest is not None:
     @pytest.fixture
     def fieldkit_project(tmp_path):
         """A new, empty fieldkit project in ``tmp_path / "project"``."""
-        from .project import init
+        from fieldkit.project import init
 
         project = init(tmp_path / "project")
         try:

@@ -3,7 +3,7 @@ import os
 import pytest
 
 import fieldkit
-from fieldkit import plugin_manager
+from fieldkit.hooks import manager as plugin_manager
 
 
 @pytest.fixture(autouse=True)

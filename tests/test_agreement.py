@@ -1,4 +1,4 @@
-"""Tests for fieldkit.agreement.
+"""Tests for fieldkit.coding.agreement.
 
 Published worked examples used here (figures as printed in the sources):
 
@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.agreement import (
+from fieldkit.coding.agreement import (
     OVERALL,
     agreement_from_pattern_counts,
     agreement_report,
@@ -253,7 +253,7 @@ def test_agreement_from_pattern_counts():
 
 
 def test_module_works_without_numpy():
-    path = Path(__file__).resolve().parents[1] / "fieldkit" / "agreement.py"
+    path = Path(__file__).resolve().parents[1] / "fieldkit" / "coding" / "agreement.py"
     code = (
         "import sys, importlib.util\n"
         "sys.modules['numpy'] = None\n"
@@ -263,7 +263,7 @@ def test_module_works_without_numpy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip()
-    assert importlib.util.find_spec("fieldkit.agreement") is not None
+    assert importlib.util.find_spec("fieldkit.coding.agreement") is not None
 
 
 # ---------------------------------------------------------------------------

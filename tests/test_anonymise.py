@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import fieldkit
-from fieldkit import anonymise as an
-from fieldkit.capture import edit, jot, memo, note
-from fieldkit.fieldwork import add_participant
-from fieldkit.errors import FieldkitError
-from fieldkit.keystore import KeyStore, KeyStoreError
-from fieldkit.records import Coding, Observation
+from fieldkit.privacy import anonymiser as an
+from fieldkit.fieldwork.capture import edit, jot, memo, note
+from fieldkit.fieldwork.registers import add_participant
+from fieldkit.core.errors import FieldkitError
+from fieldkit.privacy.keystore import KeyStore, KeyStoreError
+from fieldkit.core.records import Coding, Observation
 
 try:
     from corpus import generate_corpus

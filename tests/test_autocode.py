@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from fieldkit import autocode, capture, coding, hookimpl, plugin_manager
-from fieldkit.codebook import add_code, load_into_project
-from fieldkit.errors import FieldkitError, NotFound, PluginError, Refused
-from fieldkit.registry import Coder
+from fieldkit import hookimpl
+
+from fieldkit.coding import autocode
+
+from fieldkit.fieldwork import capture
+
+from fieldkit.coding import codings as coding
+
+from fieldkit.hooks import manager as plugin_manager
+from fieldkit.coding.codebook import add_code, load_into_project
+from fieldkit.core.errors import FieldkitError, NotFound, PluginError, Refused
+from fieldkit.hooks.registry import Coder
 
 
 @pytest.fixture
@@ -99,7 +107,7 @@ def test_run_bad_input(keyed):
         autocode.run_autocoder(project, "magic", all_records=True)
     with pytest.raises(FieldkitError, match="or --all"):
         autocode.run_autocoder(project)
-    from fieldkit.fieldwork import add_encounter
+    from fieldkit.fieldwork.registers import add_encounter
 
     add_encounter(project, "interview")
     with pytest.raises(Refused, match="has none"):

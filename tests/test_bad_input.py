@@ -92,7 +92,7 @@ def test_read_only_directory(run):
 
 def test_read_only_database_as_root_too(run, monkeypatch):
     """Simulate read-only media with SQLite's query_only switch (works even as root)."""
-    from fieldkit import store
+    from fieldkit.store import connection as store
 
     real = store.connect
 
@@ -109,7 +109,7 @@ def test_read_only_database_as_root_too(run, monkeypatch):
 
 
 def test_locked_database(run, monkeypatch):
-    from fieldkit import store
+    from fieldkit.store import connection as store
 
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
     locker = sqlite3.connect(run.path / "fieldkit.db")

@@ -157,7 +157,7 @@ def test_csv_output_guards_formula_cells(run):
     import csv
     import io
 
-    from fieldkit.output import emit, guard_cell, unguard_cell
+    from fieldkit.core.output import emit, guard_cell, unguard_cell
 
     run("jot", "=HYPERLINK(\"http://example.org\",\"x\")")
     run("jot", "--", "- a list item")

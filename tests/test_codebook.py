@@ -9,10 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import capture, coding
-from fieldkit import codebook as cb
-from fieldkit.codebook_file import CodebookData, CodeSpec, dump_codebook, load_codebook
-from fieldkit.errors import FieldkitError, NotFound, Refused
+from fieldkit.fieldwork import capture
+from fieldkit.coding import codings as coding
+from fieldkit.coding import codebook as cb
+from fieldkit.coding.codebook_file import CodebookData, CodeSpec, dump_codebook, load_codebook
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
 
 BOOK = """\
 name: study
@@ -259,8 +260,9 @@ def test_bad_codebook_file_is_one_line_error(project, tmp_path):
 
 
 def test_load_registered_codebook_from_a_plugin(project):
-    from fieldkit import hookimpl, plugin_manager
-    from fieldkit.registry import Codebook
+    from fieldkit import hookimpl
+    from fieldkit.hooks import manager as plugin_manager
+    from fieldkit.hooks.registry import Codebook
 
     class Plugin:
         @hookimpl
@@ -272,7 +274,7 @@ def test_load_registered_codebook_from_a_plugin(project):
     plugin_manager.get_plugin_manager().register(Plugin(), name="test-codebooks")
     assert cb.load_into_project(project, "tiny").added[0] == "governance"
     assert cb.load_into_project(project, "mapping").added == ["solo"]
-    with pytest.raises(fieldkit.errors.PluginError, match="codebook broken failed"):
+    with pytest.raises(fieldkit.core.errors.PluginError, match="codebook broken failed"):
         cb.load_into_project(project, "broken")
 
 

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import hookspecs
-from fieldkit.codebook_file import (
+from fieldkit.hooks import specs as hookspecs
+from fieldkit.coding.codebook_file import (
     PALETTE,
     CodebookData,
     CodebookError,
@@ -22,9 +22,9 @@ from fieldkit.codebook_file import (
     load_codebook,
     parse_codebook,
 )
-from fieldkit.keywords import KeywordRule, match_rules
+from fieldkit.coding.keywords import KeywordRule, match_rules
 from fieldkit.plugins import coproduction
-from fieldkit.registry import Codebook
+from fieldkit.hooks.registry import Codebook
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_FILE = ROOT / "fieldkit" / "plugins" / "data" / "coproduction.yaml"

@@ -13,10 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit import capture, coding
-from fieldkit.codebook import add_code, merge_codes, retire_code
-from fieldkit.errors import FieldkitError, NotFound, Refused
-from fieldkit.fieldwork import add_encounter, add_participant
+from fieldkit.fieldwork import capture
+
+from fieldkit.coding import codings as coding
+from fieldkit.coding.codebook import add_code, merge_codes, retire_code
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
+from fieldkit.fieldwork.registers import add_encounter, add_participant
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def test_codebook_load_file_and_errors(fk, tmp_path):
 
 
 def test_codebook_load_coproduction(fk):
-    from fieldkit.plugin_manager import codebooks
+    from fieldkit.hooks.manager import codebooks
 
     assert "coproduction" in codebooks()
     out = fk("codebook", "load", "coproduction").output

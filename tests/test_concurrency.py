@@ -10,7 +10,7 @@ import fieldkit
 WRITER = textwrap.dedent("""
     import sys
     import fieldkit
-    from fieldkit import capture
+    from fieldkit.fieldwork import capture
 
     path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     project = fieldkit.open(path)

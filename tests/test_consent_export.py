@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import fieldkit
-from fieldkit import anonymise as an
-from fieldkit.capture import memo, note
-from fieldkit.consent import release_policy, record_consent
-from fieldkit.exporting import ExportOptions, ExportReport, export_items, run_export
-from fieldkit.fieldwork import add_encounter, add_participant
-from fieldkit.records import Code, Coding
+from fieldkit.privacy import anonymiser as an
+from fieldkit.fieldwork.capture import memo, note
+from fieldkit.privacy.consent import release_policy, record_consent
+from fieldkit.exchange.exporting import ExportOptions, ExportReport, export_items, run_export
+from fieldkit.fieldwork.registers import add_encounter, add_participant
+from fieldkit.core.records import Code, Coding
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import time
 import pytest
 
 import fieldkit
-from fieldkit import capture
+from fieldkit.fieldwork import capture
 
 BULK_IMPORT = textwrap.dedent("""
     import sys
     import fieldkit
-    from fieldkit.records import Observation
+    from fieldkit.core.records import Observation
 
     project = fieldkit.open(sys.argv[1])
     print("ready", flush=True)
@@ -28,7 +28,7 @@ BULK_IMPORT = textwrap.dedent("""
 BULK_EDIT = textwrap.dedent("""
     import sys
     import fieldkit
-    from fieldkit import capture
+    from fieldkit.fieldwork import capture
 
     project = fieldkit.open(sys.argv[1])
     print("ready", flush=True)

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import fieldkit
 from fieldkit import demo
 from fieldkit.cli import cli
-from fieldkit.errors import Refused
+from fieldkit.core.errors import Refused
 
 NAMES = [name for _, full, aliases in demo.PEOPLE for name in (*full.split(), *aliases)]
 
@@ -53,7 +53,7 @@ def test_demo_builds_everything_quickly(built):
 
 
 def test_every_registered_exporter_wrote_its_file(built):
-    from fieldkit.plugin_manager import exporters
+    from fieldkit.hooks.manager import exporters
 
     result, _ = built
     written = {name: path for name, path, _ in result.exports}
@@ -76,7 +76,7 @@ def test_the_demo_project_is_a_real_project(built):
         assert {m.kind for m in project.list("memo")} >= {"analytic", "reflexive", "methodological"}
         coders = {c.coder for c in project.list("coding")}
         assert {"coder-a", "coder-b", "auto:keywords"} <= coders
-        from fieldkit.consent import current_consent
+        from fieldkit.privacy.consent import current_consent
 
         assert current_consent(project, "P06").status == "withdrawn"
         assert "quotes" not in current_consent(project, "P07").scopes

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.detection import (
+from fieldkit.privacy.detection import (
     DetectContext,
     DetectorError,
     LogEntry,
@@ -28,8 +28,8 @@ from fieldkit.detection import (
     review_candidates,
     run_detectors,
 )
-from fieldkit.registry import Detector
-from fieldkit.spans import Span
+from fieldkit.hooks.registry import Detector
+from fieldkit.privacy.spans import Span
 
 
 def S(start, end, kind="x", directness="direct", hint="", detector=""):
@@ -366,7 +366,7 @@ def test_detector_bad_output_is_reported():
 
 
 def test_detector_error_is_a_fieldkit_error():
-    from fieldkit.errors import FieldkitError, PluginError
+    from fieldkit.core.errors import FieldkitError, PluginError
 
     assert issubclass(DetectorError, PluginError) and issubclass(DetectorError, FieldkitError)
 
@@ -447,7 +447,7 @@ def test_digests_keep_their_stored_values(text, key):
     import hmac
     import unicodedata
 
-    from fieldkit.anonymise import normalise_phrase, span_digest
+    from fieldkit.privacy.anonymiser import normalise_phrase, span_digest
 
     assert span_digest(key, text) == hmac.new(key, normalise_phrase(text).encode(), hashlib.sha256).hexdigest()[:24]
     norm = "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if not (c.isspace() or c in "-./()"))

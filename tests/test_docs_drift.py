@@ -20,7 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit import capture, hookspecs, plugin_manager
+from fieldkit.fieldwork import capture
+
+from fieldkit.hooks import specs as hookspecs
+
+from fieldkit.hooks import manager as plugin_manager
 from fieldkit.testing import invoke_cli, register_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +132,7 @@ def fenced(section: str, lang: str = "python") -> list[str]:
 
 def test_every_hook_has_an_entry_and_no_entry_is_stale():
     sections = hook_sections()
-    assert sorted(sections) == sorted(SPECS), "docs/plugins/hooks.md sections differ from fieldkit/hookspecs.py"
+    assert sorted(sections) == sorted(SPECS), "docs/plugins/hooks.md sections differ from fieldkit/hooks/specs.py"
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -175,7 +179,7 @@ def _ex_commands(module, project, tmp_path):
 
 
 def _ex_exporters(module, project, tmp_path):
-    from fieldkit.exporting import ExportOptions, run_export
+    from fieldkit.exchange.exporting import ExportOptions, run_export
 
     note = capture.note(project, "three words here")
     run_export(project, "word-counts", tmp_path / "counts.tsv", ExportOptions(anonymise=False))
@@ -183,7 +187,7 @@ def _ex_exporters(module, project, tmp_path):
 
 
 def _ex_importers(module, project, tmp_path):
-    from fieldkit.importing import run_importer
+    from fieldkit.exchange.importing import run_importer
 
     source = tmp_path / "lines.txt"
     source.write_text("arrived at the office\n\nthe visit began\n", encoding="utf-8")
@@ -199,8 +203,8 @@ def _ex_detectors(module, project, tmp_path):
 
 
 def _ex_coders(module, project, tmp_path):
-    from fieldkit.autocode import run_autocoder
-    from fieldkit.codebook import add_code
+    from fieldkit.coding.autocode import run_autocoder
+    from fieldkit.coding.codebook import add_code
 
     add_code(project, "questions")
     note = capture.note(project, "Who decides? Nobody said.")
@@ -211,7 +215,7 @@ def _ex_coders(module, project, tmp_path):
 
 
 def _ex_codebooks(module, project, tmp_path):
-    from fieldkit.codebook import load_into_project
+    from fieldkit.coding.codebook import load_into_project
 
     load_into_project(project, "visits")
     assert sorted(c.name for c in project.list("code")) == ["access", "humour", "rapport"]
@@ -256,7 +260,7 @@ def test_hook_example_runs(name, project, tmp_path):
 def test_every_record_type_and_field_is_documented():
     import attrs
 
-    from fieldkit.records import RECORD_TYPES, Record
+    from fieldkit.core.records import RECORD_TYPES, Record
 
     text = (DOCS / "records.md").read_text(encoding="utf-8")
     sections = dict(zip(*[iter(re.split(r"^## (.+)$", text, flags=re.MULTILINE)[1:])] * 2))

@@ -88,7 +88,7 @@ def test_tutorial_files_are_valid(plugin_dir):
 
 
 def test_tutorial_plugin_contributes_what_the_tutorial_says(tutorial_plugin):
-    from fieldkit import plugin_manager
+    from fieldkit.hooks import manager as plugin_manager
 
     assert "care" in plugin_manager.codebooks()
     assert "care.room" in plugin_manager.detectors()

@@ -6,15 +6,17 @@ import json
 import pytest
 
 import fieldkit
-from fieldkit import capture, encryption, fieldwork
-from fieldkit.errors import FieldkitError, Refused
-from fieldkit.store import PassphraseNeeded, is_encrypted
+from fieldkit.fieldwork import capture
+from fieldkit.store import encryption
+from fieldkit.fieldwork import registers as fieldwork
+from fieldkit.core.errors import FieldkitError, Refused
+from fieldkit.store.connection import PassphraseNeeded, is_encrypted
 
 pytest.importorskip("sqlcipher3")
 
 
 def jsonl_dump(project) -> list:
-    from fieldkit.formats.jsonl import write_jsonl
+    from fieldkit.exchange.jsonl import write_jsonl
 
     out = io.StringIO()
     write_jsonl(project, out)
@@ -58,7 +60,7 @@ def test_encrypt_and_decrypt_without_loss(tmp_path):
 
 def test_bulk_insert_into_an_encrypted_project_is_indexed(tmp_path):
     # the batch indexing (trigger dropped and remade in a savepoint) through SQLCipher
-    from fieldkit.records import Memo, Observation
+    from fieldkit.core.records import Memo, Observation
 
     path = tmp_path / "p"
     make(path).close()

@@ -21,16 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import exporting
-from fieldkit.capture import edit, jot, memo, note
-from fieldkit.codebook import add_code
-from fieldkit.coding import apply_code
-from fieldkit.consent import record_consent
-from fieldkit.errors import FieldkitError, NotFound, Refused
-from fieldkit.exporting import ExportOptions, ExportReport, LeftOut, run_export
-from fieldkit.output import unguard_cell
-from fieldkit.fieldwork import add_encounter, add_participant, add_site
-from fieldkit.records import CONSENT_SCOPES, Coding, Memo, Observation
+from fieldkit.exchange import exporting
+from fieldkit.fieldwork.capture import edit, jot, memo, note
+from fieldkit.coding.codebook import add_code
+from fieldkit.coding.codings import apply_code
+from fieldkit.privacy.consent import record_consent
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
+from fieldkit.exchange.exporting import ExportOptions, ExportReport, LeftOut, run_export
+from fieldkit.core.output import unguard_cell
+from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
+from fieldkit.core.records import CONSENT_SCOPES, Coding, Memo, Observation
 
 RAW = ExportOptions(anonymise=False)
 UTC = dt.timezone.utc
@@ -74,7 +74,7 @@ def sample(tmp_path):
 
 
 class FakePolicy:
-    """Stand-in for ``fieldkit.consent.release_policy``: leaves out the focus-group note and
+    """Stand-in for ``fieldkit.privacy.consent.release_policy``: leaves out the focus-group note and
     forbids quotes from records mentioning P03."""
 
     def excluded(self, record):
@@ -142,7 +142,7 @@ def test_unknown_format_names_the_choices(sample, tmp_path):
 
 
 def test_every_registered_exporter_runs(sample, tmp_path):
-    from fieldkit.plugin_manager import exporters
+    from fieldkit.hooks.manager import exporters
 
     for name, exporter in exporters().items():
         dest = tmp_path / (name + exporter.suffix)
@@ -175,8 +175,8 @@ def test_count_selected_matches_items(sample):
 
 
 def test_run_export_accepts_a_dict_report_from_a_plugin(sample, tmp_path, monkeypatch):
-    from fieldkit import plugin_manager
-    from fieldkit.registry import Exporter
+    from fieldkit.hooks import manager as plugin_manager
+    from fieldkit.hooks.registry import Exporter
 
     def export(project, dest, options):
         Path(dest).write_text("x")
@@ -291,7 +291,7 @@ body_text = st.one_of(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=body_text, data=st.data())
 def test_csv_quote_is_exactly_the_coded_text(tmp_path_factory, body, data):
-    from fieldkit.markdown import normalise
+    from fieldkit.core.markdown import normalise
 
     tmp = tmp_path_factory.mktemp("q")
     p = fieldkit.init(tmp / "p")
@@ -385,7 +385,7 @@ def test_html_leaves_out_quotes_without_consent(sample, tmp_path, monkeypatch):
 
 
 def test_html_colour_cannot_break_out_of_style(tmp_path):
-    from fieldkit.formats.html_report import colour
+    from fieldkit.exchange.html_report import colour
 
     assert colour("#12abEF") == "#12abEF"
     assert colour("red;background:url(http://x)") == "#e0a800"
@@ -461,7 +461,7 @@ def test_exports_are_anonymised_by_default():
 
 def test_anonymised_export_replaces_key_store_names(tmp_path):
     """With the anonymisation engine and a key store, no registered name reaches an export."""
-    from fieldkit.keystore import KeyStore
+    from fieldkit.privacy.keystore import KeyStore
 
     p = fieldkit.init(tmp_path / "p")
     add_participant(p, "P03", role="person_on_probation")

@@ -7,11 +7,11 @@ import sys
 import click
 import pytest
 
-from fieldkit import plugin_manager
+from fieldkit.hooks import manager as plugin_manager
 from fieldkit.cli import cli
-from fieldkit.errors import PluginError
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Exporter
+from fieldkit.core.errors import PluginError
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Exporter
 from fieldkit.testing import invoke_cli, register_plugin
 
 
@@ -115,7 +115,7 @@ def test_fixtures_work_in_a_fresh_pytest_run(tmp_path):
     """The pytest11 entry point makes the fixtures available with no conftest or import."""
     (tmp_path / "test_uses_fixtures.py").write_text(
         "import click\n"
-        "from fieldkit import capture, hookimpl\n\n"
+        "from fieldkit import hookimpl\nfrom fieldkit.fieldwork import capture\n\n"
         "class Hello:\n"
         "    @hookimpl\n"
         "    def register_commands(self, cli):\n"

@@ -174,7 +174,7 @@ FULL_DISK = textwrap.dedent("""
 
 def test_full_disk_is_a_clear_error_and_changes_nothing(seeded, tmp_path):
     """A small file-size limit makes SQLite run out of room half-way through a big import."""
-    from fieldkit.records import Observation
+    from fieldkit.core.records import Observation
 
     donor = fieldkit.init(tmp_path / "donor")
     donor.add_many(Observation(body=f"long imported note {i} " + "words " * 200) for i in range(3000))

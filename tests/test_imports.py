@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit.consent import record_consent
-from fieldkit.errors import FieldkitError, NotFound
-from fieldkit.fieldwork import add_encounter, add_participant
-from fieldkit.formats import transcripts
-from fieldkit.formats.markdown_import import split_front_matter
-from fieldkit.formats.transcripts import Turn, clock, parse_transcript
-from fieldkit.importing import ImportFailed, ImportOptions, ImportReport, run_importer
+from fieldkit.privacy.consent import record_consent
+from fieldkit.core.errors import FieldkitError, NotFound
+from fieldkit.fieldwork.registers import add_encounter, add_participant
+from fieldkit.exchange import transcripts
+from fieldkit.exchange.markdown_import import split_front_matter
+from fieldkit.exchange.transcripts import Turn, clock, parse_transcript
+from fieldkit.exchange.importing import ImportFailed, ImportOptions, ImportReport, run_importer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 UTC = dt.timezone.utc
@@ -265,7 +265,7 @@ def test_front_matter_split():
 def test_markdown_file_text_survives_import(tmp_path_factory, body, tags):
     import yaml
 
-    from fieldkit.markdown import normalise
+    from fieldkit.core.markdown import normalise
 
     tmp = tmp_path_factory.mktemp("md")
     folder = tmp / "notes"
@@ -294,8 +294,8 @@ def test_markdown_file_text_survives_import(tmp_path_factory, body, tags):
     ("    indented code", "    indented code\n\n#a #b"),
 ])
 def test_tags_from_options_always_become_tags(body, expected):
-    from fieldkit.importing import with_tags
-    from fieldkit.markdown import tags_and_mentions
+    from fieldkit.exchange.importing import with_tags
+    from fieldkit.core.markdown import tags_and_mentions
 
     assert with_tags(body, ["a", "#b"]) == expected
     assert {"a", "b"} <= set(tags_and_mentions(expected)[0])
@@ -303,7 +303,7 @@ def test_tags_from_options_always_become_tags(body, expected):
 
 @pytest.mark.parametrize("body", ["```\nopen fence", "<!-- open comment"])
 def test_tags_cannot_hide_in_open_code(body):
-    from fieldkit.importing import with_tags
+    from fieldkit.exchange.importing import with_tags
 
     with pytest.raises(ValueError, match="cannot add #a"):
         with_tags(body, ["a"])
@@ -325,7 +325,7 @@ def test_codebook_yaml_and_json_import(study):
 
 
 def test_codebook_round_trip_through_export(study, tmp_path):
-    from fieldkit.exporting import ExportOptions, run_export
+    from fieldkit.exchange.exporting import ExportOptions, run_export
 
     run_importer(study, "codebook", FIXTURES / "codebook.yaml", ImportOptions())
     run_export(study, "codebook", tmp_path / "book.yaml", ExportOptions())

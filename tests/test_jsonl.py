@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit.errors import FieldkitError, Refused
-from fieldkit.exporting import ExportOptions, run_export
-from fieldkit.formats import jsonl
-from fieldkit.importing import ImportFailed, ImportOptions, run_importer
-from fieldkit.records import Coding, Memo, Observation
+from fieldkit.core.errors import FieldkitError, Refused
+from fieldkit.exchange.exporting import ExportOptions, run_export
+from fieldkit.exchange import jsonl
+from fieldkit.exchange.importing import ImportFailed, ImportOptions, run_importer
+from fieldkit.core.records import Coding, Memo, Observation
 
 from test_exports import build_sample
 
@@ -176,7 +176,7 @@ def test_not_a_backup_and_newer_schema(tmp_path):
 
 def test_children_before_parents_restore(tmp_path):
     """A code moved under a code created later: foreign keys are checked at the end, not per row."""
-    from fieldkit.codebook import add_code, move_code
+    from fieldkit.coding.codebook import add_code, move_code
 
     p = fieldkit.init(tmp_path / "p")
     child = add_code(p, "child")
@@ -236,8 +236,8 @@ text = st.lists(piece, min_size=1, max_size=8).map("".join).filter(lambda s: s.s
 @given(bodies=st.lists(text, min_size=1, max_size=4), memos=st.lists(text, max_size=2),
        edits=st.lists(text, max_size=2), data=st.data())
 def test_any_project_round_trips(tmp_path_factory, bodies, memos, edits, data):
-    from fieldkit.capture import edit
-    from fieldkit.codebook import add_code
+    from fieldkit.fieldwork.capture import edit
+    from fieldkit.coding.codebook import add_code
 
     tmp = tmp_path_factory.mktemp("rt")
     p = fieldkit.init(tmp / "p")

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from fieldkit.keystore import (
+from fieldkit.privacy.keystore import (
     KeyStore,
     KeyStoreError,
     Person,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fieldkit.keywords import KeywordRule, _compiled, match_rules, rule_spans
+from fieldkit.coding.keywords import KeywordRule, _compiled, match_rules, rule_spans
 
 # --- strategies ----------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ import sys
 import pytest
 
 import fieldkit
-from fieldkit import capture, maintenance
-from fieldkit.attachments import attach
-from fieldkit.errors import FieldkitError, Refused
-from fieldkit.records import Coding, Code
+from fieldkit.fieldwork import capture
+from fieldkit.store import maintenance
+from fieldkit.store.attachments import attach
+from fieldkit.core.errors import FieldkitError, Refused
+from fieldkit.core.records import Coding, Code
 
 
 def checks(project):
@@ -109,7 +110,7 @@ def test_backup_while_another_process_writes(project, tmp_path):
     for i in range(50):
         capture.jot(project, f"before {i}")
     writer = subprocess.Popen([sys.executable, "-c", (
-        "import sys, fieldkit\nfrom fieldkit import capture\np = fieldkit.open(sys.argv[1])\n"
+        "import sys, fieldkit\nfrom fieldkit.fieldwork import capture\np = fieldkit.open(sys.argv[1])\n"
         "for i in range(300): capture.jot(p, f'during {i}')\n"), str(project.path)])
     result = maintenance.backup(project, tmp_path / "bk")
     writer.wait(timeout=120)

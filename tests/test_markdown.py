@@ -1,4 +1,4 @@
-"""Tests for fieldkit.markdown: tags, mentions, observer comments, plain text and HTML."""
+"""Tests for fieldkit.core.markdown: tags, mentions, observer comments, plain text and HTML."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.markdown import (
+from fieldkit.core.markdown import (
     ParsedBody,
     normalise,
     parse_body,
@@ -372,7 +372,7 @@ def test_strip_comments_agrees_with_parse():
 
 
 def test_module_import_does_not_load_markdown_it():
-    code = "import sys, fieldkit.markdown; sys.exit('markdown_it' in sys.modules)"
+    code = "import sys, fieldkit.core.markdown; sys.exit('markdown_it' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
@@ -423,7 +423,7 @@ def test_plain_text_and_strip_never_raise(text):
 # The fast path used when saving must agree with the full parser.
 from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
 
-from fieldkit.markdown import parse_body as _parse_body, tags_and_mentions as _tags_and_mentions  # noqa: E402
+from fieldkit.core.markdown import parse_body as _parse_body, tags_and_mentions as _tags_and_mentions  # noqa: E402
 
 _ALPHABET = _st.sampled_from(list("abcXYZ09 #@-._,;:()!?'\"\n\t/=+é🙂") + ["\u0301", "  ", "\n\n", "    ", "# ", "---", "1. ", "- "])
 
@@ -444,6 +444,6 @@ _ONE_PASS_SPECIAL = re.compile(
 @_given(_st.lists(_ALPHABET | _st.sampled_from(["=", "==", "===", "###### ", "####### ", " \t#", "\n---  "]), max_size=40).map("".join))
 def test_special_check_matches_one_pass_pattern(text):
     # The line-by-line check is a faster spelling of one multiline pattern; they must agree.
-    from fieldkit.markdown import _has_special
+    from fieldkit.core.markdown import _has_special
 
     assert _has_special(text) == bool(_ONE_PASS_SPECIAL.search(text))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import fieldkit
-from fieldkit import store
+from fieldkit.store import connection as store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "schema"
 VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if (p / "fieldkit.db").exists())
@@ -32,7 +32,7 @@ def test_old_database_migrates_and_keeps_data(tmp_path, version):
     assert notes[0].body[coding.start:coding.end] == "expert by experience opene"
     assert [h.record.id for h in project.search("agenda")] == [project.list("memo")[0].id]
     # the migrated project keeps working
-    from fieldkit import capture
+    from fieldkit.fieldwork import capture
 
     capture.jot(project, "after migration", encounter="E1")
     assert project.count("observation") == 3

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.keystore import Person
+from fieldkit.privacy.keystore import Person
 from fieldkit.plugins import names as names_plugin
 from fieldkit.plugins.names import AMBIGUOUS_HINT, detect, find_names, matcher_for
-from fieldkit.registry import Detector
+from fieldkit.hooks.registry import Detector
 
 PEOPLE = (
     Person("P01", ("Dana Jane Okafor", "Dee")),

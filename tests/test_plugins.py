@@ -7,10 +7,12 @@ import types
 import pytest
 
 import fieldkit
-from fieldkit import capture, hookspecs, plugin_manager
-from fieldkit.errors import PluginError
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Exporter
+from fieldkit.fieldwork import capture
+from fieldkit.hooks import specs as hookspecs
+from fieldkit.hooks import manager as plugin_manager
+from fieldkit.core.errors import PluginError
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Exporter
 
 
 def test_hookspecs_all_have_docstrings():
@@ -39,7 +41,7 @@ def test_loading_is_lazy_and_idempotent():
 
 
 def test_no_plugin_loads_at_import():
-    code = "import fieldkit, fieldkit.cli, sys; from fieldkit import plugin_manager; print(plugin_manager._pm is None, 'pluggy._manager' in sys.modules)"
+    code = "import fieldkit, fieldkit.cli, sys; from fieldkit.hooks import manager as plugin_manager; print(plugin_manager._pm is None, 'pluggy._manager' in sys.modules)"
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()

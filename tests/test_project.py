@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import capture, fieldwork, store
-from fieldkit.errors import FieldkitError, NotFound, Refused
-from fieldkit.records import Memo, Observation
+from fieldkit.fieldwork import capture
+from fieldkit.fieldwork import registers as fieldwork
+from fieldkit.store import connection as store
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
+from fieldkit.core.records import Memo, Observation
 
 UTC = dt.timezone.utc
 
@@ -118,7 +120,7 @@ def test_history_property(project, bodies):
         capture.edit(project, memo.id, body)
     seen = [h.data["body"] for h in project.history(memo.id)] + [project.get(memo.id).body]
     expected = ["start"]
-    from fieldkit.markdown import normalise
+    from fieldkit.core.markdown import normalise
 
     for body in bodies:
         if normalise(body) != expected[-1]:
@@ -272,9 +274,9 @@ def test_bulk_indexing_equals_row_by_row_indexing(tmp_path_factory, items, batch
 
 
 def test_failed_bulk_insert_keeps_trigger_and_index(project):
-    from fieldkit import plugin_manager
-    from fieldkit.hookspecs import hookimpl
-    from fieldkit.errors import PluginError
+    from fieldkit.hooks import manager as plugin_manager
+    from fieldkit.hooks.specs import hookimpl
+    from fieldkit.core.errors import PluginError
 
     project.add_many([Observation(body=f"early note {i}") for i in range(3)])
     trigger = _fts_checked(project, "observations")

@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import capture, coding, queries
-from fieldkit.codebook import add_code
-from fieldkit.errors import FieldkitError, NotFound
-from fieldkit.fieldwork import add_encounter, add_participant, add_site
-from fieldkit.records import Coding
+from fieldkit.fieldwork import capture
+from fieldkit.coding import codings as coding
+from fieldkit.coding import queries
+from fieldkit.coding.codebook import add_code
+from fieldkit.core.errors import FieldkitError, NotFound
+from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
+from fieldkit.core.records import Coding
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from fieldkit.detection import PLACE_KINDS, DetectContext, anonymise_text, run_detectors
+from fieldkit.privacy.detection import PLACE_KINDS, DetectContext, anonymise_text, run_detectors
 from fieldkit.plugins import places as places_plugin
 from fieldkit.plugins import uk_identifiers as uk
 

@@ -6,7 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import convert, ids, records as r
+from fieldkit.core import convert
+
+from fieldkit.core import ids
+
+from fieldkit.core import records as r
 
 UTC = dt.timezone.utc
 aware = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(UTC))

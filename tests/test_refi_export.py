@@ -12,12 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import capture, fieldwork, refi
-from fieldkit.consent import record_consent
-from fieldkit.errors import FieldkitError, Refused
-from fieldkit.exporting import ExportOptions
-from fieldkit.ids import new_id, to_guid
-from fieldkit.records import Code, Coding
+from fieldkit.fieldwork import capture
+
+from fieldkit.fieldwork import registers as fieldwork
+
+from fieldkit.exchange import refi
+from fieldkit.privacy.consent import record_consent
+from fieldkit.core.errors import FieldkitError, Refused
+from fieldkit.exchange.exporting import ExportOptions
+from fieldkit.core.ids import new_id, to_guid
+from fieldkit.core.records import Code, Coding
 
 # the published REFI-QDA schemas, copied unchanged (see fixtures/refi/README.md)
 SCHEMAS = Path(__file__).parent / "fixtures" / "refi"
@@ -243,7 +247,7 @@ def test_refuses_to_overwrite_unless_forced(exported):
 
 
 def test_a_failing_export_leaves_nothing_behind(project, tmp_path, monkeypatch):
-    from fieldkit.refi import project_xml
+    from fieldkit.exchange.refi import project_xml
 
     sample(project)
 
@@ -395,7 +399,7 @@ XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charact
 @settings(max_examples=200)
 @given(XML_TEXT)
 def test_escaping_round_trips_through_a_parser(text):
-    from fieldkit.refi.project_xml import _INVALID_XML, xml_attr, xml_text
+    from fieldkit.exchange.refi.project_xml import _INVALID_XML, xml_attr, xml_text
 
     element = ET.fromstring(f'<a x="{xml_attr(text)}">{xml_text(text)}</a>')
     expected = _INVALID_XML.sub("\ufffd", text)
@@ -409,7 +413,7 @@ FIELD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 @settings(max_examples=200)
 @given(FIELD, FIELD, FIELD, FIELD)
 def test_description_round_trip(definition, include, exclude, example):
-    from fieldkit.refi.codebook_xml import compose_description, split_description
+    from fieldkit.exchange.refi.codebook_xml import compose_description, split_description
 
     labels = ("Include: ", "Exclude: ", "Example: ")
     for value in (definition, include, exclude, example):
@@ -421,7 +425,7 @@ def test_description_round_trip(definition, include, exclude, example):
 
 
 def test_registered_as_plugins():
-    from fieldkit import plugin_manager
+    from fieldkit.hooks import manager as plugin_manager
 
     exporters, importers = plugin_manager.exporters(), plugin_manager.importers()
     assert exporters["qdpx"].suffix == ".qdpx" and exporters["qdc"].suffix == ".qdc"
@@ -429,7 +433,7 @@ def test_registered_as_plugins():
 
 
 def test_run_export_through_the_registry(project, tmp_path):
-    from fieldkit.exporting import run_export
+    from fieldkit.exchange.exporting import run_export
 
     sample(project)
     report = run_export(project, "qdpx", tmp_path / "via.qdpx", RAW)
@@ -462,10 +466,10 @@ def test_cli_export_and_import(run, tmp_path):
 def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path):
     """With the anonymisation engine and a key store: no registered name in any file of the
     .qdpx, and each coding still sits on the same words of the anonymised text."""
-    pytest.importorskip("fieldkit.anonymise")
+    pytest.importorskip("fieldkit.privacy.anonymiser")
     import fieldkit
-    from fieldkit.keystore import KeyStore
-    from fieldkit.records import CONSENT_SCOPES
+    from fieldkit.privacy.keystore import KeyStore
+    from fieldkit.core.records import CONSENT_SCOPES
 
     p = fieldkit.init(tmp_path / "p")
     fieldwork.add_participant(p, "P03", role="person_on_probation")
@@ -495,8 +499,8 @@ def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path
 @pytest.mark.parametrize("anonymise", [False, True])
 def test_zip_helper_process_writes_the_same_archive(project, tmp_path, monkeypatch, anonymise):
     """Large exports zip in a helper process; forced on here, the archive must not change."""
-    from fieldkit.exporting import ExportOptions
-    from fieldkit.refi import zipping
+    from fieldkit.exchange.exporting import ExportOptions
+    from fieldkit.exchange.refi import zipping
 
     sample(project)
     options = ExportOptions(anonymise=anonymise)

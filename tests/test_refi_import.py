@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import refi
-from fieldkit.errors import FieldkitError
-from fieldkit.importing import ImportOptions
+from fieldkit.exchange import refi
+from fieldkit.core.errors import FieldkitError
+from fieldkit.exchange.importing import ImportOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "refi"
 
@@ -86,7 +86,7 @@ def test_other_tool_memo_and_its_links(other_tool):
 
 def test_other_tool_ids_are_new_and_cases_reported(other_tool):
     project, report = other_tool
-    from fieldkit.ids import from_guid
+    from fieldkit.core.ids import from_guid
 
     (note,) = project.list("observation")
     assert note.id != from_guid("B0000000-0000-4000-8000-000000000001")  # only fieldkit GUIDs are ids
@@ -227,7 +227,7 @@ def test_windows_backslashes_and_a_qde_in_a_folder(project, tmp_path):
 
 
 def test_options_stage_tags_and_encounter(project):
-    from fieldkit import fieldwork
+    from fieldkit.fieldwork import registers as fieldwork
 
     fieldwork.add_encounter(project, "interview", code="E9")
     refi.import_qdpx(project, FIXTURES / "other-tool.qdpx",
@@ -278,7 +278,7 @@ def test_qdc_bomb_and_wrong_root(project, tmp_path):
 
 
 def test_run_importer_through_the_registry(project):
-    from fieldkit.importing import run_importer
+    from fieldkit.exchange.importing import run_importer
 
     report = run_importer(project, "qdpx", FIXTURES / "other-tool.qdpx")
     assert report.counts["codings"] == 3
@@ -301,8 +301,8 @@ RAW_PIECES = ["a", "e", "Z", " ", "\r\n", "\n", "\r", "\u0301", "\u0308", "\u032
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(RAW_PIECES), min_size=1, max_size=25), st.booleans(), st.data())
 def test_position_map_keeps_the_characters_it_can(pieces, crlf_as_one, data):
-    from fieldkit.markdown import normalise
-    from fieldkit.refi.reader import PositionMap
+    from fieldkit.core.markdown import normalise
+    from fieldkit.exchange.refi.reader import PositionMap
 
     raw = "".join(pieces)
     positions = PositionMap(raw, crlf_as_one)

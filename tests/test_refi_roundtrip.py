@@ -7,9 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import capture, fieldwork, refi
-from fieldkit.exporting import ExportOptions
-from fieldkit.records import Code, Coding, Memo, Observation
+from fieldkit.fieldwork import capture
+from fieldkit.fieldwork import registers as fieldwork
+from fieldkit.exchange import refi
+from fieldkit.exchange.exporting import ExportOptions
+from fieldkit.core.records import Code, Coding, Memo, Observation
 
 RAW = ExportOptions(anonymise=False)
 UTC = dt.timezone.utc

@@ -1,7 +1,7 @@
 """Codings follow their text through edits (issue 3, item 3), checked at project level.
 
-Texts, codings and edits are generated; the edit is saved with ``fieldkit.capture.edit`` (so
-``Project.update`` -> ``coding.remap_after_edit`` -> ``fieldkit.offsets`` does the work) and
+Texts, codings and edits are generated; the edit is saved with ``fieldkit.fieldwork.capture.edit`` (so
+``Project.update`` -> ``coding.remap_after_edit`` -> ``fieldkit.coding.remap`` does the work) and
 the stored codings are read back.
 
 Edits use characters that do not occur in the original text (or, for deletions, are checked
@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import fieldkit
-from fieldkit import capture, coding
+from fieldkit.fieldwork import capture
+from fieldkit.coding import codings as coding
 
 BASE = "abc \n"          # the original text
 FRESH = "XYZé"           # inserted text: never in the original
@@ -34,7 +35,7 @@ SETTINGS = settings(max_examples=60, deadline=None,
 def shared(tmp_path_factory):
     """One project for all examples (each example writes its own note and codings)."""
     project = fieldkit.init(tmp_path_factory.mktemp("remap") / "p", author="tester")
-    from fieldkit.codebook import add_code
+    from fieldkit.coding.codebook import add_code
 
     add_code(project, "theme")
     yield project
@@ -178,7 +179,7 @@ def test_coding_whose_text_is_deleted_is_kept_for_review(shared, case):
 
 
 def test_review_then_resolve_by_quote(project):
-    from fieldkit.codebook import add_code
+    from fieldkit.coding.codebook import add_code
 
     add_code(project, "theme")
     note = capture.note(project, "The inspector spoke first. Then the EbE asked a question.")

@@ -1,4 +1,4 @@
-"""Tests for fieldkit.timeinput: reading typed times, DST, and canonical UTC text."""
+"""Tests for fieldkit.core.timeinput: reading typed times, DST, and canonical UTC text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.timeinput import (
+from fieldkit.core.timeinput import (
     PARTS_OF_DAY,
     PRECISIONS,
     ObservedTime,

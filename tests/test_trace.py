@@ -7,10 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import capture, hookspecs, plugin_manager
-from fieldkit.errors import PluginError
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Codebook, Coder, Detector, Exporter, Importer
+from fieldkit.fieldwork import capture
+
+from fieldkit.hooks import specs as hookspecs
+
+from fieldkit.hooks import manager as plugin_manager
+from fieldkit.core.errors import PluginError
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Codebook, Coder, Detector, Exporter, Importer
 from fieldkit.testing import register_plugin
 
 SPECS = sorted(name for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "fieldkit_spec"))

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldkit import hookspecs
-from fieldkit.detection import DetectContext, Place, run_detectors
+from fieldkit.hooks import specs as hookspecs
+from fieldkit.privacy.detection import DetectContext, Place, run_detectors
 from fieldkit.plugins import places as places_plugin
 from fieldkit.plugins import uk_identifiers as uk
 from fieldkit.plugins.uk_identifiers import (

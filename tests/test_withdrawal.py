@@ -6,14 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import fieldkit
-from fieldkit import anonymise as an
-from fieldkit.attachments import attach
-from fieldkit.capture import memo, note
-from fieldkit.consent import current_consent
-from fieldkit.errors import FieldkitError
-from fieldkit.fieldwork import add_encounter, add_participant
-from fieldkit.keystore import KeyStore
-from fieldkit.withdrawal import MARKER, withdraw, withdrawal_plan
+from fieldkit.privacy import anonymiser as an
+from fieldkit.store.attachments import attach
+from fieldkit.fieldwork.capture import memo, note
+from fieldkit.privacy.consent import current_consent
+from fieldkit.core.errors import FieldkitError
+from fieldkit.fieldwork.registers import add_encounter, add_participant
+from fieldkit.privacy.keystore import KeyStore
+from fieldkit.privacy.withdrawal import MARKER, withdraw, withdrawal_plan
 
 
 @pytest.fixture
@@ -30,14 +30,14 @@ def study(project, tmp_path):
     group = note(project, "In the group @P03 said little; Dee nodded. @P07 led.", encounter="E2")
     other = note(project, "@P07 spoke about the rating.", encounter="E2")
     about = memo(project, "Reflexive: Dana's story stayed with me.", kind="reflexive")
-    fieldkit.capture.edit(project, group.id, group.body + " Later edit.")
+    fieldkit.fieldwork.capture.edit(project, group.id, group.body + " Later edit.")
     (tmp_path / "a.txt").write_text("consent form")
     attachment = attach(project, tmp_path / "a.txt", record=own.id)
     return dict(own=own, group=project.get(group.id), other=other, about=about, attachment=attachment)
 
 
 def _coding(project, record, start, end):
-    from fieldkit.records import Code, Coding
+    from fieldkit.core.records import Code, Coding
 
     code = project.list("code", where="name = 'voice'")
     code = code[0] if code else project.add(Code(name="voice"))
@@ -95,7 +95,7 @@ def test_erase_mode_removes_mentioning_records(project, study):
 
 
 def test_a_failure_leaves_everything_as_it_was(project, study, monkeypatch):
-    from fieldkit.keystore import KeyStore as KS
+    from fieldkit.privacy.keystore import KeyStore as KS
 
     def broken(self, pseudonym):
         raise RuntimeError("disk gone")

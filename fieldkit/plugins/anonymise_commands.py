@@ -1,7 +1,7 @@
 """Commands for anonymisation: ``keys``, ``anonymise`` and ``participant withdraw``.
 
-Each command is a thin layer over ``fieldkit.anonymise``, ``fieldkit.keystore`` and
-``fieldkit.withdrawal``.
+Each command is a thin layer over ``fieldkit.privacy.anonymiser``, ``fieldkit.privacy.keystore`` and
+``fieldkit.privacy.withdrawal``.
 """
 
 import os
@@ -9,14 +9,14 @@ import sys
 
 import click
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 PASSPHRASE_ENV = "FIELDKIT_KEYS_PASSPHRASE"
 
 
 def _passphrase(project, *, new: bool = False):
     """The key store passphrase: FIELDKIT_KEYS_PASSPHRASE, else a prompt (only if needed)."""
-    from fieldkit.anonymise import keystore_encrypted, keystore_path
+    from fieldkit.privacy.anonymiser import keystore_encrypted, keystore_path
 
     secret = os.environ.get(PASSPHRASE_ENV)
     if secret:
@@ -26,15 +26,15 @@ def _passphrase(project, *, new: bool = False):
         if path is None or not path.exists() or not keystore_encrypted(path):
             return None
     if not sys.stdin.isatty():
-        from fieldkit.errors import FieldkitError
+        from fieldkit.core.errors import FieldkitError
 
         raise FieldkitError(f"the key store passphrase is needed; set {PASSPHRASE_ENV} or run in a terminal")
     return click.prompt("Key store passphrase", hide_input=True, confirmation_prompt=new, err=True)
 
 
 def _open_keys(project):
-    from fieldkit.anonymise import open_keystore
-    from fieldkit.errors import FieldkitError
+    from fieldkit.privacy.anonymiser import open_keystore
+    from fieldkit.core.errors import FieldkitError
 
     store = open_keystore(project, _passphrase(project))
     if store is None:
@@ -56,7 +56,7 @@ def register_commands(cli):
     @click.option("--encrypt", is_flag=True, help=f"Encrypt with a passphrase (prompted, or {PASSPHRASE_ENV}).")
     def keys_init(path, encrypt):
         """Create the key store at PATH (default ~/.fieldkit/keys/PROJECT.keys) and use it."""
-        from fieldkit.anonymise import create_keystore, default_keystore_path, inside_project
+        from fieldkit.privacy.anonymiser import create_keystore, default_keystore_path, inside_project
 
         project = get_project()
         target = path or default_keystore_path(project)
@@ -125,7 +125,7 @@ def register_commands(cli):
     @json_option
     def keys_check(fmt):
         """Suggest names that appear in the notes but are not in the key store."""
-        from fieldkit.keystore import find_unregistered_names, warn_common_aliases
+        from fieldkit.privacy.keystore import find_unregistered_names, warn_common_aliases
 
         project = get_project()
         store = _open_keys(project)
@@ -155,8 +155,8 @@ def register_commands(cli):
     @json_option
     def anonymise_command(record, all_records, preview, accepts, rejects, add_text, kind, show_log, fmt):
         """Show a record anonymised, review replacements, and remember decisions."""
-        from fieldkit import anonymise as an
-        from fieldkit.errors import FieldkitError
+        from fieldkit.privacy import anonymiser as an
+        from fieldkit.core.errors import FieldkitError
 
         project = get_project()
         secret = _passphrase(project)
@@ -214,7 +214,7 @@ def register_commands(cli):
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def participant_withdraw(ref, mode, yes):
         """Carry out a withdrawal: show what is linked to REF, then erase or redact it."""
-        from fieldkit.withdrawal import withdraw, withdrawal_plan
+        from fieldkit.privacy.withdrawal import withdraw, withdrawal_plan
 
         project = get_project()
         secret = _passphrase(project)

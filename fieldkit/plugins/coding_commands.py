@@ -1,7 +1,7 @@
 """Built-in commands for qualitative coding: ``code``, ``codebook``, ``autocode`` and ``agreement``.
 
-Each command is a thin layer over ``fieldkit.coding``, ``fieldkit.codebook``,
-``fieldkit.queries`` and ``fieldkit.autocode``; only click is imported when the commands are
+Each command is a thin layer over ``fieldkit.coding.codings``, ``fieldkit.coding.codebook``,
+``fieldkit.coding.queries`` and ``fieldkit.coding.autocode``; only click is imported when the commands are
 registered, everything else when a command runs.
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 GROUPS = ("code", "record", "encounter", "participant", "role", "site")
 
@@ -30,7 +30,7 @@ def _split(values) -> list:
 
 
 def _short(value):
-    from fieldkit.output import short
+    from fieldkit.core.output import short
 
     return short(value) if value else value
 
@@ -50,7 +50,7 @@ def _where_options(f):
 
 def _coding_table(rows, fmt, *, context=False):
     cli = _cli()
-    from fieldkit.output import preview
+    from fieldkit.core.output import preview
 
     if fmt in ("json", "csv"):
         cli.output(rows, fmt=fmt)
@@ -88,14 +88,14 @@ def register_code_group(cli_group):
         fieldkit code apply 01HX…Q7 power-asymmetry --quote "EbE" --occurrence 2
         fieldkit code apply E12 challenges --whole
         """
-        from fieldkit.coding import apply_code, code_path
+        from fieldkit.coding.codings import apply_code, code_path
 
         project = cli.get_project()
         coding = apply_code(project, record, code_ref, quote=quote, occurrence=occurrence, start=start, end=end,
                             whole=whole, coder=coder, note=note)
         cli.echo_warnings(project)
         if fmt == "json":
-            from fieldkit.convert import to_json
+            from fieldkit.core.convert import to_json
 
             cli.output(to_json(coding), fmt="json")
             return
@@ -113,7 +113,7 @@ def register_code_group(cli_group):
     @cli.format_option
     def code_list(record, code_ref, descendants, coder, status, no_auto, fmt):
         """List codings with the text they cover."""
-        from fieldkit.coding import coding_rows, list_codings
+        from fieldkit.coding.codings import coding_rows, list_codings
 
         project = cli.get_project()
         codings = list_codings(project, record=record, code=code_ref, coder=coder, status=status,
@@ -125,7 +125,7 @@ def register_code_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in the audit log).")
     def code_remove(coding_ids, reason):
         """Remove codings (tombstoned: kept in the database and its history)."""
-        from fieldkit.coding import remove_coding
+        from fieldkit.coding.codings import remove_coding
 
         project = cli.get_project()
         with project.transaction():
@@ -147,7 +147,7 @@ def register_code_group(cli_group):
         fieldkit code review 7KQ2M1ZP --ok        # right as it stands
         fieldkit code review 7KQ2M1ZP --quote "new wording"
         """
-        from fieldkit.coding import coding_rows, resolve_review, review_list
+        from fieldkit.coding.codings import coding_rows, resolve_review, review_list
 
         project = cli.get_project()
         located = quote is not None or start is not None or end is not None or whole
@@ -174,7 +174,7 @@ def register_code_group(cli_group):
     @cli.format_option
     def code_segments(code_ref, no_descendants, coder, include_auto, context, fmt):
         """Every segment coded with CODE (and the codes below it), with context."""
-        from fieldkit.queries import segments
+        from fieldkit.coding.queries import segments
 
         project = cli.get_project()
         rows = segments(project, code_ref, descendants=not no_descendants, coder=coder,
@@ -205,7 +205,7 @@ def register_code_group(cli_group):
     @cli.format_option
     def code_freq(by, codes, descendants, coder, include_auto, rollup, fmt):
         """Code frequencies, overall or by record, encounter, participant, role or site."""
-        from fieldkit.queries import frequencies
+        from fieldkit.coding.queries import frequencies
 
         project = cli.get_project()
         rows = frequencies(project, by, codes=_split(codes) or None, descendants=descendants, coder=coder,
@@ -224,7 +224,7 @@ def register_code_group(cli_group):
     @cli.format_option
     def code_cooccur(codes, coder, same_coder, include_auto, min_count, fmt):
         """Code co-occurrence: overlapping segments and records sharing both codes."""
-        from fieldkit.queries import cooccurrence
+        from fieldkit.coding.queries import cooccurrence
 
         project = cli.get_project()
         rows = cooccurrence(project, codes=_split(codes) or None, coder=coder, same_coder=same_coder,
@@ -244,7 +244,7 @@ def register_code_group(cli_group):
     @cli.format_option
     def code_matrix(attribute, count, codes, descendants, coder, include_auto, rollup, fmt):
         """Code-by-attribute table (for example codes by participant role)."""
-        from fieldkit.queries import matrix, matrix_columns
+        from fieldkit.coding.queries import matrix, matrix_columns
 
         project = cli.get_project()
         rows = matrix(project, attribute, count=count, codes=_split(codes) or None, descendants=descendants,
@@ -281,7 +281,7 @@ def register_codebook_group(cli_group):
     @cli.json_option
     def codebook_load(source, update, fmt):
         """Load a codebook a plugin provides (such as coproduction) or a YAML/JSON file."""
-        from fieldkit.codebook import load_into_project
+        from fieldkit.coding.codebook import load_into_project
 
         report = load_into_project(cli.get_project(), source, update=update)
         if fmt == "json":
@@ -294,7 +294,7 @@ def register_codebook_group(cli_group):
     @cli.format_option
     def codebook_available(fmt):
         """List the codebooks plugins provide."""
-        from fieldkit.codebook import available_codebooks
+        from fieldkit.coding.codebook import available_codebooks
 
         rows = [{"name": n, "description": c.description} for n, c in sorted(available_codebooks().items())]
         cli.output(rows, ["name", "description"], fmt or "table")
@@ -305,12 +305,12 @@ def register_codebook_group(cli_group):
     @cli.format_option
     def codebook_show(code_ref, show_all, fmt):
         """Show the code tree with usage counts, or one code in full."""
-        from fieldkit.codebook import codebook_rows
+        from fieldkit.coding.codebook import codebook_rows
 
         project = cli.get_project()
         rows = codebook_rows(project, include_inactive=show_all or bool(code_ref))
         if code_ref:
-            from fieldkit.coding import resolve_code
+            from fieldkit.coding.codings import resolve_code
 
             wanted = resolve_code(project, code_ref).id
             rows = [r for r in rows if r["id"] == wanted]
@@ -322,7 +322,7 @@ def register_codebook_group(cli_group):
                 value = rows[0][key]
                 if value not in (None, "", []):
                     if key == "keywords":
-                        from fieldkit.coding import rule_from_dict
+                        from fieldkit.coding.codings import rule_from_dict
 
                         value = "; ".join(rule_from_dict(k).describe() for k in value)
                     click.echo(f"{key:>11}: {value}")
@@ -332,7 +332,7 @@ def register_codebook_group(cli_group):
             return
         if not rows:
             click.echo("(the codebook is empty; try 'fieldkit codebook load coproduction')")
-        from fieldkit.output import preview
+        from fieldkit.core.output import preview
 
         for r in rows:
             status = "" if r["status"] == "active" else f" [{r['status']}" + (
@@ -346,8 +346,8 @@ def register_codebook_group(cli_group):
     @code_fields
     def codebook_add(name, parent, title, definition, include, exclude, example, colour, keyword):
         """Add code NAME (optionally under --parent)."""
-        from fieldkit.codebook import add_code
-        from fieldkit.coding import code_path
+        from fieldkit.coding.codebook import add_code
+        from fieldkit.coding.codings import code_path
 
         project = cli.get_project()
         code = add_code(project, name, parent=parent, title=title or "", definition=definition or "",
@@ -363,8 +363,8 @@ def register_codebook_group(cli_group):
     def codebook_edit(code_ref, title, definition, include, exclude, example, colour, keyword,
                       replace_keywords, reason):
         """Change a code's title, definition, include/exclude rules, example, colour or keywords."""
-        from fieldkit.codebook import edit_code
-        from fieldkit.coding import code_path
+        from fieldkit.coding.codebook import edit_code
+        from fieldkit.coding.codings import code_path
 
         project = cli.get_project()
         kw = {"keywords": keyword} if replace_keywords else {"add_keywords": keyword}
@@ -378,8 +378,8 @@ def register_codebook_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in history).")
     def codebook_rename(code_ref, new_name, reason):
         """Rename a code; its codings and children stay with it."""
-        from fieldkit.codebook import rename_code
-        from fieldkit.coding import code_path
+        from fieldkit.coding.codebook import rename_code
+        from fieldkit.coding.codings import code_path
 
         project = cli.get_project()
         code = rename_code(project, code_ref, new_name, reason=reason)
@@ -392,8 +392,8 @@ def register_codebook_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in history).")
     def codebook_move(code_ref, parent, top, reason):
         """Move CODE (with the codes below it) under PARENT, or to the top with --top."""
-        from fieldkit.codebook import move_code
-        from fieldkit.coding import code_path
+        from fieldkit.coding.codebook import move_code
+        from fieldkit.coding.codings import code_path
 
         if bool(parent) == bool(top):
             raise click.UsageError("give a new PARENT or --top")
@@ -407,8 +407,8 @@ def register_codebook_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in history).")
     def codebook_merge(source, target, reason):
         """Merge SOURCE into TARGET: codings and children move, SOURCE keeps a pointer."""
-        from fieldkit.codebook import merge_codes
-        from fieldkit.coding import code_path
+        from fieldkit.coding.codebook import merge_codes
+        from fieldkit.coding.codings import code_path
 
         project = cli.get_project()
         result = merge_codes(project, source, target, reason=reason)
@@ -424,7 +424,7 @@ def register_codebook_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in history).")
     def codebook_retire(code_ref, reason):
         """Retire a code: it can no longer be applied; its codings stay."""
-        from fieldkit.codebook import retire_code
+        from fieldkit.coding.codebook import retire_code
 
         code = retire_code(cli.get_project(), code_ref, reason=reason)
         click.echo(f"code '{code.name}' retired")
@@ -434,7 +434,7 @@ def register_codebook_group(cli_group):
     @click.option("--reason", default="", help="Why (kept in history).")
     def codebook_restore(code_ref, reason):
         """Bring a retired code back into use."""
-        from fieldkit.codebook import restore_code
+        from fieldkit.coding.codebook import restore_code
 
         code = restore_code(cli.get_project(), code_ref, reason=reason)
         click.echo(f"code '{code.name}' is active again")
@@ -444,7 +444,7 @@ def register_codebook_group(cli_group):
     @click.option("--reason", required=True, help="Why (kept in the audit log).")
     def codebook_delete(code_ref, reason):
         """Delete an unused code (tombstoned); codes with codings must be retired or merged instead."""
-        from fieldkit.codebook import delete_code
+        from fieldkit.coding.codebook import delete_code
 
         code = delete_code(cli.get_project(), code_ref, reason=reason)
         click.echo(f"code '{code.name}' deleted (tombstoned)")
@@ -457,11 +457,11 @@ def register_codebook_group(cli_group):
     @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
     def codebook_export(dest, fmt, include_retired, force):
         """Write the codebook as YAML or JSON to FILE (or standard output)."""
-        from fieldkit.codebook import export_codebook, write_codebook
+        from fieldkit.coding.codebook import export_codebook, write_codebook
 
         project = cli.get_project()
         if not dest or dest == "-":
-            from fieldkit.codebook_file import dump_codebook
+            from fieldkit.coding.codebook_file import dump_codebook
 
             click.echo(dump_codebook(export_codebook(project, include_retired=include_retired), fmt or "yaml"),
                        nl=False)
@@ -508,7 +508,7 @@ def register_autocode_group(cli_group):
     @cli.json_option
     def autocode_run(records, coder, all_records, codes, fmt):
         """Run an auto-coder over RECORD... or --all; proposals are stored as coder auto:NAME."""
-        from fieldkit.autocode import get_coder, run_autocoder
+        from fieldkit.coding.autocode import get_coder, run_autocoder
 
         project = cli.get_project()
         get_coder(coder)  # an unknown coder fails before the progress bar starts
@@ -539,8 +539,8 @@ def register_autocode_group(cli_group):
     @cli.format_option
     def autocode_list(coder, record, code_ref, every, fmt):
         """List pending proposals with their text."""
-        from fieldkit.autocode import proposals
-        from fieldkit.coding import coding_rows
+        from fieldkit.coding.autocode import proposals
+        from fieldkit.coding.codings import coding_rows
 
         project = cli.get_project()
         found = proposals(project, coder=coder, record=record, code=code_ref, pending=not every)
@@ -560,7 +560,7 @@ def register_autocode_group(cli_group):
     @click.option("--as", "as_coder", help="The coder accepting them (default: the project author).")
     def autocode_accept(ids, all_pending, coder, record, code_ref, reason, as_coder):
         """Accept proposals: copy them to a human coder."""
-        from fieldkit.autocode import accept
+        from fieldkit.coding.autocode import accept
 
         project = cli.get_project()
         made = accept(project, ids, as_coder=as_coder, all_pending=all_pending, reason=reason,
@@ -571,7 +571,7 @@ def register_autocode_group(cli_group):
     @_choose
     def autocode_reject(ids, all_pending, coder, record, code_ref, reason):
         """Reject proposals (tombstoned; they will not be proposed again)."""
-        from fieldkit.autocode import reject
+        from fieldkit.coding.autocode import reject
 
         project = cli.get_project()
         gone = reject(project, ids, all_pending=all_pending, reason=reason,
@@ -582,7 +582,7 @@ def register_autocode_group(cli_group):
     @cli.format_option
     def autocode_coders(fmt):
         """List the auto-coders plugins provide."""
-        from fieldkit.autocode import available_coders
+        from fieldkit.coding.autocode import available_coders
 
         rows = [{"name": n, "description": c.description} for n, c in sorted(available_coders().items())]
         cli.output(rows, ["name", "description"], fmt or "table")
@@ -621,7 +621,7 @@ def register_agreement(cli_group):
         Percent agreement, Cohen's kappa (two coders), Fleiss' kappa and Krippendorff's alpha
         (nominal), over characters or matched segments.
         """
-        from fieldkit.coding import agreement
+        from fieldkit.coding.codings import agreement
 
         project = cli.get_project()
         result = agreement(project, _split([coders]), unit=unit, overlap=overlap, codes=_split(codes) or None,
@@ -649,7 +649,7 @@ def register_agreement(cli_group):
         click.echo(f"Disagreements: {len(result.disagreements)}" +
                    (f" (first {len(shown)}; --limit 0 for all)" if len(shown) < len(result.disagreements) else ""))
         if shown:
-            from fieldkit.output import preview
+            from fieldkit.core.output import preview
 
             cli.output([{"record": _short(d["record_id"]), "code": d["code"], "span": f"{d['start']}-{d['end']}",
                          "applied_by": d["applied_by"], "not_by": d["not_applied_by"],

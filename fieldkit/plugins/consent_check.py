@@ -1,6 +1,6 @@
 """Warns when a note mentions a participant who has not given consent to be observed."""
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 
 @hookimpl
@@ -9,7 +9,7 @@ def validate_record(project, record):
     mentions = getattr(record, "mentions", ())
     if not mentions:
         return []  # most records: no import, no query (bulk imports call this per record)
-    from fieldkit.consent import current_consent
+    from fieldkit.privacy.consent import current_consent
 
     problems = []
     for code in mentions:

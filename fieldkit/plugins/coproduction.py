@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Codebook
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Codebook
 
 NAME = "coproduction"
 DATA_FILE = "coproduction.yaml"
@@ -30,7 +30,7 @@ def codebook_text() -> str:
 @functools.lru_cache(maxsize=1)
 def load():
     """Parse the built-in codebook (once; the result is immutable) into ``CodebookData``."""
-    from fieldkit.codebook_file import load_codebook
+    from fieldkit.coding.codebook_file import load_codebook
 
     return load_codebook(codebook_text(), source=f"fieldkit:{NAME}", fmt="yaml")
 

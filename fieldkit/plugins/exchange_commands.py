@@ -1,5 +1,5 @@
 """The ``export``, ``import`` and ``demo`` commands: thin wrappers over
-``fieldkit.exporting.run_export``, ``fieldkit.importing.run_importer`` and ``fieldkit.demo.build_demo``."""
+``fieldkit.exchange.exporting.run_export``, ``fieldkit.exchange.importing.run_importer`` and ``fieldkit.demo.build_demo``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 
 class _FormatsCommand(click.Command):
@@ -18,7 +18,7 @@ class _FormatsCommand(click.Command):
     kind = "exporters"
 
     def format_epilog(self, ctx, formatter):
-        from fieldkit import plugin_manager
+        from fieldkit.hooks import manager as plugin_manager
 
         try:
             found = getattr(plugin_manager, self.kind)()
@@ -41,7 +41,7 @@ def _when(project, text, *, end=False):
         return None
     import datetime as dt
 
-    from fieldkit.timeinput import describe, parse_time
+    from fieldkit.core.timeinput import describe, parse_time
 
     t = parse_time(text, tz=project.timezone)
     click.echo(f"  {'until' if end else 'since'}: {describe(t, project.timezone)}  (from '{text}')", err=True)
@@ -88,8 +88,8 @@ def export_command(format_name, dest, encounters, since, until, tags, codes, sta
     Prints what was exported and what was left out, and why.
     """
     from fieldkit.cli import get_project
-    from fieldkit.errors import FieldkitError
-    from fieldkit.exporting import ExportOptions, run_export
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.exchange.exporting import ExportOptions, run_export
 
     project = get_project()
     passphrase = None
@@ -126,8 +126,8 @@ def export_command(format_name, dest, encounters, since, until, tags, codes, sta
 def import_command(format_name, source, encounter, speakers, allow_unknown, stage, tags, at, dry_run, extra, progress):
     """Import SOURCE (a file or folder) in FORMAT into the project, all or nothing."""
     from fieldkit.cli import get_project
-    from fieldkit.errors import FieldkitError
-    from fieldkit.importing import ImportFailed, ImportOptions, run_importer
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.exchange.importing import ImportFailed, ImportOptions, run_importer
 
     def pairs(values, option):
         out = {}

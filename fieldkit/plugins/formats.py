@@ -1,6 +1,6 @@
 """Built-in export and import formats, registered like any third-party format."""
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 
 def _lazy(module: str, name: str):
@@ -9,7 +9,7 @@ def _lazy(module: str, name: str):
     def call(*args, **kwargs):
         import importlib
 
-        return getattr(importlib.import_module(f"fieldkit.formats.{module}"), name)(*args, **kwargs)
+        return getattr(importlib.import_module(f"fieldkit.exchange.{module}"), name)(*args, **kwargs)
 
     call.__name__ = f"{module}.{name}"
     return call
@@ -18,7 +18,7 @@ def _lazy(module: str, name: str):
 @hookimpl
 def register_exporters(register):
     """JSONL (lossless backup), Markdown, CSV, HTML and DOCX."""
-    from fieldkit.registry import Exporter
+    from fieldkit.hooks.registry import Exporter
 
     register(Exporter("jsonl", _lazy("jsonl", "export"),
                       "Lossless backup of the whole project, one JSON object per line (never anonymised)",
@@ -31,14 +31,14 @@ def register_exporters(register):
                       "Self-contained HTML report: codebook, coded segments, notes", ".html"))
     register(Exporter("docx", _lazy("docx_report", "export"),
                       "Word report: codebook, coded segments, notes (needs python-docx)", ".docx"))
-    register(Exporter("codebook", _lazy("codebook", "export"),
+    register(Exporter("codebook", _lazy("codebook_files", "export"),
                       "The codebook as a YAML (or .json) codebook file", ".yaml"))
 
 
 @hookimpl
 def register_importers(register):
     """JSONL restore, Markdown folders, transcripts and codebook files."""
-    from fieldkit.registry import Importer
+    from fieldkit.hooks.registry import Importer
 
     register(Importer("jsonl", _lazy("jsonl", "load"),
                       "Restore a JSONL backup into an empty project (same ids and history)", ".jsonl"))
@@ -46,5 +46,5 @@ def register_importers(register):
                       "A folder (or file) of Markdown notes with YAML front matter", ".md"))
     register(Importer("transcript", _lazy("transcripts", "load"),
                       "An interview or focus-group transcript: speaker turns, WebVTT or SRT", ".txt"))
-    register(Importer("codebook", _lazy("codebook", "load"),
+    register(Importer("codebook", _lazy("codebook_files", "load"),
                       "A codebook file in YAML or JSON", ".yaml"))

@@ -3,7 +3,7 @@
 Rules live on each code (``Code.keywords``, written in a codebook file or with
 ``fieldkit codebook add/edit --keyword``): whole words, phrases, regular expressions and
 ``near`` (proximity) rules, case-insensitive unless a rule says otherwise; see
-``fieldkit.keywords``. Each match becomes one proposal, noted with the rule that found it.
+``fieldkit.coding.keywords``. Each match becomes one proposal, noted with the rule that found it.
 """
 
 from __future__ import annotations
@@ -11,24 +11,24 @@ from __future__ import annotations
 import functools
 import json
 
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Coder
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Coder
 
 NAME = "keywords"
 
 
 @functools.lru_cache(maxsize=4096)
 def _rules(stored: str) -> tuple:
-    from fieldkit.coding import rule_from_dict
+    from fieldkit.coding.codings import rule_from_dict
 
     return tuple(rule_from_dict(d) for d in json.loads(stored))
 
 
 def propose(project, record, codes):
     """Yield a ``Proposal`` for every stretch of the record's text a code's rules match."""
-    from fieldkit.autocode import Proposal
-    from fieldkit.coding import record_text
-    from fieldkit.keywords import match_rules
+    from fieldkit.coding.autocode import Proposal
+    from fieldkit.coding.codings import record_text
+    from fieldkit.coding.keywords import match_rules
 
     text = record_text(record)
     if not text:

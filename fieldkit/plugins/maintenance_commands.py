@@ -2,7 +2,7 @@
 
 import click
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 
 @hookimpl
@@ -14,7 +14,7 @@ def register_commands(cli):
     @format_option
     def doctor(fix, fmt):
         """Check the project and explain each problem with the command that fixes it."""
-        from fieldkit.maintenance import doctor as check, fix as repair
+        from fieldkit.store.maintenance import doctor as check, fix as repair
 
         project = get_project()
         if fix:
@@ -37,7 +37,7 @@ def register_commands(cli):
     @click.option("--keys", "keys_dest", type=click.Path(), help="Also copy the key store to this separate file.")
     def backup(dest, keys_dest):
         """Make a consistent copy of the project in DEST, even while others write."""
-        from fieldkit.maintenance import backup as backup_
+        from fieldkit.store.maintenance import backup as backup_
 
         result = backup_(get_project(), dest, keys_dest=keys_dest)
         click.echo(f"backed up to {result['dest']} ({result['attachments']} attachment file(s))")
@@ -51,7 +51,7 @@ def register_commands(cli):
     @click.option("--to", "record", help="The record it belongs to.")
     def attach(file, record):
         """Keep a file (photo, document, recording) in the project, linked to a record."""
-        from fieldkit.attachments import attach as attach_
+        from fieldkit.store.attachments import attach as attach_
 
         item = attach_(get_project(), file, record=record)
         click.echo(f"attachment {item.id} saved ({item.filename}, {item.size} bytes)")
@@ -62,7 +62,7 @@ def register_commands(cli):
         """Encrypt the project database with a passphrase (SQLCipher; needs fieldkit[encrypt])."""
         import os
 
-        from fieldkit.encryption import encrypt as encrypt_, remember_passphrase
+        from fieldkit.store.encryption import encrypt as encrypt_, remember_passphrase
 
         project = get_project()
         path = project.path
@@ -78,8 +78,8 @@ def register_commands(cli):
     @cli.command()
     def decrypt():
         """Turn an encrypted project back into a plain database."""
-        from fieldkit.encryption import decrypt as decrypt_
-        from fieldkit.encryption import stored_passphrase
+        from fieldkit.store.encryption import decrypt as decrypt_
+        from fieldkit.store.encryption import stored_passphrase
         from fieldkit.project import find_project
 
         from pathlib import Path

@@ -1,6 +1,6 @@
 """Built-in detector ``names``: every name and alias registered in the key store.
 
-The detector reads ``context.people`` (``fieldkit.keystore.Person`` records, or any objects
+The detector reads ``context.people`` (``fieldkit.privacy.keystore.Person`` records, or any objects
 with ``.pseudonym`` and ``.names``; ``names[0]`` is the full name, the rest aliases) and
 reports each mention as a ``Span(kind="name", directness="direct", hint=<pseudonym>)``.
 
@@ -53,9 +53,9 @@ import re
 import threading
 import unicodedata
 
-from ..hookspecs import hookimpl
-from ..registry import Detector
-from ..spans import Span
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Detector
+from fieldkit.privacy.spans import Span
 
 #: the hint for a piece of text that belongs to more than one registered person
 AMBIGUOUS_HINT = "NAME"
@@ -249,7 +249,7 @@ class NameMatcher:
         import ahocorasick
 
         try:
-            from ..keystore import common_words
+            from fieldkit.privacy.keystore import common_words
 
             common = common_words()
         except Exception:  # the detector must still work without the key store module

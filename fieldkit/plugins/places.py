@@ -3,7 +3,7 @@ PDUs, local authorities and other organisations, from a user-editable list.
 
 Which list is used:
 
-* the :class:`~fieldkit.detection.Place` records in ``context.places``, followed by
+* the :class:`~fieldkit.privacy.detection.Place` records in ``context.places``, followed by
 * the entries of the YAML file named by ``context.settings["places_file"]``, if set;
 * if both are empty, the built-in example list ``fieldkit/plugins/data/places.yaml``
   (invented places; it shows the file format). Set ``context.settings["places_builtin"]``
@@ -16,7 +16,7 @@ share a name or alias, the first one listed wins. Spans are quasi-identifiers wh
 the place kind (``prison`` …) and whose hint is a placeholder (``[PRISON]``).
 
 The YAML file holds ``places:`` followed by a list (or just the list); each entry has
-``name``, ``kind`` (one of ``fieldkit.detection.PLACE_KINDS``, default ``other``) and optional
+``name``, ``kind`` (one of ``fieldkit.privacy.detection.PLACE_KINDS``, default ``other``) and optional
 ``aliases`` (a list, or one string).
 """
 
@@ -28,10 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-from fieldkit.detection import PLACE_KINDS, Place, placeholder_for
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Detector
-from fieldkit.spans import Span
+from fieldkit.privacy.detection import PLACE_KINDS, Place, placeholder_for
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Detector
+from fieldkit.privacy.spans import Span
 
 __all__ = ["BUILTIN_PLACES_FILE", "Place", "PlacesFileError", "detect_places", "load_places",
            "register_detectors"]

@@ -1,32 +1,32 @@
 """REFI-QDA exchange (NVivo, ATLAS.ti, MAXQDA, QualCoder): ``qdpx`` and ``qdc`` exporters and importers.
 
-Registered like any third-party plugin; the work is done in ``fieldkit.refi``, imported only
+Registered like any third-party plugin; the work is done in ``fieldkit.exchange.refi``, imported only
 when an export or import runs.
 """
 
-from fieldkit.hookspecs import hookimpl
+from fieldkit.hooks.specs import hookimpl
 
 
 def _export_qdpx(project, dest, options=None, *, force=False):
-    from fieldkit.refi import export_qdpx
+    from fieldkit.exchange.refi import export_qdpx
 
     return export_qdpx(project, dest, options, force=force)
 
 
 def _export_qdc(project, dest, options=None, *, force=False):
-    from fieldkit.refi import export_qdc
+    from fieldkit.exchange.refi import export_qdc
 
     return export_qdc(project, dest, options, force=force)
 
 
 def _import_qdpx(project, source, options=None):
-    from fieldkit.refi import import_qdpx
+    from fieldkit.exchange.refi import import_qdpx
 
     return import_qdpx(project, source, options)
 
 
 def _import_qdc(project, source, options=None):
-    from fieldkit.refi import import_qdc
+    from fieldkit.exchange.refi import import_qdc
 
     return import_qdc(project, source, options)
 
@@ -34,7 +34,7 @@ def _import_qdc(project, source, options=None):
 @hookimpl
 def register_exporters(register):
     """REFI-QDA project (.qdpx) and codebook (.qdc) exporters."""
-    from fieldkit.registry import Exporter
+    from fieldkit.hooks.registry import Exporter
 
     register(Exporter("qdpx", _export_qdpx, "REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder", ".qdpx"))
     register(Exporter("qdc", _export_qdc, "REFI-QDA codebook (codes, hierarchy, colours, descriptions)", ".qdc"))
@@ -43,7 +43,7 @@ def register_exporters(register):
 @hookimpl
 def register_importers(register):
     """REFI-QDA project (.qdpx) and codebook (.qdc) importers."""
-    from fieldkit.registry import Importer
+    from fieldkit.hooks.registry import Importer
 
     register(Importer("qdpx", _import_qdpx, "REFI-QDA project from fieldkit or another QDA tool", ".qdpx"))
     register(Importer("qdc", _import_qdc, "REFI-QDA codebook: adds its codes to the codebook", ".qdc"))

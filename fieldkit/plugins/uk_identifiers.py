@@ -52,7 +52,7 @@ Choices worth knowing:
   with no digits and no sentence break in between; or "DOB" / "date of birth" right after
   it (``12.3.87 (DOB)``). The date must be plausible (a real
   date, from 1900 to today). A year alone is not reported. Forms: see
-  ``fieldkit.detection.DATE_PATTERN``.
+  ``fieldkit.privacy.detection.DATE_PATTERN``.
 * Phone numbers: ``+44``, ``0044`` or ``0``, then 9 or 10 digits starting 1, 2, 3, 5, 7, 8 or 9,
   with at most one space or hyphen between digits, ``(0)`` after ``+44`` and brackets round
   the area code. Ofcom's drama ranges are phone numbers like any other.
@@ -65,10 +65,10 @@ import re
 from functools import lru_cache
 from typing import Iterator, Optional
 
-from fieldkit.detection import DATE_PATTERN, parse_birth_date
-from fieldkit.hookspecs import hookimpl
-from fieldkit.registry import Detector
-from fieldkit.spans import Span
+from fieldkit.privacy.detection import DATE_PATTERN, parse_birth_date
+from fieldkit.hooks.specs import hookimpl
+from fieldkit.hooks.registry import Detector
+from fieldkit.privacy.spans import Span
 
 #: check letters for PNC IDs and CRO numbers, indexed by (number mod 23)
 CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"

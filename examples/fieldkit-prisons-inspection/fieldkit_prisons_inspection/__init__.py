@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 
 from fieldkit import hookimpl
-from fieldkit.registry import Codebook, Detector, Exporter
+from fieldkit.hooks.registry import Codebook, Detector, Exporter
 
 __version__ = "0.1.0"
 
@@ -29,7 +29,7 @@ def load_codebook():
     """The ``prisons`` codebook, parsed from the YAML file shipped in this package."""
     from importlib import resources
 
-    from fieldkit.codebook_file import load_codebook as parse
+    from fieldkit.coding.codebook_file import load_codebook as parse
 
     text = (resources.files(__name__) / CODEBOOK_FILE).read_text(encoding="utf-8")
     return parse(text, source=f"{__name__}:{CODEBOOK_FILE}", fmt="yaml")

@@ -4,7 +4,7 @@ One row per coded segment, grouped by code: the framework area (the top-level co
 code's path, the evidence (the coded text), and where it came from (record, encounter,
 site, date). Inspection teams paste such tables into their evidence bases.
 
-The text comes from :func:`fieldkit.exporting.export_items`, so the table is anonymised
+The text comes from :func:`fieldkit.exchange.exporting.export_items`, so the table is anonymised
 unless the user asks otherwise, withdrawn participants are left out, and segments from
 notes without consent to quotes are left out and counted in the report.
 """
@@ -29,8 +29,8 @@ def evidence_rows(project, options, report) -> list[dict]:
     Pending auto-coder proposals are not evidence until a person accepts them, so codings by
     ``auto:…`` coders are skipped.
     """
-    from fieldkit.coding import is_auto_coder
-    from fieldkit.exporting import LeftOut, Lookups, export_items, selected_code_ids, text_fields
+    from fieldkit.coding.codings import is_auto_coder
+    from fieldkit.exchange.exporting import LeftOut, Lookups, export_items, selected_code_ids, text_fields
 
     lookups = Lookups(project)
     texts = text_fields(project, options, report)
@@ -64,7 +64,7 @@ def export(project, dest, options):
     """Write the evidence table to ``dest`` (UTF-8 with a byte-order mark, for Excel)."""
     import csv
 
-    from fieldkit.exporting import ExportReport, atomic_output
+    from fieldkit.exchange.exporting import ExportReport, atomic_output
 
     report = ExportReport(exporter="prisons-evidence", dest=str(dest), anonymised=options.anonymise)
     rows = evidence_rows(project, options, report)

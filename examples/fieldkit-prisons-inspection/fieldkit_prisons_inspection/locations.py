@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Iterator
 
-from fieldkit.spans import Span
+from fieldkit.privacy.spans import Span
 
 _PARTS = {
     # B-wing, B wing, HB-Wing (the letters must be capitals: "a wing" is ordinary English)

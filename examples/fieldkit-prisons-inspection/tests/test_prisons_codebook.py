@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import plugin_manager
-from fieldkit.codebook_file import dump_codebook, load_codebook
+from fieldkit.hooks import manager as plugin_manager
+from fieldkit.coding.codebook_file import dump_codebook, load_codebook
 
 import fieldkit_prisons_inspection as plugin
 

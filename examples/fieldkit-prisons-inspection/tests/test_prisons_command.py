@@ -2,7 +2,7 @@
 
 import json
 
-from fieldkit import capture
+from fieldkit.fieldwork import capture
 
 import fieldkit_prisons_inspection as plugin
 from fieldkit_prisons_inspection.commands import location_references

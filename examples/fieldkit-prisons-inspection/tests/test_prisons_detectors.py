@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit import plugin_manager
-from fieldkit.spans import Span
+from fieldkit.hooks import manager as plugin_manager
+from fieldkit.privacy.spans import Span
 from fieldkit_prisons_inspection import locations
 
 import fieldkit_prisons_inspection as plugin
@@ -107,7 +107,7 @@ def test_detectors_are_registered_through_the_hook(fieldkit_plugin):
 
 def test_anonymising_with_the_detectors_replaces_whole_references(fieldkit_plugin):
     """The detectors plug into fieldkit's own anonymisation pipeline."""
-    from fieldkit.detection import anonymise_text
+    from fieldkit.privacy.detection import anonymise_text
 
     fieldkit_plugin(plugin, "prisons")
     found = plugin_manager.detectors()

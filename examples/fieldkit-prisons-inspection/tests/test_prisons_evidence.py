@@ -6,10 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit import capture, coding, fieldwork
-from fieldkit.codebook import load_into_project
-from fieldkit.errors import Refused
-from fieldkit.exporting import ExportOptions, run_export
+from fieldkit.fieldwork import capture
+
+from fieldkit.coding import codings as coding
+
+from fieldkit.fieldwork import registers as fieldwork
+from fieldkit.coding.codebook import load_into_project
+from fieldkit.core.errors import Refused
+from fieldkit.exchange.exporting import ExportOptions, run_export
 
 import fieldkit_prisons_inspection as plugin
 from fieldkit_prisons_inspection.evidence import COLUMNS
@@ -72,8 +76,8 @@ def test_refuses_to_overwrite_without_force(coded, tmp_path):
 
 
 def test_withdrawn_participant_and_no_quote_consent_are_left_out(coded, tmp_path):
-    from fieldkit import consent
-    from fieldkit.consent import record_consent
+    from fieldkit.privacy import consent
+    from fieldkit.privacy.consent import record_consent
 
     assert hasattr(consent, "release_policy")
 

@@ -1,0 +1,1 @@
+"""Qualitative coding: codebook, codings, remapping after edits, queries, agreement and auto-coding."""

@@ -1,0 +1,564 @@
+"""Codes and codings: the codebook tree and coded segments of text.
+
+A coding puts a code on ``[start, end)`` of an observation's or memo's body, counted in
+Unicode code points of the stored (NFC, ``\\n``) text, or on a whole record
+(``start = end = None``), which is the only form for encounters. Coders are free-form names;
+names starting with ``auto:`` belong to auto-coders (see ``fieldkit.coding.autocode``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import attrs
+
+from fieldkit.core.errors import FieldkitError, NotFound, Refused
+
+#: record types a code can be applied to
+CODABLE_TYPES = ("observation", "memo", "encounter")
+#: record types with a body, whose segments can be coded
+TEXT_TYPES = ("observation", "memo")
+AUTO_PREFIX = "auto:"
+UNTOUCHED = ("missing", "absent")
+#: SQL condition leaving out codings of tombstoned records (they vanish from analysis as from lists)
+NOT_ON_DELETED = ("record_id not in (select id from observations where deleted_at is not null "
+                  "union all select id from memos where deleted_at is not null "
+                  "union all select id from encounters where deleted_at is not null)")
+#: SQL condition for codings by people: coder names not starting with "auto:" (a range test,
+#: which SQLite evaluates much faster than LIKE over many rows)
+HUMAN_CODER = "(coder < 'auto:' or coder >= 'auto;')"
+
+
+def any_deleted_records(project) -> bool:
+    """Whether any codable record is tombstoned (if none, analysis can skip the check)."""
+    return bool(project.db.execute(
+        "select exists(select 1 from observations where deleted_at is not null) "
+        "or exists(select 1 from memos where deleted_at is not null) "
+        "or exists(select 1 from encounters where deleted_at is not null)").fetchone()[0])
+
+
+def code_path(project, code) -> str:
+    """The ``parent/child`` path of a code."""
+    parts = [code.name]
+    seen = {code.id}
+    while code.parent_id:
+        code = project.get(code.parent_id, type_name="code", include_deleted=True)
+        if code.id in seen:
+            raise FieldkitError(f"code hierarchy has a cycle at {code.name}")
+        seen.add(code.id)
+        parts.append(code.name)
+    return "/".join(reversed(parts))
+
+
+def resolve_code(project, ref: str):
+    """A code by id, path (``parent/child``) or unique name; raises NotFound."""
+    from fieldkit.core.convert import from_row
+    from fieldkit.core.records import Code
+
+    ref = (ref or "").strip()
+    rows = list(project.db.query("select * from codes where id = ? and deleted_at is null", [ref]))
+    if not rows and "/" not in ref:
+        rows = list(project.db.query("select * from codes where name = ? collate nocase and deleted_at is null", [ref]))
+    if not rows and "/" in ref:
+        parent_id = None
+        for part in ref.strip("/").split("/"):
+            clause = "parent_id is null" if parent_id is None else "parent_id = ?"
+            args = [part] + ([] if parent_id is None else [parent_id])
+            found = list(project.db.query(
+                f"select * from codes where name = ? collate nocase and {clause} and deleted_at is null", args))
+            if not found:
+                raise NotFound(f"no code '{ref}' in the codebook")
+            rows = found
+            parent_id = found[0]["id"]
+    if not rows:
+        raise NotFound(f"no code '{ref}' in the codebook")
+    if len(rows) > 1:
+        codes = [from_row(Code, r) for r in rows]
+        paths = ", ".join(code_path(project, c) for c in codes)
+        raise NotFound(f"code name '{ref}' is ambiguous ({paths}); give its path")
+    return from_row(Code, rows[0])
+
+
+def remap_after_edit(project, old, new) -> list:
+    """Move every coding of an edited body onto the new text; flag the ones that cannot follow.
+
+    Runs inside the edit's transaction. Returns the codings that now need review. A person's
+    edit may rewrite a passage freely, so replaced text counts as lost: a coding keeps status
+    ``ok`` only while at least half of its characters are still there.
+    """
+    from fieldkit.coding.remap import diff_edits, map_span
+    codings = project.list("coding", where="record_id = ? and start is not null", params=[old.id])
+    if not codings:
+        return []
+    edits = diff_edits(old.body, new.body)
+    review = []
+    for coding in codings:
+        mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
+        status = "review" if mapped.status == "lost" else coding.status
+        changed = attrs.evolve(coding, start=mapped.start, end=mapped.end, status=status)
+        if changed == coding:
+            continue
+        reason = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
+        project.replace(coding, changed, reason)
+        if status == "review":
+            review.append(changed)
+    return review
+
+
+# codes in bulk ------------------------------------------------------------------------
+def code_paths(project, *, include_deleted: bool = True) -> dict:
+    """``{code_id: "parent/child"}`` for every code, from one query."""
+    sql = "select id, name, parent_id from codes"
+    if not include_deleted:
+        sql += " where deleted_at is null"
+    rows = {r[0]: (r[1], r[2]) for r in project.db.execute(sql).fetchall()}
+    if not include_deleted:  # a live code under a tombstoned parent still needs its parent's name
+        for code_id, name, parent_id in project.db.execute("select id, name, parent_id from codes").fetchall():
+            rows.setdefault(code_id, (name, parent_id))
+    paths: dict = {}
+
+    def path(code_id, depth=0):
+        if code_id in paths:
+            return paths[code_id]
+        if depth > 1000:
+            raise FieldkitError(f"code hierarchy has a cycle at {rows[code_id][0]}")
+        name, parent_id = rows[code_id]
+        result = name if not parent_id or parent_id not in rows else f"{path(parent_id, depth + 1)}/{name}"
+        paths[code_id] = result
+        return result
+
+    for code_id in list(rows):
+        path(code_id)
+    return paths
+
+
+def children_map(project) -> dict:
+    """``{parent_id: [child ids]}`` over live codes (top-level codes under ``None``)."""
+    out: dict = {}
+    for code_id, parent_id in project.db.execute(
+            "select id, parent_id from codes where deleted_at is null order by id").fetchall():
+        out.setdefault(parent_id, []).append(code_id)
+    return out
+
+
+def descendant_ids(project, code_id: str, *, children: Optional[dict] = None) -> list:
+    """The code and every code below it, parents before children."""
+    children = children if children is not None else children_map(project)
+    out, stack, seen = [], [code_id], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        out.append(current)
+        stack.extend(reversed(children.get(current, [])))
+    return out
+
+
+def is_auto_coder(coder: str) -> bool:
+    return (coder or "").startswith(AUTO_PREFIX)
+
+
+def check_coder_name(coder: str) -> str:
+    coder = (coder or "").strip()
+    if not coder:
+        raise FieldkitError("a coder name is needed")
+    if "," in coder:
+        raise FieldkitError(f"coder name {coder!r} must not contain a comma")
+    return coder
+
+
+def coders_in_project(project) -> list[str]:
+    return [r[0] for r in project.db.execute(
+        "select distinct coder from codings where deleted_at is null order by coder").fetchall()]
+
+
+# keyword rules on codes -----------------------------------------------------------------
+def rule_to_dict(rule) -> dict:
+    """A keyword rule as the plain dict stored in ``Code.keywords`` (the codebook-file shape)."""
+    if isinstance(rule, dict):
+        return rule_to_dict(rule_from_dict(rule))
+    if rule.kind == "near":
+        out = {"near": list(rule.value), "within": rule.within}
+    else:
+        out = {rule.kind: rule.value}
+    if rule.case_sensitive:
+        out["case_sensitive"] = True
+    return out
+
+
+def rule_from_dict(data):
+    """A ``KeywordRule`` from a stored dict: ``{"word": "x"}``, ``{"near": [a, b], "within": 4}`` …"""
+    from fieldkit.coding.keywords import DEFAULT_WITHIN, KINDS, KeywordRule
+
+    if isinstance(data, KeywordRule):
+        return data
+    if not isinstance(data, dict):
+        raise FieldkitError(f"a keyword rule must be a mapping such as {{'word': 'tokenism'}}, not {data!r}")
+    if "kind" in data and "value" in data:  # the attrs field names are accepted too
+        kind, value = data["kind"], data["value"]
+    else:
+        kinds = [k for k in KINDS if k in data]
+        if len(kinds) != 1:
+            raise FieldkitError(f"a keyword rule needs exactly one of {', '.join(KINDS)}: {data!r}")
+        kind, value = kinds[0], data[kinds[0]]
+    if kind == "near" and isinstance(value, list):
+        value = tuple(value)
+    try:
+        return KeywordRule(kind, value, within=data.get("within", DEFAULT_WITHIN),
+                           case_sensitive=data.get("case_sensitive", False))
+    except ValueError as exc:
+        raise FieldkitError(f"bad keyword rule {data!r}: {exc}") from None
+
+
+def code_rules(code) -> list:
+    """The keyword rules stored on a code, as ``KeywordRule`` objects."""
+    return [rule_from_dict(d) for d in code.keywords]
+
+
+# finding what to code ----------------------------------------------------------------------
+def record_text(record) -> Optional[str]:
+    """The text a coding's offsets count in, or None for records coded only as a whole."""
+    return getattr(record, "body", None) if record.type_name in TEXT_TYPES else None
+
+
+def record_length(record) -> int:
+    """Length of a record for agreement: its body, or 1 for a record coded only as a whole."""
+    text = record_text(record)
+    return len(text) if text is not None else 1
+
+
+def find_quote(text: str, quote: str) -> list[tuple[int, int]]:
+    """Every place ``quote`` occurs in ``text`` as ``(start, end)``, overlapping ones included.
+
+    The quote is normalised like stored text; any run of whitespace in it matches any run
+    of whitespace in the text (a quote typed on one line finds text broken over two).
+    Matching is case-sensitive.
+    """
+    from fieldkit.core.markdown import normalise
+
+    words = normalise(quote).split()
+    if not words:
+        raise FieldkitError("the quote is empty")
+    pattern = re.compile("(?=(" + r"\s+".join(re.escape(w) for w in words) + "))")
+    return [(m.start(1), m.end(1)) for m in pattern.finditer(text)]
+
+
+def _excerpt(text: str, start: int, end: int, width: int = 18) -> str:
+    before = text[max(0, start - width):start]
+    after = text[end:end + width]
+    return " ".join(f"…{before}[{text[start:end]}]{after}…".split())
+
+
+def locate(text: Optional[str], *, quote: Optional[str] = None, occurrence: Optional[int] = None,
+           start: Optional[int] = None, end: Optional[int] = None, whole: bool = False,
+           what: str = "the record") -> tuple[Optional[int], Optional[int]]:
+    """Turn a quote (with its occurrence), offsets or ``whole`` into ``(start, end)``.
+
+    ``(None, None)`` means the whole record. Refuses a quote not found, an ambiguous quote
+    without ``occurrence``, offsets outside the text and empty segments.
+    """
+    given = [quote is not None, start is not None or end is not None, bool(whole)]
+    if sum(given) != 1:
+        raise FieldkitError("say what to code: a quote, start and end offsets, or the whole record")
+    if occurrence is not None and quote is None:
+        raise FieldkitError("--occurrence goes with --quote")
+    if whole:
+        return None, None
+    if text is None:
+        raise Refused(f"{what} has no text to quote or point into; code it as a whole (--whole)")
+    if quote is not None:
+        found = find_quote(text, quote)
+        shown = " ".join(quote.split())
+        if not found:
+            hint = ""
+            if find_quote(text.casefold(), quote.casefold()):
+                hint = " (it does occur with different capitals)"
+            raise NotFound(f"quote '{shown}' not found in {what}{hint}")
+        if occurrence is None:
+            if len(found) > 1:
+                places = "; ".join(f"{i} at {s}: {_excerpt(text, s, e)}" for i, (s, e) in enumerate(found[:9], 1))
+                more = f"; and {len(found) - 9} more" if len(found) > 9 else ""
+                raise Refused(f"quote '{shown}' occurs {len(found)} times in {what} ({places}{more}); "
+                              f"choose one with --occurrence N")
+            return found[0]
+        if not 1 <= occurrence <= len(found):
+            raise NotFound(f"quote '{shown}' occurs {len(found)} time(s) in {what}; "
+                           f"--occurrence must be 1 to {len(found)}, not {occurrence}")
+        return found[occurrence - 1]
+    if start is None or end is None:
+        raise FieldkitError("give both start and end offsets")
+    if not 0 <= start < end <= len(text):
+        raise FieldkitError(f"offsets [{start}, {end}) do not fit {what} (length {len(text)}; "
+                            f"need 0 <= start < end <= {len(text)})")
+    return start, end
+
+
+# applying and removing ---------------------------------------------------------------------
+def codable_record(project, ref: str):
+    """The record a coding can go on; refuses participants, sites and the like."""
+    record = project.get(ref)
+    if record.type_name not in CODABLE_TYPES:
+        raise Refused(f"cannot code a {record.type_name}; code observations, memos or encounters")
+    return record
+
+
+def usable_code(project, ref: str):
+    """An active code; refuses merged and retired ones with a pointer to what to use."""
+    code = resolve_code(project, ref) if not hasattr(ref, "type_name") else ref
+    if code.status == "merged":
+        target = code.merged_into
+        while target:
+            merged = project.get(target, type_name="code", include_deleted=True)
+            if merged.status != "merged" or not merged.merged_into:
+                break
+            target = merged.merged_into
+        into = code_path(project, project.get(target, type_name="code", include_deleted=True)) if target else "?"
+        raise Refused(f"code '{code_path(project, code)}' was merged into '{into}'; apply that instead")
+    if code.status == "retired":
+        raise Refused(f"code '{code_path(project, code)}' is retired; restore it to use it again")
+    return code
+
+
+def _describe(record) -> str:
+    label = getattr(record, "code", None)
+    return f"{record.type_name} {label or record.id}"
+
+
+def find_duplicate(project, record_id, code_id, coder, start, end):
+    """A live coding with exactly this record, code, coder and span, or None."""
+    from fieldkit.core.convert import from_row
+    from fieldkit.core.records import Coding
+
+    row = project.db.execute(
+        "select * from codings where record_id = ? and code_id = ? and coder = ? and start is ? "
+        "and [end] is ? and deleted_at is null limit 1", [record_id, code_id, coder, start, end]).fetchone()
+    if row is None:
+        return None
+    columns = [d[0] for d in project.db.execute("select * from codings limit 0").description]
+    return from_row(Coding, dict(zip(columns, row)))
+
+
+def apply_code(project, record: str, code: str, *, quote: Optional[str] = None, occurrence: Optional[int] = None,
+               start: Optional[int] = None, end: Optional[int] = None, whole: bool = False,
+               coder: Optional[str] = None, note: str = ""):
+    """Code a segment (by quote or offsets) or the whole of a record; returns the new ``Coding``.
+
+    ``coder`` defaults to the project author. Refuses unknown, merged or retired codes, a
+    quote that is missing or ambiguous, and a coding the same coder has already made.
+    """
+    from fieldkit.core.records import Coding
+
+    target = codable_record(project, record)
+    the_code = usable_code(project, code)
+    coder = check_coder_name(coder or project.author)
+    if is_auto_coder(coder):
+        raise Refused(f"'{AUTO_PREFIX}…' coders are kept for auto-coders; accept their proposals instead")
+    span = locate(record_text(target), quote=quote, occurrence=occurrence, start=start, end=end,
+                  whole=whole, what=_describe(target))
+    with project.transaction():  # the duplicate check and the write, with no other writer between
+        if find_duplicate(project, target.id, the_code.id, coder, *span):
+            raise Refused(f"{coder} has already coded this with '{code_path(project, the_code)}'")
+        return project.add(Coding(record_id=target.id, code_id=the_code.id, start=span[0], end=span[1],
+                                  coder=coder, note=note), reason="coded")
+
+
+def get_coding(project, ref: str):
+    return project.get(ref, type_name="coding")
+
+
+def remove_coding(project, ref: str, *, reason: str = "removed"):
+    """Tombstone a coding (it stays in the database and its history)."""
+    coding = get_coding(project, ref)
+    return project.delete(coding.id, reason=reason or "removed")
+
+
+def list_codings(project, *, record: Optional[str] = None, code: Optional[str] = None, coder: Optional[str] = None,
+                 status: Optional[str] = None, descendants: bool = False, include_auto: bool = True) -> list:
+    """Live codings, filtered; ``descendants`` widens ``code`` to the codes below it."""
+    where, params = [], []
+    if record:
+        where.append("record_id = ?")
+        params.append(project.resolve(record))
+    if code:
+        the_code = resolve_code(project, code)
+        ids = descendant_ids(project, the_code.id) if descendants else [the_code.id]
+        where.append(f"code_id in ({','.join('?' * len(ids))})")
+        params += ids
+    if coder:
+        where.append("coder = ?")
+        params.append(coder)
+    elif not include_auto:
+        where.append(HUMAN_CODER)
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    return project.list("coding", where=" and ".join(where), params=params, order_by="record_id, start, id")
+
+
+def review_list(project, **filters) -> list:
+    """Codings whose text was deleted or rewritten by an edit and need a person to look."""
+    return list_codings(project, status="review", **filters)
+
+
+def resolve_review(project, ref: str, *, quote: Optional[str] = None, occurrence: Optional[int] = None,
+                   start: Optional[int] = None, end: Optional[int] = None, whole: bool = False,
+                   reason: str = ""):
+    """Mark a coding as checked: as it stands, or re-anchored to a quote, offsets or the whole record."""
+    coding = get_coding(project, ref)
+    record = project.get(coding.record_id)
+    changes = {"status": "ok"}
+    if quote is not None or start is not None or end is not None or whole:
+        s, e = locate(record_text(record), quote=quote, occurrence=occurrence, start=start, end=end,
+                      whole=whole, what=_describe(record))
+        changes.update(start=s, end=e)
+    elif coding.start is not None and coding.start >= coding.end:
+        raise Refused("this coding's text is gone (it is empty); re-anchor it with a quote or offsets, or remove it")
+    updated = attrs.evolve(coding, **changes)
+    if updated == coding:
+        return coding
+    return project.update(updated, reason=reason or "coding reviewed")
+
+
+def coding_rows(project, codings: Sequence, *, context: int = 0, paths: Optional[dict] = None) -> list[dict]:
+    """Readable rows for codings: code path, the coded text and (optionally) text around it."""
+    paths = paths if paths is not None else code_paths(project)
+    texts: dict = {}
+    rows = []
+    for c in codings:
+        if c.record_id not in texts:
+            try:
+                rec = project.get(c.record_id, include_deleted=True)
+            except NotFound:
+                rec = None
+            texts[c.record_id] = (rec.type_name if rec else "?", record_text(rec) if rec else None,
+                                  _record_label(rec) if rec else "")
+        kind, text, label = texts[c.record_id]
+        row = {"id": c.id, "record": c.record_id, "record_type": kind, "code": paths.get(c.code_id, c.code_id),
+               "coder": c.coder, "start": c.start, "end": c.end, "status": c.status, "note": c.note}
+        if text is None:
+            row["text"] = label
+        elif c.start is None:
+            row["text"] = text
+        else:
+            row["text"] = text[c.start:c.end]
+            if context:
+                row["before"] = text[max(0, c.start - context):c.start]
+                row["after"] = text[c.end:c.end + context]
+        rows.append(row)
+    return rows
+
+
+def _record_label(record) -> str:
+    if record.type_name == "encounter":
+        return f"{record.code} {record.title}".strip()
+    return getattr(record, "title", "") or getattr(record, "name", "") or getattr(record, "code", "") or ""
+
+
+# inter-coder agreement -------------------------------------------------------------------
+@attrs.frozen
+class AgreementResult:
+    """Statistics per code (and overall), the disagreements to discuss, and notes on the data."""
+
+    coders: tuple
+    unit: str
+    overlap: float
+    rows: list
+    disagreements: list
+    notes: list
+
+    def to_json(self) -> dict:
+        return {"coders": list(self.coders), "unit": self.unit, "overlap": self.overlap,
+                "rows": self.rows, "disagreements": self.disagreements, "notes": self.notes}
+
+
+def agreement(project, coders: Sequence[str], *, unit: str = "character", overlap: float = 0.5,
+              codes: Optional[Sequence[str]] = None, records: Optional[Sequence[str]] = None,
+              untouched: str = "missing", excerpt: int = 80) -> AgreementResult:
+    """Inter-coder agreement between ``coders`` over the project's codings.
+
+    ``unit`` is ``character`` (every character of every record a coder coded is a unit) or
+    ``segment`` (segments matched when their overlap, intersection over union, reaches
+    ``overlap``). ``codes`` limits the codes (paths or names; default every code used) and
+    ``records`` the records (default every record any of the coders coded). A coder who made
+    no coding in a record is ``missing`` there by default (their silence is not counted as
+    "does not apply"); ``untouched="absent"`` counts it as a decision not to code. Whole-record
+    codings cover the whole body; an encounter counts as one unit. Codings still needing
+    review after an edit are left out (and counted in a note).
+    """
+    from fieldkit.coding import agreement as stats
+
+    coders = [check_coder_name(c) for c in coders]
+    if len(coders) < 2:
+        raise FieldkitError("agreement needs at least two coders, e.g. --coders alice,bob")
+    if len(set(coders)) != len(coders):
+        raise FieldkitError("each coder may be named only once")
+    if unit not in stats.UNITS:
+        raise FieldkitError(f"unit must be one of {', '.join(stats.UNITS)}, not {unit!r}")
+    if untouched not in UNTOUCHED:
+        raise FieldkitError(f"untouched must be one of {', '.join(UNTOUCHED)}, not {untouched!r}")
+    try:
+        overlap = float(overlap)
+    except (TypeError, ValueError):
+        raise FieldkitError(f"overlap must be a number between 0 and 1, not {overlap!r}") from None
+    if not 0 < overlap <= 1:
+        raise FieldkitError(f"overlap must be above 0 and at most 1, not {overlap}")
+    known = set(coders_in_project(project))
+    missing = [c for c in coders if c not in known]
+    if missing:
+        listed = ", ".join(sorted(known)) or "none yet"
+        raise NotFound(f"coder(s) {', '.join(missing)} have no codings (coders in this project: {listed})")
+
+    paths = code_paths(project)
+    where = [f"coder in ({','.join('?' * len(coders))})", "deleted_at is null"]
+    if any_deleted_records(project):
+        where.append(NOT_ON_DELETED)
+    params: list = list(coders)
+    record_ids = None
+    if records:
+        record_ids = [codable_record(project, r).id for r in records]
+        where.append(f"record_id in ({','.join('?' * len(record_ids))})")
+        params += record_ids
+    code_list = None
+    if codes:
+        code_list = [paths[resolve_code(project, c).id] for c in codes]
+    rows = project.db.execute(
+        f"select record_id, start, [end], code_id, coder, status from codings where {' and '.join(where)}",
+        params).fetchall()
+    notes = []
+    review = sum(1 for r in rows if r[5] == "review")
+    if review:
+        notes.append(f"{review} coding(s) needing review after an edit were left out")
+    lengths: dict = {}
+    for rid in (record_ids or ()):
+        lengths[rid] = record_length(project.get(rid))
+    for rid in {r[0] for r in rows}:
+        if rid not in lengths:
+            lengths[rid] = record_length(project.get(rid, include_deleted=True))
+    codings = []
+    for record_id, start, end, code_id, coder, status in rows:
+        if status == "review":
+            continue
+        if start is None:
+            start, end = 0, lengths[record_id]
+        codings.append((record_id, start, min(end, lengths[record_id]), paths.get(code_id, code_id), coder))
+    if not codings:
+        raise FieldkitError("none of these coders' codings can be compared (nothing coded in the chosen records)")
+    missing_untouched = untouched == "missing"
+    table = stats.agreement_report(codings, lengths if unit == "character" else None, coders, unit=unit,
+                                   overlap=overlap, missing_untouched=missing_untouched, codes=code_list)
+    disagreements = stats.disagreements(codings, coders, unit=unit, overlap=overlap,
+                                        missing_untouched=missing_untouched, codes=code_list)
+    overall = table[-1]
+    if overall.get("note"):
+        notes.append(overall["note"])
+    texts: dict = {}
+    for d in disagreements:
+        rid = d["record_id"]
+        if rid not in texts:
+            texts[rid] = record_text(project.get(rid, include_deleted=True))
+        text = texts[rid]
+        d["text"] = "" if text is None else text[d["start"]:d["end"]][:excerpt]
+        d["spans"] = {k: list(v) for k, v in d["spans"].items()}
+    return AgreementResult(tuple(coders), unit, overlap, table, disagreements, notes)

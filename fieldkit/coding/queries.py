@@ -1,0 +1,448 @@
+"""Retrieval and analysis over codings: segments, frequencies, co-occurrence, code-by-attribute.
+
+Every function returns plain dict rows (for scripts, JSON and CSV alike). By default the
+proposals of auto-coders (coders named ``auto:…``) are left out, since they are not yet
+anyone's analysis; pass ``coder="auto:keywords"`` (or ``include_auto=True``) to see them.
+
+Who and where a coding is about comes from its record: a record's participants are its
+encounter's participants plus the participants @mentioned in it (an encounter coded as a
+whole has its own participants), and its site is its encounter's site.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Optional, Sequence
+
+import attrs
+
+from fieldkit.coding.codings import code_paths, descendant_ids, record_text, resolve_code
+from fieldkit.core.errors import FieldkitError
+
+NONE = "(none)"
+GROUPS = ("code", "record", "encounter", "participant", "role", "site")
+ATTRIBUTES = ("role", "participant", "organisation", "site", "site_kind", "encounter", "encounter_kind",
+              "record_type", "coder")
+COUNTS = ("codings", "records")
+# a whole-record coding covers every position; codings store code points, far below this
+_WHOLE_END = 1 << 62
+
+
+def _coding_where(project, *, coder=None, include_auto=False, codes=None, descendants=False,
+                  records=None) -> tuple[str, list]:
+    """SQL conditions on the codings table for the usual filters."""
+    from fieldkit.coding.codings import HUMAN_CODER, NOT_ON_DELETED, any_deleted_records
+
+    where, params = ["deleted_at is null"], []
+    if any_deleted_records(project):
+        where.append(NOT_ON_DELETED)
+    if coder:
+        coders = [coder] if isinstance(coder, str) else list(coder)
+        where.append(f"coder in ({','.join('?' * len(coders))})")
+        params += coders
+    elif not include_auto:
+        where.append(HUMAN_CODER)
+    if codes:
+        ids = _code_ids(project, codes, descendants)
+        where.append(f"code_id in ({','.join('?' * len(ids))})")
+        params += ids
+    if records:
+        ids = [project.resolve(r) for r in records]
+        where.append(f"record_id in ({','.join('?' * len(ids))})")
+        params += ids
+    return " and ".join(where), params
+
+
+def _code_ids(project, codes, descendants: bool) -> list:
+    ids: list = []
+    for ref in ([codes] if isinstance(codes, str) else codes):
+        code = resolve_code(project, ref)
+        for cid in (descendant_ids(project, code.id) if descendants else [code.id]):
+            if cid not in ids:
+                ids.append(cid)
+    return ids
+
+
+# context of records ------------------------------------------------------------------------
+@attrs.frozen
+class RecordContext:
+    """Where and with whom a record is: type, encounter, site and participant ids."""
+
+    record_type: str
+    encounter_id: Optional[str]
+    site_id: Optional[str]
+    participant_ids: tuple
+
+
+class _Context:
+    """Participants, sites and encounters loaded once, and record contexts on demand."""
+
+    def __init__(self, project):
+        self.project = project
+        import json
+
+        self.participants = {}
+        self.by_code = {}
+        for pid, code, role, org, attributes in project.db.execute(
+                "select id, code, role, organisation, attributes from participants where deleted_at is null"):
+            self.participants[pid] = {"code": code, "role": role, "organisation": org,
+                                      "attributes": json.loads(attributes or "{}")}
+            self.by_code[code.casefold()] = pid
+        self.sites = {sid: {"name": name, "kind": kind} for sid, name, kind in
+                      project.db.execute("select id, name, kind from sites")}
+        self.encounters = {}
+        for eid, code, kind, site_id, people in project.db.execute(
+                "select id, code, kind, site_id, participants from encounters"):
+            ids = tuple(p["participant_id"] for p in json.loads(people or "[]"))
+            self.encounters[eid] = {"code": code, "kind": kind, "site_id": site_id, "participants": ids}
+        self.records: dict = {}
+
+    def load(self, record_ids) -> None:
+        """Fetch the context of many records with a few queries."""
+        import json
+
+        wanted = [r for r in set(record_ids) if r not in self.records]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for rid, enc, mentions in self.project.db.execute(
+                    f"select id, encounter_id, mentions from observations where id in ({marks})", chunk):
+                self._set(rid, "observation", enc, json.loads(mentions or "[]"))
+            for rid, mentions in self.project.db.execute(
+                    f"select id, mentions from memos where id in ({marks})", chunk):
+                self._set(rid, "memo", None, json.loads(mentions or "[]"))
+        for rid in wanted:
+            if rid in self.records:
+                continue
+            if rid in self.encounters:
+                self._set(rid, "encounter", rid, [])
+            else:
+                kind = self.project.find_type(rid) or "?"
+                self.records[rid] = RecordContext(kind, None, None, ())
+
+    def _set(self, rid, kind, encounter_id, mentions):
+        enc = self.encounters.get(encounter_id) if encounter_id else None
+        people = list(enc["participants"]) if enc else []
+        for code in mentions:
+            pid = self.by_code.get(str(code).casefold())
+            if pid and pid not in people:
+                people.append(pid)
+        self.records[rid] = RecordContext(kind, encounter_id, enc["site_id"] if enc else None, tuple(people))
+
+    def context(self, rid) -> RecordContext:
+        if rid not in self.records:
+            self.load([rid])
+        return self.records[rid]
+
+    def values(self, rid, attribute: str, coder: str = "") -> list:
+        """The values of ``attribute`` for a record (several for participant attributes)."""
+        ctx = self.context(rid)
+        if attribute == "record":
+            return [rid]
+        if attribute == "record_type":
+            return [ctx.record_type]
+        if attribute == "coder":
+            return [coder]
+        if attribute in ("encounter", "encounter_kind"):
+            enc = self.encounters.get(ctx.encounter_id)
+            if not enc:
+                return [NONE]
+            return [enc["code"] if attribute == "encounter" else enc["kind"]]
+        if attribute in ("site", "site_kind"):
+            site = self.sites.get(ctx.site_id)
+            if not site:
+                return [NONE]
+            return [site["name"] if attribute == "site" else site["kind"]]
+        people = [self.participants[p] for p in ctx.participant_ids if p in self.participants]
+        if attribute == "participant":
+            found = [p["code"] for p in people]
+        elif attribute == "role":
+            found = [p["role"] for p in people]
+        elif attribute == "organisation":
+            found = [p["organisation"] for p in people if p["organisation"]]
+        else:
+            key = attribute[5:] if attribute.startswith("attr:") else attribute
+            found = [p["attributes"][key] for p in people if key in p["attributes"]]
+        out = []
+        for value in found:
+            if value not in out:
+                out.append(value)
+        return out or [NONE]
+
+
+def record_context(project, record_id: str) -> RecordContext:
+    """The encounter, site and participants a record is about (see module notes)."""
+    return _Context(project).context(project.resolve(record_id))
+
+
+def _check_attribute(project, attribute: str) -> str:
+    attribute = (attribute or "").strip()
+    if attribute in ATTRIBUTES or attribute == "record":
+        return attribute
+    key = attribute[5:] if attribute.startswith("attr:") else attribute
+    known = set()
+    import json
+
+    for (attributes,) in project.db.execute("select attributes from participants where deleted_at is null"):
+        known.update(json.loads(attributes or "{}"))
+    if key in known:
+        return "attr:" + key
+    extra = f"; participant attributes: {', '.join(sorted(known))}" if known else ""
+    raise FieldkitError(f"unknown attribute '{attribute}'; choose from {', '.join(ATTRIBUTES)}{extra}")
+
+
+# segments ----------------------------------------------------------------------------------------
+def segments(project, code: str, *, descendants: bool = True, coder=None, include_auto: bool = False,
+             records: Optional[Sequence[str]] = None, context: int = 60) -> list[dict]:
+    """Every coded segment of ``code`` (and, by default, the codes below it) with its text and
+    up to ``context`` characters either side, in record order."""
+    where, params = _coding_where(project, coder=coder, include_auto=include_auto, codes=[code],
+                                  descendants=descendants, records=records)
+    rows = list(project.db.query(
+        f"select id, record_id, code_id, coder, start, [end], status, note from codings where {where} "
+        "order by record_id, coalesce(start, -1), id", params))
+    paths = code_paths(project)
+    ctx = _Context(project)
+    ctx.load(r["record_id"] for r in rows)
+    records_cache: dict = {}
+    out = []
+    for r in rows:
+        rid = r["record_id"]
+        if rid not in records_cache:
+            records_cache[rid] = project.get(rid, include_deleted=True)
+        record = records_cache[rid]
+        text = record_text(record)
+        start, end = r["start"], r["end"]
+        if text is None:
+            quote = f"{record.code} {record.title}".strip() if record.type_name == "encounter" else ""
+            before = after = ""
+        elif start is None:
+            quote, before, after = text, "", ""
+        else:
+            quote = text[start:end]
+            before = text[max(0, start - context):start] if context else ""
+            after = text[end:end + context] if context else ""
+        enc = ctx.encounters.get(ctx.context(rid).encounter_id)
+        out.append({
+            "coding": r["id"], "record": rid, "record_type": record.type_name, "code": paths.get(r["code_id"]),
+            "coder": r["coder"], "start": start, "end": end, "text": quote, "before": before, "after": after,
+            "encounter": enc["code"] if enc else None, "status": r["status"], "note": r["note"],
+        })
+    return out
+
+
+# frequencies ---------------------------------------------------------------------------------
+def _codings(project, **filters) -> list[tuple]:
+    where, params = _coding_where(project, **filters)
+    return project.db.execute(
+        f"select record_id, code_id, coder from codings where {where}", params).fetchall()
+
+
+def _rollup_map(project, rollup: bool) -> dict:
+    """``{code_id: [code_id and, with rollup, its ancestors]}`` for every code."""
+    parents = dict(project.db.execute("select id, parent_id from codes").fetchall())
+    out = {}
+    for cid in parents:
+        chain = [cid]
+        if rollup:
+            parent, seen = parents.get(cid), {cid}
+            while parent and parent not in seen:
+                chain.append(parent)
+                seen.add(parent)
+                parent = parents.get(parent)
+        out[cid] = chain
+    return out
+
+
+def frequencies(project, by: str = "code", *, codes: Optional[Sequence[str]] = None, coder=None,
+                include_auto: bool = False, rollup: bool = False, descendants: bool = False) -> list[dict]:
+    """How often each code was applied, overall or by record, encounter, participant, role or site.
+
+    Rows ``{"code", <by>, "codings", "records"}`` (no ``<by>`` column for ``by="code"``). A coding
+    counts once for each group its record belongs to: a note about an interview with P03 and P07
+    counts for both participants (and for both roles, if they differ). ``rollup`` also counts
+    each coding for every ancestor of its code.
+    """
+    if by not in GROUPS:
+        raise FieldkitError(f"frequencies by '{by}'? choose from {', '.join(GROUPS)}")
+    rows = _codings(project, coder=coder, include_auto=include_auto, codes=codes, descendants=descendants)
+    paths = code_paths(project)
+    chains = _rollup_map(project, rollup)
+    ctx = _Context(project)
+    if by != "code":
+        ctx.load(r[0] for r in rows)
+    counts: Counter = Counter()
+    recs: dict = defaultdict(set)
+    for record_id, code_id, _coder in rows:
+        groups = [None] if by == "code" else ctx.values(record_id, by)
+        for cid in chains.get(code_id, [code_id]):
+            for group in groups:
+                counts[(cid, group)] += 1
+                recs[(cid, group)].add(record_id)
+    out = []
+    for (cid, group), n in counts.items():
+        row = {"code": paths.get(cid, cid)}
+        if by != "code":
+            row[by] = group
+        row.update(codings=n, records=len(recs[(cid, group)]))
+        out.append(row)
+    out.sort(key=lambda r: (r["code"], str(r.get(by, ""))))
+    return out
+
+
+# co-occurrence -------------------------------------------------------------------------------
+def cooccurrence(project, *, coder=None, include_auto: bool = False, codes: Optional[Sequence[str]] = None,
+                 same_coder: bool = False, min_count: int = 1) -> list[dict]:
+    """Pairs of codes found together: ``{"code_a", "code_b", "overlaps", "records"}``.
+
+    ``overlaps`` counts pairs of codings (one of each code) on the same record whose segments
+    share at least one character (a whole-record coding overlaps every segment of its record);
+    ``records`` counts records where both codes were applied anywhere. ``same_coder`` only pairs
+    codings by the same coder. Rows are sorted by code path with ``code_a < code_b``; pairs
+    below ``min_count`` on both counts are left out.
+
+    One pass over the codings sorted by record and start: within a record each segment is
+    compared only with the segments that start before it ends, and the records counts come
+    from one bit set of records per code (``popcount(a & b)``).
+    """
+    where, params = _coding_where(project, coder=coder, include_auto=include_auto, codes=codes)
+    group = "record_id, coder" if same_coder else "record_id"
+    rows = project.db.execute(
+        f"select {group}, code_id, coalesce(start, 0), coalesce([end], {_WHOLE_END}) from codings "
+        f"where {where} order by {group}, coalesce(start, 0)", params).fetchall()
+    index: dict = {}
+    overlaps: Counter = Counter()
+    in_records: dict = defaultdict(list)      # code index -> record numbers (ascending)
+    pair_records: dict = defaultdict(set)     # only with same_coder: (a, b) -> record numbers
+    record_no = -1
+    current_record = current_group = None
+    starts: list = []
+    ends: list = []
+    kinds: list = []
+    used: set = set()
+
+    def flush():
+        n = len(kinds)
+        for i in range(n):
+            end, a = ends[i], kinds[i]
+            for j in range(i + 1, n):
+                if starts[j] >= end:
+                    break  # sorted by start: no later segment can overlap segment i
+                b = kinds[j]
+                if a != b:
+                    overlaps[(a, b) if a < b else (b, a)] += 1
+        if same_coder:
+            for pair in _pairs(sorted(used)):
+                pair_records[pair].add(record_no)
+        else:
+            for c in used:
+                in_records[c].append(record_no)
+
+    for row in rows:
+        record, code_id, start, end = row[0], row[-3], row[-2], row[-1]
+        key = row[:-3]
+        if key != current_group:
+            if current_group is not None:
+                flush()
+            starts, ends, kinds, used = [], [], [], set()
+            current_group = key
+            if record != current_record:
+                current_record = record
+                record_no += 1
+        c = index.get(code_id)
+        if c is None:
+            c = index[code_id] = len(index)
+        used.add(c)
+        if start < end:  # an empty (collapsed) segment overlaps nothing
+            starts.append(start)
+            ends.append(end)
+            kinds.append(c)
+    if current_group is not None:
+        flush()
+
+    together: dict = {}
+    if same_coder:
+        together = {pair: len(recs) for pair, recs in pair_records.items()}
+    else:
+        size = record_no // 8 + 1
+        masks = {}
+        for c, numbers in in_records.items():
+            bits = bytearray(size)
+            for r in numbers:
+                bits[r >> 3] |= 1 << (r & 7)
+            masks[c] = int.from_bytes(bits, "little")
+        for a, b in _pairs(sorted(masks)):
+            n = (masks[a] & masks[b]).bit_count()
+            if n:
+                together[(a, b)] = n
+    paths = code_paths(project)
+    names = {c: paths.get(code_id, code_id) for code_id, c in index.items()}
+    table: dict = {}
+    for pair in set(overlaps) | set(together):
+        pa, pb = names[pair[0]], names[pair[1]]
+        key = (pa, pb) if pa <= pb else (pb, pa)
+        o, r = table.get(key, (0, 0))
+        table[key] = (o + overlaps.get(pair, 0), r + together.get(pair, 0))
+    out = [{"code_a": a, "code_b": b, "overlaps": o, "records": r}
+           for (a, b), (o, r) in table.items() if max(o, r) >= min_count]
+    out.sort(key=lambda r: (r["code_a"], r["code_b"]))
+    return out
+
+
+def _pairs(items):
+    for i, a in enumerate(items):
+        for b in items[i + 1:]:
+            yield a, b
+
+
+# code-by-attribute matrix ----------------------------------------------------------------------
+def matrix(project, attribute: str = "role", *, codes: Optional[Sequence[str]] = None, coder=None,
+           include_auto: bool = False, count: str = "codings", rollup: bool = False,
+           descendants: bool = False) -> list[dict]:
+    """A code-by-attribute table: one row per code, one column per value of ``attribute``.
+
+    ``attribute`` is ``role`` (participant role; answers "how do experiences differ between
+    people on probation, inspectors and staff"), ``participant``, ``organisation``, ``site``,
+    ``site_kind``, ``encounter``, ``encounter_kind``, ``record_type``, ``coder`` or a key of the
+    participants' free attributes (``attr:region`` or just ``region``). Cells count codings (or,
+    with ``count="records"``, distinct records); a coding counts in every column its record
+    belongs to, so columns can add up to more than ``total`` (the codings of the code). Records
+    without a value go in ``(none)``. Only codes with codings appear unless ``codes`` is given.
+    """
+    if count not in COUNTS:
+        raise FieldkitError(f"count must be one of {', '.join(COUNTS)}, not {count!r}")
+    attribute = _check_attribute(project, attribute)
+    rows = _codings(project, coder=coder, include_auto=include_auto, codes=codes, descendants=descendants)
+    paths = code_paths(project)
+    chains = _rollup_map(project, rollup)
+    ctx = _Context(project)
+    ctx.load(r[0] for r in rows)
+    cells: dict = defaultdict(lambda: defaultdict(set))
+    totals: dict = defaultdict(set)
+    columns: set = set()
+    for i, (record_id, code_id, coder_name) in enumerate(rows):
+        item = i if count == "codings" else record_id
+        values = ctx.values(record_id, attribute, coder_name)
+        for cid in chains.get(code_id, [code_id]):
+            totals[cid].add(item)
+            for value in values:
+                cells[cid][value].add(item)
+                columns.add(value)
+    order = sorted(columns, key=lambda v: (v == NONE, str(v)))
+    code_ids = _code_ids(project, codes, descendants) if codes else [c for c in totals]
+    out = []
+    for cid in code_ids:
+        row = {"code": paths.get(cid, cid)}
+        for value in order:
+            row[value] = len(cells[cid][value]) if cid in cells else 0
+        row["total"] = len(totals.get(cid, ()))
+        out.append(row)
+    out.sort(key=lambda r: r["code"])
+    return out
+
+
+def matrix_columns(rows: list[dict]) -> list[str]:
+    """Column order of a ``matrix`` result (for printing)."""
+    if not rows:
+        return ["code", "total"]
+    return list(rows[0].keys())

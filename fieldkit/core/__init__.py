@@ -1,0 +1,1 @@
+"""The bottom layer: records, their one converter, ids, times, Markdown bodies and errors."""

@@ -1,0 +1,1 @@
+"""What leaves and enters a project: exports, imports, reports and REFI-QDA."""

@@ -1,0 +1,507 @@
+"""What leaves the project: selecting records, applying consent and anonymisation.
+
+Every exporter goes through ``export_items`` so that selection, consent and anonymisation
+are decided in one place, never by each exporter on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from pathlib import Path
+from typing import Iterator, Optional
+
+import attrs
+
+
+@attrs.frozen
+class ExportOptions:
+    """Which records to export and how. Anonymised by default."""
+
+    anonymise: bool = True
+    encounters: tuple = ()
+    since: Optional[dt.datetime] = None
+    until: Optional[dt.datetime] = None
+    tags: tuple = ()
+    codes: tuple = ()
+    stages: tuple = ()
+    types: tuple = ("observation", "memo")
+    passphrase: Optional[str] = None
+    progress: bool = False
+    #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
+    force: bool = False
+
+
+@attrs.frozen
+class ExportItem:
+    """One record ready to leave: ``text`` is the (anonymised) body, ``codings`` sit on that text."""
+
+    record: object
+    text: str
+    codings: tuple
+    quotes_allowed: bool = True
+
+
+@attrs.frozen
+class LeftOut:
+    record_id: str
+    record_type: str
+    reason: str
+
+
+@attrs.define
+class ExportReport:
+    """What an export wrote and what it left out, and why."""
+
+    exporter: str
+    dest: str
+    counts: dict = attrs.Factory(dict)
+    left_out: list = attrs.Factory(list)
+    files: list = attrs.Factory(list)
+    anonymised: bool = True
+    #: things the user should know, e.g. that no key store is configured so names stay
+    warnings: list = attrs.Factory(list)
+
+    def count(self, what: str, n: int = 1):
+        self.counts[what] = self.counts.get(what, 0) + n
+
+    def left_out_by_reason(self) -> dict:
+        """``{reason: how many}``, sorted by reason."""
+        reasons: dict = {}
+        for item in self.left_out:
+            reasons[item.reason] = reasons.get(item.reason, 0) + 1
+        return dict(sorted(reasons.items()))
+
+    def warn(self, message: str):
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"{self.exporter}: wrote {self.dest}" + (" (anonymised)" if self.anonymised else " (NOT anonymised)")]
+        for what, n in sorted(self.counts.items()):
+            lines.append(f"  {n} {what}")
+        for reason, n in self.left_out_by_reason().items():
+            lines.append(f"  left out {n}: {reason}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return lines
+
+
+def _selection(project, options: ExportOptions, type_name: str):
+    """The SQL conditions, parameters and ``Project.list`` filters an export selects by."""
+    where, params = [], []
+    if type_name == "observation":
+        if options.stages:
+            where.append(f"stage in ({','.join('?' * len(options.stages))})")
+            params += list(options.stages)
+        if options.encounters:
+            ids = [project.resolve(e, "encounter") for e in options.encounters]
+            where.append(f"encounter_id in ({','.join('?' * len(ids))})")
+            params += ids
+    for tag in options.tags:
+        where.append("exists (select 1 from json_each(tags) where value = ?)")
+        params.append(tag.lstrip("#").lower())
+    if options.codes:
+        ids = selected_code_ids(project, options)
+        where.append(f"id in (select record_id from codings where deleted_at is null and code_id in ({','.join('?' * len(ids))}))")
+        params += ids
+    filters = {}
+    if options.since:
+        filters["since"] = options.since
+    if options.until:
+        filters["until"] = options.until
+    return where, params, filters
+
+
+def selected_code_ids(project, options: ExportOptions) -> list:
+    """The ids of the codes ``options.codes`` names, with all their descendants."""
+    from fieldkit.coding.codings import resolve_code
+
+    ids = [resolve_code(project, c).id for c in options.codes]
+    found = list(ids)
+    while ids:
+        rows = project.conn.execute(
+            f"select id from codes where parent_id in ({','.join('?' * len(ids))}) and deleted_at is null", ids
+        ).fetchall()
+        ids = [r[0] for r in rows if r[0] not in found]
+        found += ids
+    return found
+
+
+_PAGE = 500
+
+
+def _reader(project, type_name: str, rows: bool):
+    """``(select list, row -> record)`` for a table; ``rows`` gives ``convert.row_view`` views."""
+    from fieldkit.core.convert import record_columns, row_reader, row_view
+    from fieldkit.core.records import RECORD_TYPES
+
+    cls = RECORD_TYPES[type_name]
+    table = project.conn.execute(f"select * from [{_table(type_name)}] limit 0")
+    columns = record_columns(cls, [d[0] for d in table.description])
+    read = (row_view if rows else row_reader)(cls, columns)
+    return ", ".join(f"[{c}]" for c in columns), read
+
+
+def _pages(project, options: ExportOptions, type_name: str, *, rows: bool = False):
+    """Records of one type matching the options, in id order, as pages of up to ``_PAGE``.
+
+    The selection ``Project.list`` makes with the export's filters, read with a plain cursor
+    and ``convert.row_reader`` (``row_view`` when ``rows``): these rows are the project's own.
+    """
+    where, params, filters = _selection(project, options, type_name)
+    select, read = _reader(project, type_name, rows)
+    # the last argument is the id the next page starts after
+    sql, args = project._select(type_name, columns=select, where=" and ".join([*(f"({w})" for w in where), "id > ?"]),
+                                params=[*params, ""], limit=_PAGE, **filters)
+    while True:
+        page = [read(row) for row in project.conn.execute(sql, args)]
+        if not page:
+            return
+        yield page
+        args[-1] = page[-1].id
+
+
+def all_records(project, type_name: str) -> list:
+    """What ``Project.list(type_name)`` gives (every record not deleted, in id order), read with
+    ``convert.row_reader``: exporters load the whole codebook, all encounters … up front."""
+    select, read = _reader(project, type_name, False)
+    sql, args = project._select(type_name, columns=select)
+    return [read(row) for row in project.conn.execute(sql, args)]
+
+
+def _selected(project, options: ExportOptions, type_name: str):
+    """Records of one type matching the options, in id order, streamed in pages."""
+    for page in _pages(project, options, type_name):
+        yield from page
+
+
+def _codings(project, *, rows: bool = False):
+    """A function from a page of records to their codings (``{record id: tuple}``): one query per page."""
+    import itertools
+    import operator
+
+    select, read = _reader(project, "coding", rows)
+    conn = project.conn
+    record_id = operator.attrgetter("record_id")
+
+    def codings_of(page) -> dict:
+        ids = [record.id for record in page]
+        cursor = conn.execute(f"select {select} from codings where record_id in ({','.join('?' * len(ids))}) "
+                              "and deleted_at is null order by record_id, start, id", ids)
+        return {rid: tuple(group) for rid, group in itertools.groupby(map(read, cursor), record_id)}
+
+    return codings_of
+
+
+def export_items(project, options: ExportOptions, report: ExportReport, *,
+                 rows: bool = False) -> Iterator[ExportItem]:
+    """Stream the records an export may contain, with anonymised text and remapped codings.
+
+    Records a consent rule excludes are recorded in ``report.left_out`` instead. With ``rows``
+    (only when not anonymising) records and codings come as ``convert.row_view`` views, far
+    cheaper to make than records, for exporters that only read them.
+    """
+    from fieldkit.core.markdown import normalise
+
+    if rows and options.anonymise:
+        raise ValueError("an anonymised export needs records, not row views")
+    policy = _release_policy(project)
+    anonymiser = _anonymiser(project, options, report) if options.anonymise else None
+    codings_of = _codings(project, rows=rows)
+    try:
+        for type_name in options.types:
+            for page in _pages(project, options, type_name, rows=rows):
+                codings_by_record = codings_of(page)
+                for record in page:
+                    reason = policy.excluded(record) if policy else None
+                    if reason:
+                        report.left_out.append(LeftOut(record.id, type_name, reason))
+                        continue
+                    codings = codings_by_record.get(record.id, ())
+                    # a record normalised its body when it was built; a view holds it as stored
+                    text = normalise(record.body) if rows else record.body
+                    if anonymiser is not None:
+                        text, codings = anonymiser.apply(record, codings)
+                    quotes = policy.quotes_allowed(record) if policy else True
+                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
+    finally:
+        if anonymiser is not None:
+            anonymiser.close()
+
+
+def _release_policy(project):
+    """Consent rules for what may leave (``fieldkit.privacy.consent.release_policy``), if available."""
+    from fieldkit.privacy import consent
+
+    make = getattr(consent, "release_policy", None)
+    return make(project) if make else None
+
+
+def _anonymiser(project, options, report, *, log: bool = True):
+    """The project's anonymiser; what it warns about (no key store …) goes into the report."""
+    from fieldkit.privacy.anonymiser import anonymiser
+
+    made = anonymiser(project, passphrase=options.passphrase, log=log)
+    for warning in made.warnings:
+        report.warn(warning)
+    return made
+
+
+# --- shared helpers for exporters ------------------------------------------------------------
+
+#: the file a folder export writes first, so ``--force`` can tell its own folders from a user's
+MANIFEST = "fieldkit-export.json"
+
+
+def check_dest(dest, *, force: bool, folder: bool) -> Path:
+    """Refuse to overwrite what is at ``dest`` unless ``force``; returns ``dest`` as a Path.
+
+    ``--force`` replaces a file, an empty folder or a folder an earlier export wrote (it holds
+    ``MANIFEST``); it never replaces any other non-empty folder, so a mistyped path cannot
+    wipe a user's files.
+    """
+    from fieldkit.core.errors import Refused
+
+    dest = Path(dest).expanduser()
+    if not dest.exists() and not dest.is_symlink():
+        return dest
+    if dest.is_dir() and not dest.is_symlink():
+        if not folder:
+            raise Refused(f"{dest} is a folder; give a file name for this export")
+        if not any(dest.iterdir()):
+            return dest
+        if not (dest / MANIFEST).is_file():
+            raise Refused(f"{dest} is a folder that is not empty and was not written by a fieldkit export; "
+                          "choose another destination")
+    elif folder:
+        if not force:
+            raise Refused(f"{dest} exists; pass --force to replace it")
+        return dest
+    if not force:
+        raise Refused(f"{dest} exists; pass --force to replace it")
+    return dest
+
+
+@contextlib.contextmanager
+def atomic_output(dest, *, force: bool = False, folder: bool = False):
+    """Yield a temporary path beside ``dest``; move it into place only if the block succeeds.
+
+    Files are created owner-only (0600) and folders 0700, like the project itself. On any
+    error the temporary path is removed and ``dest`` is left as it was.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    dest = check_dest(dest, force=force, folder=folder)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if folder:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+        tmp = Path(name)
+    try:
+        yield tmp
+        if folder and dest.exists():
+            # swap the old export out before removing it, so a crash never leaves neither
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+            os.replace(dest, old / "x")
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(folder, report: "ExportReport") -> None:
+    """Describe a folder export in ``MANIFEST`` (what, how many, what was left out and why)."""
+    import json
+
+    data = {"exporter": report.exporter, "anonymised": report.anonymised, "counts": report.counts,
+            "left_out": report.left_out_by_reason(), "files": sorted(report.files)}
+    (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def count_selected(project, options: ExportOptions) -> int:
+    """How many records ``export_items`` will look at (for progress bars)."""
+    total = 0
+    for type_name in options.types:
+        where, params, filters = _selection(project, options, type_name)
+        clauses, args = project._filters(type_name, filters)
+        sql_where = " and ".join([*where, *clauses, "deleted_at is null"])
+        total += project.conn.execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
+                                      [*params, *args]).fetchone()[0]
+    return total
+
+
+def _table(type_name):
+    from fieldkit.store.connection import TABLES
+
+    return TABLES[type_name]
+
+
+@contextlib.contextmanager
+def progress(options: ExportOptions, iterable, *, length: Optional[int] = None, label: str = ""):
+    """Wrap ``iterable`` in a progress bar on stderr when ``options.progress`` asks for one."""
+    if not options.progress:
+        yield iterable
+        return
+    import sys
+
+    import click
+
+    with click.progressbar(iterable, length=length, label=label, file=sys.stderr) as bar:
+        yield bar
+
+
+class Lookups:
+    """Small cached look-ups exporters share: code paths, encounters, sites and participants.
+
+    The codebook, sites, participants and encounters are small next to the notes, so they are
+    read once; observations and memos are never held here.
+    """
+
+    def __init__(self, project):
+        self.project = project
+        self._codes = None
+        self._paths = None
+        self._encounters = None
+        self._participants = None
+        self._by_code = None
+        self._sites = None
+
+    @property
+    def codes(self) -> dict:
+        if self._codes is None:
+            self._codes = {c.id: c for c in self.project.list("code", include_deleted=True)}
+        return self._codes
+
+    def code_path(self, code_id: str) -> str:
+        if self._paths is None:
+            from fieldkit.coding.codings import code_paths
+
+            self._paths = code_paths(self.project)
+        return self._paths.get(code_id, code_id)
+
+    def codebook(self) -> list:
+        """Active and merged codes (not deleted) as ``(path, code)``, sorted by path."""
+        return sorted(((self.code_path(c.id), c) for c in self.project.list("code")), key=lambda pc: pc[0].lower())
+
+    @property
+    def encounters(self) -> dict:
+        if self._encounters is None:
+            self._encounters = {e.id: e for e in self.project.list("encounter", include_deleted=True)}
+        return self._encounters
+
+    @property
+    def participants(self) -> dict:
+        if self._participants is None:
+            self._participants = {p.id: p for p in self.project.list("participant", include_deleted=True)}
+        return self._participants
+
+    @property
+    def sites(self) -> dict:
+        if self._sites is None:
+            self._sites = {s.id: s for s in self.project.list("site", include_deleted=True)}
+        return self._sites
+
+    def encounter_ids(self, record) -> list:
+        """The encounters a record belongs to: its own, or for a memo those it links to
+        (directly or through a linked observation)."""
+        if getattr(record, "encounter_id", None):
+            return [record.encounter_id]
+        found = []
+        for link in getattr(record, "links", ()):
+            if link in self.encounters:
+                found.append(link)
+            else:
+                row = self.project.db.execute("select encounter_id from observations where id = ?", [link]).fetchone()
+                if row and row[0]:
+                    found.append(row[0])
+        return list(dict.fromkeys(found))
+
+    def people(self, record) -> list:
+        """Participants a record is about: its encounters' participants and its @mentions."""
+        if self._by_code is None:
+            self._by_code = {p.code.lower(): p for p in self.participants.values()}
+        by_code = self._by_code
+        found = {}
+        for eid in self.encounter_ids(record):
+            for item in self.encounters[eid].participants:
+                person = self.participants.get(item.participant_id)
+                if person is not None:
+                    found[person.id] = person
+        for code in getattr(record, "mentions", ()):
+            person = by_code.get(code.lower())
+            if person is not None:
+                found[person.id] = person
+        for link in getattr(record, "links", ()):
+            if link in self.participants:
+                found[link] = self.participants[link]
+        return sorted(found.values(), key=lambda p: p.code)
+
+    def context(self, record) -> dict:
+        """Encounter codes, site names, participant codes and roles for a record, as text."""
+        encounters = [self.encounters[e] for e in self.encounter_ids(record)]
+        sites = [self.sites[e.site_id].name for e in encounters if e.site_id in self.sites]
+        people = self.people(record)
+        return {
+            "encounter": ", ".join(e.code for e in encounters),
+            "site": ", ".join(dict.fromkeys(sites)),
+            "participants": ", ".join(p.code for p in people),
+            "participant_roles": ", ".join(sorted({p.role for p in people})),
+        }
+
+
+def text_fields(project, options: ExportOptions, report: ExportReport):
+    """A function preparing short free text (titles, summaries, notes) for export.
+
+    Such fields can hold names as easily as a body can, so they go through the same detectors
+    and key store as bodies unless the export is raw. They belong to no record's review
+    decisions, and are not written to the anonymisation log.
+    """
+    if not options.anonymise:
+        return lambda text: text
+    state: dict = {}
+
+    def prepare(text):
+        if not text or not text.strip():
+            return text
+        if "anonymiser" not in state:
+            state["anonymiser"] = _anonymiser(project, options, report, log=False)
+        from fieldkit.core.records import Memo
+
+        return state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
+
+    return prepare
+
+
+def run_export(project, format_name: str, dest, options: ExportOptions) -> ExportReport:
+    """Export with the exporter registered as ``format_name`` (what ``fieldkit export`` runs).
+
+    An exporter without a file suffix writes a folder. ``dest`` is checked before the exporter
+    runs, so no plugin can overwrite a user's file without ``force``.
+    """
+    from fieldkit.core.errors import FieldkitError, NotFound
+    from fieldkit.hooks.manager import exporters
+
+    found = exporters()
+    exporter = found.get(format_name)
+    if exporter is None:
+        raise NotFound(f"no export format '{format_name}'; choose from {', '.join(sorted(found)) or 'none'}")
+    dest = check_dest(dest, force=options.force, folder=not exporter.suffix)
+    result = exporter.export(project, dest, options)
+    if isinstance(result, ExportReport):
+        return result
+    if isinstance(result, dict):
+        known = {k: v for k, v in result.items() if k in ("counts", "files", "anonymised")}
+        left = [item if isinstance(item, LeftOut) else LeftOut(*item) for item in result.get("left_out", ())]
+        return ExportReport(exporter=format_name, dest=str(dest), left_out=left,
+                            **{"anonymised": options.anonymise, **known})
+    raise FieldkitError(f"exporter '{format_name}' returned {type(result).__name__}, not an ExportReport")

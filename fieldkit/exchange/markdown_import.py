@@ -1,0 +1,137 @@
+"""Importing a folder of Markdown files with YAML front matter (Obsidian vaults, plain notes).
+
+Each ``.md`` file (searched recursively, in name order) becomes one fieldnote, jotting or
+memo. Front matter keys, all optional::
+
+    ---
+    type: observation        # or memo
+    stage: fieldnote         # or jotting (observations)
+    encounter: E3            # an existing encounter code
+    observed: 2026-03-12 14:05   # also 'date'; any time fieldkit accepts, or a YAML date
+    tags: [power, voice]     # or "power, voice"; added to the text as #tags
+    participants: [P03, P07] # added to the encounter's participants
+    kind: reflexive          # memos
+    title: After the meeting # memos
+    links: [E3, P03]         # memos: records, participants, encounters or codes
+    ---
+
+Any problem in any file (an unknown encounter, a bad time, unreadable YAML) is reported
+and nothing is imported. A file whose text is already in the project is skipped, so
+importing the same folder twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+KNOWN_KEYS = {"type", "stage", "encounter", "observed", "date", "tags", "participants", "kind", "title", "links",
+              "aliases", "created", "modified", "id"}
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(text: str):
+    """``(front matter dict, body)``; a file without front matter gives ``({}, text)``."""
+    import yaml
+
+    match = _FRONT.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark else ""
+        raise ValueError(f"front matter is not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ValueError("front matter must be a mapping of keys to values")
+    return data, text[match.end():]
+
+
+def _list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value)]
+
+
+def markdown_files(source: Path) -> list:
+    if source.is_file():
+        return [source]
+    return sorted(p for p in source.rglob("*.md") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(source).parts))
+
+
+def load(project, source: Path, options):
+    """The ``markdown`` importer: a folder (or one file) of Markdown notes."""
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.exchange.importing import ImportReport, run_import
+
+    source = Path(source)
+    files = markdown_files(source)
+    if not files:
+        raise FieldkitError(f"no .md files in {source}")
+    report = ImportReport(importer="markdown", source=str(source))
+
+    def work():
+        for path in files:
+            name = str(path.relative_to(source)) if source.is_dir() else path.name
+            try:
+                _one(project, path, name, options, report)
+            except (ValueError, FieldkitError) as exc:
+                report.problems.append(f"{name}: {' '.join(str(exc).split())}")
+
+    return run_import(project, report, work, dry_run=options.dry_run)
+
+
+def _one(project, path: Path, name: str, options, report) -> None:
+    from fieldkit.exchange.importing import add_to_encounter, already_imported, observed_fields, read_text_file, with_tags
+    from fieldkit.core.markdown import normalise
+    from fieldkit.core.records import MEMO_KINDS, STAGES, Memo, Observation
+
+    meta, body = split_front_matter(read_text_file(path))
+    body = body.strip("\n")
+    if not body.strip():
+        report.skipped.append(f"{name}: no text")
+        return
+    unknown = sorted(str(k) for k in meta if k not in KNOWN_KEYS)
+    if unknown:
+        report.notes.append(f"{name}: ignored front matter {', '.join(unknown)}")
+    kind = str(meta.get("type") or "observation").lower()
+    tags = [*options.tags, *_list(meta.get("tags"))]
+    body = normalise(with_tags(body, tags) + "\n")
+    if kind == "memo":
+        memo_kind = str(meta.get("kind") or "analytic")
+        if memo_kind not in MEMO_KINDS:
+            raise ValueError(f"memo kind must be one of {', '.join(MEMO_KINDS)}, not {memo_kind!r}")
+        links = tuple(project.resolve(link) for link in _list(meta.get("links")))
+        if project.db.execute("select 1 from memos where body = ? and deleted_at is null", [body]).fetchone():
+            report.skipped.append(f"{name}: already imported")
+            return
+        project.add(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links),
+                    reason=f"imported from {name}")
+        report.count("memos")
+        return
+    if kind not in ("observation", "fieldnote", "jotting"):
+        raise ValueError(f"type must be observation or memo, not {kind!r}")
+    stage = str(meta.get("stage") or (kind if kind == "jotting" else "") or options.stage or "fieldnote")
+    if stage not in STAGES:
+        raise ValueError(f"stage must be jotting or fieldnote, not {stage!r}")
+    ref = meta.get("encounter") or options.encounter
+    encounter = project.get(str(ref), type_name="encounter") if ref else None
+    people = [project.get(code, type_name="participant") for code in _list(meta.get("participants"))]
+    if people and encounter is None:
+        raise ValueError("participants are added to an encounter; give 'encounter' too")
+    when = meta.get("observed", meta.get("date")) or options.at
+    observed = observed_fields(project, when)
+    if already_imported(project, body, encounter.id if encounter else None):
+        report.skipped.append(f"{name}: already imported")
+        return
+    if people:
+        add_to_encounter(project, project.get(encounter.id, type_name="encounter"), [p.id for p in people])
+    project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None, **observed),
+                reason=f"imported from {name}")
+    report.count(f"{stage}s")

@@ -1,0 +1,244 @@
+"""Codes in REFI-QDA: the ``CodeBook`` inside a project and the stand-alone ``.qdc`` file.
+
+A REFI-QDA code has a name, a colour and one ``Description``; fieldkit's definition,
+include, exclude and example are composed into that description as labelled paragraphs
+(``Include: …``) and split again when the file came from fieldkit. The two schemas differ
+in small ways: a ``.qdc`` code has no ``NoteRef`` and its root is ``CodeBook`` in the
+``urn:QDA-XML:codebook:1.0`` namespace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import attrs
+
+from fieldkit.core.errors import FieldkitError
+from fieldkit.exchange.refi import CODEBOOK_NS, is_fieldkit_origin, origin, record_guid
+
+LABELS = ("Include", "Exclude", "Example")
+CODEBOOK_SCHEMA_LOCATION = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
+
+
+def compose_description(definition: str = "", include: str = "", exclude: str = "", example: str = "") -> str:
+    """One description text: the definition, then ``Include:``, ``Exclude:``, ``Example:`` paragraphs."""
+    parts = [definition] if definition else []
+    for label, value in zip(LABELS, (include, exclude, example)):
+        if value:
+            parts.append(f"{label}: {value}")
+    return "\n\n".join(parts)
+
+
+def split_description(text: str) -> dict:
+    """The inverse of :func:`compose_description` (labels are looked for from the end)."""
+    fields = {"definition": "", "include": "", "exclude": "", "example": ""}
+    rest = text or ""
+    for label in reversed(LABELS):
+        marker = f"\n\n{label}: "
+        at = rest.rfind(marker)
+        if at >= 0:
+            fields[label.lower()] = rest[at + len(marker):]
+            rest = rest[:at]
+        elif rest.startswith(f"{label}: "):
+            fields[label.lower()] = rest[len(label) + 2:]
+            rest = ""
+    fields["definition"] = rest
+    return fields
+
+
+def _tree(codes: Iterable) -> tuple[list, dict]:
+    """Top-level codes and children by parent id; a code whose parent is not exported goes on top."""
+    codes = sorted(codes, key=lambda c: (c.name.lower(), c.id))
+    ids = {c.id for c in codes}
+    roots, children = [], {}
+    for code in codes:
+        if code.parent_id and code.parent_id in ids and code.parent_id != code.id:
+            children.setdefault(code.parent_id, []).append(code)
+        else:
+            roots.append(code)
+    return roots, children
+
+
+def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = None) -> Iterable[str]:
+    """Nested ``Code`` elements (project or codebook schema: ``about`` adds ``NoteRef``s, project only)."""
+    from fieldkit.exchange.refi.project_xml import valid_colour, xml_attr, xml_text
+
+    roots, children = _tree(codes)
+    seen = set()
+
+    def element(code, depth):
+        if code.id in seen:  # a cycle in a damaged codebook must not loop forever
+            return
+        seen.add(code.id)
+        colour = valid_colour(code.colour)
+        colour_attr = f' color="{colour}"' if colour else ""
+        codable = "true" if code.status == "active" else "false"
+        yield (f'{"  " * depth}<Code guid="{record_guid(code.id)}" name="{xml_attr(code.name)}" '
+               f'isCodable="{codable}"{colour_attr}>\n')
+        description = compose_description(code.definition, code.include, code.exclude, code.example)
+        if description:
+            yield f"<Description>{xml_text(description)}</Description>\n"
+        if about is not None:
+            yield about(code.id)
+        for child in children.get(code.id, ()):
+            yield from element(child, depth + 1)
+        yield f'{"  " * depth}</Code>\n'
+
+    for root in roots:
+        yield from element(root, 0)
+    # codes only reachable through a cycle were never reached from a root: put them on top
+    for code in sorted(codes, key=lambda c: c.id):
+        if code.id not in seen:
+            yield from element(code, 0)
+
+
+def export_qdc(project, dest: Path, options=None, *, force: bool = False):
+    """Write the project's codebook (codes not deleted) as a ``.qdc`` file."""
+    from fieldkit.exchange.exporting import ExportReport, atomic_output
+    from fieldkit.exchange.refi.project_xml import xml_attr
+
+    codes = project.list("code")
+    report = ExportReport(exporter="qdc", dest=str(dest), anonymised=False)
+    if not codes:
+        raise FieldkitError("the codebook is empty; there is nothing to export")
+    text = "".join([
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        f'<CodeBook xmlns="{CODEBOOK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{CODEBOOK_NS} {CODEBOOK_SCHEMA_LOCATION}" origin="{xml_attr(origin())}">\n',
+        "<Codes>\n", *code_elements(codes), "</Codes>\n</CodeBook>\n",
+    ])
+    force = force or bool(getattr(options, "force", False))
+    with atomic_output(Path(dest), force=force) as tmp:
+        Path(tmp).write_bytes(text.encode("utf-8"))
+    report.count("codes", len(codes))
+    report.files.append(str(dest))
+    return report
+
+
+# reading -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CodeNode:
+    """One code read from a file, parents before children."""
+
+    guid: str
+    name: str
+    parent_guid: Optional[str]
+    colour: str = ""
+    description: str = ""
+    codable: bool = True
+    note_refs: tuple = ()  # GUIDs of notes about this code (project files only)
+
+
+def read_codes(codes_element, where: str) -> list[CodeNode]:
+    """The ``Code`` elements under a ``Codes`` element, flattened depth-first."""
+    from fieldkit.exchange.refi.reader import child_text, children, ref_guids, require_guid
+
+    out: list[CodeNode] = []
+    stack = [(el, None) for el in reversed(children(codes_element, "Code"))]
+    while stack:
+        el, parent = stack.pop()
+        guid = require_guid(el, "Code", where)
+        name = el.get("name")
+        if name is None:
+            raise FieldkitError(f"{where} is not valid REFI-QDA: Code {guid} has no name")
+        out.append(CodeNode(
+            guid=guid, name=name, parent_guid=parent, colour=(el.get("color") or "").strip(),
+            description=child_text(el, "Description"),
+            codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
+            note_refs=ref_guids(el, "NoteRef", where),
+        ))
+        stack.extend((child, guid) for child in reversed(children(el, "Code")))
+    return out
+
+
+def _code_name(name: str, report) -> str:
+    cleaned = " ".join(name.split())
+    if "/" in cleaned:
+        report.notes.append(f"code name {name!r} contains '/', which separates parent and child in fieldkit; "
+                            "imported with '∕' instead")
+        cleaned = cleaned.replace("/", "\u2215")
+    return cleaned or "unnamed code"
+
+
+def merge_codes(project, nodes: list[CodeNode], *, trusted: bool, report, taken: set) -> dict:
+    """Add codes to the project (inside the caller's transaction); returns GUID -> code id.
+
+    A code already in the project (same id from a fieldkit file, or the same path) is used
+    as it is, so importing a codebook twice does not double it.
+    """
+    from fieldkit.core.ids import new_id
+    from fieldkit.core.records import Code
+    from fieldkit.exchange.refi.project_xml import valid_colour
+
+    mapping: dict[str, str] = {}
+    for node in nodes:
+        parent_id = mapping.get(node.parent_guid) if node.parent_guid else None
+        if node.parent_guid and parent_id is None:
+            continue  # its parent could not be imported (reported there)
+        name = _code_name(node.name, report)
+        wanted = _guid_to_id(node.guid) if trusted else None
+        if wanted and wanted not in taken:
+            row = project.db.execute("select * from codes where id = ? and deleted_at is null", [wanted]).fetchone()
+            if row is not None:
+                mapping[node.guid] = wanted
+                report.count("codes already in the project")
+                continue
+        clause = "parent_id is null" if parent_id is None else "parent_id = ?"
+        args = [name] + ([] if parent_id is None else [parent_id])
+        row = project.db.execute(
+            f"select id from codes where name = ? and {clause} and deleted_at is null", args).fetchone()
+        if row is not None:
+            mapping[node.guid] = row[0]
+            report.count("codes already in the project")
+            continue
+        code_id = wanted if wanted and wanted not in taken and project.find_type(wanted) is None else new_id()
+        if wanted and code_id != wanted:
+            report.count("records given new ids (id already in use)")
+        fields = split_description(node.description) if trusted else {"definition": node.description}
+        colour = valid_colour(node.colour) or ""
+        if node.colour and not colour:
+            report.notes.append(f"code {name!r}: colour {node.colour!r} is not #rrggbb; left out")
+        status = "active" if node.codable or not trusted else "retired"
+        project.add(Code(id=code_id, name=name, parent_id=parent_id, colour=colour, status=status, **fields),
+                     reason=f"imported from {report.source}")
+        taken.add(code_id)
+        mapping[node.guid] = code_id
+        report.count("codes")
+    return mapping
+
+
+def _guid_to_id(guid: str) -> Optional[str]:
+    from fieldkit.core.ids import from_guid
+
+    try:
+        return from_guid(guid)
+    except ValueError:
+        return None
+
+
+def import_qdc(project, source: Path, options=None):
+    """Add the codes of a ``.qdc`` file to the project, in one transaction (``dry_run`` honoured)."""
+    from fieldkit.exchange.importing import ImportReport, run_import
+    from fieldkit.exchange.refi.reader import children, local_name, option, parse_xml, read_limited
+
+    source = Path(source)
+    report = ImportReport(importer="qdc", source=str(source))
+    root = parse_xml(read_limited(source), source.name)
+    if local_name(root.tag) != "CodeBook":
+        raise FieldkitError(f"{source.name} is not a REFI-QDA codebook (its root element is "
+                            f"{local_name(root.tag)}, not CodeBook)")
+    codes = children(root, "Codes")
+    if not codes:
+        raise FieldkitError(f"{source.name} is not valid REFI-QDA: CodeBook has no Codes")
+    nodes = read_codes(codes[0], source.name)
+    for group in children(root, "Sets"):
+        report.skipped.append(f"{len(children(group, 'Set'))} code set(s): fieldkit has no code sets")
+    trusted = is_fieldkit_origin(root.get("origin"))
+
+    def work():
+        merge_codes(project, nodes, trusted=trusted, report=report, taken=set())
+
+    return run_import(project, report, work, dry_run=bool(option(options, "dry_run", False)))

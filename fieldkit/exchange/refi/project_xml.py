@@ -1,0 +1,571 @@
+"""Writing a REFI-QDA project (``.qdpx``): a zip with ``project.qde`` and ``sources/<GUID>.txt``.
+
+The export streams: texts go into the zip in batches as ``export_items`` yields them (see
+``.zipping``: on a machine with a spare processor a helper process writes the zip), and the
+XML for sources and notes is staged in a temporary file beside the destination. The head of
+``project.qde`` (users, codebook, variables, cases) can only be written once every source
+has been seen, so it is written last (its cases staged too: they refer to every source) and
+the staged XML is copied in after it. Memory holds ids and GUIDs, never the texts or the
+XML tree.
+
+Without anonymisation the sources are read as plain row views (``export_items(rows=True)``)
+and their times stay stored text, which ``xml_time`` cuts to shape without parsing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Optional
+
+from fieldkit.exchange.refi import PROJECT_NS, WHOLE_RECORD, derived_guid, guid_maker, origin, record_guid
+
+# Characters XML 1.0 cannot carry at all; they are written as U+FFFD.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+# In attributes, parsers fold raw line breaks and tabs into spaces, so they are escaped too.
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                               "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"})
+# Whether there is anything to do at all: most values have nothing, and translate is slow.
+_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
+_RGB = re.compile(r"#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})")
+SCHEMA_LOCATION = "http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd"
+_FLUSH_AT = 1 << 20
+_BATCH = 500  # sources whose texts are zipped before their XML is written
+_UTC = dt.timezone.utc
+
+#: variables fieldkit writes; participant attributes with one of these names get a prefix
+VARIABLE_TYPES = {
+    "fieldkit type": "Text", "role": "Text", "organisation": "Text",
+    "encounter kind": "Text", "mode": "Text", "site": "Text", "site kind": "Text",
+    "title": "Text", "participants": "Text", "start": "DateTime", "end": "DateTime",
+    "stage": "Text", "encounter": "Text", "observed at": "DateTime",
+    "observed precision": "Text", "recorded at": "DateTime",
+    "memo kind": "Text", "memo title": "Text",
+}
+ATTRIBUTE_PREFIX = "attribute: "
+
+
+def xml_text(value: str) -> str:
+    """``value`` escaped for element content."""
+    if not _TEXT_SPECIAL.search(value):
+        return value
+    if _INVALID_XML.search(value):
+        value = _INVALID_XML.sub("\ufffd", value)
+    return value.translate(_TEXT_ESCAPES)
+
+
+def xml_attr(value: str) -> str:
+    """``value`` escaped for a double-quoted attribute."""
+    if not _ATTR_SPECIAL.search(value):
+        return value
+    if _INVALID_XML.search(value):
+        value = _INVALID_XML.sub("\ufffd", value)
+    return value.translate(_ATTR_ESCAPES)
+
+
+def xml_time(value) -> str:
+    """An ``xs:dateTime`` in UTC with ``Z``, from a datetime or a time as stored (``convert.iso`` text).
+
+    Records hold UTC already, so isoformat is the fast path. Stored text in the shape
+    ``convert.iso`` writes (``2026-03-29T13:05:00.000000Z``: always UTC, always with
+    microseconds) is cut to what isoformat would give, without parsing: exports do this for
+    every source and coding, and the shape is checked by its separators alone.
+    """
+    if value.__class__ is str:
+        if (len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T"
+                and value[4] == value[7] == "-" and value[13] == value[16] == ":"):
+            return value[:19] + "Z" if value.endswith(".000000Z") else value
+        value = _parse_time(value)
+    text = value.astimezone(_UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _parse_time(value):
+    from fieldkit.core.convert import parse_time
+
+    return parse_time(value)
+
+
+def valid_colour(value: str) -> Optional[str]:
+    return value if value and _RGB.fullmatch(value) else None
+
+
+class _Fragment:
+    """XML text staged with the zipper (``.zipping``) until ``project.qde`` is written, in large
+    chunks (small writes are slow)."""
+
+    def __init__(self, zipper, key: str):
+        self.zipper = zipper
+        self.key = key
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str):
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= _FLUSH_AT:
+            self.flush()
+
+    def flush(self):
+        if self.parts:
+            self.zipper.stage(self.key, "".join(self.parts).encode("utf-8"))
+            self.parts.clear()
+            self.size = 0
+
+    def copy_to(self, out):
+        self.flush()
+        out.write_staged(self.key)
+
+
+def export_qdpx(project, dest: Path, options=None, *, force: bool = False):
+    """Write ``project`` (as selected, consented and anonymised by ``options``) to a ``.qdpx``.
+
+    The file appears only when it is complete; an existing ``dest`` is refused unless
+    ``force`` (or ``options.force``).
+    """
+    import time
+
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport, atomic_output, count_selected
+    from fieldkit.exchange.refi.zipping import open_zip
+
+    options = options or ExportOptions()
+    dest = Path(dest)
+    report = ExportReport(exporter="qdpx", dest=str(dest), anonymised=options.anonymise)
+    force = force or bool(getattr(options, "force", False))
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_output(dest, force=force))
+        # every text is stamped with the time the export started
+        zipper = open_zip(stack, tmp, time.localtime()[:6], texts=count_selected(project, options))
+        writer = _QdpxWriter(project, options, report, zipper)
+        writer.run()
+        zipper.close()
+    report.files.append(str(dest))
+    return report
+
+
+class _QdpxWriter:
+    def __init__(self, project, options, report, zipper):
+        from fieldkit.core.convert import parse_time
+        from fieldkit.exchange.exporting import text_fields
+
+        self.project = project
+        self.options = options
+        self.report = report
+        self.zipper = zipper  # see .zipping: texts go in batches, project.qde last
+        self.sources = _Fragment(zipper, "sources")
+        self.notes = _Fragment(zipper, "notes")
+        self.coding_guid = guid_maker("coding")
+        self.parse_time = parse_time
+        # without anonymisation nothing is rewritten: plain row views are enough and much cheaper
+        self.rows = not options.anonymise
+        self.users: dict[str, str] = {}  # name -> GUID, in order of first use
+        self.variables: dict[str, str] = {}  # name -> GUID, of the variables used
+        self.value_heads: dict[str, str] = {}  # name -> '<VariableValue><VariableRef …/>'
+        self.text_values: dict[tuple, str] = {}  # (name, text) -> its VariableValue (stages repeat)
+        self.encounter_cases: dict[str, tuple] = {}  # encounter id -> the cases its sources belong to
+        self.about: dict[str, list[str]] = {}  # record id -> GUIDs of notes about it
+        self.about_used: set[str] = set()
+        self.case_sources: dict[str, list[str]] = {}  # case record id -> source GUIDs
+        self.links: list[tuple[str, str, str, str]] = []  # (key, name, origin GUID, target)
+        self.exported: set[str] = set()  # ids of the observations and memos written
+        self.batch_guids: dict[str, str] = {}  # id -> GUID of the sources being written
+        # titles, summaries and notes can name people as easily as bodies: same anonymiser
+        self.free_text = text_fields(project, options, report)
+
+    # helpers ---------------------------------------------------------------------------
+    def user(self, name: str) -> Optional[str]:
+        if not name:
+            return None
+        guid = self.users.get(name)
+        if guid is None:
+            guid = self.users[name] = derived_guid("user", name)
+        return guid
+
+    def variable(self, name: str) -> str:
+        guid = self.variables.get(name)
+        if guid is None:
+            guid = self.variables[name] = derived_guid("variable", name)
+        return guid
+
+    def value(self, name: str, value, kind: str = "Text") -> str:
+        if kind == "DateTime":
+            return f"{self.value_head(name)}<DateTimeValue>{xml_time(value)}</DateTimeValue></VariableValue>\n"
+        if value.__class__ is not str:
+            return f"{self.value_head(name)}<TextValue>{xml_text(str(value))}</TextValue></VariableValue>\n"
+        found = self.text_values.get((name, value))
+        if found is None:  # values repeat (stages, encounters …): each is made once
+            found = f"{self.value_head(name)}<TextValue>{xml_text(value)}</TextValue></VariableValue>\n"
+            self.text_values[(name, value)] = found
+        return found
+
+    def value_head(self, name: str) -> str:
+        head = self.value_heads.get(name)
+        if head is None:
+            head = self.value_heads[name] = f'<VariableValue><VariableRef targetGUID="{self.variable(name)}"/>'
+        return head
+
+    def note_refs(self, record_id: str) -> str:
+        guids = self.about.get(record_id)
+        if not guids:
+            return ""
+        self.about_used.add(record_id)
+        return "".join(f'<NoteRef targetGUID="{g}"/>\n' for g in guids)
+
+    def add_texts(self, texts):
+        """``(guid, text)`` pairs into the zip as ``sources/<guid>.txt``."""
+        # UTF-8 without a byte-order mark; bodies are stored with "\n" line ends already
+        self.zipper.add([(f"sources/{guid}.txt", text.encode("utf-8")) for guid, text in texts])
+
+    def scrub(self, text: str) -> str:
+        return self.free_text(text) if text else text
+
+    # the export ------------------------------------------------------------------------
+    def run(self):
+        import attrs
+
+        from fieldkit.exchange.exporting import count_selected, export_items, progress
+
+        self.load_context()
+        types = tuple(self.options.types)
+        memos = []
+        if "memo" in types:
+            only_memos = attrs.evolve(self.options, types=("memo",))
+            memos = list(self.collect_memos(export_items(self.project, only_memos, self.report, rows=self.rows)))
+            for memo in memos:
+                for target in memo["links"]:
+                    self.about.setdefault(target, []).append(memo["guid"])
+        if "observation" in types:
+            only_sources = attrs.evolve(self.options, types=("observation",))
+            total = count_selected(self.project, only_sources) if self.options.progress else None
+            items = export_items(self.project, only_sources, self.report, rows=self.rows)
+            with progress(self.options, items, length=total, label="qdpx") as bar:
+                for batch in _batches(bar, _BATCH):
+                    self.write_sources(batch)
+        for memo in memos:
+            self.write_note(memo)
+        self.finish_links()
+        self.write_project()
+
+    def load_context(self):
+        """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
+        from fieldkit.privacy.consent import current_consent
+        from fieldkit.exchange.exporting import all_records
+
+        project = self.project
+        self.codes = {c.id: c for c in all_records(project, "code")}
+        self.code_guids = {cid: record_guid(cid) for cid in self.codes}
+        self.encounters = {e.id: e for e in all_records(project, "encounter")}
+        if self.options.encounters:
+            wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
+            self.encounters = {k: v for k, v in self.encounters.items() if k in wanted}
+        self.sites = {s.id: s for s in all_records(project, "site")}
+        self.participants = {}
+        for person in all_records(project, "participant"):
+            consent = current_consent(project, person.id)
+            if consent is not None and consent.status == "withdrawn":
+                from fieldkit.exchange.exporting import LeftOut
+
+                self.report.left_out.append(LeftOut(person.id, "participant", "participant withdrew consent"))
+                continue
+            self.participants[person.id] = person
+        if self.options.encounters:
+            people = {p.participant_id for e in self.encounters.values() for p in e.participants}
+            self.participants = {k: v for k, v in self.participants.items() if k in people}
+            used_sites = {e.site_id for e in self.encounters.values()}
+            self.sites = {k: v for k, v in self.sites.items() if k in used_sites}
+        self.by_code = {p.code: p.id for p in self.participants.values()}
+        self.case_ids = set(self.encounters) | set(self.sites) | set(self.participants)
+        self.tz = _zone(project.timezone)
+
+    def collect_memos(self, items):
+        """Write each memo's text into the zip; keep what its ``Note`` needs (never the text)."""
+        for item in items:
+            memo = item.record
+            guid = record_guid(memo.id)
+            self.add_texts([(guid, item.text)])
+            self.exported.add(memo.id)
+            # selections are built later, once every note about a coding is known
+            yield {
+                "record": memo, "guid": guid, "links": tuple(memo.links),
+                "title": self.scrub(memo.title), "length": len(item.text), "codings": item.codings,
+            }
+
+    def selections(self, record, length: int, codings) -> str:
+        """``PlainTextSelection`` elements for the codings (records or row views) of one exported text."""
+        parts = []
+        about = self.about
+        code_guids, users, coding_guid = self.code_guids, self.users, self.coding_guid
+        for coding in codings:
+            cid = coding.id
+            code_guid = code_guids.get(coding.code_id)
+            if code_guid is None:
+                self.leave_out(cid, "its code was deleted")
+                continue
+            start = coding.start
+            if start is None:  # a whole-record coding
+                start, end, name = 0, length, f' name="{WHOLE_RECORD}"'
+            else:
+                end, name = coding.end, ""
+                if end > length:
+                    self.leave_out(cid, "coding lies beyond the end of its text")
+                    continue
+            user = users.get(coding.coder) or self.user(coding.coder)
+            description = ""
+            if coding.note:
+                description = f"<Description>{xml_text(self.scrub(coding.note))}</Description>"
+            parts.append(
+                f'<PlainTextSelection guid="{record_guid(cid)}"{name} startPosition="{start}" '
+                f'endPosition="{end}" creatingUser="{user}" creationDateTime="{xml_time(coding.created_at)}">'
+                f'{description}<Coding guid="{coding_guid(cid)}" creatingUser="{user}">'
+                f'<CodeRef targetGUID="{code_guid}"/></Coding>\n'
+                f'{self.note_refs(cid) if about else ""}</PlainTextSelection>\n'
+            )
+        if parts:
+            self.report.count("codings", len(parts))
+        return "".join(parts)
+
+    def leave_out(self, coding_id: str, reason: str):
+        from fieldkit.exchange.exporting import LeftOut
+
+        self.report.left_out.append(LeftOut(coding_id, "coding", reason))
+
+    def write_sources(self, items):
+        """A batch of texts into the zip, then their ``TextSource`` elements.
+
+        Not one text and its element at a time: when the zip is written here, each compressor
+        it makes churns the processor's caches, and alternating with the XML slows both.
+        """
+        self.batch_guids = {item.record.id: record_guid(item.record.id) for item in items}
+        self.add_texts((self.batch_guids[item.record.id], item.text) for item in items)
+        for item in items:
+            self.write_source(item)
+
+    def write_source(self, item):
+        record = item.record
+        guid = self.batch_guids.get(record.id) or record_guid(record.id)
+        self.exported.add(record.id)
+        encounter = self.encounters.get(record.encounter_id) if record.encounter_id else None
+        observed = record.observed_at
+        when = observed or record.recorded_at
+        label = self.local_minute(when) if when else ""
+        parts = (encounter.code if encounter else "", record.stage, label, f"({record.id[-6:]})")
+        name = " ".join(p for p in parts if p)
+        user = self.users.get(record.author) or self.user(record.author)
+        user_attr = f' creatingUser="{user}"' if user else ""
+        description = ""
+        if not item.quotes_allowed:
+            description = ("<Description>Consent does not cover quotation: do not quote from this source."
+                           "</Description>\n")
+        # in this order: the Variables list follows the order of first use
+        value = self.value
+        values = value("stage", record.stage)
+        if encounter is not None:
+            values += value("encounter", encounter.code)
+        if observed:
+            values += value("observed at", observed, "DateTime")
+            values += value("observed precision", record.observed_precision)
+        values += value("recorded at", record.recorded_at, "DateTime")
+        self.sources.write(
+            f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
+            f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
+            f'{self.selections(record, len(item.text), item.codings)}'
+            f'{self.note_refs(record.id) if self.about else ""}{values}</TextSource>\n'
+        )
+        self.report.count("sources")
+        self.add_to_cases(record, guid, encounter)
+        for jotting in record.derived_from:
+            self.links.append((f"{record.id}:{jotting}", "derived from", guid, jotting))
+
+    def local_minute(self, when) -> str:
+        """``when`` (a datetime or stored time) in the project's zone, to the minute, for names."""
+        if when.__class__ is str:
+            when = self.parse_time(when)
+        return when.astimezone(self.tz).isoformat(" ", "minutes")[:16]
+
+    def add_to_cases(self, record, guid, encounter):
+        cases = self.cases_of(encounter) if encounter is not None else ()
+        if record.mentions:
+            cases = set(cases)
+            for code in record.mentions:
+                pid = self.by_code.get(code)
+                if pid:
+                    cases.add(pid)
+        case_sources = self.case_sources
+        for case in cases:
+            found = case_sources.get(case)
+            if found is None:
+                case_sources[case] = [guid]
+            else:
+                found.append(guid)
+
+    def cases_of(self, encounter) -> tuple:
+        """The encounter, its site and its participants, as far as they are exported (once per encounter)."""
+        cases = self.encounter_cases.get(encounter.id)
+        if cases is None:
+            found = {encounter.id}
+            if encounter.site_id in self.sites:
+                found.add(encounter.site_id)
+            found.update(p.participant_id for p in encounter.participants if p.participant_id in self.participants)
+            cases = self.encounter_cases[encounter.id] = tuple(found)
+        return cases
+
+    def write_note(self, memo):
+        record = memo["record"]
+        guid = memo["guid"]
+        title = memo["title"]
+        name = title or f"{record.kind} memo ({record.id[-6:]})"
+        user = self.user(record.author)
+        user_attr = f' creatingUser="{user}"' if user else ""
+        self.notes.write(
+            f'<Note guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
+            f'creationDateTime="{xml_time(record.created_at)}">\n'
+            f'{self.selections(record, memo["length"], memo["codings"])}{self.note_refs(record.id)}'
+            f'{self.value("memo kind", record.kind)}{self.value("memo title", title)}</Note>\n'
+        )
+        self.report.count("notes")
+        for target in memo["links"]:
+            if target in self.case_ids:
+                self.links.append((f"{record.id}:{target}", "about", guid, record_guid(target)))
+                self.about_used.add(target)
+
+    def finish_links(self):
+        """Keep only links whose two ends were exported; count memo links that could not be kept."""
+        kept = []
+        for key, name, origin_guid, target in self.links:
+            if name == "derived from":
+                if target not in self.exported:
+                    continue
+                target_guid = record_guid(target)
+            else:
+                target_guid = target
+            kept.append((derived_guid("link", key), name, origin_guid, target_guid))
+        self.links = kept
+
+    # project.qde ---------------------------------------------------------------------------
+    def write_project(self):
+        import datetime as dt
+
+        # cases (and codes, in head_parts) are made first so that every user and variable they
+        # use is known; cases are staged, as they refer to every source
+        cases = _Fragment(self.zipper, "cases")
+        for case in self.case_parts():
+            cases.write(case)
+        head = self.head_parts(dt.datetime.now(dt.timezone.utc))
+        # only now has every target (codes too) had the chance to carry its NoteRefs
+        dropped = sum(len(v) for k, v in self.about.items() if k not in self.about_used)
+        if dropped:
+            self.report.count("memo links to records not in this export (dropped)", dropped)
+        with self.zipper.open("project.qde") as out:
+            out.write("".join(head).encode("utf-8"))
+            if self.report.counts.get("cases"):
+                out.write(b"<Cases>\n")
+                cases.copy_to(out)
+                out.write(b"</Cases>\n")
+            if self.report.counts.get("sources"):
+                out.write(b"<Sources>\n")
+                self.sources.copy_to(out)
+                out.write(b"</Sources>\n")
+            if self.report.counts.get("notes"):
+                out.write(b"<Notes>\n")
+                self.notes.copy_to(out)
+                out.write(b"</Notes>\n")
+            tail = []
+            if self.links:
+                tail.append("<Links>\n")
+                tail += [f'<Link guid="{g}" name="{name}" direction="OneWay" originGUID="{o}" targetGUID="{t}"/>\n'
+                         for g, name, o, t in self.links]
+                tail.append("</Links>\n")
+            state = "anonymised" if self.options.anonymise else "NOT anonymised"
+            tail.append(f"<Description>Exported by {xml_text(origin())} ({state}).</Description>\n</Project>\n")
+            out.write("".join(tail).encode("utf-8"))
+
+    def head_parts(self, now) -> list[str]:
+        """``project.qde`` up to its cases: declaration, users, codebook and variables."""
+        from fieldkit.exchange.refi.codebook_xml import code_elements
+
+        project = self.project
+        me = self.user(project.author)
+        name = project.setting("name") or project.path.name or "fieldkit project"
+        codes = list(code_elements(self.codes.values(), about=self.note_refs))
+        self.report.count("codes", len(self.codes))
+        parts = [
+            '<?xml version="1.0" encoding="utf-8"?>\n',
+            f'<Project xmlns="{PROJECT_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{PROJECT_NS} {SCHEMA_LOCATION}" name="{xml_attr(name)}" '
+            f'origin="{xml_attr(origin())}"' + (f' creatingUserGUID="{me}"' if me else "")
+            + f' creationDateTime="{xml_time(now)}">\n',
+        ]
+        if self.users:
+            parts.append("<Users>\n")
+            parts += [f'<User guid="{guid}" name="{xml_attr(user)}"/>\n' for user, guid in self.users.items()]
+            parts.append("</Users>\n")
+        self.report.count("users", len(self.users))
+        if codes:
+            parts += ["<CodeBook><Codes>\n", *codes, "</Codes></CodeBook>\n"]
+        if self.variables:
+            parts.append("<Variables>\n")
+            parts += [f'<Variable guid="{guid}" name="{xml_attr(name)}" '
+                      f'typeOfVariable="{VARIABLE_TYPES.get(name, "Text")}"/>\n'
+                      for name, guid in self.variables.items()]
+            parts.append("</Variables>\n")
+        return parts
+
+    def case_parts(self):
+        """One ``Case`` element after another: sites, participants, encounters."""
+        for site in self.sites.values():
+            values = [self.value("fieldkit type", "site"), self.value("site kind", site.kind)]
+            yield self.case(site, site.name, self.scrub(site.note), values)
+        for person in self.participants.values():
+            values = [self.value("fieldkit type", "participant"), self.value("role", person.role)]
+            if person.organisation:
+                values.append(self.value("organisation", self.scrub(person.organisation)))
+            for key, val in sorted(person.attributes.items()):
+                label = ATTRIBUTE_PREFIX + key if key in VARIABLE_TYPES or key.startswith(ATTRIBUTE_PREFIX) else key
+                values.append(self.value(label, val))
+            yield self.case(person, person.code, self.scrub(person.note), values)
+        for enc in self.encounters.values():
+            values = [self.value("fieldkit type", "encounter"), self.value("encounter kind", enc.kind),
+                      self.value("mode", enc.mode)]
+            if enc.title:
+                values.append(self.value("title", self.scrub(enc.title)))
+            if enc.site_id in self.sites:
+                values.append(self.value("site", self.sites[enc.site_id].name))
+            for label in ("start", "end"):
+                if getattr(enc, label):
+                    values.append(self.value(label, getattr(enc, label), "DateTime"))
+            people = [f"{self.participants[p.participant_id].code}:{p.role}" if p.role
+                      else self.participants[p.participant_id].code
+                      for p in enc.participants if p.participant_id in self.participants]
+            if people:
+                values.append(self.value("participants", ", ".join(people)))
+            yield self.case(enc, enc.code, self.scrub(enc.summary), values)
+
+    def case(self, record, name: str, description: str, values: list[str]) -> str:
+        description = f"<Description>{xml_text(description)}</Description>\n" if description else ""
+        refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in self.case_sources.pop(record.id, ()))
+        self.report.count("cases")
+        return (f'<Case guid="{record_guid(record.id)}" name="{xml_attr(name)}">\n'
+                f'{description}{"".join(values)}{refs}</Case>\n')
+
+
+def _batches(items, size: int):
+    import itertools
+
+    items = iter(items)
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except Exception:  # a bad setting must not stop an export; names are only labels
+        import datetime as dt
+
+        return dt.timezone.utc

@@ -1,0 +1,868 @@
+"""Reading REFI-QDA: a ``.qdpx`` from fieldkit or another tool, parsed safely and loaded into a project.
+
+Safety: XML is parsed with ``defusedxml`` with DTDs forbidden, so entity expansion
+("billion laughs"), external entities and network fetches are refused before anything is
+read; zip members are read with size limits and never extracted to disk.
+
+Tolerance: a ``Sources/`` or ``sources/`` folder (or Windows back-slashes), a ``.qde``
+named after the project, GUIDs in braces or upper case, byte-order marks, CRLF line ends
+and texts that are not in NFC. Positions are mapped onto the stored (NFC, ``\\n``) text.
+
+The whole import is read and checked first, then written in one transaction: a file that
+cannot be read leaves the project untouched.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import posixpath
+from pathlib import Path
+from typing import Optional
+
+import attrs
+
+from fieldkit.core.errors import FieldkitError, NotFound
+from fieldkit.exchange.refi import WHOLE_RECORD, clean_guid, is_fieldkit_origin
+
+MAX_XML_BYTES = 512 * 1024 * 1024
+MAX_TEXT_BYTES = 256 * 1024 * 1024
+OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+
+
+# XML helpers ------------------------------------------------------------------------------
+
+
+def local_name(tag) -> str:
+    """A tag without its namespace (some tools write none, some another)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def children(element, name: str) -> list:
+    return [c for c in element if local_name(c.tag) == name]
+
+
+def child_text(element, name: str) -> str:
+    found = children(element, name)
+    return (found[0].text or "") if found else ""
+
+
+def require_guid(element, kind: str, where: str) -> str:
+    raw = element.get("guid")
+    guid = clean_guid(raw)
+    if guid is None:
+        what = "no guid" if raw is None else f"guid {raw!r}, which is not a GUID"
+        raise FieldkitError(f"{where} is not valid REFI-QDA: a {kind} has {what}")
+    return guid
+
+
+def optional_guid(element, attribute: str) -> Optional[str]:
+    return clean_guid(element.get(attribute))
+
+
+def ref_guids(element, name: str, where: str) -> tuple:
+    out = []
+    for ref in children(element, name):
+        guid = clean_guid(ref.get("targetGUID"))
+        if guid is None:
+            raise FieldkitError(f"{where} is not valid REFI-QDA: a {name} has no valid targetGUID")
+        out.append(guid)
+    return tuple(out)
+
+
+def parse_xml(data: bytes, where: str):
+    """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise FieldkitError(
+            f"{where} declares a DTD or entities ({type(exc).__name__}); refused as unsafe "
+            "(REFI-QDA files need neither)") from None
+    except ParseError as exc:
+        raise FieldkitError(f"{where} is not well-formed XML ({exc})") from None
+
+
+def read_limited(path: Path, limit: int = MAX_XML_BYTES) -> bytes:
+    """A whole file, refusing one larger than ``limit``."""
+    path = Path(path)
+    if not path.exists():
+        raise NotFound(f"no file {path}")
+    if path.is_dir():
+        raise FieldkitError(f"{path} is a folder, not a file")
+    if path.stat().st_size > limit:
+        raise FieldkitError(f"{path.name} is larger than {limit // (1024 * 1024)} MB; refused")
+    return path.read_bytes()
+
+
+def parse_time(text: Optional[str]) -> Optional[dt.datetime]:
+    """An ``xs:dateTime``; one without a zone is taken as UTC. None if absent or unreadable."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def decode_text(data: bytes) -> str:
+    """Text from a source file: UTF-8 (a byte-order mark is dropped) or UTF-16 with its mark."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8")
+
+
+# the archive ------------------------------------------------------------------------------
+
+
+class Archive:
+    """A ``.qdpx`` zip (or a bare ``.qde``): finds ``project.qde`` and the source texts in it."""
+
+    def __init__(self, path: Path):
+        import zipfile
+
+        self.path = Path(path)
+        self.zip = None
+        if not self.path.exists():
+            raise NotFound(f"no file {self.path}")
+        if self.path.is_dir():
+            raise FieldkitError(f"{self.path} is a folder; give a .qdpx file")
+        with open(self.path, "rb") as fh:
+            start = fh.read(4)
+        if start.startswith(b"PK"):
+            try:
+                self.zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise FieldkitError(
+                    f"{self.path.name} is not a readable .qdpx: the zip archive is corrupt ({exc})") from None
+            self._index()
+        elif start.lstrip(codecs.BOM_UTF8)[:1] in (b"<", b"\xff", b"\xfe") or start.startswith(codecs.BOM_UTF8):
+            self.qde_name = self.path.name  # a bare project.qde: texts must be inline
+            self.base = ""
+            self.names = {}
+        else:
+            raise FieldkitError(f"{self.path.name} is not a .qdpx file (neither a zip archive nor XML)")
+
+    def _index(self):
+        infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        # some Windows tools write back-slashes; compare names case-insensitively
+        self.names = {i.filename.replace("\\", "/").lower(): i for i in infos}
+        qdes = [name for name in self.names if name.endswith(".qde") and not name.startswith("__macosx/")]
+        top = [name for name in qdes if "/" not in name]
+        if "project.qde" in qdes:
+            chosen = "project.qde"
+        elif len(top) == 1:
+            chosen = top[0]
+        elif len(qdes) == 1:
+            chosen = qdes[0]
+        elif not qdes:
+            raise FieldkitError(f"{self.path.name} is not a REFI-QDA project: the archive has no .qde file")
+        else:
+            raise FieldkitError(f"{self.path.name} holds {len(qdes)} .qde files; expected one project")
+        self.qde_info = self.names[chosen]
+        self.qde_name = self.qde_info.filename
+        self.base = posixpath.dirname(chosen)
+        self.base = self.base + "/" if self.base else ""
+
+    def qde(self) -> bytes:
+        if self.zip is None:
+            return read_limited(self.path)
+        return self._read(self.qde_info, MAX_XML_BYTES)
+
+    def _read(self, info, limit: int) -> bytes:
+        import zipfile
+        import zlib
+
+        too_big = f"{info.filename} in {self.path.name} is larger than {limit // (1024 * 1024)} MB; refused"
+        if info.file_size > limit:
+            raise FieldkitError(too_big)
+        try:
+            with self.zip.open(info) as fh:
+                data = fh.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise FieldkitError(f"{info.filename} in {self.path.name} is corrupt ({exc})") from None
+        if len(data) > limit:  # the size in the directory can lie
+            raise FieldkitError(too_big)
+        return data
+
+    def source_bytes(self, path: str) -> tuple[Optional[bytes], str]:
+        """The bytes of ``internal://NAME`` (or None) and, if None, why."""
+        prefix = "internal://"
+        if not path.lower().startswith(prefix):
+            return None, f"its text is an external file ({path.split('://', 1)[0]}://…) not included in the archive"
+        name = path[len(prefix):].replace("\\", "/").lstrip("/")
+        if self.zip is None:
+            return None, f"its text {name} is outside this bare .qde file"
+        candidates = [f"{self.base}sources/{name}", f"{self.base}{name}", f"sources/{name}"]
+        bare = name.replace("{", "").replace("}", "")
+        if bare != name:
+            candidates += [f"{self.base}sources/{bare}", f"sources/{bare}"]
+        for candidate in candidates:
+            info = self.names.get(candidate.lower())
+            if info is not None:
+                return self._read(info, MAX_TEXT_BYTES), ""
+        return None, f"its text file sources/{name} is missing from the archive"
+
+    def close(self):
+        if self.zip is not None:
+            self.zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# the model ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CodingRef:
+    guid: str
+    code_guid: str
+    user: Optional[str]
+    created: Optional[dt.datetime]
+    note_refs: tuple = ()
+
+
+@attrs.frozen
+class Selection:
+    guid: str
+    name: str
+    start: int
+    end: int
+    user: Optional[str]
+    created: Optional[dt.datetime]
+    description: str
+    codings: tuple
+    note_refs: tuple
+
+
+@attrs.frozen
+class TextDoc:
+    """A ``TextSource`` or a ``Note`` (both are REFI-QDA text sources)."""
+
+    kind: str  # "source" or "note"
+    guid: str
+    name: str
+    path: Optional[str]
+    content: Optional[str]
+    rich_path: Optional[str]
+    user: Optional[str]
+    created: Optional[dt.datetime]
+    description: str
+    selections: tuple
+    codings: tuple
+    note_refs: tuple
+    values: dict
+
+
+@attrs.frozen
+class Case:
+    guid: str
+    name: str
+    description: str
+    values: dict
+    source_refs: tuple
+
+
+@attrs.frozen
+class Link:
+    guid: str
+    name: str
+    origin: Optional[str]
+    target: Optional[str]
+
+
+@attrs.define
+class ProjectModel:
+    name: str
+    origin: str
+    users: dict
+    codes: list
+    variables: dict
+    cases: list
+    sources: list
+    notes: list
+    links: list
+    other_sources: dict
+
+
+def _codings(element, where: str) -> tuple:
+    out = []
+    for el in children(element, "Coding"):
+        guid = require_guid(el, "Coding", where)
+        refs = ref_guids(el, "CodeRef", where)
+        if not refs:
+            raise FieldkitError(f"{where} is not valid REFI-QDA: Coding {guid} has no CodeRef")
+        out.append(CodingRef(guid, refs[0], optional_guid(el, "creatingUser"), parse_time(el.get("creationDateTime")),
+                             ref_guids(el, "NoteRef", where)))
+    return tuple(out)
+
+
+def _position(el, attribute: str, guid: str, where: str) -> int:
+    raw = el.get(attribute)
+    try:
+        return int((raw or "").strip())
+    except ValueError:
+        raise FieldkitError(f"{where} is not valid REFI-QDA: PlainTextSelection {guid} has "
+                            f"{attribute}={raw!r}, not a whole number") from None
+
+
+def _values(element, variables: dict) -> dict:
+    out = {}
+    for vv in children(element, "VariableValue"):
+        refs = [clean_guid(r.get("targetGUID")) for r in children(vv, "VariableRef")]
+        name = variables.get(refs[0]) if refs else None
+        if name is None:
+            continue
+        for value in vv:
+            if local_name(value.tag).endswith("Value"):
+                out[name] = value.text or ""
+    return out
+
+
+def _text_doc(el, kind: str, variables: dict, where: str) -> TextDoc:
+    guid = require_guid(el, "Note" if kind == "note" else "TextSource", where)
+    selections = []
+    for sel in children(el, "PlainTextSelection"):
+        sguid = require_guid(sel, "PlainTextSelection", where)
+        selections.append(Selection(
+            guid=sguid, name=sel.get("name") or "", start=_position(sel, "startPosition", sguid, where),
+            end=_position(sel, "endPosition", sguid, where), user=optional_guid(sel, "creatingUser"),
+            created=parse_time(sel.get("creationDateTime")), description=child_text(sel, "Description"),
+            codings=_codings(sel, where), note_refs=ref_guids(sel, "NoteRef", where),
+        ))
+    content = children(el, "PlainTextContent")
+    return TextDoc(
+        kind=kind, guid=guid, name=el.get("name") or "", path=el.get("plainTextPath"),
+        content=(content[0].text or "") if content else None, rich_path=el.get("richTextPath"),
+        user=optional_guid(el, "creatingUser"), created=parse_time(el.get("creationDateTime")),
+        description=child_text(el, "Description"), selections=tuple(selections), codings=_codings(el, where),
+        note_refs=ref_guids(el, "NoteRef", where), values=_values(el, variables),
+    )
+
+
+def parse_project(root, where: str) -> ProjectModel:
+    """Everything fieldkit reads from a ``Project`` element, checked for the attributes it needs."""
+    from fieldkit.exchange.refi.codebook_xml import read_codes
+
+    if local_name(root.tag) != "Project":
+        raise FieldkitError(f"{where} is not a REFI-QDA project (its root element is {local_name(root.tag)}, "
+                            "not Project)")
+    users = {}
+    for group in children(root, "Users"):
+        for el in children(group, "User"):
+            users[require_guid(el, "User", where)] = (el.get("name") or el.get("id") or "").strip()
+    codes = []
+    for book in children(root, "CodeBook"):
+        for group in children(book, "Codes"):
+            codes += read_codes(group, where)
+    variables = {}
+    for group in children(root, "Variables"):
+        for el in children(group, "Variable"):
+            variables[require_guid(el, "Variable", where)] = (el.get("name") or "").strip()
+    cases = []
+    for group in children(root, "Cases"):
+        for el in children(group, "Case"):
+            cases.append(Case(require_guid(el, "Case", where), el.get("name") or "", child_text(el, "Description"),
+                              _values(el, variables), ref_guids(el, "SourceRef", where)))
+    sources, other = [], {}
+    for group in children(root, "Sources"):
+        for el in group:
+            name = local_name(el.tag)
+            if name == "TextSource":
+                sources.append(_text_doc(el, "source", variables, where))
+            elif name in OTHER_SOURCES:
+                other[name] = other.get(name, 0) + 1
+    notes = []
+    for group in children(root, "Notes"):
+        notes += [_text_doc(el, "note", variables, where) for el in children(group, "Note")]
+    links = []
+    for group in children(root, "Links"):
+        for el in children(group, "Link"):
+            links.append(Link(require_guid(el, "Link", where), el.get("name") or "",
+                              optional_guid(el, "originGUID"), optional_guid(el, "targetGUID")))
+    return ProjectModel(name=root.get("name") or "", origin=root.get("origin") or "", users=users, codes=codes,
+                        variables=variables, cases=cases, sources=sources, notes=notes, links=links,
+                        other_sources=other)
+
+
+# loading into a project ---------------------------------------------------------------------
+
+
+def option(options, name: str, default=None):
+    """A field of ``ImportOptions`` (or of a dict or any object), or ``default``."""
+    if options is None:
+        return default
+    if isinstance(options, dict):
+        return options.get(name, default)
+    return getattr(options, name, default)
+
+
+def import_qdpx(project, source: Path, options=None):
+    """Read a ``.qdpx`` into ``project``: all of it in one transaction, or nothing.
+
+    Everything is read and checked before the first write. Options used: ``dry_run``;
+    ``stage`` (for sources from other tools; default fieldnote), ``tags`` (added to every
+    imported note), ``encounter`` (for sources that name none); ``extra["crlf"] = "one"``
+    when the file's positions count a CRLF line end as one character (default: as two,
+    as the file stores it).
+    """
+    from fieldkit.exchange.importing import ImportReport, run_import
+
+    source = Path(source)
+    report = ImportReport(importer="qdpx", source=str(source))
+    extra = option(options, "extra", None) or {}
+    crlf_as_one = bool(option(options, "crlf_as_one", False)) or str(extra.get("crlf", "")).lower() in ("one", "1")
+    with Archive(source) as archive:
+        root = parse_xml(archive.qde(), archive.qde_name)
+        model = parse_project(root, archive.qde_name)
+        loader = _Loader(project, model, report, crlf_as_one=crlf_as_one, stage=option(options, "stage"),
+                         tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"))
+        loader.read_texts(archive)
+    return run_import(project, report, loader.write, dry_run=bool(option(options, "dry_run", False)))
+
+
+class PositionMap:
+    """Carries positions in a text as a file stores it onto the text as fieldkit stores it.
+
+    Stored text is NFC with ``\n`` line ends. The CR of each CRLF is dropped (positions after
+    it move back by one); NFC is applied per *unit* -- a run that starts at a character which
+    cannot combine with what precedes it -- so positions at unit boundaries map exactly and a
+    position inside a unit (between a letter and its accent) widens to the whole unit.
+    """
+
+    def __init__(self, raw: str, crlf_as_one: bool = False):
+        from fieldkit.core.markdown import normalise
+
+        self.text = normalise(raw)
+        # the same replacements, in the same order, as ``normalise``
+        middle = raw.replace("\r\n", "\n").replace("\r", "\n")
+        base = middle if crlf_as_one else raw
+        self.length = len(base)  # the file's positions run from 0 to here
+        self.crs: list[int] = []  # positions in ``base`` of each CR dropped from a CRLF
+        at = base.find("\r\n")
+        while at >= 0:
+            self.crs.append(at)
+            at = base.find("\r\n", at + 2)
+        self.units = None
+        if middle != self.text:
+            # first try cutting before every character that does not change what precedes it;
+            # if reordering of marks joins pieces after all, cut only before starters
+            self.units = self._units(middle, marks_may_start=True) or self._units(middle, marks_may_start=False)
+            if self.units is None:  # never guess: every position widens to the whole text
+                self.units = ([0, len(middle)], [0, len(self.text)])
+
+    @property
+    def identity(self) -> bool:
+        return not self.crs and self.units is None
+
+    def _units(self, middle: str, *, marks_may_start: bool):
+        import unicodedata
+
+        nfc = unicodedata.normalize
+        old, new, pieces, start = [0], [0], [], 0
+        for i in range(1, len(middle) + 1):
+            if i < len(middle):
+                ch = middle[i]
+                # below U+0300 nothing combines with what precedes it: always a cut
+                if ch >= "\u0300":
+                    unit = middle[start:i]
+                    if not marks_may_start and unicodedata.combining(ch):
+                        continue
+                    if nfc("NFC", unit + ch) != nfc("NFC", unit) + nfc("NFC", ch):
+                        continue
+            piece = nfc("NFC", middle[start:i])
+            pieces.append(piece)
+            old.append(i)
+            new.append(new[-1] + len(piece))
+            start = i
+        return (old, new) if "".join(pieces) == self.text else None
+
+    def span(self, start: int, end: int) -> tuple[int, int, bool]:
+        """``[start, end)`` in the stored text, and whether it still covers the same characters."""
+        from bisect import bisect_left, bisect_right
+
+        new_start = start - bisect_left(self.crs, start)
+        new_end = end - bisect_left(self.crs, end)
+        exact = True
+        if self.units is not None:
+            old, new = self.units
+            k = bisect_right(old, new_start) - 1  # the unit holding the start
+            exact = old[k] == new_start
+            new_start = new[k]
+            j = bisect_left(old, new_end)  # the first unit boundary at or after the end
+            exact = exact and old[j] == new_end
+            new_end = new[j]
+        return new_start, new_end, exact
+
+
+class _Loader:
+    def __init__(self, project, model: ProjectModel, report, *, crlf_as_one: bool = False,
+                 stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None):
+        self.project = project
+        self.model = model
+        self.report = report
+        self.crlf_as_one = crlf_as_one
+        self.stage = stage
+        self.tags = tags
+        self.encounter_ref = encounter
+        self.trusted = is_fieldkit_origin(model.origin)
+        self.texts: dict[str, PositionMap] = {}  # doc GUID -> its stored text and position map
+        self.taken: set[str] = set()
+        self.ids: dict[str, str] = {}  # GUID -> fieldkit id, for whatever was imported
+        self.selection_ids: dict[str, list] = {}  # selection GUID -> coding ids made from it
+
+    def describe(self, doc) -> str:
+        what = "note" if doc.kind == "note" else "source"
+        return f"{what} {doc.name!r}" if doc.name else f"{what} {doc.guid}"
+
+    def read_texts(self, archive: Archive):
+        for doc in self.model.sources + self.model.notes:
+            data, why = archive.source_bytes(doc.path) if doc.path else (None, "")
+            if data is not None:
+                try:
+                    raw = decode_text(data)
+                except UnicodeDecodeError:
+                    self.report.skipped.append(f"{self.describe(doc)}: its text is neither UTF-8 nor UTF-16")
+                    continue
+            elif doc.content is not None:  # inline text (also when a file named beside it is missing)
+                raw = doc.content
+            elif why:
+                self.report.skipped.append(f"{self.describe(doc)}: {why}")
+                continue
+            elif doc.rich_path:
+                self.report.skipped.append(f"{self.describe(doc)}: only a rich-text (docx) version is given")
+                continue
+            else:
+                self.report.skipped.append(f"{self.describe(doc)}: it has no text")
+                continue
+            if not raw.strip():
+                self.report.skipped.append(f"{self.describe(doc)}: its text is empty")
+                continue
+            self.texts[doc.guid] = PositionMap(raw, self.crlf_as_one)
+        for kind, n in sorted(self.model.other_sources.items()):
+            self.report.skipped.append(f"{n} {kind} element(s): fieldkit imports text sources only")
+
+    def new_id(self, guid: str) -> str:
+        """The record id for a GUID: the id it came from (fieldkit files) unless already used."""
+        from fieldkit.core.ids import from_guid, new_id
+
+        if self.trusted:
+            try:
+                wanted = from_guid(guid)
+            except ValueError:
+                wanted = None
+            if wanted and wanted not in self.taken and self.project.find_type(wanted) is None:
+                self.taken.add(wanted)
+                return wanted
+            if wanted:
+                self.report.count("records given new ids (id already in use)")
+        made = new_id()
+        self.taken.add(made)
+        return made
+
+    def user(self, *guids) -> str:
+        for guid in guids:
+            name = self.model.users.get(guid) if guid else None
+            if name:
+                return name
+        return ""
+
+    # writing ------------------------------------------------------------------------------
+    def write(self):
+        """Write everything; runs inside ``run_import``'s transaction."""
+        from fieldkit.exchange.refi.codebook_xml import merge_codes
+
+        project = self.project
+        default_encounter = project.resolve(self.encounter_ref, "encounter") if self.encounter_ref else None
+        code_map = merge_codes(project, self.model.codes, trusted=self.trusted, report=self.report, taken=self.taken)
+        self.ids.update(code_map)
+        source_encounter = self.write_cases()
+        self.write_observations(source_encounter, default_encounter)
+        memo_plan = self.plan_memos()
+        codings = self.plan_codings(code_map)
+        for memo in self.memos_with_links(memo_plan):
+            project.add(memo, reason=f"imported from {self.report.source}")
+            self.report.count("memos")
+        for coding in codings:
+            project.add(coding, reason=f"imported from {self.report.source}")
+            self.report.count("codings")
+        renamed = self.report.counts.pop("records given new ids (id already in use)", 0)
+        if renamed:
+            self.report.notes.append(f"{renamed} record(s) already in this project under the same id were "
+                                     "imported with new ids")
+
+    def write_cases(self) -> dict:
+        """Participants, encounters and sites from a fieldkit file; other tools' cases are reported."""
+        source_encounter: dict[str, str] = {}
+        by_type: dict[str, list] = {}
+        for case in self.model.cases:
+            kind = case.values.get("fieldkit type") if self.trusted else None
+            by_type.setdefault(kind if kind in ("site", "participant", "encounter") else None, []).append(case)
+        if by_type.get(None):
+            self.report.skipped.append(f"{len(by_type[None])} case(s): fieldkit keeps participants, encounters "
+                                       "and sites, not general cases")
+        for case in by_type.get("site", ()):
+            self.site(case)
+        for case in by_type.get("participant", ()):
+            self.participant(case)
+        for case in by_type.get("encounter", ()):
+            enc_id = self.encounter(case)
+            if enc_id:
+                for ref in case.source_refs:
+                    source_encounter.setdefault(ref, enc_id)
+        return source_encounter
+
+    def _existing(self, table: str, column: str, value: str) -> Optional[str]:
+        row = self.project.db.execute(
+            f"select id from [{table}] where {column} = ? and deleted_at is null", [value]).fetchone()
+        return row[0] if row else None
+
+    def _add(self, record, what: str) -> Optional[str]:
+        self.project.add(record, reason=f"imported from {self.report.source}")
+        self.report.count(what)
+        return record.id
+
+    def site(self, case):
+        from fieldkit.core.records import SITE_KINDS, Site
+
+        found = self._existing("sites", "name", case.name)
+        if found:
+            self.ids[case.guid] = found
+            self.report.count("sites already in the project")
+            return
+        kind = case.values.get("site kind")
+        try:
+            record = Site(id=self.new_id(case.guid), name=case.name, kind=kind if kind in SITE_KINDS else "other",
+                          note=case.description)
+        except ValueError as exc:
+            self.report.skipped.append(f"site case {case.name!r}: {exc}")
+            return
+        self.ids[case.guid] = self._add(record, "sites")
+
+    def participant(self, case):
+        from fieldkit.core.records import ROLES, Participant
+        from fieldkit.exchange.refi.project_xml import ATTRIBUTE_PREFIX, VARIABLE_TYPES
+
+        found = self._existing("participants", "code", case.name)
+        if found:
+            self.ids[case.guid] = found
+            self.report.count("participants already in the project")
+            return
+        role = case.values.get("role")
+        attributes = {}
+        for name, value in case.values.items():
+            if name in VARIABLE_TYPES:
+                continue
+            attributes[name[len(ATTRIBUTE_PREFIX):] if name.startswith(ATTRIBUTE_PREFIX) else name] = value
+        try:
+            record = Participant(id=self.new_id(case.guid), code=case.name, role=role if role in ROLES else "other",
+                                 organisation=case.values.get("organisation", ""), attributes=attributes,
+                                 note=case.description)
+        except ValueError as exc:
+            self.report.skipped.append(f"participant case {case.name!r}: {exc}")
+            return
+        self.ids[case.guid] = self._add(record, "participants")
+
+    def encounter(self, case) -> Optional[str]:
+        from fieldkit.core.records import ENCOUNTER_KINDS, MODES, Encounter, EncounterParticipant
+
+        found = self._existing("encounters", "code", case.name)
+        if found:
+            self.ids[case.guid] = found
+            self.report.count("encounters already in the project")
+            return found
+        values = case.values
+        site_id = self._existing("sites", "name", values["site"]) if values.get("site") else None
+        people = []
+        for item in (values.get("participants") or "").split(", "):
+            code, _, role = item.partition(":")
+            pid = self._existing("participants", "code", code.strip()) if code.strip() else None
+            if pid:
+                people.append(EncounterParticipant(pid, role.strip()))
+        kind, mode = values.get("encounter kind"), values.get("mode")
+        try:
+            record = Encounter(
+                id=self.new_id(case.guid), code=case.name,
+                kind=kind if kind in ENCOUNTER_KINDS else "observation_session",
+                title=values.get("title", ""), site_id=site_id, mode=mode if mode in MODES else "in_person",
+                start=parse_time(values.get("start")), end=parse_time(values.get("end")),
+                participants=tuple(people), summary=case.description,
+            )
+        except ValueError as exc:
+            self.report.skipped.append(f"encounter case {case.name!r}: {exc}")
+            return None
+        self.ids[case.guid] = self._add(record, "encounters")
+        return record.id
+
+    def write_observations(self, source_encounter: dict, default_encounter: Optional[str] = None):
+        from fieldkit.core.records import PRECISIONS, STAGES, Observation
+
+        derived: dict[str, list] = {}
+        if self.trusted:
+            for link in self.model.links:
+                if link.name == "derived from" and link.origin and link.target:
+                    derived.setdefault(link.origin, []).append(link.target)
+        now = dt.datetime.now(dt.timezone.utc)
+        planned = []
+        for doc in self.model.sources:
+            if doc.guid not in self.texts:
+                continue
+            values = doc.values if self.trusted else {}
+            stage = values.get("stage") if values.get("stage") in STAGES else (self.stage or "fieldnote")
+            precision = values.get("observed precision")
+            created = doc.created or now
+            body = self.texts[doc.guid].text
+            if self.tags:
+                from fieldkit.exchange.importing import with_tags
+
+                body = with_tags(body, self.tags)  # appended, so positions before it stay put
+            try:
+                record = Observation(
+                    id=self.new_id(doc.guid), stage=stage, body=body,
+                    encounter_id=source_encounter.get(doc.guid) or default_encounter,
+                    observed_at=parse_time(values.get("observed at")),
+                    observed_precision=precision if precision in PRECISIONS else "minute",
+                    recorded_at=parse_time(values.get("recorded at")) or created, created_at=created,
+                    author=self.user(doc.user),
+                )
+            except ValueError as exc:
+                self.report.skipped.append(f"{self.describe(doc)}: {exc}")
+                continue
+            self.ids[doc.guid] = record.id
+            planned.append((doc.guid, record))
+        # jottings before the fieldnotes that expand them, so every reference exists when saved
+        planned.sort(key=lambda item: bool(derived.get(item[0])))
+        for guid, record in planned:
+            sources = tuple(self.ids[t] for t in derived.get(guid, ()) if t in self.ids)
+            if sources:
+                import attrs as _attrs
+
+                record = _attrs.evolve(record, derived_from=sources)
+            self.project.add(record, reason=f"imported from {self.report.source}")
+            self.report.count("observations")
+
+    def plan_memos(self) -> list:
+        from fieldkit.core.records import MEMO_KINDS, Memo
+
+        now = dt.datetime.now(dt.timezone.utc)
+        planned = []
+        for doc in self.model.notes:
+            if doc.guid not in self.texts:
+                continue
+            values = doc.values if self.trusted else {}
+            kind = values.get("memo kind")
+            title = values["memo title"] if "memo title" in values else doc.name
+            try:
+                record = Memo(id=self.new_id(doc.guid), kind=kind if kind in MEMO_KINDS else "analytic",
+                              title=" ".join(title.split()), body=self.texts[doc.guid].text,
+                              created_at=doc.created or now, author=self.user(doc.user))
+            except ValueError as exc:
+                self.report.skipped.append(f"{self.describe(doc)}: {exc}")
+                continue
+            self.ids[doc.guid] = record.id
+            planned.append((doc.guid, record))
+        return planned
+
+    def plan_codings(self, code_map: dict) -> list:
+        """Codings for every selection that fits its text and names a known code."""
+        from fieldkit.core.records import Coding
+
+        out = []
+        now = dt.datetime.now(dt.timezone.utc)
+        for doc in self.model.sources + self.model.notes:
+            record_id = self.ids.get(doc.guid)
+            if record_id is None:
+                continue
+            positions = self.texts[doc.guid]
+            length = positions.length
+            spans = [(sel, sel.codings) for sel in doc.selections]
+            spans += [(None, (c,)) for c in doc.codings]  # a Coding on the source itself: whole text
+            for sel, codings in spans:
+                if sel is None:
+                    start = end = None
+                else:
+                    where = f"{self.describe(doc)}: selection {sel.guid}"
+                    if sel.start < 0 or sel.end < sel.start:
+                        self.report.skipped.append(f"{where}: positions {sel.start}-{sel.end} are reversed or negative")
+                        continue
+                    if sel.end > length:
+                        self.report.skipped.append(f"{where}: ends at {sel.end}, beyond the end of its text ({length})")
+                        continue
+                    if self.trusted and sel.name == WHOLE_RECORD and sel.start == 0 and sel.end == length:
+                        start = end = None
+                    elif not positions.identity:
+                        start, end, _ = positions.span(sel.start, sel.end)
+                        if start == end and sel.start != sel.end:
+                            self.report.skipped.append(f"{where}: it covers only a line-end character, "
+                                                       "which fieldkit does not store")
+                            continue
+                    else:
+                        start, end = sel.start, sel.end
+                    if not codings:
+                        self.report.count("selections without a code (skipped)")
+                for coding in codings:
+                    code_id = code_map.get(coding.code_guid)
+                    if code_id is None:
+                        self.report.skipped.append(
+                            f"{self.describe(doc)}: a coding refers to unknown code {coding.code_guid}")
+                        continue
+                    one = sel is not None and len(codings) == 1
+                    coding_id = self.new_id(sel.guid if one else coding.guid)
+                    coder = (self.user(coding.user, sel.user if sel else None, doc.user) or "imported")
+                    out.append(Coding(
+                        id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end, coder=coder,
+                        note=sel.description if sel else "",
+                        created_at=coding.created or (sel.created if sel else None) or now,
+                    ))
+                    self.ids[coding.guid] = coding_id
+                    if sel is not None:
+                        self.selection_ids.setdefault(sel.guid, []).append(coding_id)
+        return out
+
+    def memos_with_links(self, memos: list):
+        """Each memo linked to whatever carried a ``NoteRef`` to its note, or a ``Link`` with it."""
+        import attrs as _attrs
+
+        about: dict[str, list] = {}
+
+        def link(note_guid, target_ids):
+            for target in target_ids:
+                if target and target not in about.setdefault(note_guid, []):
+                    about[note_guid].append(target)
+
+        for doc in self.model.sources + self.model.notes:
+            for note in doc.note_refs:
+                link(note, [self.ids.get(doc.guid)])
+            for sel in doc.selections:
+                for note in sel.note_refs:
+                    link(note, self.selection_ids.get(sel.guid, ()))
+                for coding in sel.codings:
+                    for note in coding.note_refs:
+                        link(note, [self.ids.get(coding.guid)])
+            for coding in doc.codings:
+                for note in coding.note_refs:
+                    link(note, [self.ids.get(coding.guid)])
+        for code in self.model.codes:
+            for note in code.note_refs:
+                link(note, [self.ids.get(code.guid)])
+        for item in self.model.links:  # a Link between a note and anything, in either direction
+            if item.origin and item.target and item.name != "derived from":
+                link(item.origin, [self.ids.get(item.target)])
+                link(item.target, [self.ids.get(item.origin)])
+        for guid, memo in memos:
+            targets = tuple(t for t in about.get(guid, ()) if t != memo.id)
+            yield _attrs.evolve(memo, links=targets) if targets else memo

@@ -1,0 +1,1 @@
+"""Fieldwork: capture (jottings, fieldnotes, memos) and the registers of sites, people and encounters."""

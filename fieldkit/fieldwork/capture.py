@@ -1,0 +1,143 @@
+"""Capturing text: jottings in the field, fieldnotes and memos afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional, Sequence
+
+from fieldkit.core.records import Memo, Observation
+
+
+def _observed(project, when: Optional[str], now: Optional[dt.datetime] = None):
+    """Parse what a person typed for 'when it happened' in the project's timezone."""
+    if not when:
+        return {}
+    from fieldkit.core.timeinput import parse_time
+
+    t = parse_time(when, now=now, tz=project.timezone)
+    return {"observed_at": t.at, "observed_precision": t.precision, "observed_raw": t.raw}
+
+
+def _with_tags(body: str, tags: Sequence[str]) -> str:
+    """Append ``#tag`` words the user gave as options, so tags live in the text itself.
+
+    Tags go on the same line when that reads as tags, else in a paragraph of their own (after
+    an indented or fenced code line, say). Text that leaves a code block or raw HTML open to
+    its end cannot take a tag at all, and is refused rather than saved without it.
+    """
+    from fieldkit.core.markdown import tags_and_mentions
+
+    words = dict.fromkeys(t.lstrip("#") for t in tags if t and t.lstrip("#"))
+    have = set(tags_and_mentions(body)[0])
+    extra = [w for w in words if w.lower() not in have]
+    for w in extra:
+        if tags_and_mentions(f"#{w}")[0] != (w.lower(),):
+            raise ValueError(f"{w!r} is not a tag: a tag is letters, digits, '-' and '_', starts with a letter or digit and has a letter")
+    if not extra:
+        return body
+    line = " ".join(f"#{w}" for w in extra)
+    for joined in (f"{body} {line}", f"{body.rstrip()}\n\n{line}"):
+        found = set(tags_and_mentions(joined)[0])
+        if all(w.lower() in found for w in extra):
+            return joined
+    raise ValueError(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
+
+
+def _captured(project, text: str) -> str:
+    """Registered names become pseudonyms as they are captured, when the project asks for it."""
+    if not project.setting("pseudonymise_on_capture"):
+        return text
+    from fieldkit.privacy.anonymiser import pseudonymise_on_capture
+
+    return pseudonymise_on_capture(project, text)
+
+
+def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
+    """Save a jotting: quick, immutable, stamped with both clocks."""
+    text = _captured(project, text)
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
+                                                  "observed_precision": "minute", "observed_raw": "now"}
+    return project.add(Observation(stage="jotting", body=_with_tags(text, tags), encounter_id=encounter_id, **observed))
+
+
+def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
+    """Save a full fieldnote (editable later, with history)."""
+    text = _captured(project, text)
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    return project.add(Observation(
+        stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
+        derived_from=tuple(project.resolve(d, "observation") for d in derived_from), **_observed(project, when, now),
+    ))
+
+
+def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None) -> list[Observation]:
+    """The jottings of an encounter (or, with no encounter, of one local day), oldest first."""
+    if encounter:
+        return project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(project.timezone)
+    day = day or dt.datetime.now(zone).date()
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = start + dt.timedelta(days=1)
+    return project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+
+
+def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:
+    """The Markdown a researcher starts from when expanding jottings into a fieldnote."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(project.timezone)
+    lines = []
+    if encounter is not None:
+        lines.append(f"# {encounter.code}: {encounter.title or encounter.kind.replace('_', ' ')}")
+        lines.append("")
+    lines.append("<!-- Expand the jottings below into a full fieldnote. Keep analytic asides in")
+    lines.append("     '> OC:' blocks. Lines inside these comment markers are dropped. -->")
+    lines.append("")
+    for j in jottings:
+        stamp = j.observed_at.astimezone(zone).strftime("%H:%M") if j.observed_at else "--:--"
+        lines.append(f"- {stamp} {j.body}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def strip_template_comments(text: str) -> str:
+    """Remove the ``<!-- … -->`` guidance the template added."""
+    import re
+
+    return re.sub(r"<!--.*?-->\n?", "", text, flags=re.S).strip() + "\n"
+
+
+def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
+           when: Optional[str] = None) -> Observation:
+    """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
+    body = _captured(project, strip_template_comments(body))
+    observed = _observed(project, when)
+    if not observed and jottings:
+        first = jottings[0]
+        observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
+                    "observed_raw": first.observed_raw}
+    encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
+    return project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
+                                   derived_from=tuple(j.id for j in jottings), **observed))
+
+
+def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = ()) -> Memo:
+    """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names)."""
+    return project.add(Memo(kind=kind, title=title, body=_captured(project, text), links=tuple(project.resolve(x) for x in links)))
+
+
+def edit(project, ref: str, body: str, *, reason: str = ""):
+    """Replace the body of a fieldnote or memo, keeping the old version in its history."""
+    import attrs
+
+    from fieldkit.core.errors import Refused
+
+    record = project.get(ref)
+    if not hasattr(record, "body"):
+        raise Refused(f"{record.type_name} records have no text to edit")
+    return project.update(attrs.evolve(record, body=_captured(project, body)), reason=reason or "edited")

@@ -1,0 +1,1 @@
+"""Privacy: the key store, detection and anonymisation, consent and withdrawal."""

@@ -1,0 +1,151 @@
+"""Deriving a participant's current consent from their consent events."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+
+@attrs.frozen
+class CurrentConsent:
+    """What a participant has agreed to now: ``status`` is given, limited, withdrawn or none."""
+
+    participant_id: str
+    code: str
+    status: str
+    scopes: tuple
+    since: Optional[object] = None
+
+
+def current_consent(project, participant) -> Optional[CurrentConsent]:
+    """The latest consent of a participant (code or id); None when there is no such participant."""
+    row = project.conn.execute(
+        "select id, code from participants where (id = ? or code = ? collate nocase) and deleted_at is null",
+        [participant, participant],
+    ).fetchone()
+    if row is None:
+        return None
+    pid, code = row
+    from fieldkit.core.records import ConsentEvent
+
+    events = project.list("consent", where="participant_id = ?", params=[pid], order_by="at, id")
+    if not events:
+        return CurrentConsent(pid, code, "none", ())
+    last: ConsentEvent = events[-1]
+    return CurrentConsent(pid, code, last.status, tuple(last.scopes) if last.status != "withdrawn" else (), last.at)
+
+
+def record_consent(project, participant, status: str, scopes=(), *, at=None, note: str = ""):
+    """Add a consent event for a participant (code or id) and return it."""
+    from fieldkit.core.records import ConsentEvent
+
+    pid = project.resolve(participant, "participant")
+    kwargs = {"at": at} if at is not None else {}
+    return project.add(ConsentEvent(participant_id=pid, status=status, scopes=tuple(scopes), note=note, **kwargs))
+
+
+#: encounter kinds with one participant besides the researcher: every note of such an
+#: encounter is that person's data, so it leaves with their consent or not at all
+ONE_TO_ONE_KINDS = ("interview", "informal_conversation")
+
+
+class ReleasePolicy:
+    """What consent allows to leave the project; built once per export by :func:`release_policy`.
+
+    The rules (documented in docs/anonymisation.md):
+
+    * a record is *excluded* when it mentions (``@P03``) or links to a participant whose
+      current consent is withdrawn, or belongs to a one-to-one encounter (interview, informal
+      conversation) that such a participant took part in;
+    * records of group encounters (meetings, focus groups, observation sessions …) that a
+      withdrawn participant attended are kept when they do not mention them; their names
+      are still replaced by the anonymiser, and ``fieldkit participant withdraw`` redacts
+      or erases what mentions them;
+    * quotes are *not allowed* from a record when any participant linked to it (mentioned,
+      linked, or taking part in its encounter) lacks the ``quotes`` scope, including a
+      participant with no consent recorded.
+    """
+
+    def __init__(self, project):
+        self.project = project
+        self._codes: dict = {}  # participant id -> code
+        self._by_code: dict = {}  # lower-case code -> id
+        for pid, code in project.conn.execute("select id, code from participants where deleted_at is null"):
+            self._codes[pid] = code
+            self._by_code[code.lower()] = pid
+        latest: dict = {}
+        for pid, status, scopes in project.conn.execute(
+                "select participant_id, status, scopes from consent_events where deleted_at is null "
+                "order by at, id"):
+            latest[pid] = (status, scopes)
+        import json
+
+        self.withdrawn = {pid for pid, (status, _) in latest.items() if status == "withdrawn"}
+        self._quotes = {pid for pid, (status, scopes) in latest.items()
+                        if status != "withdrawn" and "quotes" in json.loads(scopes or "[]")}
+        self._encounters: dict = {}
+        for eid, kind, people in project.conn.execute("select id, kind, participants from encounters"):
+            ids = tuple(item.get("participant_id") for item in json.loads(people or "[]"))
+            self._encounters[eid] = (kind, ids)
+        self._observation_encounter: dict = {}
+
+    def _encounter_of(self, record_id: str):
+        if record_id not in self._observation_encounter:
+            row = self.project.conn.execute("select encounter_id from observations where id = ?", [record_id]).fetchone()
+            self._observation_encounter[record_id] = row[0] if row else None
+        return self._observation_encounter[record_id]
+
+    def _encounter_ids(self, record) -> list:
+        if getattr(record, "encounter_id", None):
+            return [record.encounter_id]
+        found = []
+        for link in getattr(record, "links", ()) or ():
+            if link in self._encounters:
+                found.append(link)
+            else:
+                eid = self._encounter_of(link)
+                if eid:
+                    found.append(eid)
+        return found
+
+    def linked(self, record) -> tuple:
+        """``(mentioned or linked participant ids, (encounter kind, participant ids) pairs)``."""
+        direct = []
+        for code in getattr(record, "mentions", ()) or ():
+            pid = self._by_code.get(code.lower())
+            if pid:
+                direct.append(pid)
+        for link in getattr(record, "links", ()) or ():
+            if link in self._codes:
+                direct.append(link)
+        encounters = [self._encounters[e] for e in self._encounter_ids(record) if e in self._encounters]
+        return direct, encounters
+
+    def excluded(self, record) -> Optional[str]:
+        """Why ``record`` must not leave the project, or None."""
+        if not self.withdrawn:
+            return None
+        direct, encounters = self.linked(record)
+        for pid in direct:
+            if pid in self.withdrawn:
+                return f"{self._codes[pid]} withdrew consent"
+        for kind, people in encounters:
+            if kind in ONE_TO_ONE_KINDS:
+                for pid in people:
+                    if pid in self.withdrawn:
+                        return f"{self._codes.get(pid, pid)} withdrew consent ({kind.replace('_', ' ')})"
+        return None
+
+    def quotes_allowed(self, record) -> bool:
+        """Whether text of ``record`` may be quoted: everyone linked to it has the quotes scope."""
+        direct, encounters = self.linked(record)
+        people = set(direct)
+        for _kind, ids in encounters:
+            people.update(ids)
+        return all(pid in self._quotes for pid in people if pid in self._codes)
+
+
+def release_policy(project) -> ReleasePolicy:
+    """The consent rules for what may leave ``project`` (see :class:`ReleasePolicy`)."""
+    return ReleasePolicy(project)

@@ -1,0 +1,790 @@
+"""The key store: who each pseudonym really is, kept in its own file.
+
+Real names, aliases, nicknames and contact details live only here, never in the project
+database or in any export. A key store is one SQLite file, created readable and writable
+by its owner only (mode 0600; a parent directory it has to create is made 0700), and it
+is never overwritten: ``KeyStore.create`` refuses a path that already exists.
+
+Records
+-------
+``Person(pseudonym, names, contact, kind, note)``: ``names[0]`` is the real full name and
+the rest are aliases and nicknames; ``kind`` is ``participant`` (``P03``) or
+``non-participant`` (``X01``, someone whose case comes up but who is not in the study).
+
+The store also keeps a *replacement mapping* so that the same place or identifier gets
+the same replacement in every record and every run: ``replacement_for("prison",
+"HMP Brixworth")`` returns ``[PRISON-1]`` today, next week and after a re-open. Rows are
+keyed by an HMAC-SHA256, under a random per-store secret, of the kind and the normalised
+original (NFC, case-folded, straight apostrophes, single spaces), so the key column
+reveals nothing about the original. The original itself is kept beside it only so that
+a researcher can list the mapping; it is encrypted like the names when the store is.
+
+Encryption at rest (when a passphrase is given to ``create``)
+-------------------------------------------------------------
+Only audited primitives from the ``cryptography`` package are used:
+
+* A random 32-byte *data key* encrypts the values. It is stored wrapped (encrypted) with a
+  *key-encryption key* derived from the passphrase with Scrypt (n=2**15, r=8, p=1, 32-byte
+  output, random 16-byte salt). The salt and the Scrypt parameters are kept in the
+  ``meta`` table, so they can be raised later without breaking old stores.
+* Wrapping and every sensitive value use AES-256-GCM with a fresh random 12-byte nonce.
+  A stored value is ``b"\\x01" + nonce + ciphertext-with-tag``. The associated data names
+  the table, column and row (``people.names:P03``), so a value copied into another row
+  or column fails to decrypt instead of silently re-identifying the wrong person.
+* Encrypted: names and aliases (as a JSON list), contact, note, the HMAC secret and the
+  originals in the replacement table. In clear: pseudonym codes, kinds, replacement
+  labels such as ``[PRISON-1]`` and the HMAC digests, so listing and counting work.
+* A fixed check value is also stored encrypted under the data key. Opening with a wrong
+  passphrase fails the GCM tag on the wrapped key (or on the check value) and raises
+  ``KeyStoreError("wrong passphrase for key store …")``; nothing is half-opened.
+
+Without a passphrase the same file layout is used with values in clear (still mode 0600).
+The connection runs with ``PRAGMA secure_delete = ON`` so that ``remove`` (erasure after
+a withdrawal) overwrites the deleted rows inside the file. Copies elsewhere (backups, the
+file system's own free blocks) are outside what a library can scrub.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sqlite3
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Optional
+
+import attrs
+
+from fieldkit.core.errors import FieldkitError
+
+FORMAT_NAME = "fieldkit-keystore"
+FORMAT_VERSION = 1
+PERSON_KINDS = ("participant", "non-participant")
+
+_SCRYPT_DEFAULTS = {"n": 2**15, "r": 8, "p": 1}
+_CHECK_PLAINTEXT = b"fieldkit key store: passphrase check"
+_SEALED_PREFIX = b"\x01"
+_PSEUDONYM_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}\Z")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
+
+_SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE people (
+    pseudonym TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    names BLOB NOT NULL,
+    contact BLOB NOT NULL,
+    note BLOB NOT NULL
+);
+CREATE TABLE replacements (
+    kind TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    replacement TEXT NOT NULL,
+    original BLOB NOT NULL,
+    PRIMARY KEY (kind, digest),
+    UNIQUE (kind, seq)
+);
+"""
+
+
+class KeyStoreError(FieldkitError):
+    """Something is wrong with a key store: missing, not a key store, wrong passphrase …"""
+
+
+def _check_kind(instance, attribute, value):
+    if value not in PERSON_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(PERSON_KINDS)}, not {value!r}")
+
+
+def _clean_name(value: str) -> str:
+    """NFC, single spaces, no edge whitespace."""
+    return " ".join(unicodedata.normalize("NFC", str(value)).split())
+
+
+@attrs.frozen(cache_hash=True)
+class Person:
+    """One entry in the key store. ``names[0]`` is the real full name; the rest are aliases."""
+
+    pseudonym: str
+    names: tuple = attrs.field(converter=tuple)
+    contact: str = ""
+    kind: str = attrs.field(default="participant", validator=_check_kind)
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        """The real full name."""
+        return self.names[0] if self.names else ""
+
+    @property
+    def aliases(self) -> tuple:
+        """Aliases and nicknames (everything after the full name)."""
+        return self.names[1:]
+
+
+# --------------------------------------------------------------------------- crypto helpers
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+def _passphrase_bytes(passphrase) -> bytes:
+    if isinstance(passphrase, bytes):
+        return passphrase
+    return unicodedata.normalize("NFC", str(passphrase)).encode("utf-8")
+
+
+def _derive_kek(passphrase, salt: bytes, params: dict) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    kdf = Scrypt(salt=salt, length=32, n=int(params["n"]), r=int(params["r"]), p=int(params["p"]))
+    return kdf.derive(_passphrase_bytes(passphrase))
+
+
+def _gcm_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    return _SEALED_PREFIX + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _gcm_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    """Raises ``cryptography.exceptions.InvalidTag`` on a wrong key or tampered value."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not blob.startswith(_SEALED_PREFIX) or len(blob) < 1 + 12 + 16:
+        raise ValueError("not a sealed value")
+    return AESGCM(key).decrypt(blob[1:13], blob[13:], aad)
+
+
+def normalise_original(original: str) -> str:
+    """How an original is compared for the replacement mapping: NFC, case-folded, tidy spaces."""
+    text = unicodedata.normalize("NFC", str(original)).translate(_APOSTROPHES)
+    return " ".join(text.casefold().split())
+
+
+def replacement_label(kind: str) -> str:
+    """``prison`` -> ``PRISON``; ``probation office`` -> ``PROBATION-OFFICE``."""
+    label = re.sub(r"[^A-Z0-9]+", "-", str(kind).upper()).strip("-")
+    return label or "ITEM"
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class KeyStore:
+    """A key store file. Use ``KeyStore.create`` or ``KeyStore.open``; close it when done.
+
+    Works as a context manager: ``with KeyStore.open(path, passphrase) as keys: ...``.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, data_key: Optional[bytes], hmac_secret: bytes):
+        # use create() or open(): they check the file and the passphrase
+        self.path = Path(path)
+        self._conn = conn
+        self._key = data_key
+        self._hmac_secret = hmac_secret
+        self._replacement_cache: dict = {}
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def create(cls, path, passphrase=None) -> "KeyStore":
+        """Create a new key store at ``path`` (mode 0600); refuse if anything is already there.
+
+        With a ``passphrase`` the sensitive values are encrypted (see the module docstring).
+        """
+        path = Path(path)
+        parent = path.parent
+        if not parent.exists():
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        if passphrase is not None and not _passphrase_bytes(passphrase):
+            raise KeyStoreError("the key store passphrase must not be empty")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            raise KeyStoreError(f"a key store (or other file) already exists at {path}; refusing to overwrite it") from None
+        except OSError as exc:
+            raise KeyStoreError(f"cannot create key store at {path}: {exc.strerror}") from None
+        os.close(fd)
+        conn = None
+        try:
+            try:
+                os.chmod(path, 0o600)
+            except OSError:  # pragma: no cover - e.g. file systems without modes
+                pass
+            conn = _connect(path)
+            meta = {
+                "format": FORMAT_NAME,
+                "version": str(FORMAT_VERSION),
+                "encrypted": "1" if passphrase is not None else "0",
+            }
+            hmac_secret = secrets.token_bytes(32)
+            data_key = None
+            if passphrase is not None:
+                salt = secrets.token_bytes(16)
+                params = dict(_SCRYPT_DEFAULTS)
+                kek = _derive_kek(passphrase, salt, params)
+                data_key = secrets.token_bytes(32)
+                meta["kdf"] = json.dumps({"name": "scrypt", "salt": _b64(salt), **params})
+                meta["cipher"] = "aes-256-gcm"
+                meta["wrapped_key"] = _b64(_gcm_encrypt(kek, data_key, b"meta.wrapped_key"))
+                meta["check"] = _b64(_gcm_encrypt(data_key, _CHECK_PLAINTEXT, b"meta.check"))
+                meta["hmac_secret"] = _b64(_gcm_encrypt(data_key, hmac_secret, b"meta.hmac_secret"))
+            else:
+                meta["hmac_secret"] = _b64(hmac_secret)
+            with _transaction(conn):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            raise
+        return cls(path, conn, data_key, hmac_secret)
+
+    @classmethod
+    def open(cls, path, passphrase=None) -> "KeyStore":
+        """Open an existing key store; an encrypted one needs its passphrase."""
+        path = Path(path)
+        if not path.is_file():
+            raise KeyStoreError(f"no key store at {path}")
+        try:
+            conn = _connect(path, must_exist=True)
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            raise KeyStoreError(f"{path} is not a fieldkit key store") from None
+        try:
+            if rows.get("format") != FORMAT_NAME:
+                raise KeyStoreError(f"{path} is not a fieldkit key store")
+            if int(rows.get("version", "0")) > FORMAT_VERSION:
+                raise KeyStoreError(f"key store {path} was written by a newer fieldkit (format {rows['version']})")
+            encrypted = rows.get("encrypted") == "1"
+            if not encrypted:
+                if passphrase is not None:
+                    raise KeyStoreError(f"key store {path} is not encrypted, but a passphrase was given")
+                return cls(path, conn, None, _unb64(rows["hmac_secret"]))
+            if passphrase is None:
+                raise KeyStoreError(f"key store {path} is encrypted; give its passphrase")
+            from cryptography.exceptions import InvalidTag
+
+            kdf = json.loads(rows["kdf"])
+            if kdf.get("name") != "scrypt":
+                raise KeyStoreError(f"key store {path} uses an unknown key derivation {kdf.get('name')!r}")
+            kek = _derive_kek(passphrase, _unb64(kdf["salt"]), kdf)
+            try:
+                data_key = _gcm_decrypt(kek, _unb64(rows["wrapped_key"]), b"meta.wrapped_key")
+                check = _gcm_decrypt(data_key, _unb64(rows["check"]), b"meta.check")
+                hmac_secret = _gcm_decrypt(data_key, _unb64(rows["hmac_secret"]), b"meta.hmac_secret")
+            except (InvalidTag, ValueError):
+                raise KeyStoreError(f"wrong passphrase for key store {path}") from None
+            if not hmac.compare_digest(check, _CHECK_PLAINTEXT):
+                raise KeyStoreError(f"wrong passphrase for key store {path}")
+            return cls(path, conn, data_key, hmac_secret)
+        except KeyStoreError:
+            conn.close()
+            raise
+        except (KeyError, ValueError, sqlite3.DatabaseError):
+            conn.close()
+            raise KeyStoreError(f"key store {path} is damaged (its header cannot be read)") from None
+
+    def close(self) -> None:
+        """Close the file. The data key is dropped from this object."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._key = None
+        self._replacement_cache.clear()
+
+    def __enter__(self) -> "KeyStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else ("encrypted" if self.encrypted else "not encrypted")
+        return f"<KeyStore {str(self.path)!r} {state}>"
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether values are encrypted at rest."""
+        return self._key is not None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise KeyStoreError(f"key store {self.path} is closed")
+        return self._conn
+
+    # ---------------------------------------------------------------- value sealing
+
+    def _seal(self, value: str, aad: str):
+        if self._key is None:
+            return value
+        return _gcm_encrypt(self._key, value.encode("utf-8"), aad.encode("utf-8"))
+
+    def _unseal(self, stored, aad: str) -> str:
+        if self._key is None:
+            if isinstance(stored, bytes):
+                raise KeyStoreError(f"key store {self.path} holds an encrypted value but was opened without a key")
+            return stored
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return _gcm_decrypt(self._key, bytes(stored), aad.encode("utf-8")).decode("utf-8")
+        except (InvalidTag, ValueError, TypeError):
+            raise KeyStoreError(f"key store {self.path}: value {aad} cannot be decrypted (tampered or damaged)") from None
+
+    # ---------------------------------------------------------------- people
+
+    def add(self, pseudonym: str, name: str, aliases: Iterable[str] = (), contact: str = "",
+            kind: str = "participant", note: str = "") -> list[str]:
+        """Register someone under ``pseudonym``; returns warnings (e.g. an alias that is a common word).
+
+        Refuses a pseudonym that is already registered (use ``add_alias`` to extend an entry).
+        """
+        pseudonym = _check_pseudonym(pseudonym)
+        if kind not in PERSON_KINDS:
+            raise KeyStoreError(f"kind must be one of {', '.join(PERSON_KINDS)}, not {kind!r}")
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        names = _dedupe([_clean_name(name), *(_clean_name(a) for a in aliases)])
+        if not names or not names[0]:
+            raise KeyStoreError(f"a name is needed to register {pseudonym}")
+        if any(not n for n in names):
+            raise KeyStoreError(f"an empty alias was given for {pseudonym}")
+        person = Person(pseudonym, tuple(names), contact=str(contact), kind=kind, note=str(note))
+        with _transaction(self._db) as db:
+            exists = db.execute("SELECT 1 FROM people WHERE pseudonym = ?", (pseudonym,)).fetchone()
+            if exists:
+                raise KeyStoreError(f"{pseudonym} is already in the key store; use add_alias to add a name")
+            db.execute(
+                "INSERT INTO people (pseudonym, kind, names, contact, note) VALUES (?, ?, ?, ?, ?)",
+                self._person_row(person),
+            )
+        return name_warnings(person)
+
+    def add_alias(self, pseudonym: str, alias: str) -> list[str]:
+        """Add an alias or nickname to someone already registered; returns warnings."""
+        alias = _clean_name(alias)
+        if not alias:
+            raise KeyStoreError("an alias must not be empty")
+        with _transaction(self._db):
+            person = self.get(pseudonym)
+            if alias.casefold() in {n.casefold() for n in person.names}:
+                return []
+            updated = attrs.evolve(person, names=person.names + (alias,))
+            self._db.execute(
+                "UPDATE people SET names = ? WHERE pseudonym = ?",
+                (self._person_row(updated)[2], person.pseudonym),
+            )
+        return name_warnings(updated, only=(alias,))
+
+    def update(self, pseudonym: str, *, contact: Optional[str] = None, note: Optional[str] = None,
+               kind: Optional[str] = None) -> Person:
+        """Change the contact, note or kind of an entry; returns the new entry."""
+        with _transaction(self._db):
+            person = self.get(pseudonym)
+            changes = {k: v for k, v in (("contact", contact), ("note", note), ("kind", kind)) if v is not None}
+            if "kind" in changes and changes["kind"] not in PERSON_KINDS:
+                raise KeyStoreError(f"kind must be one of {', '.join(PERSON_KINDS)}, not {kind!r}")
+            updated = attrs.evolve(person, **changes)
+            row = self._person_row(updated)
+            self._db.execute(
+                "UPDATE people SET kind = ?, names = ?, contact = ?, note = ? WHERE pseudonym = ?",
+                (*row[1:], updated.pseudonym),
+            )
+        return updated
+
+    def get(self, pseudonym: str) -> Person:
+        """The entry for ``pseudonym``; ``KeyStoreError`` if there is none."""
+        row = self._db.execute(
+            "SELECT pseudonym, kind, names, contact, note FROM people WHERE pseudonym = ?", (str(pseudonym),)
+        ).fetchone()
+        if row is None:
+            raise KeyStoreError(f"{pseudonym} is not in the key store")
+        return self._person_from_row(row)
+
+    def __contains__(self, pseudonym) -> bool:
+        return self._db.execute("SELECT 1 FROM people WHERE pseudonym = ?", (str(pseudonym),)).fetchone() is not None
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM people").fetchone()[0]
+
+    def pseudonyms(self) -> tuple:
+        """Every registered pseudonym, sorted (needs no decryption)."""
+        return tuple(r[0] for r in self._db.execute("SELECT pseudonym FROM people ORDER BY pseudonym"))
+
+    def people(self) -> tuple:
+        """Every entry, sorted by pseudonym, as ``Person`` records."""
+        rows = self._db.execute("SELECT pseudonym, kind, names, contact, note FROM people ORDER BY pseudonym")
+        return tuple(self._person_from_row(r) for r in rows)
+
+    def remove(self, pseudonym: str) -> Person:
+        """Erase an entry (e.g. after consent is withdrawn); returns what was removed.
+
+        The deleted row is overwritten inside the file (``secure_delete``).
+        """
+        with _transaction(self._db):
+            person = self.get(pseudonym)
+            self._db.execute("DELETE FROM people WHERE pseudonym = ?", (person.pseudonym,))
+        return person
+
+    def _person_row(self, person: Person) -> tuple:
+        p = person.pseudonym
+        return (
+            p,
+            person.kind,
+            self._seal(json.dumps(list(person.names), ensure_ascii=False), f"people.names:{p}"),
+            self._seal(person.contact, f"people.contact:{p}"),
+            self._seal(person.note, f"people.note:{p}"),
+        )
+
+    def _person_from_row(self, row) -> Person:
+        p, kind, names, contact, note = row
+        return Person(
+            pseudonym=p,
+            names=tuple(json.loads(self._unseal(names, f"people.names:{p}"))),
+            contact=self._unseal(contact, f"people.contact:{p}"),
+            kind=kind,
+            note=self._unseal(note, f"people.note:{p}"),
+        )
+
+    # ---------------------------------------------------------------- replacement mapping
+
+    def _digest(self, kind: str, normalised: str) -> str:
+        message = f"{kind}\x00{normalised}".encode("utf-8")
+        return hmac.new(self._hmac_secret, message, hashlib.sha256).hexdigest()
+
+    def replacement_for(self, kind: str, original: str) -> str:
+        """The consistent replacement for ``original`` of this ``kind``, allocating ``[KIND-n]`` if new.
+
+        The same (kind, original), compared case-insensitively with tidy spaces, always gets the
+        same replacement, across records, runs and re-opens of the store.
+        """
+        kind = str(kind).strip().lower()
+        if not kind:
+            raise KeyStoreError("a replacement needs a kind (prison, place, …)")
+        normalised = normalise_original(original)
+        cached = self._replacement_cache.get((kind, normalised))
+        if cached is not None:
+            return cached
+        digest = self._digest(kind, normalised)
+        db = self._db
+        row = db.execute("SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)).fetchone()
+        if row is None:
+            with _transaction(db):
+                row = db.execute(
+                    "SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)
+                ).fetchone()
+                if row is None:
+                    seq = db.execute(
+                        "SELECT coalesce(max(seq), 0) + 1 FROM replacements WHERE kind = ?", (kind,)
+                    ).fetchone()[0]
+                    replacement = f"[{replacement_label(kind)}-{seq}]"
+                    sealed = self._seal(" ".join(str(original).split()), f"replacements.original:{kind}:{digest}")
+                    db.execute(
+                        "INSERT INTO replacements (kind, digest, seq, replacement, original) VALUES (?, ?, ?, ?, ?)",
+                        (kind, digest, seq, replacement, sealed),
+                    )
+                    row = (replacement,)
+        self._replacement_cache[(kind, normalised)] = row[0]
+        return row[0]
+
+    def lookup(self, kind: str, original: str) -> Optional[str]:
+        """For ``make_replacer(..., lookup=store.lookup)``: ``None`` for names (they use the
+        pseudonym hint), otherwise the consistent replacement from ``replacement_for``."""
+        if kind == "name":
+            return None
+        return self.replacement_for(kind, original)
+
+    def replacements(self) -> list[dict]:
+        """The mapping, for review: ``[{"kind", "replacement", "original"}, …]`` in allocation order."""
+        rows = self._db.execute("SELECT kind, digest, replacement, original FROM replacements ORDER BY kind, seq")
+        return [
+            {"kind": kind, "replacement": rep,
+             "original": self._unseal(orig, f"replacements.original:{kind}:{digest}")}
+            for kind, digest, rep, orig in rows
+        ]
+
+
+def _connect(path: Path, must_exist: bool = False) -> sqlite3.Connection:
+    # autocommit mode: every write goes through KeyStore._transaction (BEGIN IMMEDIATE)
+    if must_exist:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=10,
+                               isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection):
+    """One write transaction; nested use joins the outer one."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _check_pseudonym(pseudonym) -> str:
+    pseudonym = str(pseudonym).strip()
+    if not _PSEUDONYM_RE.match(pseudonym):
+        raise KeyStoreError(
+            f"{pseudonym!r} is not a pseudonym code: use a letter then letters or digits, e.g. P03 or X01"
+        )
+    return pseudonym
+
+
+def _dedupe(names: list) -> list:
+    seen = set()
+    out = []
+    for n in names:
+        key = n.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset:
+    """Lower-case everyday English words that are also used as names (shipped word list)."""
+    path = Path(__file__).parent / "data" / "common_words.txt"
+    words = set()
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                words.add(line.casefold())
+    except OSError:  # a trimmed install: fall back to the most important few
+        words.update("rose will mark bill jay grace hope faith joy may june april pat sue ray guy frank".split())
+    return frozenset(words)
+
+
+def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
+    """Warnings about names that will also match ordinary words.
+
+    Warned: an alias of one or two letters; an alias that is a common English word
+    (``Rose``, ``Will``, ``Mark``); a part of the full name that is a common word (the
+    names detector replaces first names and surnames on their own). These are warnings,
+    not errors: the name is still registered and still replaced wherever it appears as a
+    whole word, in any case. ``only`` limits the check to some of the names.
+    """
+    words = common_words()
+    wanted = None if only is None else {n.casefold() for n in only}
+    warnings = []
+    for index, name in enumerate(tuple(person.names)):
+        if wanted is not None and name.casefold() not in wanted:
+            continue
+        if index == 0:
+            for part in name.split():
+                bare = part.strip(".").casefold()
+                if bare in words:
+                    warnings.append(
+                        f"{person.pseudonym}: {part!r} in the name {name!r} is a common English word; "
+                        f"'{bare}' will be replaced wherever it appears as a whole word"
+                    )
+            continue
+        letters = sum(ch.isalpha() for ch in name)
+        if letters <= 2:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is only {letters} letter(s) long; "
+                "it will be replaced wherever it appears as a whole word"
+            )
+        elif name.casefold() in words:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is a common English word; "
+                f"'{name.casefold()}' will be replaced wherever it appears as a whole word, in any case"
+            )
+    return warnings
+
+
+def warn_common_aliases(store) -> list[str]:
+    """Warnings for every entry of a key store (or any iterable of people); see ``name_warnings``."""
+    people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
+    out = []
+    for person in people:
+        out.extend(name_warnings(person))
+    return out
+
+
+# --------------------------------------------------------------------------- keys check
+
+_TITLES = frozenset("mr mrs ms miss mx dr prof sir dame lady lord rev revd fr".split())
+_NOT_NAMES = frozenset("""
+monday tuesday wednesday thursday friday saturday sunday
+january february march april may june july august september october november december
+i i'm i've i'd i'll ok okay yes no hi hello thanks dear
+probation inspectorate inspector inspectors inspection inspections service services court courts
+prison prisons unit team teams office offices council ministry justice police centre center
+hospital street road avenue close way north south east west northern southern eastern western
+england wales britain british english welsh uk hm his her majesty's majesty king's crown
+lead senior manager managers officer officers practitioner practitioners
+expert experts experience person people ebe spo pso po pdu hmip hmpps nps crc nhs
+interview interviews focus group meeting meetings note notes jotting jottings memo memos
+observation observations fieldnote fieldnotes oc the a an and but so then when after before
+while during today tomorrow yesterday morning afternoon evening later also however
+on in at to of by we he it is as if or my me us our no not this that these those there
+met asked told said spoke went called rang emailed phoned saw sat arrived left joined
+""".split())
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+_SENTENCE_END = set(".!?:;\"\u201c\u2018(*-\u2022>#\n")
+
+
+def _is_name_like(word: str) -> bool:
+    if len(word) < 2 or not word[0].isupper() or word.isupper():
+        return False
+    for index, segment in enumerate(re.split(r"['\u2019\-]", word)):
+        if not segment:
+            return False
+        for prefix in ("Mac", "Mc"):
+            if segment.startswith(prefix) and len(segment) > len(prefix) and segment[len(prefix)].isupper():
+                segment = segment[len(prefix):]
+                break
+        rest = segment[1:]
+        if rest and not rest.islower():
+            return False
+        if index == 0 and not segment[0].isupper():
+            return False
+    return True
+
+
+def _registered_tokens(people) -> frozenset:
+    tokens = set()
+    for person in people:
+        for name in person.names:
+            for token in _WORD_RE.findall(unicodedata.normalize("NFC", name)):
+                folded = token.translate(_APOSTROPHES).casefold()
+                tokens.add(folded)
+                tokens.add(_strip_accents(folded))
+    return frozenset(tokens)
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\u00a0":
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+def find_unregistered_names(texts: Iterable[str], store) -> list[tuple[str, int]]:
+    """Name-like phrases in ``texts`` that are not registered, with how often each occurs.
+
+    A suggestion list for ``fieldkit keys check``, not a detector. The heuristic:
+
+    * a *name-like word* starts with a capital, is not all capitals (so ``SPO``, ``PDU`` and
+      ``I`` are skipped) and has no other capitals except after ``Mc``/``Mac``, an apostrophe
+      or a hyphen (``McAllister``, ``O'Neill``, ``Ruiz-Hale``);
+    * consecutive name-like words separated only by spaces (or ``Mr.``-style titles) form a
+      phrase; titles are dropped but make the next word count even at a sentence start;
+      a phrase is split at common words, days, months and fieldwork vocabulary (shipped
+      word list plus a stop list), so ``On Monday Marek Lindqvist`` gives ``Marek Lindqvist``;
+    * a single word right after a sentence start is ignored (every sentence starts with a
+      capital), unless a title precedes it; so is a sentence opener in front of a fully
+      registered name (``Met Dana Okafor``);
+    * a phrase is reported unless every word in it is part of a registered name or alias
+      (compared case-insensitively and ignoring accents).
+
+    ``store`` is a ``KeyStore`` or any iterable of objects with ``.names``. Results are sorted
+    by count (most frequent first), then alphabetically.
+    """
+    people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
+    registered = _registered_tokens(people)
+    stop = _NOT_NAMES | common_words()
+    counts: Counter = Counter()
+    for text in texts:
+        text = unicodedata.normalize("NFC", text or "")
+        words = list(_WORD_RE.finditer(text))
+        i = 0
+        while i < len(words):
+            titled = False
+            run = []
+            # a run starts at a title or a name-like word
+            j = i
+            while j < len(words):
+                w = words[j]
+                token = w.group()
+                if run or titled:
+                    gap = text[words[j - 1].end():w.start()]
+                    allowed = gap.strip(" \t\u00a0") == "" or (
+                        not run and titled and gap.strip(" \t\u00a0") == "."
+                    )
+                    if not allowed or "\n" in gap:
+                        break
+                if token.casefold().rstrip(".") in _TITLES and token[0].isupper() and not run and not titled:
+                    titled = True
+                    j += 1
+                    continue
+                if _is_name_like(token):
+                    run.append(w)
+                    j += 1
+                    continue
+                break
+            if not run:
+                i = max(j, i + 1)
+                continue
+            # split the run at common words (``On Monday Marek Lindqvist`` -> ``Marek Lindqvist``)
+            pieces, current = [], []
+            for w in run:
+                if w.group().translate(_APOSTROPHES).casefold() in stop:
+                    if current:
+                        pieces.append(current)
+                    current = []
+                else:
+                    current.append(w)
+            if current:
+                pieces.append(current)
+            for k, piece in enumerate(pieces):
+                folded = [w.group().translate(_APOSTROPHES).casefold() for w in piece]
+                known = [f in registered or _strip_accents(f) in registered for f in folded]
+                at_start = _at_sentence_start(text, piece[0].start())
+                has_title = titled and k == 0 and piece[0] is run[0]
+                if at_start and not has_title and len(piece) > 1 and all(known[1:]) and not known[0]:
+                    # ``Met Dana Okafor``: a capitalised sentence opener before a registered name
+                    continue
+                if len(piece) == 1 and at_start and not has_title:
+                    continue  # every sentence starts with a capital
+                if all(known):
+                    continue
+                counts[" ".join(w.group() for w in piece)] += 1
+            i = max(j, i + 1)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

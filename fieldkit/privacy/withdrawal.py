@@ -1,0 +1,320 @@
+"""Carrying out a participant's withdrawal of consent: erase or redact what is theirs.
+
+``withdrawal_plan(project, "P03")`` lists everything linked to the participant without
+changing anything; ``withdraw(project, "P03", mode=...)`` carries it out in one transaction.
+
+What is linked:
+
+* their *own* records: every note of a one-to-one encounter (interview, informal
+  conversation) they took part in, the encounter itself, its codings and attachments;
+* records that *mention* them: ``@P03`` in a body, a memo linking to them, or one of their
+  registered names or aliases (when the key store is available);
+* group encounters they took part in (their place in the participant list).
+
+The modes:
+
+* ``redact`` (default): their own records are erased; records that mention them are kept
+  with every mention (``@P03`` and registered names) replaced by ``[withdrawn]``, codings
+  moved onto the new text;
+* ``erase``: their own records and every record that mentions them are erased.
+
+In both modes: erasure is a hard delete (the one fieldkit allows), the old versions of every
+erased or redacted record are purged from ``revisions`` (keeping them would defeat the
+withdrawal), their anonymisation decisions and log lines go, they are removed from group
+encounters, their participant entry keeps only its code and role, their key-store entry is
+removed, a ``withdrawn`` consent event is recorded and the audit log gets one line with the
+pseudonym and counts, no content.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+import attrs
+
+from fieldkit.privacy.consent import ONE_TO_ONE_KINDS
+from fieldkit.core.errors import FieldkitError
+
+MODES = ("redact", "erase")
+MARKER = "[withdrawn]"
+
+
+@attrs.frozen
+class PlanItem:
+    """One record the withdrawal touches: ``action`` is erase or redact; ``why`` explains."""
+
+    type_name: str
+    record_id: str
+    action: str
+    why: str
+    occurrences: int = 0
+
+
+@attrs.frozen
+class WithdrawalPlan:
+    """What ``withdraw`` will do; nothing has changed yet."""
+
+    participant_id: str
+    code: str
+    mode: str
+    items: tuple
+    codings: tuple  # ids of codings erased with their records
+    attachments: tuple  # ids of attachments erased
+    group_encounters: tuple  # ids of encounters they are removed from
+    in_keystore: Optional[bool]  # None when no key store could be read
+    keystore_note: str = ""
+
+    @property
+    def erased(self) -> list:
+        return [i for i in self.items if i.action == "erase"]
+
+    @property
+    def redacted(self) -> list:
+        return [i for i in self.items if i.action == "redact"]
+
+    def lines(self) -> list[str]:
+        """The plan in words, for the confirmation prompt (pseudonyms and ids only)."""
+        out = [f"Withdrawal of {self.code} (mode {self.mode}):"]
+        for item in self.items:
+            extra = f", {item.occurrences} mention(s)" if item.action == "redact" else ""
+            out.append(f"  {item.action:6} {item.type_name} {item.record_id} ({item.why}{extra})")
+        out.append(f"  erase  {len(self.codings)} coding(s) and {len(self.attachments)} attachment(s)")
+        if self.group_encounters:
+            out.append(f"  remove {self.code} from {len(self.group_encounters)} group encounter(s)")
+        if self.in_keystore:
+            out.append(f"  remove {self.code} from the key store")
+        elif self.keystore_note:
+            out.append(f"  key store: {self.keystore_note}")
+        out.append("  record a 'withdrawn' consent event; purge old versions of changed records")
+        return out
+
+
+def _mention_re(code: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w@])@{re.escape(code)}(?![\w])", re.IGNORECASE)
+
+
+def _person(project, code: str, passphrase):
+    """(key store person or None, in_keystore, note)."""
+    from fieldkit.privacy.anonymiser import open_keystore
+    from fieldkit.privacy.keystore import KeyStoreError
+
+    try:
+        store = open_keystore(project, passphrase)
+    except KeyStoreError as exc:
+        return None, None, str(exc)
+    if store is None:
+        return None, None, "no key store configured; names written in the notes cannot be found"
+    try:
+        if code in store:
+            return store.get(code), True, ""
+        return None, False, f"{code} is not in the key store"
+    finally:
+        store.close()
+
+
+def _name_spans(person, text: str) -> list:
+    if person is None:
+        return []
+    from fieldkit.privacy.detection import DetectContext
+    from fieldkit.hooks.manager import detectors
+
+    names = detectors().get("names")
+    if names is None:
+        return []
+    return list(names.detect(text, DetectContext(people=(person,))))
+
+
+def _mention_spans(code: str, text: str, person) -> list:
+    from fieldkit.privacy.detection import merge_spans
+    from fieldkit.privacy.spans import Span
+
+    spans = [Span(m.start(), m.end(), "mention", "direct", detector="withdrawal")
+             for m in _mention_re(code).finditer(text)]
+    return merge_spans([*spans, *_name_spans(person, text)])
+
+
+def withdrawal_plan(project, participant, *, mode: str = "redact", passphrase: Optional[str] = None,
+                    _person_info=None) -> WithdrawalPlan:
+    """Everything ``withdraw`` would erase or redact for ``participant`` (code or id)."""
+    if mode not in MODES:
+        raise FieldkitError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    pid = project.resolve(participant, "participant")
+    code = project.get(pid, type_name="participant").code
+    person, in_store, note = _person_info or _person(project, code, passphrase)
+    items: dict = {}
+    own_encounters, group_encounters = [], []
+    for encounter in project.list("encounter"):
+        if any(p.participant_id == pid for p in encounter.participants):
+            if encounter.kind in ONE_TO_ONE_KINDS:
+                own_encounters.append(encounter.id)
+                items[encounter.id] = PlanItem("encounter", encounter.id, "erase",
+                                               f"{encounter.kind.replace('_', ' ')} {encounter.code}")
+            else:
+                group_encounters.append(encounter.id)
+    own = set(own_encounters)
+    for type_name in ("observation", "memo"):
+        for record in project.list(type_name):
+            if getattr(record, "encounter_id", None) in own:
+                items[record.id] = PlanItem(type_name, record.id, "erase", "note of their one-to-one encounter")
+                continue
+            linked = pid in (getattr(record, "links", ()) or ())
+            spans = _mention_spans(code, record.body, person)
+            if not spans and not linked:
+                continue
+            why = "mentions them" if spans else "links to them"
+            action = "erase" if mode == "erase" else "redact"
+            items[record.id] = PlanItem(type_name, record.id, action, why, len(spans))
+    erased = [i.record_id for i in items.values() if i.action == "erase"]
+    codings, attachments = (), ()
+    if erased:
+        marks = ",".join("?" * len(erased))
+        codings = tuple(r[0] for r in project.db.execute(
+            f"select id from codings where record_id in ({marks})", erased))
+    attachments = tuple(r[0] for r in project.db.execute(
+        f"select id from attachments where record_id = ? or record_id in ({','.join('?' * len(erased)) or 'null'})",
+        [pid, *erased]))
+    ordered = sorted(items.values(), key=lambda i: (i.action, i.type_name, i.record_id))
+    return WithdrawalPlan(pid, code, mode, tuple(ordered), codings, attachments, tuple(group_encounters),
+                          in_store, note)
+
+
+@attrs.frozen
+class WithdrawalResult:
+    code: str
+    mode: str
+    erased: int
+    redacted: int
+    codings: int
+    attachments: int
+    keystore_removed: bool
+
+    def summary(self) -> str:
+        return (f"{self.code} withdrawn ({self.mode}): erased {self.erased} record(s), {self.codings} coding(s), "
+                f"{self.attachments} attachment(s); redacted {self.redacted} record(s)"
+                + ("; removed from the key store" if self.keystore_removed else ""))
+
+
+def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional[str] = None,
+             plan: Optional[WithdrawalPlan] = None) -> WithdrawalResult:
+    """Carry out a withdrawal (see the module docstring) in one transaction.
+
+    ``plan`` may be the one shown to the user; it is rebuilt if it is stale. The key store
+    entry is removed last, inside the transaction, so a failure there undoes everything.
+    """
+    from fieldkit.privacy.anonymiser import open_keystore, remap_codings
+    from fieldkit.privacy.consent import record_consent
+    from fieldkit.core.convert import iso, to_row
+    from fieldkit.privacy.detection import apply_spans
+    from fieldkit.project import _now
+    from fieldkit.store.connection import TABLES
+
+    info = _person(project, project.get(project.resolve(participant, "participant")).code, passphrase)
+    fresh = withdrawal_plan(project, participant, mode=mode, passphrase=passphrase, _person_info=info)
+    if plan is not None and plan != fresh:
+        raise FieldkitError("the project changed since the withdrawal plan was shown; run the command again")
+    plan = fresh
+    person = info[0]
+    db = project.db
+    # overwrite deleted content inside the file instead of leaving it in free pages
+    db.execute("PRAGMA secure_delete = ON")
+    erased_ids = [i.record_id for i in plan.erased]
+    redacted_ids = [i.record_id for i in plan.redacted]
+    keystore_removed = False
+    with project.transaction():
+        # redact first: mentions become [withdrawn], codings follow the text
+        for item in plan.redacted:
+            table = TABLES[item.type_name]
+            record = project.get(item.record_id, type_name=item.type_name)
+            spans = _mention_spans(plan.code, record.body, person)
+            redaction = apply_spans(record.body, spans, lambda span, original: MARKER)
+            changes = {"body": redaction.text}
+            if item.type_name == "memo":
+                changes["links"] = tuple(x for x in record.links if x != plan.participant_id)
+            new = project._prepare(attrs.evolve(record, **changes))
+            row = to_row(new)
+            row["updated_at"] = iso(_now())
+            db[table].update(record.id, row)
+            codings = project.list("coding", where="record_id = ?", params=[record.id], include_deleted=True)
+            for old, moved in zip(codings, remap_codings(redaction.edits, codings)):
+                if moved != old:
+                    db["codings"].update(old.id, {"start": moved.start, "end": moved.end, "status": moved.status})
+        # hard delete: codings, attachments, notes, then their encounters
+        for coding_id in plan.codings:
+            db.execute("delete from codings where id = ?", [coding_id])
+        removed_files = []
+        for attachment_id in plan.attachments:
+            row = db.execute("select sha256 from attachments where id = ?", [attachment_id]).fetchone()
+            db.execute("delete from attachments where id = ?", [attachment_id])
+            if row and not db.execute("select 1 from attachments where sha256 = ?", [row[0]]).fetchone():
+                removed_files.append(row[0])
+        for item in sorted(plan.erased, key=lambda i: i.type_name == "encounter"):
+            db.execute(f"delete from [{TABLES[item.type_name]}] where id = ?", [item.record_id])
+        gone = set(erased_ids)
+        if gone:
+            _drop_references(project, gone)
+        # group encounters keep going without them
+        for encounter_id in plan.group_encounters:
+            encounter = project.get(encounter_id, type_name="encounter")
+            kept = tuple(p for p in encounter.participants if p.participant_id != plan.participant_id)
+            db["encounters"].update(encounter_id, {"participants": to_row(attrs.evolve(encounter, participants=kept))["participants"]})
+        # the participant keeps only a code and a role: attributes and notes may identify
+        db["participants"].update(plan.participant_id, {"organisation": "", "attributes": "{}", "note": ""})
+        touched = [*erased_ids, *redacted_ids, *plan.group_encounters, plan.participant_id]
+        for chunk in _chunks(touched):
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"delete from revisions where record_id in ({marks})", chunk)
+            db.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
+            db.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
+        record_consent(project, plan.participant_id, "withdrawn", (), note=f"withdrawal carried out ({plan.mode})")
+        project._audit("withdraw", "participant", plan.participant_id,
+                       f"{plan.code}: mode {plan.mode}; erased {len(erased_ids)} records, {len(plan.codings)} "
+                       f"codings, {len(plan.attachments)} attachments; redacted {len(redacted_ids)} records")
+        if info[1]:
+            store = open_keystore(project, passphrase)
+            try:
+                store.remove(plan.code)
+                keystore_removed = True
+            finally:
+                store.close()
+    for sha in removed_files:
+        (project.path / "attachments" / sha).unlink(missing_ok=True)
+    _scrub(project)
+    return WithdrawalResult(plan.code, plan.mode, len(erased_ids), len(redacted_ids), len(plan.codings),
+                            len(plan.attachments), keystore_removed)
+
+
+def _chunks(ids, size: int = 500):
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _drop_references(project, gone: set) -> None:
+    """Remove ids of erased records from ``derived_from`` and memo ``links``."""
+    db = project.db
+    for table, column in (("observations", "derived_from"), ("memos", "links")):
+        for record_id, value in db.execute(f"select id, [{column}] from [{table}] where [{column}] != '[]'").fetchall():
+            ids = json.loads(value or "[]")
+            kept = [x for x in ids if x not in gone]
+            if kept != ids:
+                db.execute(f"update [{table}] set [{column}] = ? where id = ?", [json.dumps(kept), record_id])
+
+
+def _scrub(project) -> None:
+    """Push deleted text out of the full-text index and the write-ahead log."""
+    from fieldkit.store.connection import SEARCHABLE, TABLES
+
+    db = project.db
+    for type_name in SEARCHABLE:
+        fts = f"{TABLES[type_name]}_fts"
+        try:
+            db.execute(f"insert into [{fts}]([{fts}]) values ('optimize')")
+        except Exception:  # pragma: no cover - an index without the optimize command
+            pass
+    try:
+        db.conn.commit()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # pragma: no cover - another reader holds the log; it is checkpointed later
+        pass

@@ -1,0 +1,60 @@
+"""Files kept beside the database, named by their content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import shutil
+from pathlib import Path
+from typing import Optional
+
+from fieldkit.core.errors import FieldkitError
+from fieldkit.core.records import Attachment
+
+FOLDER = "attachments"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stored_path(project, attachment: Attachment) -> Path:
+    return project.path / FOLDER / attachment.sha256
+
+
+def attach(project, file, *, record: Optional[str] = None) -> Attachment:
+    """Copy ``file`` into the project (owner-only) and record it, linked to ``record``.
+
+    Only the file's base name is kept, so a name like ``../../etc/x`` cannot point outside.
+    """
+    source = Path(file)
+    if not source.is_file():
+        raise FieldkitError(f"no such file: {source}")
+    name = os.path.basename(str(source)).strip() or "attachment"
+    if any(ch in name for ch in "\x00\n\r") or name in (".", ".."):
+        raise FieldkitError(f"unusable file name: {name!r}")
+    record_id = project.resolve(record) if record else None
+    sha = sha256_file(source)
+    folder = project.path / FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    target = folder / sha
+    if not target.exists():
+        tmp = folder / f".{sha}.part"
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+        os.replace(tmp, target)
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    try:
+        return project.add(Attachment(sha256=sha, filename=name, media_type=media,
+                                      size=source.stat().st_size, record_id=record_id))
+    except BaseException:
+        # the record failed: remove the copy unless another attachment already uses it
+        if not project.db.execute("select 1 from attachments where sha256 = ?", [sha]).fetchone():
+            target.unlink(missing_ok=True)
+        raise
