@@ -188,5 +188,6 @@ def cli(ctx, project_path):
 
 
 from fieldkit.cli import capture as cli_capture  # noqa: E402,F401  (registers the core commands on cli)
+cli.add_command(__import__("fieldkit.cli.serve", fromlist=["serve"]).serve)  # the browser workbench
 
 _record_own_commands(cli)

@@ -223,6 +223,26 @@ def accept(project, refs: Sequence[str] = (), *, as_coder: Optional[str] = None,
     return made
 
 
+def accept_extended(project, ref: str, unit: str, *, as_coder: Optional[str] = None, reason: str = ""):
+    """Accept a proposal widened to its sentence or paragraph (``codings.extend_span``).
+
+    The person's coding gets the wider span; the proposal itself is then tombstoned (it has
+    been dealt with, and a later run will not propose it again). Returns the new coding."""
+    from fieldkit.coding.codings import apply_code, extend_span
+
+    (proposal,) = _chosen(project, [ref], False, {})
+    record = project.get(proposal.record_id)
+    text = record_text(record)
+    if proposal.start is None or text is None:
+        raise Refused("this proposal is on the whole record; accept it as it is")
+    start, end = extend_span(text, proposal.start, proposal.end, unit)
+    with project.transaction():
+        made = apply_code(project, record.id, proposal.code_id, start=start, end=end,
+                          coder=as_coder, note=proposal.note)
+        project.delete(proposal.id, reason=reason or f"accepted, extended to the {unit}, as coding {made.id}")
+    return made
+
+
 def reject(project, refs: Sequence[str] = (), *, all_pending: bool = False, reason: str = "", **filters) -> list:
     """Tombstone proposals; later runs of the auto-coder will not propose them again."""
     chosen = _chosen(project, refs, all_pending, filters)

@@ -245,6 +245,52 @@ def find_quote(text: str, quote: str) -> list[tuple[int, int]]:
     return [(m.start(1), m.end(1)) for m in pattern.finditer(text)]
 
 
+def find_phrase(text: str, phrase: str) -> list[tuple[int, int]]:
+    """Every place the words of ``phrase`` occur in ``text`` in order, ignoring case, as
+    ``(start, end)`` (non-overlapping). Any run of whitespace matches any other; the words
+    must stand alone (not inside longer words). Offsets count code points of ``text``."""
+    words = phrase.split()
+    if not words:
+        raise FieldkitError("the search phrase is empty")
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)", re.IGNORECASE)
+    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+#: how far ``extend_span`` can widen a span
+EXTENT_UNITS = ("sentence", "paragraph")
+_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\u061f]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
+
+
+def extend_span(text: str, start: int, end: int, unit: str) -> tuple[int, int]:
+    """``[start, end)`` widened to the whole sentence(s) or paragraph(s) it touches.
+
+    Paragraphs are separated by a blank line; a sentence ends at ``.``, ``!``, ``?`` or an
+    ellipsis followed by white space, or at a line end. Surrounding white space is left out."""
+    if unit not in EXTENT_UNITS:
+        raise FieldkitError(f"extend to one of {', '.join(EXTENT_UNITS)}, not {unit!r}")
+    if not 0 <= start <= end <= len(text):
+        raise FieldkitError(f"[{start}, {end}) does not fit a text of length {len(text)}")
+    para_start = text.rfind("\n\n", 0, start)
+    para_start = 0 if para_start < 0 else para_start + 2
+    para_end = text.find("\n\n", max(end, start + 1) - 1)
+    para_end = len(text) if para_end < 0 else para_end
+    new_start, new_end = para_start, para_end
+    if unit == "sentence":
+        for m in _SENTENCE_END.finditer(text, para_start, para_end):
+            if m.end() <= start:
+                new_start = m.end()
+            elif m.end() >= max(end, start + 1):
+                new_end = m.end()
+                break
+    while new_start < new_end and text[new_start].isspace():
+        new_start += 1
+    while new_end > new_start and text[new_end - 1].isspace():
+        new_end -= 1
+    if new_start >= new_end:
+        return start, end
+    return min(new_start, start), max(new_end, end)
+
+
 def _excerpt(text: str, start: int, end: int, width: int = 18) -> str:
     before = text[max(0, start - width):start]
     after = text[end:end + width]
@@ -362,6 +408,47 @@ def apply_code(project, record: str, code: str, *, quote: Optional[str] = None, 
             raise Refused(f"{coder} has already coded this with '{code_path(project, the_code)}'")
         return project.add(Coding(record_id=target.id, code_id=the_code.id, start=span[0], end=span[1],
                                   coder=coder, note=note), reason="coded")
+
+
+def code_spans(project, code: str, spans: Sequence[tuple], *, coder: Optional[str] = None,
+               note: str = "", reason: str = "coded") -> tuple[list, int]:
+    """Apply one code to many ``(record, start, end)`` spans in one transaction (all or none).
+
+    ``start``/``end`` may both be None for the whole record. Spans the coder already coded
+    with this code are skipped. Returns ``(new codings, how many were skipped)``."""
+    from fieldkit.core.records import Coding
+
+    the_code = usable_code(project, code)
+    coder = check_coder_name(coder or project.author)
+    if is_auto_coder(coder):
+        raise Refused(f"'{AUTO_PREFIX}…' coders are kept for auto-coders")
+    made, skipped = [], 0
+    with project.transaction():
+        for ref, start, end in spans:
+            target = codable_record(project, ref)
+            whole = start is None and end is None
+            span = locate(record_text(target), start=None if whole else start, end=None if whole else end,
+                          whole=whole, what=_describe(target))
+            if find_duplicate(project, target.id, the_code.id, coder, *span):
+                skipped += 1
+                continue
+            made.append(project.add(Coding(record_id=target.id, code_id=the_code.id, start=span[0], end=span[1],
+                                           coder=coder, note=note), reason=reason))
+    return made, skipped
+
+
+def annotate_coding(project, ref: str, note: str, *, reason: str = ""):
+    """Set a coding's note (the previous version is kept in its history)."""
+    coding = get_coding(project, ref)
+    return project.update(attrs.evolve(coding, note=note.strip()), reason=reason or "note changed")
+
+
+def rebound_coding(project, ref: str, start: int, end: int, *, reason: str = ""):
+    """Move a segment coding to ``[start, end)`` of the same record (history kept)."""
+    coding = get_coding(project, ref)
+    if coding.start is None:
+        raise Refused("this coding is on the whole record; remove it and code a segment instead")
+    return resolve_review(project, coding.id, start=start, end=end, reason=reason or "re-bounded")
 
 
 def get_coding(project, ref: str):

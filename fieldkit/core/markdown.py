@@ -203,6 +203,11 @@ def to_html(text: str) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
+def render_tokens(text: str) -> list:
+    """The markdown-it tokens ``to_html`` renders from (raw HTML off), for renderers of their own."""
+    return _markdown(False).parse(normalise(text))
+
+
 def strip_comments(text: str) -> str:
     """Return the (normalised) Markdown with its observer comments removed.
 

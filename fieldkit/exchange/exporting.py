@@ -97,6 +97,11 @@ def _selection(project, options: ExportOptions, type_name: str):
             ids = [project.resolve(e, "encounter") for e in options.encounters]
             where.append(f"encounter_id in ({','.join('?' * len(ids))})")
             params += ids
+    if type_name == "memo":  # a #private memo never leaves (fieldwork.capture.is_private)
+        from fieldkit.fieldwork.capture import PRIVATE_TAG
+
+        where.append("not exists (select 1 from json_each(tags) where value = ?)")
+        params.append(PRIVATE_TAG)
     for tag in options.tags:
         where.append("exists (select 1 from json_each(tags) where value = ?)")
         params.append(tag.lstrip("#").lower())

@@ -126,9 +126,24 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
                                    derived_from=tuple(j.id for j in jottings), **observed))
 
 
-def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = ()) -> Memo:
-    """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names)."""
-    return project.add(Memo(kind=kind, title=title, body=_captured(project, text), links=tuple(project.resolve(x) for x in links)))
+#: the tag that keeps a memo out of every export (reflexive notes meant for the researcher only)
+PRIVATE_TAG = "private"
+
+
+def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = (),
+         private: bool = False) -> Memo:
+    """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names).
+
+    ``private`` adds the ``#private`` tag: exports leave such memos out."""
+    body = _captured(project, text)
+    if private:
+        body = _with_tags(body, [PRIVATE_TAG])
+    return project.add(Memo(kind=kind, title=title, body=body, links=tuple(project.resolve(x) for x in links)))
+
+
+def is_private(record) -> bool:
+    """Whether a record is kept out of exports by the ``#private`` tag (memos only)."""
+    return record.type_name == "memo" and PRIVATE_TAG in record.tags
 
 
 def edit(project, ref: str, body: str, *, reason: str = ""):

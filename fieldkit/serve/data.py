@@ -1,0 +1,180 @@
+"""What the workbench shows, gathered from the library (no SQL here: the store owns it)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Optional
+
+from fieldkit.core.errors import FieldkitError
+from fieldkit.serve.offsets import Utf16Index
+
+#: how many recently used codes get a number key
+RECENT = 9
+
+
+class Workbench:
+    """The server's state: the project (one connection per thread that uses it), the coder
+    identity new codings are made under, and the codes used most recently."""
+
+    def __init__(self, path: Path, *, passphrase: Optional[str] = None, coder: str = ""):
+        self.path = Path(path)
+        self.passphrase = passphrase
+        self._local = threading.local()
+        self._opened: list = []
+        self._lock = threading.Lock()
+        self._coder = coder
+        self.recent: list[str] = []
+
+    def project(self):
+        """The project, opened on first use in this thread (SQLite connections stay in theirs)."""
+        project = getattr(self._local, "project", None)
+        if project is None:
+            import fieldkit
+
+            project = fieldkit.open(self.path, passphrase=self.passphrase)
+            self._local.project = project
+            with self._lock:
+                self._opened.append(project)
+        return project
+
+    def close(self) -> None:
+        with self._lock:
+            for project in self._opened:
+                try:
+                    project.close()
+                except Exception:  # a connection of a finished thread
+                    pass
+            self._opened.clear()
+
+    @property
+    def coder(self) -> str:
+        return self._coder or self.project().author
+
+    def set_coder(self, name: str) -> str:
+        from fieldkit.coding.codings import AUTO_PREFIX, check_coder_name
+
+        name = check_coder_name(name)
+        if name.startswith(AUTO_PREFIX):
+            raise FieldkitError(f"'{AUTO_PREFIX}…' names belong to auto-coders; choose a person's name")
+        self._coder = name
+        return name
+
+    def used(self, code_id: str) -> None:
+        self.recent = [code_id, *(c for c in self.recent if c != code_id)][:RECENT]
+
+
+# codes ---------------------------------------------------------------------------------
+def codes(project) -> list[dict]:
+    """The codebook rows (``codebook.codebook_rows``) with a colour for every code."""
+    from fieldkit.coding.codebook import codebook_rows
+    from fieldkit.coding.codebook_file import default_colour
+
+    rows = codebook_rows(project)
+    for position, row in enumerate(rows):
+        row["colour"] = row["colour"] or default_colour(position)
+    return rows
+
+
+# records -------------------------------------------------------------------------------
+def label(record, encounters: Optional[dict] = None) -> str:
+    """A short human label for a record."""
+    kind = record.type_name
+    if kind == "observation":
+        enc = (encounters or {}).get(record.encounter_id)
+        where = f"{enc.code} " if enc is not None else ""
+        first = " ".join(record.body.split())[:60]
+        return f"{where}{record.stage}: {first}"
+    if kind == "memo":
+        return f"{record.kind} memo: {record.title or ' '.join(record.body.split())[:60]}"
+    if kind == "encounter":
+        return f"{record.code} {record.title or record.kind.replace('_', ' ')}"
+    return getattr(record, "code", None) or getattr(record, "name", None) or record.id
+
+
+def coding_json(coding, index: Optional[Utf16Index], code_rows: dict, paths: dict) -> dict:
+    """A coding as the page uses it: code-point and UTF-16 offsets, code path and colour."""
+    row = code_rows.get(coding.code_id) or {}
+    out = {"id": coding.id, "code_id": coding.code_id, "code": paths.get(coding.code_id, coding.code_id),
+           "colour": row.get("colour", "#888888"), "coder": coding.coder, "note": coding.note,
+           "status": coding.status, "start": coding.start, "end": coding.end, "whole": coding.start is None,
+           "s16": None, "e16": None}
+    if index is not None and coding.start is not None:
+        end = min(coding.end, len(index.text))
+        out["s16"], out["e16"] = index.to_utf16(min(coding.start, end)), index.to_utf16(end)
+    return out
+
+
+def record_codings(project, record, *, coders=None, include_auto: bool = False) -> list[dict]:
+    """The live codings of one record as page data (people's only unless ``include_auto``)."""
+    from fieldkit.coding.codings import code_paths, list_codings, record_text
+
+    text = record_text(record)
+    index = Utf16Index(text) if text is not None else None
+    rows = {r["id"]: r for r in codes(project)}
+    paths = code_paths(project)
+    out = []
+    for coding in list_codings(project, record=record.id, include_auto=include_auto):
+        if coders and coding.coder not in coders:
+            continue
+        out.append(coding_json(coding, index, rows, paths))
+    return out
+
+
+def span_from_utf16(text: str, start16, end16) -> tuple[int, int]:
+    """Code-point ``(start, end)`` of a selection the page gives in UTF-16 units."""
+    try:
+        start16, end16 = int(start16), int(end16)
+    except (TypeError, ValueError):
+        raise FieldkitError("a selection needs whole-number start and end positions") from None
+    index = Utf16Index(text)
+    start, end = index.to_code_points(start16), index.to_code_points(end16)
+    if start >= end:
+        raise FieldkitError("the selection is empty")
+    return start, end
+
+
+def home(project) -> dict:
+    """Counts, the encounter timeline, participants with their consent, sites and documents."""
+    from fieldkit.privacy.consent import current_consent
+
+    encounters = project.list("encounter", order_by="coalesce(start, created_at), id")
+    sites = {s.id: s for s in project.list("site")}
+    by_id = {e.id: e for e in encounters}
+    participants = []
+    for p in project.list("participant", order_by="code"):
+        consent = current_consent(project, p.id)
+        participants.append({"id": p.id, "code": p.code, "role": p.role.replace("_", " "),
+                             "organisation": p.organisation, "consent": consent.status if consent else "none"})
+    docs: dict = {}
+    for obs in project.list("observation", order_by="coalesce(observed_at, recorded_at), id"):
+        docs.setdefault(obs.encounter_id, []).append({"id": obs.id, "label": label(obs, by_id), "stage": obs.stage})
+    memos = [{"id": m.id, "label": label(m), "kind": m.kind, "private": "private" in m.tags}
+             for m in project.list("memo")]
+    counts = {t: project.count(t) for t in ("encounter", "participant", "site", "observation", "memo", "code",
+                                            "coding")}
+    timeline = [{"id": e.id, "code": e.code, "title": e.title, "kind": e.kind.replace("_", " "),
+                 "start": e.start, "site": sites[e.site_id].name if e.site_id in sites else "",
+                 "people": [project_code(participants, ep.participant_id) for ep in e.participants],
+                 "documents": docs.get(e.id, [])} for e in encounters]
+    return {"counts": counts, "timeline": timeline, "participants": participants,
+            "sites": list(sites.values()), "loose": docs.get(None, []), "memos": memos}
+
+
+def project_code(participants: list, participant_id: str) -> str:
+    return next((p["code"] for p in participants if p["id"] == participant_id), "?")
+
+
+def real_names(project, passphrase: Optional[str] = None) -> dict:
+    """``{participant code: real name}`` from the key store; refuses when it cannot be opened
+    (the page then keeps showing pseudonyms only)."""
+    from fieldkit.privacy.anonymiser import open_keystore
+
+    store = open_keystore(project, passphrase or None)
+    if store is None:
+        raise FieldkitError("this project has no key store, so there are no real names to show")
+    try:
+        known = set(store.pseudonyms())
+        return {p.code: store.get(p.code).name for p in project.list("participant") if p.code in known}
+    finally:
+        store.close()
