@@ -83,7 +83,7 @@ def label(record, encounters: Optional[dict] = None) -> str:
     if kind == "observation":
         enc = (encounters or {}).get(record.encounter_id)
         where = f"{enc.code} " if enc is not None else ""
-        first = " ".join(record.body.split())[:60]
+        first = " ".join(record.body.lstrip("#> \n").split())[:60]
         return f"{where}{record.stage}: {first}"
     if kind == "memo":
         return f"{record.kind} memo: {record.title or ' '.join(record.body.split())[:60]}"

@@ -44,10 +44,10 @@ def turns(body: str) -> list[Turn]:
     found, paragraphs = [], 0
     for m in re.finditer(r"(?:^|\n\n)(?P<para>[^\n](?:.|\n(?!\n))*)", body):
         paragraphs += 1
-        start = m.start("para")
-        turn = TURN.match(m.group("para"))
+        start, para = m.start("para"), m.group("para").rstrip()
+        turn = TURN.match(para)
         if turn:
-            found.append(Turn(start, m.end("para"), turn.group("speaker").strip(), turn.group("time") or ""))
+            found.append(Turn(start, start + len(para), turn.group("speaker").strip(), turn.group("time") or ""))
     if not found:
         return []
     if any(t.time for t in found) or len(found) * 2 > paragraphs:

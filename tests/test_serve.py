@@ -1,0 +1,578 @@
+"""The workbench without a browser: token, cross-site refusal, CSP, offsets and the API.
+
+Requests go through Starlette's TestClient into the real app over a real project; every
+check of what was stored reads it back through the library."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fieldkit
+from fieldkit.coding import autocode, codebook, codings
+from fieldkit.core.errors import FieldkitError
+from fieldkit.fieldwork import capture
+from fieldkit.serve.offsets import Utf16Index, to_code_points, to_utf16
+from fieldkit.serve.render import render_body, turns
+
+TOKEN = "serve-test-token-abcdefghijklmnop"
+HOST = "testserver"
+#: emoji (outside the BMP), a combining accent, Arabic and Hebrew (right to left), CJK
+MIXED = ("The inspector 😀 said the cafe\u0301 meeting was «شراكة حقيقية» and שותפות 🇬🇧 "
+         "but the panel felt it was consultation not partnership. 家族 voice matters.")
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = fieldkit.init(tmp_path / "study", author="alice")
+    codebook.add_code(p, "power")
+    codebook.add_code(p, "voice", parent="power")
+    p.close()
+    return tmp_path / "study"
+
+
+@pytest.fixture
+def client(project):
+    from starlette.testclient import TestClient
+
+    from fieldkit.serve.app import create_app
+
+    app = create_app(project, token=TOKEN, hosts=[HOST], coder="alice")
+    with TestClient(app, base_url=f"http://{HOST}") as c:
+        yield c
+
+
+def signed_in(client):
+    response = client.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert response.status_code == 303
+    return client
+
+
+WRITE = {"X-Fieldkit-Request": "1"}
+
+
+def note(project_path, text=MIXED):
+    p = fieldkit.open(project_path)
+    try:
+        return capture.note(p, text).id
+    finally:
+        p.close()
+
+
+def u16(text: str, cp: int) -> int:
+    return len(text[:cp].encode("utf-16-le")) // 2
+
+
+# token -----------------------------------------------------------------------------------
+def test_every_page_and_api_call_needs_the_token(client, project):
+    record = note(project)
+    for url in ("/", f"/doc/{record}", "/codebook", "/search?q=panel", "/review", "/api/codebook",
+                "/static/workbench.js"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "token" in response.text
+    assert client.get("/?token=wrong").status_code == 403
+    assert client.get("/", headers={"Authorization": "Token wrong"}).status_code == 403
+    assert client.get("/", headers={"Authorization": f"Token {TOKEN}"}).status_code == 200
+
+
+def test_token_in_the_url_becomes_a_strict_httponly_cookie_and_leaves_the_address(client):
+    response = client.get(f"/search?q=panel&token={TOKEN}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/search?q=panel"
+    cookie = response.headers["set-cookie"]
+    assert f"={TOKEN}" in cookie and "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+    assert client.get("/search?q=panel").status_code == 200
+
+
+def test_a_request_for_another_host_name_is_refused(client):
+    signed_in(client)
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+# cross-site requests ---------------------------------------------------------------------
+@pytest.mark.parametrize("headers", [
+    {},  # no custom header: what a cross-site form sends
+    {**WRITE, "Origin": "http://evil.example"},
+    {**WRITE, "Sec-Fetch-Site": "cross-site"},
+])
+def test_changes_from_another_site_are_refused_and_nothing_is_written(client, project, headers):
+    signed_in(client)
+    record = note(project)
+    response = client.post("/api/codings", json={"record": record, "code": "power", "start16": 0, "end16": 3},
+                           headers=headers)
+    assert response.status_code == 403
+    p = fieldkit.open(project)
+    try:
+        assert p.list("coding") == []
+    finally:
+        p.close()
+
+
+def test_a_change_from_the_page_itself_is_accepted(client, project):
+    signed_in(client)
+    record = note(project)
+    response = client.post("/api/codings", json={"record": record, "code": "power", "start16": 0, "end16": 3},
+                           headers={**WRITE, "Origin": f"http://{HOST}", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 201, response.text
+
+
+# headers ---------------------------------------------------------------------------------
+def test_content_security_policy_allows_only_the_servers_own_assets(client, project):
+    signed_in(client)
+    record = note(project)
+    for url in ("/", f"/doc/{record}", "/static/workbench.css", "/api/codebook"):
+        response = client.get(url)
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "http" not in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+    page = client.get(f"/doc/{record}").text
+    for tag in re.findall(r"<script\b[^>]*>", page):  # only our file, or data that never runs
+        assert 'src="/static/' in tag or 'type="application/json"' in tag
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert url.startswith("/"), url
+
+
+def test_a_bodys_html_is_shown_as_text_never_run(client, project):
+    signed_in(client)
+    record = note(project, "Look <script>alert(1)</script> <img src=x onerror=alert(2)> and "
+                           "[click](javascript:alert(3)) </script><b>x</b>")
+    page = client.get(f"/doc/{record}").text
+    body = page.split('id="body"', 1)[1].split("</article>", 1)[0]
+    assert "<script" not in body and "<img" not in body and "<b>" not in body and "href=" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    data = page.split('id="payload">', 1)[1].split("</script>", 1)[0]
+    assert "</script" not in data.lower()  # a body cannot close the data block early
+
+
+# offsets ---------------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40), st.data())
+def test_utf16_positions_match_pythons_own_encoding(text, data):
+    index = Utf16Index(text)
+    assert index.length16 == len(text.encode("utf-16-le")) // 2
+    cp = data.draw(st.integers(0, len(text)))
+    expected = len(text[:cp].encode("utf-16-le")) // 2
+    assert index.to_utf16(cp) == expected == to_utf16(text, cp)
+    assert index.to_code_points(expected) == cp == to_code_points(text, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x10000, max_codepoint=0x1FAFF), min_size=1, max_size=8),
+       st.text(max_size=5).filter(lambda t: not any("\ud800" <= c <= "\udfff" for c in t)))
+def test_a_position_between_the_halves_of_a_character_is_refused(astral, prefix):
+    text = prefix + astral
+    inside = u16(text, len(prefix)) + 1  # after the high surrogate of the first astral character
+    with pytest.raises(FieldkitError):
+        Utf16Index(text).to_code_points(inside)
+
+
+_MARKDOWN = st.lists(st.sampled_from([
+    "word", " ", "\n", "\n\n", "**", "*", "_", "`", "# ", "> ", "- ", "1. ", "[", "]", "(", ")", "\\*", "&amp;",
+    "😀", "e\u0301", "שלום", "شراكة", "<b>", "[00:01:02] P03: ", "OC: ", "    ", "```", "---", "|", "!", "#tag",
+    "@P01", "https://example.org", "<", ">", "\t"]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MARKDOWN)
+def test_every_positioned_run_of_rendered_text_is_the_body_at_that_position(body):
+    """The oracle is the stored body itself, counted in UTF-16 by Python's codec."""
+    from fieldkit.core.markdown import normalise
+
+    body = normalise(body)
+    units = body.encode("utf-16-le")
+    out = render_body(body)
+    last = -1
+    for u, text in re.findall(r'<span data-u="(\d+)"[^>]*>([^<]*)</span>', out):
+        shown = html.unescape(text)
+        start = int(u)
+        assert units[2 * start:2 * (start + len(shown.encode("utf-16-le")) // 2)].decode("utf-16-le") == shown
+        assert start > last  # in document order, never overlapping
+        last = start + len(shown.encode("utf-16-le")) // 2 - 1
+    assert not re.search(r"<(?!/?(?:span|p|h[1-6]|blockquote|ul|ol|li|strong|em|s|code|pre|hr|br|table|thead|tbody|tr|th|td)\b)", out)
+
+
+def test_transcript_turns_are_marked_with_speaker_and_time():
+    body = "[00:00:02] R1: Thanks for coming.\n\n[00:00:09] P03: It felt like a tick-box.\n"
+    found = turns(body)
+    assert [(t.speaker, t.time) for t in found] == [("R1", "00:00:02"), ("P03", "00:00:09")]
+    assert body[found[1].start:found[1].end] == "[00:00:09] P03: It felt like a tick-box."
+    out = render_body(body)
+    assert out.count('class="turn"') == 2 and 'data-speaker="P03"' in out
+    assert '<span data-u="0" class="tc">[00:00:02] </span><span data-u="11" class="spk">R1: </span>' in out
+    assert turns("Note: a fieldnote paragraph.\n\nAnother paragraph.\n\nA third.") == []
+
+
+def test_a_selection_with_emoji_combining_marks_and_rtl_is_stored_at_code_point_offsets(client, project, tmp_path):
+    """Offsets the page sends (UTF-16) are stored as the code points the CLI and exports use."""
+    signed_in(client)
+    record = note(project)
+    p = fieldkit.open(project)
+    try:
+        body = p.get(record).body
+    finally:
+        p.close()
+    start = body.index("consultation not partnership")
+    end = start + len("consultation not partnership")
+    assert u16(body, start) != start  # the emoji before it make the two counts differ
+    response = client.post("/api/codings", headers=WRITE, json={
+        "record": record, "code": "power/voice", "start16": u16(body, start), "end16": u16(body, end)})
+    assert response.status_code == 201, response.text
+    made = response.json()["coding"]
+    assert (made["start"], made["end"], made["s16"], made["e16"]) == (start, end, u16(body, start), u16(body, end))
+    p = fieldkit.open(project)
+    try:
+        (stored,) = p.list("coding")
+        assert (stored.start, stored.end, stored.coder) == (start, end, "alice")
+        assert body[stored.start:stored.end] == "consultation not partnership"
+    finally:
+        p.close()
+    # the same quote coded by the installed command line lands on the same offsets
+    result = subprocess.run(["fieldkit", "--project", str(project), "code", "apply", record, "power/voice",
+                             "--quote", "consultation not partnership", "--coder", "bob"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    p = fieldkit.open(project)
+    try:
+        by = {c.coder: (c.start, c.end) for c in p.list("coding")}
+        assert by["bob"] == by["alice"] == (start, end)
+    finally:
+        p.close()
+    # and an RTL phrase inside guillemets
+    rtl = body.index("شراكة حقيقية")
+    response = client.post("/api/codings", headers=WRITE, json={
+        "record": record, "code": "power", "start16": u16(body, rtl), "end16": u16(body, rtl + 12)})
+    assert response.json()["coding"]["start"] == rtl
+
+
+def test_a_selection_splitting_a_character_is_refused(client, project):
+    signed_in(client)
+    record = note(project)
+    p = fieldkit.open(project)
+    body = p.get(record).body
+    p.close()
+    inside = u16(body, body.index("😀")) + 1
+    response = client.post("/api/codings", headers=WRITE,
+                           json={"record": record, "code": "power", "start16": inside, "end16": inside + 4})
+    assert response.status_code == 400 and "inside a character" in response.json()["error"]
+
+
+# the API over the library -----------------------------------------------------------------
+def test_codings_are_annotated_rebounded_and_removed_with_history(client, project):
+    signed_in(client)
+    record = note(project, "The panel was asked late. Then they were told.")
+    made = client.post("/api/codings", headers=WRITE,
+                       json={"record": record, "new_code": "timing", "parent": "power", "start16": 4, "end16": 9})
+    assert made.status_code == 201, made.text
+    coding = made.json()["coding"]
+    assert coding["code"] == "power/timing"
+    noted = client.post(f"/api/codings/{coding['id']}/note", headers=WRITE, json={"note": "late again"})
+    assert noted.json()["coding"]["note"] == "late again"
+    moved = client.post(f"/api/codings/{coding['id']}/bounds", headers=WRITE, json={"start16": 4, "end16": 24})
+    assert (moved.json()["coding"]["start"], moved.json()["coding"]["end"]) == (4, 24)
+    removed = client.post(f"/api/codings/{coding['id']}/remove", headers=WRITE, json={})
+    assert removed.json() == {"removed": coding["id"]}
+    p = fieldkit.open(project)
+    try:
+        assert p.list("coding") == []
+        history = p.history(coding["id"])
+        assert [r.reason for r in history] == ["note changed", "re-bounded in the workbench"]
+        assert (history[-1].data["start"], history[-1].data["end"]) == (4, 9)
+        actions = [(a["action"], a["record_id"]) for a in p.audit_log()]
+        assert ("delete", coding["id"]) in actions and ("create", coding["id"]) in actions
+    finally:
+        p.close()
+
+
+def test_duplicate_and_retired_codes_are_refused_with_the_librarys_message(client, project):
+    signed_in(client)
+    record = note(project, "Words to code here.")
+    payload = {"record": record, "code": "power", "start16": 0, "end16": 5}
+    assert client.post("/api/codings", headers=WRITE, json=payload).status_code == 201
+    again = client.post("/api/codings", headers=WRITE, json=payload)
+    assert again.status_code == 400 and "already coded" in again.json()["error"]
+    assert client.post("/api/codes/power/retire", headers=WRITE, json={}).status_code == 200
+    retired = client.post("/api/codings", headers=WRITE, json={**payload, "end16": 8})
+    assert retired.status_code == 400 and "retired" in retired.json()["error"]
+
+
+def test_codebook_operations_keep_history_like_the_cli(client, project):
+    signed_in(client)
+    added = client.post("/api/codes", headers=WRITE, json={"name": "tokenism", "definition": "Token roles"})
+    assert added.status_code == 201 and added.json()["code"]["path"] == "tokenism"
+    code_id = added.json()["code"]["id"]
+    assert client.post(f"/api/codes/{code_id}/rename", headers=WRITE, json={"name": "token"}).status_code == 200
+    assert client.post(f"/api/codes/{code_id}/move", headers=WRITE, json={"parent": "power"}).json()["code"][
+        "path"] == "power/token"
+    assert client.post(f"/api/codes/{code_id}/edit", headers=WRITE, json={"exclude": "paid roles"}).status_code == 200
+    merged = client.post(f"/api/codes/{code_id}/merge", headers=WRITE, json={"into": "power/voice"})
+    assert merged.json()["code"]["status"] == "merged"
+    p = fieldkit.open(project)
+    try:
+        reasons = [r.reason for r in p.history(code_id)]
+        assert reasons[0] == "renamed from 'tokenism' to 'token'" and len(reasons) == 4
+        assert p.get(code_id).exclude == "paid roles"
+    finally:
+        p.close()
+    listed = client.get("/api/codebook").json()["codes"]
+    assert [c["path"] for c in listed if c["status"] == "active"] == ["power", "power/voice"]
+
+
+def test_proposals_are_accepted_rejected_and_extended(client, project):
+    signed_in(client)
+    record = note(project, "First sentence here. The panel had a real voice in it. Last one.\n\nNext paragraph.")
+    p = fieldkit.open(project)
+    try:
+        codebook.edit_code(p, "power/voice", keywords=["word:voice", "word:panel", "word:last"])
+        autocode.run_autocoder(p, "keywords", all_records=True)
+        body = p.get(record).body
+        panel, voice, last = sorted(autocode.proposals(p), key=lambda x: x.start)
+    finally:
+        p.close()
+    assert [body[x.start:x.end] for x in (panel, voice, last)] == ["panel", "voice", "Last"]
+    assert client.post(f"/api/proposals/{panel.id}/accept", headers=WRITE, json={}).status_code == 200
+    assert client.post(f"/api/proposals/{last.id}/reject", headers=WRITE, json={}).status_code == 200
+    extended = client.post(f"/api/proposals/{voice.id}/sentence", headers=WRITE, json={})
+    assert extended.status_code == 200, extended.text
+    p = fieldkit.open(project)
+    try:
+        human = {body[c.start:c.end] for c in codings.list_codings(p, coder="alice")}
+        assert human == {"panel", "The panel had a real voice in it."}
+        assert autocode.proposals(p) == []
+        autocode.run_autocoder(p, "keywords", all_records=True)  # handled proposals do not come back
+        assert autocode.proposals(p) == []
+    finally:
+        p.close()
+
+
+def test_a_memo_on_a_selection_quotes_it_links_its_record_and_private_memos_are_not_exported(client, project,
+                                                                                            tmp_path):
+    from fieldkit.exchange.exporting import ExportOptions, run_export
+
+    signed_in(client)
+    record = note(project)
+    p = fieldkit.open(project)
+    body = p.get(record).body
+    p.close()
+    start = body.index("شراكة")
+    response = client.post("/api/memos", headers=WRITE, json={
+        "title": "On partnership", "body": "Why Arabic here?", "kind": "reflexive", "private": True,
+        "quote": {"record": record, "start16": u16(body, start), "end16": u16(body, start + 12)}})
+    assert response.status_code == 201, response.text
+    saved = response.json()["memo"]
+    assert saved["links"] == [record] and "private" in saved["tags"]
+    public = client.post("/api/memos", headers=WRITE, json={"body": "An analytic thought", "links": [record]})
+    p = fieldkit.open(project)
+    try:
+        memo = p.get(saved["id"])
+        assert "> شراكة حقيقية" in memo.body and f"characters {start}-{start + 12}" in memo.body
+        assert capture.is_private(memo) and not capture.is_private(p.get(public.json()["memo"]["id"]))
+        run_export(p, "markdown", tmp_path / "out", ExportOptions(anonymise=False))
+    finally:
+        p.close()
+    exported = "\n".join(f.read_text(encoding="utf-8") for f in (tmp_path / "out").rglob("*.md"))
+    assert "An analytic thought" in exported and "Why Arabic here?" not in exported
+
+
+def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, project):
+    signed_in(client)
+    first = note(project, "The panel met. Later the Panel spoke about the panel.")
+    note(project, "No match in this one at all.")
+    page = client.get("/search?q=panel")
+    assert page.status_code == 200 and page.text.count("<mark>") == 3
+    preview = client.post("/api/search/preview", headers=WRITE,
+                          json={"params": {"q": "panel"}, "code": "power", "extent": "hit"}).json()
+    assert [(s["start"], s["end"], s["text"]) for s in preview["spans"]] == [(4, 9, "panel"), (25, 30, "Panel"),
+                                                                            (47, 52, "panel")]
+    p = fieldkit.open(project)
+    assert p.list("coding") == []
+    p.close()
+    sentences = client.post("/api/search/preview", headers=WRITE,
+                            json={"params": {"q": "panel"}, "code": "power", "extent": "sentence"}).json()
+    assert [s["text"] for s in sentences["spans"]] == ["The panel met.", "Later the Panel spoke about the panel."]
+    coded = client.post("/api/search/code", headers=WRITE, json={
+        "code": preview["code"], "spans": [{"record": s["record"], "start": s["start"], "end": s["end"]}
+                                           for s in preview["spans"]]})
+    assert coded.json()["coded"] == 3
+    p = fieldkit.open(project)
+    try:
+        assert sorted((c.record_id, c.start) for c in p.list("coding")) == [(first, 4), (first, 25), (first, 47)]
+    finally:
+        p.close()
+
+
+def test_compare_shows_both_coders_and_the_librarys_agreement(client, project):
+    signed_in(client)
+    record = note(project, "One two three four five six seven eight nine ten.")
+    p = fieldkit.open(project)
+    try:
+        codings.apply_code(p, record, "power", start=0, end=13, coder="alice")
+        codings.apply_code(p, record, "power", start=4, end=18, coder="bob")
+        expected = codings.agreement(p, ["alice", "bob"], records=[record])
+    finally:
+        p.close()
+    page = client.get(f"/compare/{record}?a=alice&b=bob").text
+    data = json.loads(html.unescape(page.split('id="payload">', 1)[1].split("</script>", 1)[0]))
+    assert [c["coder"] for c in data["columns"]] == ["alice", "bob"]
+    assert [(d["start"], d["end"]) for d in data["disagreements"]] == [(0, 4), (13, 18)]
+    overall = expected.rows[-1]
+    assert f"{overall['cohen_kappa']:.2f}" in page
+
+
+def test_switching_the_coder_changes_who_new_codings_belong_to(client, project):
+    signed_in(client)
+    record = note(project, "Something to code.")
+    assert client.post("/api/coder", headers=WRITE, json={"coder": "auto:me"}).status_code == 400
+    assert client.post("/api/coder", headers=WRITE, json={"coder": "carol"}).json() == {"coder": "carol"}
+    client.post("/api/codings", headers=WRITE, json={"record": record, "code": "power", "whole": True})
+    p = fieldkit.open(project)
+    try:
+        (made,) = p.list("coding")
+        assert made.coder == "carol" and made.whole_record
+    finally:
+        p.close()
+
+
+def test_real_names_need_the_key_store(client, project, monkeypatch):
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy.anonymiser import create_keystore
+
+    signed_in(client)
+    refused = client.post("/api/names", headers=WRITE, json={})
+    assert refused.status_code == 400 and "no key store" in refused.json()["error"]
+    p = fieldkit.open(project)
+    try:
+        add_participant(p, "P03", role="expert_by_experience")
+        store = create_keystore(p, project.parent / "keys.db")
+        store.add("P03", "Dana Okafor")
+        store.close()
+    finally:
+        p.close()
+    assert client.post("/api/names", headers=WRITE, json={}).json() == {"names": {"P03": "Dana Okafor"}}
+    assert "Dana Okafor" not in client.get("/").text  # pseudonyms only until asked
+
+
+# library helpers the workbench added ----------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Word", "word", " ", ". ", "! ", "\n", "\n\n", "é", "😀", "?"]), max_size=30)
+       .map("".join), st.data())
+def test_extend_span_covers_the_span_and_stays_in_its_paragraph(text, data):
+    if not text:
+        return
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    for unit in ("sentence", "paragraph"):
+        s, e = codings.extend_span(text, start, end, unit)
+        assert s <= start and end <= e
+        if "\n\n" not in text[max(0, start - 1):end + 1]:  # a span clear of paragraph breaks
+            assert "\n\n" not in text[s:e]
+    ps, pe = codings.extend_span(text, start, end, "paragraph")
+    ss, se = codings.extend_span(text, start, end, "sentence")
+    assert ps <= ss and se <= pe
+
+
+def test_extend_span_finds_sentences_and_paragraphs():
+    text = "First one. The panel had a say! Third?\n\nNew para here."
+    at = text.index("panel")
+    assert codings.extend_span(text, at, at + 5, "sentence") == (11, 31)
+    assert codings.extend_span(text, at, at + 5, "paragraph") == (0, 38)
+
+
+def test_find_phrase_ignores_case_and_spacing_but_not_word_edges():
+    text = "The Panel,\nthe panel  met; panels are not a panel-member."
+    assert codings.find_phrase(text, "the panel") == [(0, 9), (11, 20)]
+    assert codings.find_phrase(text, "panel") == [(4, 9), (15, 20), (44, 49)]
+
+
+# the command ----------------------------------------------------------------------------------
+def test_fieldkit_help_does_not_import_the_server(tmp_path):
+    code = "import sys; sys.argv = ['fieldkit', '--help']\nfrom fieldkit.cli import cli\ntry:\n    cli()\nexcept SystemExit:\n    pass\n"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
+    assert "serve" in result.stdout
+    names = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "click" in names
+    for heavy in ("starlette", "uvicorn", "jinja2"):
+        assert heavy not in names
+
+
+def test_without_the_extra_serve_says_what_to_install(project, tmp_path):
+    blocker = tmp_path / "block"
+    (blocker / "starlette").mkdir(parents=True)
+    (blocker / "starlette" / "__init__.py").write_text("raise ImportError('not installed')\n")
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    result = subprocess.run([sys.executable, "-m", "fieldkit", "serve", "-p", str(project)],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: the workbench needs its extra: pip install 'fieldkit[serve]'"
+
+
+def test_the_installed_command_serves_on_loopback_with_a_token(project):
+    """``fieldkit serve`` in a fresh process: prints a token URL on 127.0.0.1 that works,
+    and refuses requests without it."""
+    import http.client
+    import os
+    import signal
+
+    proc = subprocess.Popen(["fieldkit", "serve", "-p", str(project), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        url = ""
+        for _ in range(10):
+            line = proc.stdout.readline()
+            if "token=" in line:
+                url = line.strip()
+                break
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})", url)
+        assert match, url
+        port, token = int(match.group(1)), match.group(2)
+        for _ in range(100):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/")
+                refused = conn.getresponse()
+                break
+            except ConnectionRefusedError:
+                import time
+
+                time.sleep(0.05)
+        assert refused.status == 403
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", f"/?token={token}")
+        entered = conn.getresponse()
+        assert entered.status == 303 and entered.getheader("location") == "/"
+        cookie = entered.getheader("set-cookie").split(";", 1)[0]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/", headers={"Cookie": cookie})
+        assert conn.getresponse().status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
+    assert os.path.exists(project)
+
+
+def test_another_interface_is_used_only_when_asked_and_with_a_warning(project):
+    import signal
+
+    proc = subprocess.Popen(["fieldkit", "serve", "-p", str(project), "--port", "0", "--host", "0.0.0.0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(10):
+            if "token=" in proc.stdout.readline():
+                break
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert err.startswith("Warning: listening on 0.0.0.0, not only on this computer")
