@@ -404,9 +404,13 @@ def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, proje
         "code": preview["code"], "spans": [{"record": s["record"], "start": s["start"], "end": s["end"]}
                                            for s in preview["spans"]]})
     assert coded.json()["coded"] == 3
+    again = client.post("/api/search/code", headers=WRITE, json={
+        "code": preview["code"], "spans": [{"record": first, "start": 4, "end": 9}, {"record": first, "start": 0, "end": 3}]})
+    assert (again.json()["coded"], again.json()["skipped"]) == (1, 1)  # what is coded already is skipped
     p = fieldkit.open(project)
     try:
-        assert sorted((c.record_id, c.start) for c in p.list("coding")) == [(first, 4), (first, 25), (first, 47)]
+        assert sorted((c.record_id, c.start) for c in p.list("coding")) == [(first, 0), (first, 4), (first, 25),
+                                                                            (first, 47)]
     finally:
         p.close()
 
@@ -489,7 +493,7 @@ def test_extend_span_finds_sentences_and_paragraphs():
 
 
 def test_find_phrase_ignores_case_and_spacing_but_not_word_edges():
-    text = "The Panel,\nthe panel  met; panels are not a panel-member."
+    text = "The Panel,\nthe panel  met; panels are not a panel-member. A subpanel."
     assert codings.find_phrase(text, "the panel") == [(0, 9), (11, 20)]
     assert codings.find_phrase(text, "panel") == [(4, 9), (15, 20), (44, 49)]
 
@@ -548,6 +552,10 @@ def test_the_installed_command_serves_on_loopback_with_a_token(project):
 
                 time.sleep(0.05)
         assert refused.status == 403
+        if Path("/proc/net/tcp").exists():  # listening on 127.0.0.1 only, not on every interface
+            listening = [line.split()[1] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                         if line.split()[3] == "0A"]
+            assert f"0100007F:{port:04X}" in listening and f"00000000:{port:04X}" not in listening
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         conn.request("GET", f"/?token={token}")
         entered = conn.getresponse()

@@ -65,7 +65,7 @@ class TextMap {
     let lo = 0, hi = this.spans.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (probe.comparePoint(this.spans[mid].node, 0) > 0 || probe.comparePoint(this.spans[mid].node, 0) === 0) hi = mid;
+      if (probe.comparePoint(this.spans[mid].node, 0) >= 0) hi = mid;
       else lo = mid + 1;
     }
     if (edge === "start") {
@@ -267,7 +267,6 @@ function documentPage() {
     const list = $("#codings");
     list.textContent = "";
     $("#coding-count").textContent = `(${state.codings.length})`;
-    const text = body.textContent;
     for (const c of state.codings) {
       const li = document.createElement("li");
       li.dataset.coding = c.id;
@@ -284,7 +283,6 @@ function documentPage() {
       li.addEventListener("click", () => select(c.id));
       list.appendChild(li);
     }
-    void text;
   }
 
   function excerpt(c) {
@@ -441,8 +439,6 @@ function documentPage() {
   function nudge(edge, step) {
     const c = state.codings.find((x) => x.id === state.active);
     if (!c || c.whole) return;
-    const text = map.spans.length ? null : null;
-    void text;
     const full = fullText();
     let pos = edge === "start" ? c.s16 : c.e16;
     const re = /\s/;
@@ -454,7 +450,7 @@ function documentPage() {
       while (pos > 0 && re.test(full[pos - 1])) pos--;
       while (pos > 0 && !re.test(full[pos - 1])) pos--;
     }
-    let s = edge === "start" ? pos : c.s16, e = edge === "end" ? pos : c.e16;
+    const s = edge === "start" ? pos : c.s16, e = edge === "end" ? pos : c.e16;
     if (e <= s) return;
     rebound(s, e);
   }
