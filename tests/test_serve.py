@@ -151,8 +151,14 @@ def test_a_bodys_html_is_shown_as_text_never_run(client, project):
     body = page.split('id="body"', 1)[1].split("</article>", 1)[0]
     assert "<script" not in body and "<img" not in body and "<b>" not in body and "href=" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
-    data = page.split('id="payload">', 1)[1].split("</script>", 1)[0]
-    assert "</script" not in data.lower()  # a body cannot close the data block early
+    made = client.post("/api/codings", headers=WRITE, json={
+        "record": record, "code": "power", "start16": 0, "end16": 4, "note": "</script><script>alert(4)</script>"})
+    assert made.status_code == 201
+    for url in (f"/doc/{record}", "/search?q=%3C/script%3E%3Cscript%3Ealert(5)"):
+        page = client.get(url).text
+        data = page.split('id="payload">', 1)[1].split("</script>", 1)[0]
+        assert "alert" in json.dumps(json.loads(data))  # the data block holds the whole payload
+        assert "<" not in data  # so neither a note nor a query can close it early
 
 
 # offsets ---------------------------------------------------------------------------------

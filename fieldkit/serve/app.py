@@ -77,6 +77,13 @@ def create_app(project_path, *, token: str, hosts: Iterable[str] = ("127.0.0.1",
     return app
 
 
+def _script_json(payload) -> str:
+    """JSON to embed in a ``<script type="application/json">`` block: ``<``, ``>`` and ``&``
+    escaped, so a note holding ``</script>`` cannot end the block early."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _when(value) -> str:
     if not value:
         return ""
@@ -172,7 +179,7 @@ class _Handlers:
         return self.page("document", record=record, html=html, encounter=encounter, codes=codes,
                          label=data.label(record), speakers=speakers,
                          coders=[c for c in coders_in_project(project) if not is_auto_coder(c)],
-                         payload=json.dumps(payload, ensure_ascii=False, default=str))
+                         payload=_script_json(payload))
 
     @_guarded(page=True)
     async def compare(self, request):
@@ -206,12 +213,12 @@ class _Handlers:
         payload = {"record": record.id, "columns": columns, "disagreements": disagreements}
         return self.page("compare", record=record, label=data.label(record), html=render_body(text),
                          coders=people, a=a, b=b, figures=figures, disagreements=disagreements,
-                         payload=json.dumps(payload, ensure_ascii=False, default=str))
+                         payload=_script_json(payload))
 
     @_guarded(page=True)
     async def codebook(self, request):
         codes = data.codes(self.bench.project())
-        return self.page("codebook", codes=codes, payload=json.dumps({"codes": _code_choices(codes)}))
+        return self.page("codebook", codes=codes, payload=_script_json({"codes": _code_choices(codes)}))
 
     @_guarded(page=True)
     async def search(self, request):
@@ -222,7 +229,7 @@ class _Handlers:
         results = run_search(project, params) if params.get("q") else None
         codes = data.codes(project)
         return self.page("search", params=params, results=results, choices=filter_choices(project),
-                         payload=json.dumps({"codes": _code_choices(codes), "params": params}))
+                         payload=_script_json({"codes": _code_choices(codes), "params": params}))
 
     @_guarded(page=True)
     async def review(self, request):
