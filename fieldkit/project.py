@@ -22,12 +22,7 @@ from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import DB_NAME, SEARCHABLE, TABLES, errors, insert_sql
 
-DEFAULT_SETTINGS = {
-    "timezone": "Europe/London",
-    "author": "",
-    "pseudonymise_on_capture": False,
-    "keystore_path": "",
-}
+from fieldkit.core.settings import DEFAULTS as DEFAULT_SETTINGS
 
 
 @attrs.frozen
@@ -183,6 +178,9 @@ class Project:
         return json.loads(row[0])
 
     def set_setting(self, key: str, value) -> None:
+        from fieldkit.core.settings import validate
+
+        value = validate(key, value)
         with self.transaction():
             old = self.setting(key)
             self._set_setting(key, value)
@@ -264,16 +262,14 @@ class Project:
         return prepared
 
     def _validate(self, record, call=None) -> list[str]:
-        call = call or _validate_caller()
+        call = call or _hook("validate_record")
         problems = [problem for result in call(project=self, record=record) for problem in result]
         for problem in problems:
             self.warnings.append((record.id, problem))
         return problems
 
     def _saved(self, record, call=None):
-        from fieldkit.hooks.manager import hook_caller
-
-        (call or hook_caller("record_saved"))(project=self, record=record)
+        (call or _hook("record_saved"))(project=self, record=record)
 
     def add(self, record, *, reason: str = "created"):
         """Save a new record; returns it as stored (author filled, tags derived)."""
@@ -298,30 +294,38 @@ class Project:
 
         The same hooks run as for ``add``; a failing hook undoes the whole batch."""
         from fieldkit.core.convert import row_values, to_row
-        from fieldkit.hooks.manager import hook_caller
 
-        validate, saved = _validate_caller(), hook_caller("record_saved")
+        validate, saved = _hook("validate_record"), _hook("record_saved")
+        validating, watching = bool(validate.get_hookimpls()), bool(saved.get_hookimpls())
         count = 0
         with self.transaction():
             # rows waiting to be written, by table and columns (one executemany each)
             pending: dict[tuple, list] = {}
+            written: list = []  # records of the batch, for record_saved once their rows exist
             for record in items:
                 record = self._prepare(record)
-                if validate.active:
+                if validating:
                     self._validate(record, validate)
-                if saved.active:
-                    self._saved(record, saved)
                 made = row_values(record)
                 if made is None:
                     row = to_row(record)
                     made = tuple(row), list(row.values())
                 pending.setdefault((TABLES[record.type_name], made[0]), []).append(made[1])
+                if watching:
+                    written.append(record)
                 count += 1
                 if count % batch_size == 0:
                     self._flush(pending)
+                    self._saved_all(written, saved)
             self._flush(pending)
+            self._saved_all(written, saved)
             self._audit("bulk_create", "*", "", f"{reason}: {count} records")
         return count
+
+    def _saved_all(self, written: list, saved) -> None:
+        for record in written:
+            self._saved(record, saved)
+        written.clear()
 
     def _flush(self, pending):
         # Plain executemany (sqlite-utils' insert_all would re-check every value's type,
@@ -601,14 +605,11 @@ def _field_names(cls) -> tuple:
     return tuple(f.name for f in attrs.fields(cls))
 
 
-def _problem_list(result) -> bool:
-    return not isinstance(result, str) and all(isinstance(p, str) for p in result)
+def _hook(name: str):
+    """A hook's caller; the plugin manager names a failing or slow plugin and checks results."""
+    from fieldkit.hooks.manager import get_plugin_manager
 
-
-def _validate_caller():
-    from fieldkit.hooks.manager import hook_caller
-
-    return hook_caller("validate_record", _problem_list, "a list of strings")
+    return getattr(get_plugin_manager().hook, name)
 
 
 def _integrity_error(exc, record=None, *, table: str = "") -> FieldkitError:

@@ -135,18 +135,35 @@ def test_every_hook_has_an_entry_and_no_entry_is_stale():
     assert sorted(sections) == sorted(SPECS), "docs/plugins/hooks.md sections differ from fieldkit/hooks/specs.py"
 
 
+def spec_signature(name: str) -> str:
+    """The spec's signature as the page shows it: ``name(arg: Type, ...) -> Return``."""
+    signature = inspect.signature(SPECS[name])
+    args = ", ".join(f"{arg}: {param.annotation}" for arg, param in signature.parameters.items())
+    return f"{name}({args}) -> {signature.return_annotation}"
+
+
+def spec_params(name: str) -> dict:
+    """``:param NAME: text`` of the spec's docstring, with RST literals as Markdown ones."""
+    found = re.findall(r"^\s*:param (\w+): (.+)$", SPECS[name].__doc__, flags=re.MULTILINE)
+    return {arg: text.strip().replace("``", "`") for arg, text in found}
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_documented_signature_summary_and_arguments_match(name):
     section = hook_sections()[name]
     spec = SPECS[name]
     blocks = fenced(section)
-    assert blocks and blocks[0].strip() == f"{name}{inspect.signature(spec)}", \
-        f"{name}: the first code block must be the signature exactly as in hookspecs.py"
-    assert spec.__doc__.strip() in section, f"{name}: the hookspec docstring must appear as the summary"
-    documented = re.findall(r"^\| `(\w+)` \| (.+?) \| .+ \|$", section, flags=re.MULTILINE)
-    assert [arg for arg, _ in documented] == list(inspect.signature(spec).parameters), \
+    assert blocks and blocks[0].strip() == spec_signature(name), \
+        f"{name}: the first code block must be the signature exactly as in fieldkit/hooks/specs.py"
+    summary = spec.__doc__.strip().split("\n")[0]
+    assert summary in section, f"{name}: the hookspec's summary line must appear on the page"
+    documented = re.findall(r"^\| `(\w+)` \| `(.+?)` \| (.+) \|$", section, flags=re.MULTILINE)
+    parameters = inspect.signature(spec).parameters
+    assert [arg for arg, _, _ in documented] == list(parameters), \
         f"{name}: the argument table must list exactly the spec's arguments, in order"
-    assert all(kind.strip() for _, kind in documented), f"{name}: every argument needs a type"
+    for arg, kind, meaning in documented:
+        assert kind == parameters[arg].annotation, f"{name}: the type of {arg} differs from the spec"
+        assert meaning.strip() == spec_params(name)[arg], f"{name}: the meaning of {arg} differs from its :param:"
     assert "**Returns:**" in section, f"{name}: say what the return value means"
 
 
@@ -277,12 +294,13 @@ def test_every_record_type_and_field_is_documented():
 
 
 def test_every_setting_and_environment_variable_is_documented():
-    from fieldkit.project import DEFAULT_SETTINGS
+    from fieldkit.core.environment import VARIABLES
+    from fieldkit.core.settings import SETTINGS
 
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    missing = [key for key in DEFAULT_SETTINGS if f"`{key}`" not in page]
+    missing = [key for key in SETTINGS if f"`{key}`" not in page]
     assert not missing, f"docs/configuration.md does not document settings: {missing}"
-    used = set()
+    used = set(VARIABLES)
     for path in (ROOT / "fieldkit").rglob("*.py"):
         used |= set(re.findall(r"\b(FIELDKIT_[A-Z_]+)\b", path.read_text(encoding="utf-8")))
     missing = sorted(var for var in used if f"`{var}`" not in page)
