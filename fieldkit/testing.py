@@ -34,33 +34,21 @@ __all__ = ["register_plugin", "invoke_cli", "fieldkit_plugin", "fieldkit_project
 _ENV = "FIELDKIT_LOAD_PLUGINS"
 
 
-def _groups(command, seen=None) -> list:
-    """Every click group reachable from ``command`` (itself included)."""
-    import click
-
-    seen = seen if seen is not None else []
-    if isinstance(command, click.Group) and all(command is not g for g in seen):
-        seen.append(command)
-        for child in list(command.commands.values()):
-            _groups(child, seen)
-    return seen
-
-
-def _snapshot_cli():
+def _snapshot_cli() -> list:
     """The commands of every group in the CLI, so they can be put back exactly."""
-    from fieldkit import cli as cli_module
+    from fieldkit.cli.groups import snapshot
+    from fieldkit.cli.main import cli
 
-    return [(group, dict(group.commands)) for group in _groups(cli_module.cli)]
+    return snapshot(cli)
 
 
-def _restore_cli(snapshot) -> None:
-    from fieldkit import cli as cli_module
+def _restore_cli(saved: list) -> None:
+    """Put the commands back and let the next use of the CLI ask the (new) plugins again."""
+    from fieldkit.cli.groups import forget_plugin_commands, restore
+    from fieldkit.cli.main import cli
 
-    for group, commands in snapshot:
-        group.commands.clear()
-        group.commands.update(commands)
-    # let the next use of the CLI ask the (new) plugins for their commands again
-    cli_module._plugins_loaded.clear()
+    restore(saved)
+    forget_plugin_commands(cli)
 
 
 @contextlib.contextmanager
@@ -129,9 +117,10 @@ if pytest is not None:
 
                     pm = plugin_manager.get_plugin_manager()
                     pm.register(plugin, name=name or getattr(plugin, "__name__", None) or type(plugin).__name__)
-                    from fieldkit import cli as cli_module
+                    from fieldkit.cli.groups import forget_plugin_commands
+                    from fieldkit.cli.main import cli
 
-                    cli_module._plugins_loaded.clear()
+                    forget_plugin_commands(cli)
                     registered.append(plugin)
                     return pm
                 pm = stack.enter_context(register_plugin(plugin, name, isolated=isolated))

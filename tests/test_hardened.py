@@ -85,9 +85,9 @@ def test_editor_with_shell_metacharacters_runs_no_shell(seeded, tmp_path, monkey
     marker = tmp_path / "pwned"
     monkeypatch.setenv("EDITOR", f"true; touch {marker}")
     monkeypatch.setenv("VISUAL", f"true; touch {marker}")
-    from fieldkit import cli as cli_module
+    from fieldkit.cli import editor as cli_editor
 
-    monkeypatch.setattr(cli_module, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_editor, "stdin_is_tty", lambda: True)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "note")
     assert result.exit_code == 1 and "Traceback" not in result.output
