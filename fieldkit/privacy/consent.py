@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import attrs
+
+from fieldkit.core.records import CONSENT_SCOPES
 
 
 @attrs.frozen
@@ -36,13 +38,35 @@ def current_consent(project, participant) -> Optional[CurrentConsent]:
     return CurrentConsent(pid, code, last.status, tuple(last.scopes) if last.status != "withdrawn" else (), last.at)
 
 
-def record_consent(project, participant, status: str, scopes=(), *, at=None, note: str = ""):
-    """Add a consent event for a participant (code or id) and return it."""
-    from fieldkit.core.records import ConsentEvent
+#: the scopes ``given`` consent covers when no scopes are named: everything a participant can agree to
+DEFAULT_GIVEN_SCOPES = CONSENT_SCOPES
 
+
+def record_consent(project, participant: str, status: str, scopes: Optional[Iterable[str]] = None, *,
+                   default_scopes: Iterable[str] = DEFAULT_GIVEN_SCOPES, at=None, note: str = ""):
+    """Add a consent event for a participant (code or id) and return it.
+
+    ``scopes`` None (not given) means: ``default_scopes`` for ``given`` consent (every scope,
+    unless a caller passes others), none for ``withdrawn``; ``limited`` consent must name its
+    scopes. Withdrawn consent cannot carry scopes. ``fieldkit participant consent`` without
+    ``--scope`` passes None, so it means the same as a script leaving ``scopes`` out.
+    """
+    from fieldkit.core.errors import InvalidInput
+    from fieldkit.core.records import CONSENT_STATUSES, ConsentEvent
+
+    if status not in CONSENT_STATUSES:
+        raise InvalidInput(f"consent status must be one of {', '.join(CONSENT_STATUSES)}, not {status!r}")
+    if scopes is None:
+        if status == "limited":
+            raise InvalidInput("limited consent must name its scopes "
+                               f"(any of {', '.join(CONSENT_SCOPES)}; --scope on the command line)")
+        scopes = tuple(default_scopes) if status == "given" else ()
+    scopes = tuple(dict.fromkeys(scopes))
+    if status == "withdrawn" and scopes:
+        raise InvalidInput("withdrawn consent has no scopes; record 'limited' consent to keep some")
     pid = project.resolve(participant, "participant")
     kwargs = {"at": at} if at is not None else {}
-    return project.add(ConsentEvent(participant_id=pid, status=status, scopes=tuple(scopes), note=note, **kwargs))
+    return project.add(ConsentEvent(participant_id=pid, status=status, scopes=scopes, note=note, **kwargs))
 
 
 #: encounter kinds with one participant besides the researcher: every note of such an

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import attrs
 
-from fieldkit.core.errors import PluginError
+from fieldkit.core.errors import InvalidInput, PluginError
 from fieldkit.core.patterns import lazy
 from fieldkit.privacy.spans import Span
 
@@ -81,7 +81,7 @@ def _as_tuple(value: Any) -> tuple:
 
 def _check_place_kind(instance, attribute, value):
     if value not in PLACE_KINDS:
-        raise ValueError(f"place kind must be one of {', '.join(PLACE_KINDS)}, not {value!r}")
+        raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, not {value!r}")
 
 
 @attrs.frozen(cache_hash=True)
@@ -316,7 +316,7 @@ def _bracket(label: str) -> str:
 def _normalise_style(style: str, kind: str) -> str:
     name = _STYLE_ALIASES.get(str(style).strip().lower(), str(style).strip().lower())
     if name not in STYLES:
-        raise ValueError(
+        raise InvalidInput(
             f"unknown replacement style {style!r} for {kind!r}; choose one of {', '.join(STYLES)}"
         )
     return name
@@ -466,7 +466,7 @@ def run_detectors(text: str, detectors, context: Optional[DetectContext] = None,
     missing = [name for name in names if name not in by_name]
     if missing:
         known = ", ".join(sorted(by_name)) or "none"
-        raise ValueError(
+        raise InvalidInput(
             f"unknown detector{'s' if len(missing) > 1 else ''} in the configured order: "
             f"{', '.join(missing)} (registered: {known})"
         )

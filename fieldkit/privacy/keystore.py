@@ -63,7 +63,7 @@ from typing import Iterable, Optional
 
 import attrs
 
-from fieldkit.core.errors import FieldkitError
+from fieldkit.core.errors import FieldkitError, InvalidInput
 
 FORMAT_NAME = "fieldkit-keystore"
 FORMAT_VERSION = 1
@@ -105,7 +105,7 @@ class KeyStoreError(FieldkitError):
 
 def _check_kind(instance, attribute, value):
     if value not in PERSON_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(PERSON_KINDS)}, not {value!r}")
+        raise InvalidInput(f"kind must be one of {', '.join(PERSON_KINDS)}, not {value!r}")
 
 
 def _clean_name(value: str) -> str:
@@ -170,7 +170,7 @@ def _gcm_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if not blob.startswith(_SEALED_PREFIX) or len(blob) < 1 + 12 + 16:
-        raise ValueError("not a sealed value")
+        raise InvalidInput("not a sealed value")
     return AESGCM(key).decrypt(blob[1:13], blob[13:], aad)
 
 

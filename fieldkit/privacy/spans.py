@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+from fieldkit.core.errors import InvalidInput
+
 DIRECTNESS = ("direct", "quasi")
 
 
@@ -27,8 +29,8 @@ class Span:
     @directness.validator
     def _check_directness(self, attribute, value):
         if value not in DIRECTNESS:
-            raise ValueError(f"directness must be one of {', '.join(DIRECTNESS)}, not {value!r}")
+            raise InvalidInput(f"directness must be one of {', '.join(DIRECTNESS)}, not {value!r}")
 
     def __attrs_post_init__(self):
         if not (0 <= self.start <= self.end):
-            raise ValueError(f"span must have 0 <= start <= end, got [{self.start}, {self.end})")
+            raise InvalidInput(f"span must have 0 <= start <= end, got [{self.start}, {self.end})")
