@@ -450,7 +450,7 @@ class Project:
             from fieldkit.coding.codings import resolve_code
 
             return resolve_code(self, ref).id
-        if len(ref) >= 6:
+        if 6 <= len(ref) <= 40:  # an id ending or beginning (ids are 26 characters; longer text is not one)
             matches = []
             for t in types:
                 matches += [r[0] for r in self.conn.execute(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import fieldkit
 from fieldkit.cli import cli
-from test_bad_input import check_error, snapshot
+from test_bad_input import assert_handled, check_error, snapshot
 
 NOT_AN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -65,19 +65,32 @@ def test_every_command_has_help():
 def test_hostile_arguments_fail_cleanly(seeded, words, bad):
     before = snapshot(seeded.path)
     result = invoke(seeded.path, *words, bad, bad)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (words, repr(result.exception))
+    assert_handled(result, words)
     if result.exit_code != 0:
-        errors = [l for l in result.output.splitlines() if l.startswith("Error")]
-        assert len(errors) == 1, (words, result.output[-500:])
         assert snapshot(seeded.path) == before, words
+
+
+def test_an_injected_bug_is_an_internal_error_not_a_user_error(seeded, monkeypatch):
+    """The harness above can fail: a TypeError inside jot is reported as a bug (exit 3)."""
+    from fieldkit.fieldwork import capture
+
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand type(s)")
+
+    monkeypatch.setattr(capture, "jot", broken)
+    result = invoke(seeded.path, "jot", "a note")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: internal error in fieldkit ")
+    assert "TypeError: unsupported operand type(s). This is a bug" in result.stderr
+    with pytest.raises(AssertionError):
+        assert_handled(result)
 
 
 @pytest.mark.parametrize("when", ["25:99", "yesterday 99", "-20x", "2026-13-45", "tomorrowish", "\x00"])
 def test_malformed_times(seeded, when):
     before = snapshot(seeded.path)
     for args in (["jot", "x", "--at", when], ["list", "--since", when], ["encounter", "add", "meeting", "--start", when]):
-        check_error(invoke(seeded.path, *args), "time")
+        check_error(invoke(seeded.path, *args), "NUL character" if "\x00" in when else "time")
     assert snapshot(seeded.path) == before
 
 
@@ -120,7 +133,8 @@ def test_hostile_qdpx_archives(seeded, tmp_path, members):
     _zip(archive, members)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "import", "qdpx", str(archive))
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert_handled(result)
     assert snapshot(seeded.path) == before
     assert not (tmp_path.parent / "evil.qde").exists()
 
@@ -149,7 +163,8 @@ def test_broken_jsonl_import(seeded, tmp_path, content):
     source.write_bytes(content)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "import", "jsonl", str(source))
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert_handled(result)
     assert snapshot(seeded.path) == before
 
 
@@ -201,5 +216,4 @@ def test_random_arguments_to_any_command(seeded, tmp_path, monkeypatch, words, a
     # random words can be valid paths ("keys init ÁO" makes a key store): keep them out of the checkout
     monkeypatch.chdir(tmp_path)
     result = invoke(seeded.path, *words, *args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (words, args, repr(result.exception))
-    assert "Traceback" not in result.output
+    assert_handled(result, (words, args))

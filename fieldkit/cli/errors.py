@@ -104,8 +104,13 @@ def silence_stdout() -> None:
 
 
 def check_arguments(args: list[str]) -> None:
-    """Refuse arguments that are not valid UTF-8 (Python keeps the bad bytes as surrogates)."""
+    """Refuse arguments that are not valid UTF-8 (Python keeps the bad bytes as surrogates),
+    or that hold a NUL character (no file name or text a shell passes can)."""
     for position, arg in enumerate(args, start=1):
+        if not isinstance(arg, str):
+            continue
+        if "\x00" in arg:
+            fail(f"argument {position} contains a NUL character")
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
