@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+
+if TYPE_CHECKING:
+    import click.testing
+    import pluggy
 
 try:  # only the fixtures need pytest; the helpers work without it
     import pytest
@@ -52,7 +56,8 @@ def _restore_cli(saved: list) -> None:
 
 
 @contextlib.contextmanager
-def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True) -> Iterator[object]:
+def register_plugin(plugin: object, name: Optional[str] = None, *,
+                    isolated: bool = True) -> Iterator["pluggy.PluginManager"]:
     """Register ``plugin`` with fieldkit for the duration of a ``with`` block.
 
     ``name`` defaults to the module name or class name. With ``isolated`` (the default), no
@@ -90,7 +95,8 @@ def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True
         _restore_cli(snapshot)
 
 
-def invoke_cli(*args, project=None, input=None, catch_exceptions: bool = False):
+def invoke_cli(*args: Any, project: Any = None, input: Optional[str] = None,
+               catch_exceptions: bool = False) -> "click.testing.Result":
     """Run ``fieldkit [--project PROJECT] ARGS`` in-process; returns click's ``Result``."""
     from click.testing import CliRunner
 
@@ -105,12 +111,12 @@ def invoke_cli(*args, project=None, input=None, catch_exceptions: bool = False):
 if pytest is not None:
 
     @pytest.fixture
-    def fieldkit_plugin():
+    def fieldkit_plugin() -> Iterator[Callable[..., Any]]:
         """Register plugins for one test: ``fieldkit_plugin(plugin, name=None, isolated=True)``."""
         with contextlib.ExitStack() as stack:
             registered = []
 
-            def register(plugin, name: Optional[str] = None, *, isolated: bool = True):
+            def register(plugin: object, name: Optional[str] = None, *, isolated: bool = True) -> Any:
                 if registered:
                     # a second plugin joins the first, on the same plugin manager
                     from fieldkit.hooks import manager as plugin_manager
@@ -130,7 +136,7 @@ if pytest is not None:
             yield register
 
     @pytest.fixture
-    def fieldkit_project(tmp_path):
+    def fieldkit_project(tmp_path: Any) -> Iterator[Any]:
         """A new, empty fieldkit project in ``tmp_path / "project"``."""
         from fieldkit.project import init
 
@@ -141,6 +147,6 @@ if pytest is not None:
             project.close()
 
     @pytest.fixture
-    def fieldkit_cli():
+    def fieldkit_cli() -> Callable[..., Any]:
         """``invoke(*args, project=None, input=None)``: run the CLI in-process."""
         return invoke_cli

@@ -129,7 +129,8 @@ def test_anonymised_corpus_keeps_no_planted_identifier(corpus):
 
 def test_name_recall(corpus):
     """Measured once the key-store name detector exists (``fieldkit.plugins.names``)."""
-    names = pytest.importorskip("fieldkit.plugins.names")
+    from fieldkit.plugins import names
+
     registered = []
     names.register_detectors(register=registered.append)
     detectors = {d.name: d for d in registered}

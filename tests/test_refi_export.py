@@ -466,7 +466,6 @@ def test_cli_export_and_import(run, tmp_path):
 def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path):
     """With the anonymisation engine and a key store: no registered name in any file of the
     .qdpx, and each coding still sits on the same words of the anonymised text."""
-    pytest.importorskip("fieldkit.privacy.anonymiser")
     import fieldkit
     from fieldkit.privacy.keystore import KeyStore
     from fieldkit.core.records import CONSENT_SCOPES

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from typing import Optional
+
 import click
 
 from fieldkit.cli.context import get_project
@@ -50,8 +52,9 @@ def _coding_table(rows, fmt, *, context=False):
 
 
 @click.group(cls=SubGroup)
-def code():
+def code() -> None:
     """Apply codes to text and query coded segments."""
+
 
 @code.command("apply")
 @click.argument("record")
@@ -60,7 +63,8 @@ def code():
 @click.option("--coder", help="Coder name (default: the project author).")
 @click.option("--note", default="", help="A note on this coding.")
 @json_option
-def code_apply(record, code_ref, quote, occurrence, start, end, whole, coder, note, fmt):
+def code_apply(record: str, code_ref: str, quote: Optional[str], occurrence: Optional[int], start: Optional[int],
+               end: Optional[int], whole: bool, coder: Optional[str], note: str, fmt: str) -> None:
     """Apply CODE to a quote, an offset range or the whole of RECORD.
 
     \b
@@ -83,6 +87,7 @@ def code_apply(record, code_ref, quote, occurrence, start, end, whole, coder, no
     where = "the whole record" if coding.start is None else f"[{coding.start}, {coding.end})"
     click.echo(f"coding {coding.id}: '{code_path(project, code_obj)}' on {where} by {coding.coder}")
 
+
 @code.command("list")
 @click.option("--record", "-r", help="Only codings of this record.")
 @click.option("--code", "-c", "code_ref", help="Only this code.")
@@ -91,7 +96,8 @@ def code_apply(record, code_ref, quote, occurrence, start, end, whole, coder, no
 @click.option("--status", type=click.Choice(["ok", "review"]), help="Only codings with this status.")
 @click.option("--no-auto", is_flag=True, help="Leave out auto-coder proposals.")
 @format_option
-def code_list(record, code_ref, descendants, coder, status, no_auto, fmt):
+def code_list(record: Optional[str], code_ref: Optional[str], descendants: bool, coder: Optional[str],
+              status: Optional[str], no_auto: bool, fmt: Optional[str]) -> None:
     """List codings with the text they cover."""
     from fieldkit.coding.codings import coding_rows, list_codings
 
@@ -100,10 +106,11 @@ def code_list(record, code_ref, descendants, coder, status, no_auto, fmt):
                            descendants=descendants, include_auto=not no_auto)
     _coding_table(coding_rows(project, codings), fmt)
 
+
 @code.command("remove")
 @click.argument("coding_ids", nargs=-1, required=True, metavar="CODING...")
 @click.option("--reason", default="", help="Why (kept in the audit log).")
-def code_remove(coding_ids, reason):
+def code_remove(coding_ids: tuple, reason: str) -> None:
     """Remove codings (tombstoned: kept in the database and its history)."""
     from fieldkit.coding.codings import remove_coding
 
@@ -113,13 +120,15 @@ def code_remove(coding_ids, reason):
     for c in removed:
         click.echo(f"coding {c.id} removed")
 
+
 @code.command("review")
 @click.argument("coding_id", required=False, metavar="[CODING]")
 @click.option("--ok", "confirm", is_flag=True, help="The coding is right as it stands.")
 @_where_options
 @click.option("--reason", default="", help="Why (kept in history).")
 @format_option
-def code_review(coding_id, confirm, quote, occurrence, start, end, whole, reason, fmt):
+def code_review(coding_id: Optional[str], confirm: bool, quote: Optional[str], occurrence: Optional[int],
+                start: Optional[int], end: Optional[int], whole: bool, reason: str, fmt: Optional[str]) -> None:
     """List codings needing review after an edit, or settle one.
 
     \b
@@ -145,6 +154,7 @@ def code_review(coding_id, confirm, quote, occurrence, start, end, whole, reason
     where = "the whole record" if coding.start is None else f"[{coding.start}, {coding.end})"
     click.echo(f"coding {coding.id} reviewed: {where}")
 
+
 @code.command("segments")
 @click.argument("code_ref", metavar="CODE")
 @click.option("--no-descendants", is_flag=True, help="Only CODE itself, not the codes below it.")
@@ -152,7 +162,8 @@ def code_review(coding_id, confirm, quote, occurrence, start, end, whole, reason
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
 @click.option("--context", type=int, default=60, show_default=True, help="Characters shown either side.")
 @format_option
-def code_segments(code_ref, no_descendants, coder, include_auto, context, fmt):
+def code_segments(code_ref: str, no_descendants: bool, coder: Optional[str], include_auto: bool, context: int,
+                  fmt: Optional[str]) -> None:
     """Every segment coded with CODE (and the codes below it), with context."""
     from fieldkit.coding.queries import segments
 
@@ -174,6 +185,7 @@ def code_segments(code_ref, no_descendants, coder, include_auto, context, fmt):
         click.echo(f"    …{before} [{' '.join(r['text'].split())}] {after}…")
         click.echo("")
 
+
 @code.command("freq")
 @click.option("--by", type=click.Choice(GROUPS), default="code", show_default=True,
               help="Count per code, or per code and record, encounter, participant, role or site.")
@@ -183,7 +195,8 @@ def code_segments(code_ref, no_descendants, coder, include_auto, context, fmt):
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
 @click.option("--rollup", is_flag=True, help="Count each coding for its code's ancestors too.")
 @format_option
-def code_freq(by, codes, descendants, coder, include_auto, rollup, fmt):
+def code_freq(by: str, codes: tuple, descendants: bool, coder: Optional[str], include_auto: bool, rollup: bool,
+              fmt: Optional[str]) -> None:
     """Code frequencies, overall or by record, encounter, participant, role or site."""
     from fieldkit.coding.queries import frequencies
 
@@ -195,6 +208,7 @@ def code_freq(by, codes, descendants, coder, include_auto, rollup, fmt):
     columns = ["code"] + ([by] if by != "code" else []) + ["codings", "records"]
     output(rows, columns, fmt or "table")
 
+
 @code.command("cooccur")
 @click.option("--code", "-c", "codes", multiple=True, help="Only these codes.")
 @click.option("--coder", help="Only this coder.")
@@ -202,7 +216,8 @@ def code_freq(by, codes, descendants, coder, include_auto, rollup, fmt):
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
 @click.option("--min", "min_count", type=int, default=1, show_default=True, help="Leave out rarer pairs.")
 @format_option
-def code_cooccur(codes, coder, same_coder, include_auto, min_count, fmt):
+def code_cooccur(codes: tuple, coder: Optional[str], same_coder: bool, include_auto: bool, min_count: int,
+                 fmt: Optional[str]) -> None:
     """Code co-occurrence: overlapping segments and records sharing both codes."""
     from fieldkit.coding.queries import cooccurrence
 
@@ -210,6 +225,7 @@ def code_cooccur(codes, coder, same_coder, include_auto, min_count, fmt):
     rows = cooccurrence(project, codes=_split(codes) or None, coder=coder, same_coder=same_coder,
                         include_auto=include_auto, min_count=min_count)
     output(rows, ["code_a", "code_b", "overlaps", "records"], fmt or "table")
+
 
 @code.command("matrix")
 @click.option("--by", "attribute", default="role", show_default=True,
@@ -222,7 +238,8 @@ def code_cooccur(codes, coder, same_coder, include_auto, min_count, fmt):
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
 @click.option("--rollup", is_flag=True, help="Count each coding for its code's ancestors too.")
 @format_option
-def code_matrix(attribute, count, codes, descendants, coder, include_auto, rollup, fmt):
+def code_matrix(attribute: str, count: str, codes: tuple, descendants: bool, coder: Optional[str],
+                include_auto: bool, rollup: bool, fmt: Optional[str]) -> None:
     """Code-by-attribute table (for example codes by participant role)."""
     from fieldkit.coding.queries import matrix, matrix_columns
 
@@ -246,15 +263,17 @@ def code_fields(f):
         f = click.option(*decl, **kw)(f)
     return f
 
+
 @click.group(cls=SubGroup)
-def codebook():
+def codebook() -> None:
     """The hierarchical codebook: load, show, add, rename, move, merge, retire, export."""
+
 
 @codebook.command("load")
 @click.argument("source", metavar="NAME|FILE")
 @click.option("--update", is_flag=True, help="Overwrite codes that exist with other definitions (history kept).")
 @json_option
-def codebook_load(source, update, fmt):
+def codebook_load(source: str, update: bool, fmt: str) -> None:
     """Load a codebook a plugin provides (such as coproduction) or a YAML/JSON file."""
     from fieldkit.coding.codebook import load_into_project
 
@@ -265,20 +284,22 @@ def codebook_load(source, update, fmt):
     else:
         click.echo(report.summary())
 
+
 @codebook.command("available")
 @format_option
-def codebook_available(fmt):
+def codebook_available(fmt: Optional[str]) -> None:
     """List the codebooks plugins provide."""
     from fieldkit.coding.codebook import available_codebooks
 
     rows = [{"name": n, "description": c.description} for n, c in sorted(available_codebooks().items())]
     output(rows, ["name", "description"], fmt or "table")
 
+
 @codebook.command("show")
 @click.argument("code_ref", required=False, metavar="[CODE]")
 @click.option("--all", "show_all", is_flag=True, help="Include merged and retired codes.")
 @format_option
-def codebook_show(code_ref, show_all, fmt):
+def codebook_show(code_ref: Optional[str], show_all: bool, fmt: Optional[str]) -> None:
     """Show the code tree with usage counts, or one code in full."""
     from fieldkit.coding.codebook import codebook_rows
 
@@ -315,11 +336,14 @@ def codebook_show(code_ref, show_all, fmt):
         label = "  " * r["depth"] + r["name"] + status
         click.echo(f"{label:<44} {r['codings']:>5}  {preview(r['definition'], 60)}".rstrip())
 
+
 @codebook.command("add")
 @click.argument("name")
 @click.option("--parent", "-p", help="Parent code (path or name).")
 @code_fields
-def codebook_add(name, parent, title, definition, include, exclude, example, colour, keyword):
+def codebook_add(name: str, parent: Optional[str], title: Optional[str], definition: Optional[str],
+                 include: Optional[str], exclude: Optional[str], example: Optional[str], colour: Optional[str],
+                 keyword: tuple) -> None:
     """Add code NAME (optionally under --parent)."""
     from fieldkit.coding.codebook import add_code
     from fieldkit.coding.codings import code_path
@@ -330,13 +354,15 @@ def codebook_add(name, parent, title, definition, include, exclude, example, col
                     keywords=keyword)
     click.echo(f"code '{code_path(project, code)}' added ({code.id})")
 
+
 @codebook.command("edit")
 @click.argument("code_ref", metavar="CODE")
 @code_fields
 @click.option("--replace-keywords", is_flag=True, help="Replace the keyword rules instead of adding to them.")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_edit(code_ref, title, definition, include, exclude, example, colour, keyword,
-                  replace_keywords, reason):
+def codebook_edit(code_ref: str, title: Optional[str], definition: Optional[str], include: Optional[str],
+                  exclude: Optional[str], example: Optional[str], colour: Optional[str], keyword: tuple,
+                  replace_keywords: bool, reason: str) -> None:
     """Change a code's title, definition, include/exclude rules, example, colour or keywords."""
     from fieldkit.coding.codebook import edit_code
     from fieldkit.coding.codings import code_path
@@ -347,11 +373,12 @@ def codebook_edit(code_ref, title, definition, include, exclude, example, colour
                      example=example, colour=colour, reason=reason, **kw)
     click.echo(f"code '{code_path(project, code)}' updated")
 
+
 @codebook.command("rename")
 @click.argument("code_ref", metavar="CODE")
 @click.argument("new_name")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_rename(code_ref, new_name, reason):
+def codebook_rename(code_ref: str, new_name: str, reason: str) -> None:
     """Rename a code; its codings and children stay with it."""
     from fieldkit.coding.codebook import rename_code
     from fieldkit.coding.codings import code_path
@@ -360,12 +387,13 @@ def codebook_rename(code_ref, new_name, reason):
     code = rename_code(project, code_ref, new_name, reason=reason)
     click.echo(f"code renamed: now '{code_path(project, code)}'")
 
+
 @codebook.command("move")
 @click.argument("code_ref", metavar="CODE")
 @click.argument("parent", required=False)
 @click.option("--top", is_flag=True, help="Move to the top level.")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_move(code_ref, parent, top, reason):
+def codebook_move(code_ref: str, parent: Optional[str], top: bool, reason: str) -> None:
     """Move CODE (with the codes below it) under PARENT, or to the top with --top."""
     from fieldkit.coding.codebook import move_code
     from fieldkit.coding.codings import code_path
@@ -376,11 +404,12 @@ def codebook_move(code_ref, parent, top, reason):
     code = move_code(project, code_ref, None if top else parent, reason=reason)
     click.echo(f"code moved: now '{code_path(project, code)}'")
 
+
 @codebook.command("merge")
 @click.argument("source")
 @click.argument("target")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_merge(source, target, reason):
+def codebook_merge(source: str, target: str, reason: str) -> None:
     """Merge SOURCE into TARGET: codings and children move, SOURCE keeps a pointer."""
     from fieldkit.coding.codebook import merge_codes
     from fieldkit.coding.codings import code_path
@@ -394,35 +423,39 @@ def codebook_merge(source, target, reason):
         text += f", {result.children} child code(s) moved"
     click.echo(text)
 
+
 @codebook.command("retire")
 @click.argument("code_ref", metavar="CODE")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_retire(code_ref, reason):
+def codebook_retire(code_ref: str, reason: str) -> None:
     """Retire a code: it can no longer be applied; its codings stay."""
     from fieldkit.coding.codebook import retire_code
 
     code = retire_code(get_project(), code_ref, reason=reason)
     click.echo(f"code '{code.name}' retired")
 
+
 @codebook.command("restore")
 @click.argument("code_ref", metavar="CODE")
 @click.option("--reason", default="", help="Why (kept in history).")
-def codebook_restore(code_ref, reason):
+def codebook_restore(code_ref: str, reason: str) -> None:
     """Bring a retired code back into use."""
     from fieldkit.coding.codebook import restore_code
 
     code = restore_code(get_project(), code_ref, reason=reason)
     click.echo(f"code '{code.name}' is active again")
 
+
 @codebook.command("delete")
 @click.argument("code_ref", metavar="CODE")
 @click.option("--reason", required=True, help="Why (kept in the audit log).")
-def codebook_delete(code_ref, reason):
+def codebook_delete(code_ref: str, reason: str) -> None:
     """Delete an unused code (tombstoned); codes with codings must be retired or merged instead."""
     from fieldkit.coding.codebook import delete_code
 
     code = delete_code(get_project(), code_ref, reason=reason)
     click.echo(f"code '{code.name}' deleted (tombstoned)")
+
 
 @codebook.command("export")
 @click.argument("dest", required=False, metavar="[FILE]")
@@ -430,7 +463,7 @@ def codebook_delete(code_ref, reason):
               help="Default: from the file name (.json is JSON), else YAML.")
 @click.option("--include-retired", is_flag=True, help="Also export retired codes.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def codebook_export(dest, fmt, include_retired, force):
+def codebook_export(dest: Optional[str], fmt: Optional[str], include_retired: bool, force: bool) -> None:
     """Write the codebook as YAML or JSON to FILE (or standard output)."""
     from fieldkit.coding.codebook import export_codebook, write_codebook
 
@@ -446,7 +479,7 @@ def codebook_export(dest, fmt, include_retired, force):
 
 
 @click.group(cls=DefaultCommandGroup)
-def autocode():
+def autocode() -> None:
     """Auto-coding: propose codings with a plugin coder, then accept or reject them.
 
     \b
@@ -456,13 +489,14 @@ def autocode():
     fieldkit autocode reject 7KQ2M1ZP
     """
 
+
 @autocode.command("run")
 @click.argument("records", nargs=-1, metavar="[RECORD...]")
 @click.option("--coder", default="keywords", show_default=True, help="The auto-coder to run.")
 @click.option("--all", "all_records", is_flag=True, help="Every observation and memo.")
 @click.option("--code", "-c", "codes", multiple=True, help="Only offer these codes.")
 @json_option
-def autocode_run(records, coder, all_records, codes, fmt):
+def autocode_run(records: tuple, coder: str, all_records: bool, codes: tuple, fmt: str) -> None:
     """Run an auto-coder over RECORD... or --all; proposals are stored as coder auto:NAME."""
     from fieldkit.coding.autocode import get_coder, run_autocoder
 
@@ -487,13 +521,15 @@ def autocode_run(records, coder, all_records, codes, fmt):
         click.echo(f"review them with 'fieldkit autocode list'; compare with a person using "
                    f"'fieldkit agreement --coders {report.coder},NAME'")
 
+
 @autocode.command("list")
 @click.option("--coder", help="Only this auto-coder (e.g. keywords).")
 @click.option("--record", "-r", help="Only this record.")
 @click.option("--code", "-c", "code_ref", help="Only this code.")
 @click.option("--every", is_flag=True, help="Include proposals already accepted.")
 @format_option
-def autocode_list(coder, record, code_ref, every, fmt):
+def autocode_list(coder: Optional[str], record: Optional[str], code_ref: Optional[str], every: bool,
+                  fmt: Optional[str]) -> None:
     """List pending proposals with their text."""
     from fieldkit.coding.autocode import proposals
     from fieldkit.coding.codings import coding_rows
@@ -501,6 +537,7 @@ def autocode_list(coder, record, code_ref, every, fmt):
     project = get_project()
     found = proposals(project, coder=coder, record=record, code=code_ref, pending=not every)
     _coding_table(coding_rows(project, found), fmt)
+
 
 def _choose(f):
     f = click.argument("ids", nargs=-1, metavar="[PROPOSAL...]")(f)
@@ -511,10 +548,12 @@ def _choose(f):
     f = click.option("--reason", default="", help="Why (kept in history).")(f)
     return f
 
+
 @autocode.command("accept")
 @_choose
 @click.option("--as", "as_coder", help="The coder accepting them (default: the project author).")
-def autocode_accept(ids, all_pending, coder, record, code_ref, reason, as_coder):
+def autocode_accept(ids: tuple, all_pending: bool, coder: Optional[str], record: Optional[str],
+                    code_ref: Optional[str], reason: str, as_coder: Optional[str]) -> None:
     """Accept proposals: copy them to a human coder."""
     from fieldkit.coding.autocode import accept
 
@@ -523,9 +562,11 @@ def autocode_accept(ids, all_pending, coder, record, code_ref, reason, as_coder)
                   **_narrow(all_pending, coder, record, code_ref))
     click.echo(f"accepted {len(made)} proposal(s) as {as_coder or project.author}")
 
+
 @autocode.command("reject")
 @_choose
-def autocode_reject(ids, all_pending, coder, record, code_ref, reason):
+def autocode_reject(ids: tuple, all_pending: bool, coder: Optional[str], record: Optional[str],
+                    code_ref: Optional[str], reason: str) -> None:
     """Reject proposals (tombstoned; they will not be proposed again)."""
     from fieldkit.coding.autocode import reject
 
@@ -534,9 +575,10 @@ def autocode_reject(ids, all_pending, coder, record, code_ref, reason):
                   **_narrow(all_pending, coder, record, code_ref))
     click.echo(f"rejected {len(gone)} proposal(s)")
 
+
 @autocode.command("coders")
 @format_option
-def autocode_coders(fmt):
+def autocode_coders(fmt: Optional[str]) -> None:
     """List the auto-coders plugins provide."""
     from fieldkit.coding.autocode import available_coders
 
@@ -566,7 +608,8 @@ def _pct(value):
               help="A coder who coded nothing in a record: missing data, or a decision that no code applies.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Disagreements to list (0: all).")
 @format_option
-def agreement_command(coders, unit, overlap, codes, records, untouched, limit, fmt):
+def agreement_command(coders: str, unit: str, overlap: float, codes: tuple, records: tuple, untouched: str,
+                      limit: int, fmt: Optional[str]) -> None:
     """Inter-coder agreement per code and overall, and the disagreements to discuss.
 
     Percent agreement, Cohen's kappa (two coders), Fleiss' kappa and Krippendorff's alpha

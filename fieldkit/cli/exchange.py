@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import click
 
@@ -53,8 +53,9 @@ class _ImportCommand(_FormatsCommand):
 @click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
 @progress_option
-def export_command(format_name, dest, encounters, since, until, tags, codes, stages, types, raw, force,
-                   passphrase_env, progress):
+def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
+                   tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool,
+                   passphrase_env: Optional[str], progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
     Prints what was exported and what was left out, and why.
@@ -94,7 +95,9 @@ def export_command(format_name, dest, encounters, since, until, tags, codes, sta
 @click.option("--dry-run", is_flag=True, help="Read and check everything, report, write nothing.")
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE", help="An option for a plugin's importer.")
 @progress_option
-def import_command(format_name, source, encounter, speakers, allow_unknown, stage, tags, at, dry_run, extra, progress):
+def import_command(format_name: str, source: Path, encounter: Optional[str], speakers: tuple, allow_unknown: bool,
+                   stage: Optional[str], tags: tuple, at: Optional[str], dry_run: bool, extra: tuple,
+                   progress: Optional[bool]) -> None:
     """Import SOURCE (a file or folder) in FORMAT into the project, all or nothing."""
     from fieldkit.exchange.importing import ImportFailed, ImportOptions, run_importer
 
@@ -116,7 +119,7 @@ def import_command(format_name, source, encounter, speakers, allow_unknown, stag
 
 @click.command("demo")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def demo_command(directory):
+def demo_command(directory: Optional[Path]) -> None:
     """Build a fictional probation-inspection project in DIRECTORY (default ./fieldkit-demo),
     code it, anonymise it and export it in every format."""
     from fieldkit.demo import build_demo

@@ -137,7 +137,7 @@ def participant_list(fmt: Optional[str]) -> None:
     rows = []
     for p in project.list("participant"):
         c = current_consent(project, p.id)
-        rows.append({**record_row(p), "consent": c.status, "scopes": list(c.scopes)})
+        rows.append({**record_row(p), "consent": c.status if c else "none", "scopes": list(c.scopes) if c else []})
     output(rows, ["code", "role", "organisation", "consent", "scopes"], fmt or "table")
 
 

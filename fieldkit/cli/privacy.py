@@ -46,15 +46,15 @@ def open_keys(project: Any) -> Any:
     return store
 
 
-
 @click.group(cls=SubGroup)
-def keys():
+def keys() -> None:
     """The key store: real names and aliases, kept outside the project."""
+
 
 @keys.command("init")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.option("--encrypt", is_flag=True, help=f"Encrypt with a passphrase (prompted, or {PASSPHRASE_ENV}).")
-def keys_init(path, encrypt):
+def keys_init(path: Optional[str], encrypt: bool) -> None:
     """Create the key store at PATH (default ~/.fieldkit/keys/PROJECT.keys) and use it."""
     from fieldkit.privacy.anonymiser import create_keystore, default_keystore_path, inside_project
 
@@ -68,6 +68,7 @@ def keys_init(path, encrypt):
     store.close()
     click.echo(f"key store created at {project.setting('keystore_path')} ({state}, owner-only)")
 
+
 @keys.command("add")
 @click.argument("pseudonym")
 @click.option("--name", required=True, help="The real full name.")
@@ -76,7 +77,7 @@ def keys_init(path, encrypt):
 @click.option("--kind", type=click.Choice(("participant", "non-participant")), default="participant",
               show_default=True)
 @click.option("--note", default="")
-def keys_add(pseudonym, name, aliases, contact, kind, note):
+def keys_add(pseudonym: str, name: str, aliases: tuple, contact: str, kind: str, note: str) -> None:
     """Register PSEUDONYM (P03, X01) with a real name and aliases; or add aliases to it."""
     project = get_project()
     store = open_keys(project)
@@ -102,10 +103,11 @@ def keys_add(pseudonym, name, aliases, contact, kind, note):
                    f"(fieldkit participant add {pseudonym}).", err=True)
     click.echo(done)
 
+
 @keys.command("list")
 @click.option("--show-names", is_flag=True, help="Show real names, aliases and contacts.")
 @json_option
-def keys_list(show_names, fmt):
+def keys_list(show_names: bool, fmt: str) -> None:
     """List pseudonyms in the key store (real names only with --show-names)."""
     project = get_project()
     store = open_keys(project)
@@ -122,9 +124,10 @@ def keys_list(show_names, fmt):
     columns = ["pseudonym", "kind", "names"] + (["name", "aliases", "contact"] if show_names else [])
     output(rows, columns, fmt or "table")
 
+
 @keys.command("check")
 @json_option
-def keys_check(fmt):
+def keys_check(fmt: str) -> None:
     """Suggest names that appear in the notes but are not in the key store."""
     from fieldkit.privacy.keystore import find_unregistered_names, warn_common_aliases
 
@@ -144,6 +147,7 @@ def keys_check(fmt):
         return
     output(rows, ["text", "count"], fmt or "table")
 
+
 @click.command("anonymise")
 @click.argument("record", required=False)
 @click.option("--all", "all_records", is_flag=True, help="Every fieldnote, jotting and memo.")
@@ -154,7 +158,8 @@ def keys_check(fmt):
 @click.option("--kind", help="The kind of text given with --add (name, place, prison …).")
 @click.option("--log", "show_log", is_flag=True, help="Show the anonymisation log (digests, never text).")
 @json_option
-def anonymise_command(record, all_records, preview, accepts, rejects, add_text, kind, show_log, fmt):
+def anonymise_command(record: Optional[str], all_records: bool, preview: bool, accepts: tuple, rejects: tuple,
+                      add_text: Optional[str], kind: Optional[str], show_log: bool, fmt: str) -> None:
     """Show a record anonymised, review replacements, and remember decisions."""
     from fieldkit.privacy import anonymiser as an
 
@@ -203,12 +208,13 @@ def anonymise_command(record, all_records, preview, accepts, rejects, add_text, 
     else:
         click.echo(text.rstrip("\n"))
 
+
 @click.command("withdraw")
 @click.argument("ref")
 @click.option("--mode", type=click.Choice(("redact", "erase")), default="redact", show_default=True,
               help="redact: keep group notes with mentions replaced; erase: delete those too.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def participant_withdraw(ref, mode, yes):
+def participant_withdraw(ref: str, mode: str, yes: bool) -> None:
     """Carry out a withdrawal: show what is linked to REF, then erase or redact it."""
     from fieldkit.privacy.withdrawal import withdraw, withdrawal_plan
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Optional
+from typing import Callable, Optional
 
 from fieldkit.core.errors import InvalidInput
 
@@ -96,7 +96,7 @@ def slow_plugin_seconds() -> float:
 
 def check_environment() -> None:
     """Read every variable once, so a bad value is reported before a command does anything."""
-    readers = {"flag": flag, "names": names, "text": text, "path": os.environ.get,
+    readers: dict[str, Callable[[str], object]] = {"flag": flag, "names": names, "text": text, "path": os.environ.get,
                "seconds": lambda name: seconds(name, DEFAULT_SLOW_SECONDS)}
     for name, kind in VARIABLES.items():
         readers[kind](name)

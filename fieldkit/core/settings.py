@@ -87,10 +87,11 @@ def setting(key: str) -> Setting:
 def _check_mapping(s: Setting, value: Any) -> dict:
     if not isinstance(value, dict):
         raise InvalidInput(f"setting {s.name} must be a mapping (a JSON object), not {type(value).__name__}")
+    allowed = s.keys or {}
     for key, item in value.items():
-        if key not in (s.keys or {}):
-            raise InvalidInput(f"setting {s.name} has no key {key!r}; its keys are {', '.join(s.keys or {})}")
-        check, expected = s.keys[key]
+        if key not in allowed:
+            raise InvalidInput(f"setting {s.name} has no key {key!r}; its keys are {', '.join(allowed)}")
+        check, expected = allowed[key]
         if item is not None and not check(item):
             raise InvalidInput(f"setting {s.name}: {key} must be {expected}, not {item!r}")
     return value

@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import pluggy
 
@@ -57,14 +57,14 @@ class FieldkitPluginManager(pluggy.PluginManager):
         self.add_hookcall_monitoring(self._before_call, self._after_call)
 
     # -- monitoring ---------------------------------------------------------------------
-    def _before_call(self, hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: dict) -> None:
+    def _before_call(self, hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         starts = getattr(self._calls, "starts", None)
         if starts is None:
             starts = self._calls.starts = []
         starts.append(time.perf_counter())
 
     def _after_call(self, outcome: pluggy.Result, hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
-                    kwargs: dict) -> None:
+                    kwargs: Mapping[str, Any]) -> None:
         elapsed = time.perf_counter() - self._calls.starts.pop()
         tracing = bool(os.environ.get(TRACE_VARIABLE))
         error = outcome.exception
@@ -153,7 +153,7 @@ def _plugin_in_traceback(error: BaseException, hook_impls: Sequence[pluggy.HookI
     return found
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -291,7 +291,7 @@ def _skip(pm: FieldkitPluginManager, name: str, package: Optional[str], reason: 
 
 def _calling_plugin(owners: dict) -> Optional[str]:
     """The plugin whose hook implementation is calling the function that calls this."""
-    frame = sys._getframe(2)
+    frame: Optional[Any] = sys._getframe(2)
     while frame is not None:
         plugin = _frame_plugin(frame, owners)
         if plugin is not None:
@@ -392,7 +392,7 @@ def _collect_around_failures(pm: FieldkitPluginManager, hook_name: str, kind: ty
             return _collect(hook_name, kind, caller)
         except PluginError as exc:
             plugin = pm.get_plugin(exc.plugin) if exc.plugin else None
-            if plugin is None or plugin in left_out:
+            if exc.plugin is None or plugin is None or plugin in left_out:
                 errors.setdefault(exc.plugin or "(unknown)", str(exc))
                 return {}
             errors.setdefault(exc.plugin, str(exc))
@@ -413,13 +413,13 @@ def plugin_rows() -> list[dict]:
         for name, (plugin, _item) in _collect_around_failures(pm, hook_name, kind, errors).items():
             provides.setdefault(plugin, []).append(f"{label}:{name}")
     rows = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: (np[0] not in BUILTINS, np[0])):
-        if plugin is None:  # blocked
+    for name, registered in sorted(pm.list_name_plugin(), key=lambda np: (np[0] not in BUILTINS, np[0])):
+        if registered is None:  # blocked
             continue
         rows.append({
             "name": name,
             "builtin": name in BUILTINS,
-            "hooks": sorted(caller.name for caller in pm.get_hookcallers(plugin) or ()),
+            "hooks": sorted(caller.name for caller in pm.get_hookcallers(registered) or ()),
             "provides": provides.get(name, []),
             "package": pm.packages.get(name),
             "error": errors.get(name),
