@@ -14,6 +14,7 @@ import click
 
 from fieldkit.cli.context import get_project
 from fieldkit.cli.groups import DefaultCommandGroup, SubGroup
+from fieldkit.cli.options import COUNT
 from fieldkit.cli.options import split as _split
 from fieldkit.cli.output import echo_warnings, format_option, json_option, output
 from fieldkit.cli.output import short as _short
@@ -160,7 +161,7 @@ def code_review(coding_id: Optional[str], confirm: bool, quote: Optional[str], o
 @click.option("--no-descendants", is_flag=True, help="Only CODE itself, not the codes below it.")
 @click.option("--coder", help="Only this coder.")
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
-@click.option("--context", type=int, default=60, show_default=True, help="Characters shown either side.")
+@click.option("--context", type=COUNT, default=60, show_default=True, help="Characters shown either side.")
 @format_option
 def code_segments(code_ref: str, no_descendants: bool, coder: Optional[str], include_auto: bool, context: int,
                   fmt: Optional[str]) -> None:
@@ -214,7 +215,7 @@ def code_freq(by: str, codes: tuple, descendants: bool, coder: Optional[str], in
 @click.option("--coder", help="Only this coder.")
 @click.option("--same-coder", is_flag=True, help="Only pair codings made by the same coder.")
 @click.option("--include-auto", is_flag=True, help="Include auto-coder proposals.")
-@click.option("--min", "min_count", type=int, default=1, show_default=True, help="Leave out rarer pairs.")
+@click.option("--min", "min_count", type=COUNT, default=1, show_default=True, help="Leave out rarer pairs.")
 @format_option
 def code_cooccur(codes: tuple, coder: Optional[str], same_coder: bool, include_auto: bool, min_count: int,
                  fmt: Optional[str]) -> None:
@@ -606,7 +607,7 @@ def _pct(value):
 @click.option("--record", "-r", "records", multiple=True, help="Only these records.")
 @click.option("--untouched", type=click.Choice(["missing", "absent"]), default="missing", show_default=True,
               help="A coder who coded nothing in a record: missing data, or a decision that no code applies.")
-@click.option("--limit", type=int, default=50, show_default=True, help="Disagreements to list (0: all).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Disagreements to list (0: all).")
 @format_option
 def agreement_command(coders: str, unit: str, overlap: float, codes: tuple, records: tuple, untouched: str,
                       limit: int, fmt: Optional[str]) -> None:

@@ -10,6 +10,10 @@ import click
 from fieldkit.core.errors import InvalidInput
 
 
+#: a count a user types: never negative, and small enough for SQLite's 64-bit integers
+COUNT = click.IntRange(min=0, max=2**62)
+
+
 def split(values: Optional[Iterable[str]]) -> list[str]:
     """Repeated and comma-separated values as one list: ``-t a,b -t c`` -> ``[a, b, c]``."""
     out: list[str] = []

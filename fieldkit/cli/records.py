@@ -8,7 +8,7 @@ import click
 
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text
-from fieldkit.cli.options import since_until_options, time_range
+from fieldkit.cli.options import COUNT, since_until_options, time_range
 from fieldkit.cli.output import echo_warnings, format_option, json_option, output, record_row, short, summary_row
 from fieldkit.core.errors import InvalidInput, Refused
 
@@ -40,7 +40,7 @@ def _filters(project: Any, since: Optional[str], until: Optional[str], **given: 
 @click.command("list")
 @click.argument("type_name", default="observation", type=click.Choice(LISTABLE))
 @filter_options
-@click.option("--limit", type=int, default=None)
+@click.option("--limit", type=COUNT, default=None, help="At most this many records.")
 @format_option
 def list_(type_name: str, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
           tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str],
@@ -83,7 +83,7 @@ def show(ref: str, fmt: str) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True)
 @filter_options
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="At most this many results.")
 @format_option
 def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
            tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str], limit: int,
