@@ -266,3 +266,14 @@ def test_a_bad_environment_variable_is_named(env, tmp_path, variable, value):
     result = fieldkit_run("list", env={**env, variable: value}, check=1)
     assert result.stderr.startswith(f"Error: environment variable {variable} must be ")
     assert len(result.stderr.splitlines()) == 1
+
+
+CLI_MODULES = sorted(p.stem for p in (ROOT / "fieldkit" / "cli").glob("*.py") if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", CLI_MODULES)
+def test_each_cli_module_imports_on_its_own(module):
+    """No import cycle: each command module can be the first one imported."""
+    result = subprocess.run([sys.executable, "-c", f"import fieldkit.cli.{module}"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]

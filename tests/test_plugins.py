@@ -501,3 +501,71 @@ def test_raising_registration_hook_names_plugin_and_hook(extra_plugin, hook):
     getter = getattr(plugin_manager, hook.split("_", 1)[1])
     with pytest.raises(PluginError, match=f"raiser failed in {hook}: ValueError: bad plugin"):
         getter()
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def _notes_folder(tmp_path, *bodies):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for number, body in enumerate(bodies):
+        (folder / f"note-{number}.md").write_text(f"---\ntype: observation\n---\n{body}\n", encoding="utf-8")
+    return folder
+
+
+def test_event_hooks_see_every_imported_record(project, extra_plugin, tmp_path):
+    from fieldkit.exchange.importing import run_importer
+
+    seen, checked = [], []
+
+    class Watcher:
+        @hookimpl
+        def validate_record(self, project, record):
+            checked.append(record.body.strip())
+            return []
+
+        @hookimpl
+        def record_saved(self, project, record):
+            seen.append(project.get(record.id).body.strip())
+
+    extra_plugin(Watcher(), "watcher")
+    run_importer(project, "markdown", _notes_folder(tmp_path, "first imported note", "second imported note"))
+    expected = ["first imported note", "second imported note"]
+    assert sorted(seen) == expected and sorted(checked) == expected
+
+
+def test_a_refusing_plugin_stops_an_import_and_nothing_is_kept(project, extra_plugin, tmp_path):
+    from fieldkit.exchange.importing import run_importer
+
+    class Strict:
+        @hookimpl
+        def validate_record(self, project, record):
+            if "forbidden" in record.body:
+                raise Refused("this note may not be imported")
+            return []
+
+    extra_plugin(Strict(), "strict")
+    from fieldkit.exchange.importing import ImportFailed
+
+    # the importer collects each file's problem; the plugin's sentence and name reach the user
+    with pytest.raises(ImportFailed, match=r"note-1\.md: this note may not be imported "
+                                           r"\(refused by plugin strict in validate_record\)"):
+        run_importer(project, "markdown", _notes_folder(tmp_path, "an allowed note", "a forbidden note"))
+    assert project.count("observation") == 0
+
+
+def test_the_same_class_registered_twice_is_told_apart(project, extra_plugin):
+    class Configurable:
+        def __init__(self, fail):
+            self.fail = fail
+
+        @hookimpl
+        def record_saved(self, project, record):
+            if self.fail:
+                raise RuntimeError("configured to fail")
+
+    extra_plugin(Configurable(fail=True), "second-copy")
+    extra_plugin(Configurable(fail=False), "first-copy")
+    with pytest.raises(PluginError, match="^plugin second-copy failed in record_saved"):
+        capture.jot(project, "x")
