@@ -39,16 +39,17 @@ WRITES = pytest.mark.parametrize("write", [one, bulk], ids=["add", "add_many"])
 
 @pytest.fixture
 def extra_plugin():
-    """Register a plugin object for one test."""
-    pm = plugin_manager.get_plugin_manager()
+    """Register a plugin object for one test (on the plugin manager of the moment, so a test
+    can set FIELDKIT_* variables first: the manager reads them when it is made)."""
     added = []
 
     def add(obj, name):
+        pm = plugin_manager.get_plugin_manager()
         pm.register(obj, name=name)
-        added.append(obj)
+        added.append((pm, obj))
 
     yield add
-    for obj in added:
+    for pm, obj in added:
         if pm.is_registered(obj):
             pm.unregister(obj)
 

@@ -20,7 +20,6 @@ limits which load; set it to an empty string to load none.
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 import threading
 import time
@@ -44,6 +43,7 @@ class FieldkitPluginManager(pluggy.PluginManager):
 
     ``failed`` maps the name of each entry point that was skipped to the reason;
     ``packages`` maps a plugin name to the distribution (``name version``) it came from.
+    ``FIELDKIT_TRACE_PLUGINS`` and ``FIELDKIT_SLOW_PLUGIN_SECONDS`` are read when it is made.
     """
 
     def __init__(self) -> None:
@@ -52,8 +52,9 @@ class FieldkitPluginManager(pluggy.PluginManager):
         self.packages: dict[str, str] = {}
         self._calls = threading.local()
         self._slow_reported: set[str] = set()
-        self._slow_raw: Optional[str] = os.environ.get(SLOW_VARIABLE)
-        self._slow_limit = environment.slow_plugin_seconds()
+        # read once: the bulk write path calls hooks for every record
+        self.tracing = environment.flag(TRACE_VARIABLE)
+        self.slow_limit = environment.slow_plugin_seconds()
         self.add_hookcall_monitoring(self._before_call, self._after_call)
 
     # -- monitoring ---------------------------------------------------------------------
@@ -66,7 +67,7 @@ class FieldkitPluginManager(pluggy.PluginManager):
     def _after_call(self, outcome: pluggy.Result, hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
                     kwargs: Mapping[str, Any]) -> None:
         elapsed = time.perf_counter() - self._calls.starts.pop()
-        tracing = bool(os.environ.get(TRACE_VARIABLE))
+        tracing = self.tracing
         error = outcome.exception
         if error is None:
             problem = _check_result(hook_name, hook_impls, outcome.get_result())
@@ -82,17 +83,11 @@ class FieldkitPluginManager(pluggy.PluginManager):
         if tracing and error is None and "register" not in kwargs:
             # registration hooks are traced per plugin by _collect, with what each registered
             _trace(hook_name, _plugin_list(hook_impls), repr(outcome.get_result()))
-        if elapsed > self._limit() and hook_name not in self._slow_reported:
+        if elapsed > self.slow_limit and hook_name not in self._slow_reported:
             self._slow_reported.add(hook_name)
             print(f"fieldkit: {hook_name} took {elapsed:.1f} s in plugin(s) {_plugin_list(hook_impls)} "
-                  f"(over {SLOW_VARIABLE}={self._slow_limit:g}; later slow calls are not reported); "
+                  f"(over {SLOW_VARIABLE}={self.slow_limit:g}; later slow calls are not reported); "
                   "FIELDKIT_LOAD_PLUGINS can switch installed plugins off", file=sys.stderr)
-
-    def _limit(self) -> float:
-        raw = os.environ.get(SLOW_VARIABLE)
-        if raw != self._slow_raw:
-            self._slow_limit, self._slow_raw = environment.slow_plugin_seconds(), raw
-        return self._slow_limit
 
 
 def _plugin_list(hook_impls: Sequence[pluggy.HookImpl]) -> str:
@@ -176,6 +171,8 @@ def _named_failure(error: BaseException, hook_name: str, hook_impls: Sequence[pl
 
 
 def _is_problem_list(result: Any) -> bool:
+    if not result and result.__class__ in (list, tuple):
+        return True  # the usual answer: nothing to say
     return isinstance(result, (list, tuple)) and all(isinstance(p, str) for p in result)
 
 
@@ -190,6 +187,8 @@ def _check_result(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], results
     if check is None:
         return None
     valid, expected = check
+    if all(map(valid, results)):
+        return None
     answering = [impl for impl in reversed(hook_impls) if not (impl.wrapper or impl.hookwrapper)]
     for index, result in enumerate(results):
         if valid(result):
@@ -327,7 +326,7 @@ def _collect(hook_name: str, kind: type, caller: Optional[pluggy.HookCaller] = N
         found[name] = (plugin, item)
 
     caller(register=register)
-    if os.environ.get(TRACE_VARIABLE):
+    if pm.tracing:
         for impl in reversed(impls):
             names = [name for name, (plugin, _) in found.items() if plugin == impl.plugin_name]
             _trace(hook_name, impl.plugin_name, repr(names))
