@@ -75,7 +75,7 @@ MAX_CODES = 10_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-class CodebookError(ValueError):
+class CodebookError(InvalidInput):
     """A codebook file that cannot be used; ``str()`` is one line naming file and code."""
 
     def __init__(self, source: str, message: str, code_path: Optional[str] = None):

@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from fieldkit.core.errors import InvalidInput
 from fieldkit.privacy.detection import PLACE_KINDS, Place, placeholder_for
 from fieldkit.hooks.specs import hookimpl
 from fieldkit.hooks.registry import Detector
@@ -43,7 +44,7 @@ _BUILTIN = str(BUILTIN_PLACES_FILE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
-class PlacesFileError(ValueError):
+class PlacesFileError(InvalidInput):
     """A place list that cannot be read; the message names the file and the entry."""
 
 
