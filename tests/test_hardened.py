@@ -217,3 +217,34 @@ def test_random_arguments_to_any_command(seeded, tmp_path, monkeypatch, words, a
     monkeypatch.chdir(tmp_path)
     result = invoke(seeded.path, *words, *args)
     assert_handled(result, (words, args))
+
+
+DEEP = 50_000
+
+
+@pytest.mark.parametrize("kind", ["markdown", "codebook-json", "codebook-yaml", "jsonl"])
+def test_deeply_nested_files_are_user_errors(seeded, tmp_path, kind):
+    """Nesting deep enough to exhaust the parser's recursion is bad input, not a bug."""
+    nested = "[" * DEEP + "]" * DEEP
+    if kind == "markdown":
+        folder = tmp_path / "notes"
+        folder.mkdir()
+        (folder / "deep.md").write_text(f"---\nkey: {'[' * DEEP}\n---\nbody\n", encoding="utf-8")
+        args, needle = ["import", "markdown", str(folder)], "nested too deeply"
+    elif kind.startswith("codebook"):
+        suffix = kind.split("-")[1]
+        source = tmp_path / f"deep.{suffix}"
+        source.write_text(f'{{"name": "deep", "codes": {nested}}}', encoding="utf-8")
+        args, needle = ["codebook", "load", str(source)], "nested too deeply"
+    else:
+        empty = tmp_path / "empty"
+        fieldkit.init(empty).close()
+        source = tmp_path / "deep.jsonl"
+        source.write_text('{"fieldkit": "jsonl", "format": 1}\n' + nested + "\n", encoding="utf-8")
+        before = snapshot(empty)
+        check_error(invoke(empty, "import", "jsonl", str(source)), "not a backup line")
+        assert snapshot(empty) == before
+        return
+    before = snapshot(seeded.path)
+    check_error(invoke(seeded.path, *args), needle)
+    assert snapshot(seeded.path) == before

@@ -410,6 +410,8 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
             raise CodebookError(where, f"invalid JSON: {exc.msg}") from None
         except ValueError as exc:
             raise CodebookError(source, f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise CodebookError(source, "invalid JSON: nested too deeply to read") from None
     if fmt != "yaml":
         raise InvalidInput(f"fmt must be 'yaml' or 'json', not {fmt!r}")
     import yaml
@@ -423,6 +425,8 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
         raise CodebookError(where, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise CodebookError(source, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise CodebookError(source, "invalid YAML: nested too deeply to read") from None
 
 
 def load_codebook(

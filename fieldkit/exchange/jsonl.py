@@ -224,7 +224,7 @@ def _restore(project, handle, report) -> None:
     first = handle.readline()
     try:
         header = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         header = None
     if not isinstance(header, dict) or header.get("fieldkit") != "jsonl":
         raise FieldkitError(f"{report.source} is not a fieldkit JSONL backup (no header line)")
@@ -251,7 +251,7 @@ def _restore(project, handle, report) -> None:
             table, row = item["table"], item["row"]
             if not isinstance(row, dict):
                 raise TypeError("row is not an object")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             report.problems.append(f"line {number}: not a backup line ({type(exc).__name__})")
             continue
         if table not in allowed:

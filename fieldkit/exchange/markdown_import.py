@@ -45,6 +45,8 @@ def split_front_matter(text: str):
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         raise InvalidInput(f"front matter is not valid YAML{where}") from None
+    except RecursionError:
+        raise InvalidInput("front matter is nested too deeply to read") from None
     if not isinstance(data, dict):
         raise InvalidInput("front matter must be a mapping of keys to values")
     return data, text[match.end():]

@@ -68,6 +68,8 @@ def _load_places_cached(path: str, mtime_ns: int, size: int) -> tuple:
             data = yaml.safe_load(fh)
     except yaml.YAMLError as exc:
         raise PlacesFileError(f"place list {path} is not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise PlacesFileError(f"place list {path} is nested too deeply to read") from None
     except OSError as exc:
         raise PlacesFileError(f"cannot read place list {path}: {exc.strerror or exc}") from exc
     return parse_places(data, source=path)
