@@ -125,13 +125,14 @@ def register_commands(cli):
     @json_option
     def keys_check(fmt):
         """Suggest names that appear in the notes but are not in the key store."""
-        from fieldkit.privacy.keystore import find_unregistered_names, warn_common_aliases
+        from fieldkit.privacy.names import warn_common_aliases
+        from fieldkit.privacy.unregistered import suggestions
 
         project = get_project()
         store = _open_keys(project)
         try:
             texts = (r.body for t in ("observation", "memo") for r in project.list(t))
-            found = find_unregistered_names(texts, store)
+            found = suggestions(texts, store)
             warnings = warn_common_aliases(store)
         finally:
             store.close()
