@@ -17,10 +17,11 @@ the place kind (``prison`` …) and whose hint is a placeholder (``[PRISON]``).
 
 Places on no list are found by their form too, whatever list is used: ``HMP X``,
 ``HMP/YOI X``, ``HMYOI X``, ``HM Prison X``, ``X Prison``, ``X Magistrates' Court`` (and
-Crown, County, Youth, Family and Combined Courts), ``X PDU``, ``X Probation Office`` /
-``Centre``, ``X Approved Premises``, ``X AP``, ``X Bail Hostel``, ``X Police Station``;
-``X`` is one to three capitalised words (``North Fenshire``), without a leading ``The``,
-``At`` and the like. A listed name that covers the same words wins (longer spans win when
+Crown, County, Youth, Family and Combined Courts), ``X magistrates``, ``X PDU``, ``X
+Probation Office`` / ``Centre``, ``X Approved Premises``, ``X AP``, ``X Bail Hostel``,
+``X Police Station``, the institution word in any case (``X approved premises``); ``X`` is
+one to three capitalised words (``North Fenshire``), without a leading ``The``, ``At``,
+``Since`` or other everyday word. A listed name that covers the same words wins (longer spans win when
 spans are merged).
 
 The YAML file holds ``places:`` followed by a list (or just the list); each entry has
@@ -208,16 +209,19 @@ _CAPWORD = r"[A-Z][\w'\u2019]*(?:-[A-Z][\w'\u2019]*)*"
 _NOT_PLACE_START = frozenset("""
 The A An At In On To From Of And Or Our My His Her Their This That Its Near By Via For With
 Local Visited Visit Inside Outside Leaving Left Back Into Then When After Before While Both
+Since Until During Yesterday Today Tomorrow Later Earlier Afterwards Meanwhile However Also
+Although Because If Once Still Yet Now Sent Moved Went Go Going Transferred Released Recalled
+Both Every Each Some Any No Not Only Just Even Like Unlike Than Whether Where Which Who
 """.split())
 #: institution words after a place name, and the place kind each gives
 _AFTER = (
-    (r"Magistrates['\u2019]?[ \u00a0]+Courts?|(?:Crown|County|Youth|Family|Combined|Coroner['\u2019]s)[ \u00a0]+Courts?",
-     "court"),
-    (r"PDU|Probation[ \u00a0]+Delivery[ \u00a0]+Unit", "pdu"),
-    (r"Probation[ \u00a0]+(?:Office|Centre|Center|Hub)", "probation_office"),
-    (r"Approved[ \u00a0]+Premises|AP|Bail[ \u00a0]+Hostel", "approved_premises"),
-    (r"Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution", "prison"),
-    (r"Police[ \u00a0]+Station", "other"),
+    (r"(?i:magistrates['\u2019]?(?:[ \u00a0]+courts?)?|(?:crown|county|youth|family|combined|coroner['\u2019]s)"
+     r"[ \u00a0]+courts?)", "court"),
+    (r"PDU|(?i:probation[ \u00a0]+delivery[ \u00a0]+unit)", "pdu"),
+    (r"(?i:probation[ \u00a0]+(?:office|centre|center|hub))", "probation_office"),
+    (r"(?i:approved[ \u00a0]+premises|bail[ \u00a0]+hostel)|AP", "approved_premises"),
+    (r"(?i:prison|young[ \u00a0]+offender[ \u00a0]+institution)|YOI", "prison"),
+    (r"(?i:police[ \u00a0]+station)", "other"),
 )
 _BEFORE = r"(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))"
 

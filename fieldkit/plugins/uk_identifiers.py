@@ -68,8 +68,11 @@ Choices worth knowing:
   "post code" or "postal district" shortly before it, or "area", "district" or "postcode"
   right after it.
 * Ages: a number of years before "year old" (``34-year-old``, ``34 years old``, ``34 yrs
-  old``, ``34yo``) or after "aged", "age", "turned", "turns"; the span is the number, which
-  the ``generalise`` style turns into its ten-year band (``[30-39]``).
+  old``, ``34yo``) or after "aged", "age", "turned", "turns"; two digits after "I'm", "she
+  is", "he's", "they are", "who is" or "is"/"was" after a capitalised word, when a count is
+  unlikely to follow (``I'm 41 now``, ``Dana is 34 and``), or in brackets after a word
+  (``Dana (34)``). The span is the number, which the
+  ``generalise`` style turns into its ten-year band (``[30-39]``).
 * Crown Court case numbers: ``T``, ``S``, ``A`` or ``U``, a year from 1990 and a four-digit
   serial (``T20237001``, ``T2023 7001``).
 * Handles: ``@`` then 2-30 letters, digits, ``_`` or ``.``, not inside an email address and
@@ -163,6 +166,11 @@ _PATTERNS = {
     "age": (
         r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])"
         r"|(?<![^\W_])(?:aged|age|turned|turns)[ \u00a0:]+(?P<m>\d{1,3})(?![\d.,:/]\d|[^\W_])"
+        # "I'm 41 now", "she is 34,", "Dana (34)": two digits only, where a count is unlikely
+        r"|(?<![^\W_])(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was)))"
+        r"[ \u00a0]+(?P<k>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
+        r"|(?<=[^\W\d_] )\((?P<q>[1-9]\d)\)"
+        r"|(?<=[^\W\d_] )(?:is|was)[ \u00a0]+(?P<w>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
     ),
     "handle": r"(?<![\w@./+\-])@(?P<h>[A-Z0-9_](?:[A-Z0-9_.]{0,28}[A-Z0-9_])?)(?![\w@]|\.[A-Z0-9])",
     "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
@@ -418,9 +426,17 @@ def detect_court_case(text: str, context=None) -> Iterator[Span]:
 def detect_age(text: str, context=None) -> Iterator[Span]:
     """Ages: the number in ``34-year-old``, ``34 years old``, ``aged 34``, ``turned 34``."""
     for m in _re("age").finditer(text):
-        group = "n" if m.group("n") is not None else "m"
+        group = next(g for g in ("n", "m", "k", "q", "w") if m.group(g) is not None)
+        if group == "w" and not _after_a_name(text, m.start()):
+            continue
         if int(m.group(group)) <= 120:
             yield Span(m.start(group), m.end(group), "age", "quasi", detector="uk.age")
+
+
+def _after_a_name(text: str, start: int) -> bool:
+    """Whether the word before ``start`` is capitalised (``Dana is 34``, not ``room is 12``)."""
+    m = re.search(r"([^\W\d_]+)[ \u00a0]+\Z", text[max(0, start - 30):start])
+    return bool(m) and m.group(1)[0].isupper() and m.group(1) not in ("It", "This", "That", "There", "What")
 
 
 _CODE_SHAPED = re.compile(r"[A-Za-z]{1,3}\d{1,4}\Z")
@@ -440,14 +456,19 @@ def detect_handle(text: str, context=None) -> Iterator[Span]:
         yield Span(m.start(), m.end(), "handle", "direct", detector="uk.handle")
 
 
-_STREET_TAIL = re.compile(r"[ \u00a0]*,[ \u00a0]*")
+#: ", Town" after a street address, when a comma, a postcode or the end of a sentence follows
+_TOWN_AFTER = re.compile(r",[ \u00a0]*([A-Z][a-z'\u2019\-]+(?:[ \u00a0][A-Z][a-z'\u2019\-]+)?)(?=[ \u00a0]*(?:[,.;\n]|$|[A-Z]{1,2}\d))")
 
 
 def detect_address(text: str, context=None) -> Iterator[Span]:
     """Street addresses with a house number (direct) and street names alone (quasi)."""
     found = []
     for m in _re("address").finditer(text):
-        found.append(Span(m.start(), m.end(), "address", "direct", detector="uk.address"))
+        end = m.end()
+        town = _TOWN_AFTER.match(text, end)
+        if town is not None:
+            end = town.end(1)
+        found.append(Span(m.start(), end, "address", "direct", detector="uk.address"))
     for m in _re("street").finditer(text):
         start = m.start()
         words = m.group().split()
@@ -560,7 +581,10 @@ def detect_url(text: str, context=None) -> Iterator[Span]:
 def detect_vehicle(text: str, context=None) -> Iterator[Span]:
     """Vehicle registrations: current ``AB12 CDE``; prefix ``A123 BCD`` and suffix ``ABC 123D``
     in capitals."""
-    yield from _spans("vehicle", "vehicle", text)
+    for m in _re("vehicle").finditer(text):
+        letters = [c for c in m.group() if c.isalpha()]
+        if all(c.isupper() for c in letters) or all(c.islower() for c in letters):  # not "KX25 way"
+            yield Span(m.start(), m.end(), "vehicle", "direct", detector="uk.vehicle")
     yield from _spans("vehicle_old", "vehicle", text)
 
 

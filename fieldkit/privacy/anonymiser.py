@@ -235,6 +235,7 @@ class Anonymiser:
         self.order = detector_order(list(self._detectors), config["detectors"])
         self._plugin_order = [n for n in self.order if n != NAMES]
         self._unregistered = config["unregistered_names"]
+        self._knowledge = None
         self._secret = _secret(project)
         self._store = open_keystore(project, passphrase)  # configured but unusable: raises
         people = ()
@@ -303,6 +304,18 @@ class Anonymiser:
                     found.append(Span(start, end, rule[1], "direct", "", "review"))
         return found
 
+    def knowledge(self):
+        """What the project's notes and memos say about names (read once, on first use):
+        see ``fieldkit.privacy.unregistered.learn``."""
+        if self._knowledge is None and self._unregistered:
+            from fieldkit.privacy.unregistered import learn
+            from fieldkit.store.connection import TABLES
+
+            bodies = (row[0] for type_name in ("observation", "memo") for row in self.project.db.execute(
+                f"select body from [{TABLES[type_name]}] where deleted_at is null"))
+            self._knowledge = learn(bodies, self.context.people)
+        return self._knowledge
+
     def detect(self, text: str) -> list:
         """Every span the configured detectors and the core name matching find in ``text``,
         merged (review decisions not applied)."""
@@ -315,7 +328,8 @@ class Anonymiser:
             if isinstance(exc, FieldkitError):
                 raise
             raise FieldkitError(str(exc)) from None
-        names = find_people(text, self.context.people, unregistered=self._unregistered)
+        names = find_people(text, self.context.people, unregistered=self._unregistered,
+                            knowledge=self.knowledge())
         extra = self._rule_spans(text)
         return merge_spans([*names, *found, *extra], [*self.order, "review"])
 

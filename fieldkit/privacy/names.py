@@ -281,7 +281,7 @@ class NameMatcher:
                 alias = " ".join(str(raw).split())
                 if index and len(alias) == 1 and alias.isalpha() and alias_problem(alias) is None:
                     letters.setdefault(alias.upper(), set()).add(pseudonym)
-            for token in {t for n in names for t in fold(n).replace("-", " ").split()}:
+            for token in {t for n in names for w in fold(n).split() for t in (w, *w.split("-"))}:
                 self.tokens.setdefault(token.strip("."), set()).add(pseudonym)
             for form in name_forms(names, common):
                 for pattern in _pattern_variants(form):
@@ -395,7 +395,7 @@ def find_names(text: str, people) -> list[Span]:
     ]
 
 
-def find_people(text: str, people, *, unregistered: bool = True) -> list[Span]:
+def find_people(text: str, people, *, unregistered: bool = True, knowledge=None) -> list[Span]:
     """Every person's name in ``text``: registered ones (:func:`find_names`) and, with
     ``unregistered``, names nobody registered (``fieldkit.privacy.unregistered``), with the
     namesake rules applied:
@@ -404,11 +404,13 @@ def find_people(text: str, people, *, unregistered: bool = True) -> list[Span]:
       word that is not part of that person's name (``Jane Okafor`` when only Dana Okafor is
       registered), is another person: the two words become one unregistered name
       (kind ``person``, detector ``names.namesake``), never the registered pseudonym;
-    * a registered part that is also part of an unregistered full name found in the same
-      text (``Jane Okafor … Okafor said``) gets the neutral ``AMBIGUOUS_HINT`` and detector
-      ``names.namesake``.
+    * a registered first name or surname on its own that is also part of an unregistered
+      full name in the same text (``Jane Okafor … Okafor said``), or anywhere in the project
+      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``), gets the neutral
+      ``AMBIGUOUS_HINT`` and detector ``names.namesake``.
 
-    The result is sorted and not overlapping.
+    A title just before a name (``Mr``, ``Dr``, ``PC`` …) is part of its span. The result is
+    sorted and not overlapping.
     """
     from fieldkit.privacy import unregistered as unreg
 
@@ -424,14 +426,14 @@ def find_people(text: str, people, *, unregistered: bool = True) -> list[Span]:
                     span = joined
                 else:
                     parts.append(len(registered))
-            registered.append(span)
+            registered.append(unreg.with_title(text, span))
     if not text:
         return registered
     if not unregistered:
         from fieldkit.privacy.detection import merge_spans
 
         return merge_spans(registered, [NAMESAKE, DETECTOR])
-    return unreg.combine(text, registered, matcher.tokens if matcher is not None else {}, parts)
+    return unreg.combine(text, registered, matcher.tokens if matcher is not None else {}, parts, knowledge)
 
 
 # --------------------------------------------------------------------------- registering

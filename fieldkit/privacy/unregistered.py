@@ -39,8 +39,8 @@ from typing import Iterable, Optional
 
 from fieldkit.privacy.spans import Span
 
-__all__ = ["DETECTOR", "KIND", "Lexicon", "classify", "combine", "find_unregistered", "lexicon",
-           "name_key", "namesake_neighbour", "suggestions"]
+__all__ = ["DETECTOR", "KIND", "Knowledge", "Lexicon", "classify", "combine", "find_unregistered", "learn",
+           "lexicon", "name_key", "namesake_neighbour", "suggestions", "with_title"]
 
 #: the detector name and kind of an unregistered name
 DETECTOR = "names.unregistered"
@@ -71,6 +71,7 @@ misses walked walks sat sits stood stands came comes went goes
 BEFORE_VERBS = frozenset("""
 met meet meets asked ask asks told tell tells thanked thank thanks rang phoned emailed texted
 interviewed interview supervised supervise introduced greeted reassured warned reminded
+described describe known know knew
 """.split())
 
 #: words that make a capitalised neighbour a place, not a surname (``Eastmere Park``)
@@ -90,7 +91,7 @@ clifford ashford milton camden barry percy trent dover bristol warwick douglas s
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 _CAP = re.compile(
-    r"(?<![^\W\d_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
+    r"(?<![^\W_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 )
 _LOWER = re.compile(r"(?<![^\W_])[a-z]{3,}(?![^\W_])")
 _POSSESSIVE = re.compile(r"['\u2019](?:s)?\Z", re.IGNORECASE)
@@ -98,8 +99,8 @@ _SENTENCE_END = ".!?:;\"\u201c\u2018(*\u2022>#|"
 _SPACE = " \t\u00a0"
 
 # word classes
-TITLE, STOP, FIRST, WEAK_FIRST, SURNAME, WEAK_SURNAME, UNKNOWN, WORD, INITIAL = (
-    "title", "stop", "first", "weak_first", "surname", "weak_surname", "unknown", "word", "initial")
+TITLE, STOP, FIRST, WEAK_FIRST, SURNAME, WEAK_SURNAME, UNKNOWN, WORD, INITIAL, PROPER = (
+    "title", "stop", "first", "weak_first", "surname", "weak_surname", "unknown", "word", "initial", "proper")
 
 
 def _read_words(name: str) -> frozenset:
@@ -121,8 +122,8 @@ class Lexicon:
         #: first names that are never an everyday word or a well-known place: found in any case
         self.strong_first = frozenset(n for n in self.first if n not in self.words and n not in self.fieldwork
                                       and n not in PLACE_FIRST_NAMES and len(n) > 2)
-        self.strong_surnames = frozenset(n for n in self.surnames if n not in self.words and n not in self.proper
-                                         and n not in self.fieldwork)
+        self.strong_surnames = frozenset(n for n in self.surnames if n not in self.words and n not in self.fieldwork
+                                         and n not in PLACE_FIRST_NAMES)
         self._classes: dict = {}
 
     def classify(self, word: str) -> str:
@@ -142,7 +143,7 @@ class Lexicon:
             return STOP
         if "-" in low:  # a double-barrelled name is as strong as its strongest half
             classes = {self._classify(part) for part in word.split("-") if part}
-            for cls in (FIRST, SURNAME, UNKNOWN, WEAK_FIRST, WEAK_SURNAME):
+            for cls in (FIRST, SURNAME, UNKNOWN, PROPER, WEAK_FIRST, WEAK_SURNAME):
                 if cls in classes:
                     return cls
             return WORD
@@ -154,8 +155,10 @@ class Lexicon:
             return SURNAME
         if low in self.surnames:
             return WEAK_SURNAME
-        if low in self.words or low in self.proper:
+        if low in self.words:
             return WORD
+        if low in self.proper:
+            return PROPER
         bare = _strip_accents(low)
         if bare != low:
             return self._classify(bare.capitalize())
@@ -256,109 +259,161 @@ def _runs(text: str, tokens: list) -> list:
     return runs
 
 
+class _Piece:
+    """Consecutive name-like words of a run: ``title`` is the title token before them (or
+    None); ``alone`` is false when a stop word (``PDU``, ``Court``) is glued to them."""
+
+    __slots__ = ("tokens", "title", "alone")
+
+    def __init__(self, tokens: list, title, alone: bool):
+        self.tokens, self.title, self.alone = tokens, title, alone
+
+
 def _pieces(text: str, run: list) -> list:
-    """Split a run into (tokens, titled) pieces: at stop words and everyday words at the
-    start of a sentence; a title marks the words after it."""
-    pieces, current, titled = [], [], False
+    """Split a run at stop words, titles and everyday words at the start of a sentence."""
+    pieces, current, title, glued = [], [], None, False
     for i, tok in enumerate(run):
-        if tok.cls == TITLE and not current:
-            titled = True
-            continue
-        if tok.cls == STOP or tok.cls == TITLE:
+        if tok.cls in (STOP, TITLE):
             if current:
-                pieces.append((current, titled))
-            current, titled = [], tok.cls == TITLE
+                pieces.append(_Piece(current, title, not glued and tok.cls != STOP))
+            current, glued = [], tok.cls == STOP
+            title = tok if tok.cls == TITLE else None
             continue
-        if not current and not titled and tok.cls == WORD and i == 0 and _at_sentence_start(text, tok.start):
+        if not current and title is None and tok.cls == WORD and i == 0 and _at_sentence_start(text, tok.start):
             continue  # "The", "Later", "Met": capitalised because a sentence starts there
         current.append(tok)
     if current:
-        pieces.append((current, titled))
+        pieces.append(_Piece(current, title, not glued))
     return pieces
 
 
-def _name_spans(text: str, piece: list, titled: bool, alone: bool = True) -> list:
-    """Names inside one piece: ``[(first token index, last token index, evidence)]``.
+def _name_spans(text: str, piece: _Piece, known: dict) -> list:
+    """Names inside one piece: ``[(first token index, last token index)]``.
 
-    A word in capitals (``SMITH``) can continue a name but only a strong first name starts
-    one, since acronyms (``SPO``, ``OASYS``) look like unknown surnames.
+    A word in capitals (``SMITH``) can continue a name but only a strong first name (or a
+    name known from elsewhere in the project) starts one, since acronyms (``SPO``,
+    ``OASYS``) look like unknown surnames.
     """
+    tokens = piece.tokens
+    n = len(tokens)
+    if piece.title is not None:
+        return [(0, min(n, 4) - 1)]
     found = []
-    n = len(piece)
-    if titled:
-        return [(0, min(n, 4) - 1, "title")]
-    follows = (FIRST, WEAK_FIRST, SURNAME, WEAK_SURNAME, UNKNOWN, INITIAL)
-    surnamey = (SURNAME, UNKNOWN, WEAK_SURNAME)
+    follows = (FIRST, WEAK_FIRST, SURNAME, WEAK_SURNAME, UNKNOWN, INITIAL, PROPER)
     i = 0
     while i < n:
-        tok = piece[i]
+        tok = tokens[i]
         cls = tok.cls
-        nxt = piece[i + 1] if i + 1 < n else None
+        nxt = tokens[i + 1] if i + 1 < n else None
         ncls = nxt.cls if nxt is not None else None
+        mid = not _at_sentence_start(text, tok.start)
         j = None
-        if cls == FIRST:
+        if cls == FIRST or (tok.text.casefold() in known and cls != WORD):
             j = i
-            while j + 1 < n and piece[j + 1].cls in follows and j - i < 3:
+            while j + 1 < n and tokens[j + 1].cls in follows and j - i < 3:
                 j += 1
-        elif tok.caps:
+        elif tok.caps or (nxt is not None and nxt.caps):
             pass
-        elif cls == WEAK_FIRST and ncls in (SURNAME, UNKNOWN, FIRST, INITIAL) and not nxt.caps:
+        elif cls == WEAK_FIRST and (ncls in (SURNAME, UNKNOWN, FIRST, INITIAL) or (ncls == WEAK_SURNAME and mid)):
             j = i + 1
-        elif cls == INITIAL and ncls in (*surnamey, FIRST) and not nxt.caps:
+        elif cls == INITIAL and ncls in (SURNAME, UNKNOWN, WEAK_SURNAME, FIRST):
             j = i + 1
-        elif cls in (SURNAME, UNKNOWN) and ncls in (SURNAME, UNKNOWN, FIRST, WEAK_FIRST) and not nxt.caps:
+        elif cls in (SURNAME, UNKNOWN) and ncls in (SURNAME, UNKNOWN, FIRST, WEAK_FIRST, PROPER):
             j = i + 1
-        elif (cls in (SURNAME, UNKNOWN) and ncls == WEAK_SURNAME and not nxt.caps
-              and nxt.text.casefold() not in PLACE_WORDS):
+        elif cls == PROPER and ncls in (SURNAME, UNKNOWN):
+            j = i + 1
+        elif cls in (SURNAME, UNKNOWN, WEAK_SURNAME) and ncls == WEAK_SURNAME and mid \
+                and nxt.text.casefold() not in PLACE_WORDS and cls != WEAK_SURNAME:
             j = i + 1
         if j is not None:
-            while j + 1 < n and piece[j + 1].cls in (SURNAME, UNKNOWN) and j - i < 3:
+            while j + 1 < n and tokens[j + 1].cls in (SURNAME, UNKNOWN, PROPER) and j - i < 3:
                 j += 1
-            while j > i and piece[j].cls == INITIAL:
+            while j > i and tokens[j].cls == INITIAL:
                 j -= 1
-            found.append((i, j, "pair" if j > i else "first"))
+            found.append((i, j))
             i = j + 1
             continue
-        if cls in (SURNAME, UNKNOWN) and n == 1 and alone and not tok.caps:
+        if cls in (SURNAME, UNKNOWN, PROPER) and n == 1 and piece.alone and not tok.caps:
             after = _word_after(text, tok.end)
             before = _word_before(text, tok.start)
-            if after in AFTER_VERBS or (before in BEFORE_VERBS and not _at_sentence_start(text, tok.start)):
-                found.append((i, i, "verb"))
+            if after in AFTER_VERBS or (before in BEFORE_VERBS and mid):
+                found.append((i, i))
         i += 1
     return found
 
 
-def find_unregistered(text: str) -> list[Span]:
+class Knowledge:
+    """What the rest of a project says about names: ``known`` maps a name word (lower case)
+    to the keys of the unregistered full names it belongs to (``caspian`` -> ``{"caspian
+    quenby"}``); ``shared`` holds registered first names and surnames (lower case) that also
+    belong to someone unregistered. Built by :func:`learn`."""
+
+    def __init__(self, known: Optional[dict] = None, shared: Optional[set] = None):
+        self.known = known or {}
+        self.shared = shared or set()
+
+
+def learn(texts: Iterable[str], people=()) -> Knowledge:
+    """Read a project's texts once: full names nobody registered teach their words (so
+    ``Caspian`` alone is found in a note where ``Caspian Quenby`` never appears), and
+    registered names next to another person's name (``Jane Okafor`` beside a registered
+    Dana Okafor) are marked as shared, so they never get one person's pseudonym."""
+    from fieldkit.privacy.names import find_people, fold
+
+    lex = lexicon()
+    knowledge = Knowledge()
+    people = tuple(people or ())
+    for text in texts:
+        if not text:
+            continue
+        for span in find_people(text, people, knowledge=None):
+            words = span.key.split()
+            if span.kind != KIND or len(words) < 2:
+                continue
+            for word in words:
+                if word not in lex.words and len(word) > 2 and not word.endswith("."):
+                    knowledge.known.setdefault(word, set()).add(span.key)
+            if span.detector == NAMESAKE:
+                knowledge.shared.update(fold(w) for w in words)
+    return knowledge
+
+
+def find_unregistered(text: str, knowledge: Optional[Knowledge] = None) -> list[Span]:
     """Person names in ``text`` found by the rules in the module docstring (registered names
-    are not known here: see :func:`combine`). Sorted, not overlapping."""
+    are not known here: see :func:`combine`). Sorted, not overlapping. A title is part of the
+    span (``Mr Quennell``) since it tells a reader more than the placeholder should."""
     if not text:
         return []
     lex = lexicon()
+    known = knowledge.known if knowledge is not None else {}
     tokens = _tokens(text, lex)
     spans: list = []
     parts: dict = {}
     for run in _runs(text, tokens):
-        for piece, titled in _pieces(text, run):
-            for i, j, evidence in _name_spans(text, piece, titled, len(run) == 1):
-                start, end = piece[i].start, piece[j].end
+        for piece in _pieces(text, run):
+            for i, j in _name_spans(text, piece, known):
+                start = piece.title.start if piece.title is not None and i == 0 else piece.tokens[i].start
+                end = piece.tokens[j].end
                 key = name_key(text[start:end])
                 spans.append(Span(start, end, KIND, "direct", "", DETECTOR, key))
                 if j > i:
-                    for tok in piece[i:j + 1]:
+                    for tok in piece.tokens[i:j + 1]:
                         if tok.cls not in (WEAK_FIRST, INITIAL):
                             parts.setdefault(tok.text.casefold(), set()).add(key)
-    if parts:  # a single word found by a verb may be part of a full name found elsewhere
+    for word, keys in known.items():  # full names known from the rest of the project
+        parts.setdefault(word, set()).update(keys)
+    if parts:  # a single word may be part of a full name found elsewhere: one placeholder
         for index, span in enumerate(spans):
             keys = parts.get(span.key)
             if keys and span.key not in keys and len(keys) == 1:
                 spans[index] = Span(span.start, span.end, KIND, "direct", "", DETECTOR, next(iter(keys)))
     taken = {(s.start, s.end) for s in spans}
-    # a part of a full name found in this text is a name wherever else it stands alone
+    # a part of a full name found in this text (or the project) is a name wherever it stands alone
     if parts:
         for tok in tokens:
             low = tok.text.casefold()
             keys = parts.get(low)
-            if keys and (tok.start, tok.end) not in taken and not _inside(spans, tok.start):
+            if keys and tok.cls != WORD and (tok.start, tok.end) not in taken and not _inside(spans, tok.start):
                 spans.append(Span(tok.start, tok.end, KIND, "direct", "", DETECTOR,
                                   next(iter(keys)) if len(keys) == 1 else low))
     spans += _lower_case_names(text, lex, parts, spans)
@@ -388,7 +443,7 @@ def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list
     for m in pattern.finditer(text):
         start, end = m.start(1), m.end(1)
         second = m.group(2)
-        if second and second in lex.strong_surnames | set(parts):
+        if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
             end = m.end(2)
         if _inside(spans, start):
             continue
@@ -402,12 +457,40 @@ def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list
 
 # --------------------------------------------------------------------------- with registered names
 
+_TITLE_BEFORE = re.compile(r"(?<![^\W_])(?:" + "|".join(sorted((t.capitalize() for t in TITLES), key=len, reverse=True))
+                           + r"|PC|DC|DS|DI|DCI|DSI|HHJ)\.?[ \u00a0]\Z")
+
+
+def with_title(text: str, span: Span) -> Span:
+    """``span`` widened to a title written just before it (``Mr Okafor``)."""
+    m = _TITLE_BEFORE.search(text, max(0, span.start - 12), span.start)
+    if m is None:
+        return span
+    import attrs
+
+    return attrs.evolve(span, start=m.start())
+
+
+def fold_word(word: str) -> str:
+    """A word as the registered-name matcher keys its tokens."""
+    from fieldkit.privacy.names import fold
+
+    return fold(word)
+
 
 def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym: str) -> Optional[Span]:
     """For a registered first name or surname at ``[start, end)``: if a capitalised name-like
     word that is not part of that person's name stands right before or after it, the two are
     another person's name; returns that span (kind ``person``, detector ``names.namesake``)."""
     lex = lexicon()
+    # glued by a hyphen to another word: a double-barrelled name that is not registered
+    left = re.search(r"[^\W\d_]+(?:-[^\W\d_]+)*-\Z", text[max(0, start - 40):start])
+    right = re.match(r"-[^\W\d_]+(?:-[^\W\d_]+)*", text[end:end + 40])
+    if left or right:
+        s = start - len(left.group()) if left else start
+        e = end + len(right.group()) if right else end
+        if pseudonym not in tokens.get(fold_word(text[s:e]), ()):
+            return Span(s, e, KIND, "direct", "", NAMESAKE, name_key(text[s:e]))
     before = re.search(r"([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)[ \u00a0]\Z", text[max(0, start - 40):start])
     after = re.match(r"[ \u00a0]([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)", text[end:end + 40])
     for match, left in ((before, True), (after, False)):
@@ -420,32 +503,38 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
         if left:
             w_start = start - len(match.group(0))
             sentence = _at_sentence_start(text, w_start)
-            ok = cls == FIRST or (cls in (WEAK_FIRST, SURNAME, UNKNOWN) and not sentence)
+            ok = cls == FIRST or (cls in (WEAK_FIRST, SURNAME, UNKNOWN, PROPER) and not sentence)
             span = (w_start, end)
         else:
             if text[end:end + 1] in ("'", "\u2019"):
                 continue
-            ok = cls in (FIRST, SURNAME, UNKNOWN) or (cls == WEAK_SURNAME and word.casefold() not in PLACE_WORDS)
+            ok = cls in (FIRST, SURNAME, UNKNOWN, PROPER) or (cls == WEAK_SURNAME and word.casefold() not in PLACE_WORDS)
             span = (start, end + len(match.group(0)))
         if ok and not (word.isupper() and len(word) > 1):
             return Span(span[0], span[1], KIND, "direct", "", NAMESAKE, name_key(text[span[0]:span[1]]))
     return None
 
 
-def combine(text: str, registered: list, tokens: dict, parts: Iterable[int] = ()) -> list[Span]:
+def combine(text: str, registered: list, tokens: dict, parts: Iterable[int] = (),
+            knowledge: Optional[Knowledge] = None) -> list[Span]:
     """Registered spans plus unregistered names that do not overlap them, with a registered
-    part (index in ``parts``) that also belongs to an unregistered full name in this text
-    made neutral (``AMBIGUOUS_HINT``, detector ``names.namesake``)."""
+    part (index in ``parts``) that also belongs to an unregistered full name in this text,
+    or anywhere in the project (``knowledge.shared``), made neutral (``AMBIGUOUS_HINT``,
+    detector ``names.namesake``)."""
+    import bisect
+
     import attrs
 
     from fieldkit.privacy.detection import merge_spans
+    from fieldkit.privacy.names import fold
 
-    found = find_unregistered(text)
+    found = find_unregistered(text, knowledge)
     if not registered:
         return found
-    taken = merge_spans(registered)
+    # an unregistered name overlapping a namesake span joins it (merged below); one
+    # overlapping a registered name gives way to it
+    taken = merge_spans([s for s in registered if s.kind != KIND])
     starts = [s.start for s in taken]
-    import bisect
 
     def overlaps(span) -> bool:
         i = bisect.bisect_right(starts, span.end - 1) - 1
@@ -454,12 +543,15 @@ def combine(text: str, registered: list, tokens: dict, parts: Iterable[int] = ()
     extra = [s for s in found if not overlaps(s)]
     shared = {w for s in extra + [s for s in registered if s.kind == KIND]
               for w in s.key.split() if " " in s.key}
+    if knowledge is not None:
+        shared |= knowledge.shared
     out = []
     part_set = set(parts)
     for index, span in enumerate(registered):
-        if (index in part_set and span.kind == "name" and span.hint != AMBIGUOUS_HINT
-                and name_key(text[span.start:span.end]) in shared):
-            span = attrs.evolve(span, hint=AMBIGUOUS_HINT, detector=NAMESAKE)
+        if index in part_set and span.kind == "name" and span.hint != AMBIGUOUS_HINT:
+            written = text[span.start:span.end]
+            if name_key(written) in shared or fold(name_key(written)) in shared:
+                span = attrs.evolve(span, hint=AMBIGUOUS_HINT, detector=NAMESAKE)
         out.append(span)
     return merge_spans(out + extra, ["names.namesake", "names", DETECTOR])
 
@@ -467,7 +559,7 @@ def combine(text: str, registered: list, tokens: dict, parts: Iterable[int] = ()
 # --------------------------------------------------------------------------- keys check
 
 
-def suggestions(texts: Iterable[str], people=()) -> list[tuple[str, int]]:
+def suggestions(texts: Iterable[str], people=(), knowledge: Optional[Knowledge] = None) -> list[tuple[str, int]]:
     """Names in ``texts`` that no registered name covers, with how often each occurs: what
     :func:`fieldkit.privacy.names.find_people` would replace with a neutral or numbered
     placeholder. Sorted by count (most frequent first), then alphabetically."""
@@ -477,7 +569,7 @@ def suggestions(texts: Iterable[str], people=()) -> list[tuple[str, int]]:
     counts: Counter = Counter()
     for text in texts:
         text = text or ""
-        for span in find_people(text, people):
+        for span in find_people(text, people, knowledge=knowledge):
             if span.detector in (DETECTOR, NAMESAKE):
                 counts[" ".join(text[span.start:span.end].split())] += 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
