@@ -223,6 +223,9 @@ _AFTER = (
     (r"(?i:prison|young[ \u00a0]+offender[ \u00a0]+institution)|YOI", "prison"),
     (r"(?i:police[ \u00a0]+station)", "other"),
 )
+#: lower-case words one of which every institution form contains (a quick test before the regexes)
+_KEYWORDS = ("hmp", "hmyoi", "hm ", "court", "magistrates", "probation", "premises", "hostel", "prison",
+             "yoi", "police")
 _BEFORE = r"(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))"
 
 
@@ -237,6 +240,9 @@ def _institution_res():
 
 def detect_institutions(text: str) -> Iterator[Span]:
     """Prisons, courts, PDUs, probation offices and approved premises by their written form."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _KEYWORDS) and "AP" not in text and "PDU" not in text:
+        return
     after, name_before, before = _institution_res()
     for m in before.finditer(text):
         yield Span(m.start(), m.end(), "prison", "quasi", hint=placeholder_for("prison"), detector="places")

@@ -163,15 +163,15 @@ _PATTERNS = {
     "outward": rf"{_L}{_OUTWARD}{_R}",
     "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
     "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
-    "age": (
-        r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])"
-        r"|(?<![^\W_])(?:aged|age|turned|turns)[ \u00a0:]+(?P<m>\d{1,3})(?![\d.,:/]\d|[^\W_])"
-        # "I'm 41 now", "she is 34,", "Dana (34)": two digits only, where a count is unlikely
-        r"|(?<![^\W_])(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was)))"
-        r"[ \u00a0]+(?P<k>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
-        r"|(?<=[^\W\d_] )\((?P<q>[1-9]\d)\)"
-        r"|(?<=[^\W\d_] )(?:is|was)[ \u00a0]+(?P<w>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
+    # ages, one pattern per way of writing them, each starting with a digit or a word
+    "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+    "age_word": r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])",
+    # "I'm 41 now", "she is 34,", "Dana is 34 and": two digits, where a count is unlikely
+    "age_is": (
+        r"\b(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|is|was)"
+        r"[ \u00a0]+(?P<n>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
     ),
+    "age_bracket": r"\((?P<n>[1-9]\d)\)",
     "handle": r"(?<![\w@./+\-])@(?P<h>[A-Z0-9_](?:[A-Z0-9_.]{0,28}[A-Z0-9_])?)(?![\w@]|\.[A-Z0-9])",
     "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
     "date": rf"{_L}{DATE_PATTERN}{_R}",
@@ -198,15 +198,13 @@ _CASED = {
         r"|[A-HJ-PR-Y]{3}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
     ),
     "address": (
-        r"(?<![\w/])(?:(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+)?"
         r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
         rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}(?:{'|'.join(STREET_WORDS)})(?![^\W_])"
-        rf"|(?<![\w/])\d{{1,4}}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){{1,2}}"
-        r"(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
+        r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
     ),
-    "street": (
-        rf"(?<![^\W_])(?:{_CAPWORD}[ \u00a0]+){{1,3}}(?:{'|'.join(STRONG_STREET_WORDS)})(?![^\W_])"
-    ),
+    "flat_before": r"(?<![^\W_])(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+\Z",
+    "street_word": rf"(?<![^\W_])(?:{'|'.join(STRONG_STREET_WORDS)})(?![^\W_])",
+    "street_before": rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}\Z",
 }
 
 
@@ -424,13 +422,21 @@ def detect_court_case(text: str, context=None) -> Iterator[Span]:
 
 
 def detect_age(text: str, context=None) -> Iterator[Span]:
-    """Ages: the number in ``34-year-old``, ``34 years old``, ``aged 34``, ``turned 34``."""
-    for m in _re("age").finditer(text):
-        group = next(g for g in ("n", "m", "k", "q", "w") if m.group(g) is not None)
-        if group == "w" and not _after_a_name(text, m.start()):
-            continue
-        if int(m.group(group)) <= 120:
-            yield Span(m.start(group), m.end(group), "age", "quasi", detector="uk.age")
+    """Ages: the number in ``34-year-old``, ``aged 34``, ``turned 34``, ``I'm 34 now``, ``Dana (34)``."""
+    found = []
+    for name in ("age_years", "age_word", "age_is", "age_bracket"):
+        for m in _re(name).finditer(text):
+            if int(m.group("n")) > 120:
+                continue
+            if name == "age_bracket" and not (m.start() >= 2 and text[m.start() - 1] == " "
+                                              and text[m.start() - 2].isalpha()):
+                continue
+            if name == "age_is" and m.group().split()[0].lower() in ("is", "was") \
+                    and not _after_a_name(text, m.start()):
+                continue
+            found.append((m.start("n"), m.end("n")))
+    for start, end in sorted(set(found)):
+        yield Span(start, end, "age", "quasi", detector="uk.age")
 
 
 def _after_a_name(text: str, start: int) -> bool:
@@ -464,21 +470,28 @@ def detect_address(text: str, context=None) -> Iterator[Span]:
     """Street addresses with a house number (direct) and street names alone (quasi)."""
     found = []
     for m in _re("address").finditer(text):
-        end = m.end()
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "/_"):
+            continue  # inside a longer number or word
+        start, end = m.start(), m.end()
+        flat = _re("flat_before").search(text, max(0, start - 20), start)
+        if flat is not None:
+            start = flat.start()
         town = _TOWN_AFTER.match(text, end)
         if town is not None:
             end = town.end(1)
-        found.append(Span(m.start(), end, "address", "direct", detector="uk.address"))
-    for m in _re("street").finditer(text):
-        start = m.start()
-        words = m.group().split()
-        # drop a capitalised sentence opener or other word that is not part of the name
-        while len(words) > 2 and words[0] in _NOT_STREET_START:
-            start = text.index(words[1], start + len(words[0]))
-            words = words[1:]
-        if len(words) == 2 and words[0] in _NOT_STREET_START:
+        found.append(Span(start, end, "address", "direct", detector="uk.address"))
+    for m in _re("street_word").finditer(text):
+        before = _re("street_before").search(text, max(0, m.start() - 60), m.start())
+        if before is None:
             continue
-        if found and any(s.start <= start < s.end for s in found):
+        start = before.start()
+        words = before.group().split()
+        while words and words[0] in _NOT_STREET_START:  # a sentence opener, not part of the name
+            start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.start()
+            words = words[1:]
+        if not words or (start and (text[start - 1].isalnum() or text[start - 1] in "_")):
+            continue
+        if any(s.start <= start < s.end for s in found):
             continue
         found.append(Span(start, m.end(), "address", "quasi", detector="uk.address"))
     return iter(sorted(found, key=lambda s: s.start))

@@ -236,6 +236,9 @@ class Anonymiser:
         self._plugin_order = [n for n in self.order if n != NAMES]
         self._unregistered = config["unregistered_names"]
         self._knowledge = None
+        self.strict = config["strict"]
+        #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
+        self.pending_review = 0
         self._secret = _secret(project)
         self._store = open_keystore(project, passphrase)  # configured but unusable: raises
         people = ()
@@ -267,6 +270,23 @@ class Anonymiser:
         self.context = DetectContext(people=people, settings=context_settings)
         self._replace = make_replacer(config["styles"], lookup)
         self._load_decisions()
+
+    def refuse_if_strict(self) -> None:
+        """With the setting ``anonymise.strict``, refuse (before anything is written) while
+        names nobody registered, or names shared by several people, wait for review."""
+        if not self.strict:
+            return
+        from fieldkit.core.errors import Refused
+        from fieldkit.privacy.review import record_candidates
+
+        waiting = 0
+        for type_name in ("observation", "memo"):
+            for record in self.project.list(type_name):
+                waiting += sum(1 for c in record_candidates(self, record) if c.claimed and c.needs_review)
+        if waiting:
+            raise Refused(f"anonymise.strict is on and {waiting} name(s) nobody registered or shared by several "
+                          "people wait for review; decide with: fieldkit anonymise review --pending "
+                          "(or fieldkit keys check)")
 
     def close(self) -> None:
         if self._store is not None:
@@ -383,6 +403,7 @@ class Anonymiser:
             redaction = self.redaction(record)
         if self.log_enabled and redaction.log:
             self._write_log(record.id, redaction.log, "export")
+        self.pending_review += sum(1 for e in redaction.log if e.detector in ("names.unregistered", "names.namesake"))
         return redaction.text, remap_codings(redaction.edits, codings)
 
     def _write_log(self, record_id: str, log, action: str) -> None:
@@ -488,16 +509,32 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
     chosen = next((i for i in items if i.number == number), None)
     if chosen is None:
         raise NotFound(f"no replacement {number} in {record.id} (it has {len(items)}); run --preview first")
+    record_decision(project, record, chosen.start, chosen.end, chosen.digest, action, chosen.kind,
+                    f"replacement {number} ({chosen.kind}, {chosen.detector})")
+    return attrs.evolve(chosen, status="accepted" if action == "accept" else "rejected")
+
+
+def record_decision(project, record, start: int, end: int, digest: str, action: str, kind: str,
+                    note: str = "") -> None:
+    """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
     with project.transaction():
         project.db.execute("delete from anonymisation_decisions where record_id = ? and start = ? and [end] = ?",
-                           [record.id, chosen.start, chosen.end])
+                           [record.id, start, end])
         project.db.execute(
             "insert into anonymisation_decisions (record_id, start, [end], digest, action, kind, author, at) "
             "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [record.id, chosen.start, chosen.end, chosen.digest, action, chosen.kind, project.author, _now()])
-        project._audit(f"anonymise_{action}", record.type_name, record.id,
-                       f"replacement {number} ({chosen.kind}, {chosen.detector})")
-    return attrs.evolve(chosen, status="accepted" if action == "accept" else "rejected")
+            [record.id, start, end, digest, action, kind, project.author, _now()])
+        project._audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
+
+
+def log_decision(project, record_id: str, start: int, end: int, kind: str, detector: str, replacement: str,
+                 digest: str, action: str) -> None:
+    """Write one review decision to the anonymisation log (a keyed digest, never the text)."""
+    with project.transaction():
+        project.db.conn.execute(
+            "insert into anonymisation_log (record_id, start, [end], kind, directness, detector, "
+            "replacement, digest, action, author, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [record_id, start, end, kind, "", detector, replacement, digest, action, project.author, _now()])
 
 
 def add_rule(project, text: str, kind: str) -> str:

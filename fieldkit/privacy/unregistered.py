@@ -188,7 +188,10 @@ def classify(word: str) -> str:
 def name_key(text: str) -> str:
     """The normalised form that decides which placeholder a name gets: NFC, case-folded,
     straight apostrophes, possessive and title dropped, single spaces."""
-    words = [_POSSESSIVE.sub("", w) for w in _TOKEN.findall(unicodedata.normalize("NFC", text))]
+    if text.isascii() and text.replace(" ", "").isalpha():  # the common case, without regexes
+        words = text.split()
+    else:
+        words = [_POSSESSIVE.sub("", w) for w in _TOKEN.findall(unicodedata.normalize("NFC", text))]
     while len(words) > 1 and words[0].casefold().rstrip(".") in TITLES:
         words = words[1:]
     return " ".join(w.casefold().replace("\u2019", "'") for w in words if w)
@@ -221,13 +224,21 @@ class _Token:
         self.caps = len(text) > 1 and text.isupper()
 
 
+def _strip_possessive(word: str) -> str:
+    if word[-1] in "sS" and len(word) > 2 and word[-2] in "'\u2019":
+        return word[:-2]
+    if word[-1] in "'\u2019" and len(word) > 1:
+        return word[:-1]
+    return word
+
+
 def _tokens(text: str, lex: Lexicon) -> list:
     out = []
     for m in _CAP.finditer(text):
         word = m.group()
         if not word[0].isupper():
             continue
-        bare = _POSSESSIVE.sub("", word) or word
+        bare = _strip_possessive(word)
         end = m.start() + len(bare)
         if len(bare) == 1 and text[end:end + 1] == ".":
             cls = INITIAL
@@ -287,7 +298,7 @@ def _pieces(text: str, run: list) -> list:
     return pieces
 
 
-def _name_spans(text: str, piece: _Piece, known: dict) -> list:
+def _name_spans(text: str, piece: _Piece, known: dict, pairs_only: bool = False) -> list:
     """Names inside one piece: ``[(first token index, last token index)]``.
 
     A word in capitals (``SMITH``) can continue a name but only a strong first name (or a
@@ -333,7 +344,7 @@ def _name_spans(text: str, piece: _Piece, known: dict) -> list:
             found.append((i, j))
             i = j + 1
             continue
-        if cls in (SURNAME, UNKNOWN, PROPER) and n == 1 and piece.alone and not tok.caps:
+        if cls in (SURNAME, UNKNOWN, PROPER) and n == 1 and piece.alone and not tok.caps and not pairs_only:
             after = _word_after(text, tok.end)
             before = _word_before(text, tok.start)
             if after in AFTER_VERBS or (before in BEFORE_VERBS and mid):
@@ -358,30 +369,39 @@ def learn(texts: Iterable[str], people=()) -> Knowledge:
     ``Caspian`` alone is found in a note where ``Caspian Quenby`` never appears), and
     registered names next to another person's name (``Jane Okafor`` beside a registered
     Dana Okafor) are marked as shared, so they never get one person's pseudonym."""
-    from fieldkit.privacy.names import find_people, fold
+
+    from fieldkit.privacy.names import fold, matcher_for
 
     lex = lexicon()
     knowledge = Knowledge()
     people = tuple(people or ())
+    matcher = matcher_for(people) if people else None
     for text in texts:
         if not text:
             continue
-        for span in find_people(text, people, knowledge=None):
+        found = find_unregistered(text, pairs_only=True)
+        if matcher is not None:
+            for start, end, hint, is_part in matcher.find(text):
+                if is_part and hint != AMBIGUOUS_HINT:
+                    joined = namesake_neighbour(text, start, end, matcher.tokens, hint)
+                    if joined is not None:
+                        knowledge.shared.update(fold(w) for w in joined.key.split())
+                        found.append(joined)
+        for span in found:
             words = span.key.split()
-            if span.kind != KIND or len(words) < 2:
+            if len(words) < 2 and "-" not in span.key:
                 continue
             for word in words:
                 if word not in lex.words and len(word) > 2 and not word.endswith("."):
                     knowledge.known.setdefault(word, set()).add(span.key)
-            if span.detector == NAMESAKE:
-                knowledge.shared.update(fold(w) for w in words)
     return knowledge
 
 
-def find_unregistered(text: str, knowledge: Optional[Knowledge] = None) -> list[Span]:
+def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs_only: bool = False) -> list[Span]:
     """Person names in ``text`` found by the rules in the module docstring (registered names
     are not known here: see :func:`combine`). Sorted, not overlapping. A title is part of the
-    span (``Mr Quennell``) since it tells a reader more than the placeholder should."""
+    span (``Mr Quennell``) since it tells a reader more than the placeholder should.
+    ``pairs_only`` skips what only single words need (:func:`learn` reads full names only)."""
     if not text:
         return []
     lex = lexicon()
@@ -391,7 +411,7 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None) -> list[
     parts: dict = {}
     for run in _runs(text, tokens):
         for piece in _pieces(text, run):
-            for i, j in _name_spans(text, piece, known):
+            for i, j in _name_spans(text, piece, known, pairs_only):
                 start = piece.title.start if piece.title is not None and i == 0 else piece.tokens[i].start
                 end = piece.tokens[j].end
                 key = name_key(text[start:end])
@@ -402,21 +422,24 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None) -> list[
                             parts.setdefault(tok.text.casefold(), set()).add(key)
     for word, keys in known.items():  # full names known from the rest of the project
         parts.setdefault(word, set()).update(keys)
+    if pairs_only:
+        return spans
     if parts:  # a single word may be part of a full name found elsewhere: one placeholder
         for index, span in enumerate(spans):
             keys = parts.get(span.key)
             if keys and span.key not in keys and len(keys) == 1:
                 spans[index] = Span(span.start, span.end, KIND, "direct", "", DETECTOR, next(iter(keys)))
-    taken = {(s.start, s.end) for s in spans}
     # a part of a full name found in this text (or the project) is a name wherever it stands alone
     if parts:
+        covered = _coverage(spans, len(text))
         for tok in tokens:
             low = tok.text.casefold()
             keys = parts.get(low)
-            if keys and tok.cls != WORD and (tok.start, tok.end) not in taken and not _inside(spans, tok.start):
+            if keys and tok.cls != WORD and not covered[tok.start]:
                 spans.append(Span(tok.start, tok.end, KIND, "direct", "", DETECTOR,
                                   next(iter(keys)) if len(keys) == 1 else low))
-    spans += _lower_case_names(text, lex, parts, spans)
+    if not pairs_only:
+        spans += _lower_case_names(text, lex, parts, spans)
     spans.sort(key=lambda s: (s.start, -s.end))
     out, last = [], -1
     for span in spans:
@@ -426,8 +449,11 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None) -> list[
     return out
 
 
-def _inside(spans: list, pos: int) -> bool:
-    return any(s.start <= pos < s.end for s in spans)
+def _coverage(spans: list, size: int) -> bytearray:
+    covered = bytearray(size)
+    for span in spans:
+        covered[span.start:span.end] = b"\x01" * (span.end - span.start)
+    return covered
 
 
 def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list:
@@ -438,6 +464,7 @@ def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list
     if not hits:
         return []
     found = []
+    covered = _coverage(spans, len(text))
     pattern = re.compile(r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, hits), key=len, reverse=True))
                          + r")(?:[ \t\u00a0]+([a-z]+))?(?![^\W_])")
     for m in pattern.finditer(text):
@@ -445,7 +472,7 @@ def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list
         second = m.group(2)
         if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
             end = m.end(2)
-        if _inside(spans, start):
+        if covered[start]:
             continue
         key = name_key(text[start:end])
         keys = parts.get(key)
@@ -463,6 +490,9 @@ _TITLE_BEFORE = re.compile(r"(?<![^\W_])(?:" + "|".join(sorted((t.capitalize() f
 
 def with_title(text: str, span: Span) -> Span:
     """``span`` widened to a title written just before it (``Mr Okafor``)."""
+    if span.start < 3 or text[span.start - 1] not in " \u00a0" or not text[span.start - 2].isalpha() \
+            and text[span.start - 2] != ".":
+        return span
     m = _TITLE_BEFORE.search(text, max(0, span.start - 12), span.start)
     if m is None:
         return span
@@ -482,6 +512,13 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
     """For a registered first name or surname at ``[start, end)``: if a capitalised name-like
     word that is not part of that person's name stands right before or after it, the two are
     another person's name; returns that span (kind ``person``, detector ``names.namesake``)."""
+    before_char = text[start - 1] if start else ""
+    after_char = text[end] if end < len(text) else ""
+    maybe_left = before_char in (" ", "\u00a0", "-") and start >= 2 and text[start - 2].isalpha()
+    maybe_right = (after_char in (" ", "\u00a0") and text[end + 1:end + 2].isupper()) or \
+        (after_char == "-" and text[end + 1:end + 2].isalpha())
+    if not (maybe_left or maybe_right):
+        return None
     lex = lexicon()
     # glued by a hyphen to another word: a double-barrelled name that is not registered
     left = re.search(r"[^\W\d_]+(?:-[^\W\d_]+)*-\Z", text[max(0, start - 40):start])
