@@ -13,7 +13,8 @@ Rows (``ratio`` = floor_s / ours_s, higher is better; target >= 1,000,000 chars/
 - ``names vs bare pyahocorasick``: the same against a bare ``pyahocorasick`` automaton over
   the lower-cased names, iterated over the lower-cased text (no word boundaries, no
   possessives, no initials: less work than fieldkit does, so the honest lower bound).
-- one row per default detector: its own chars/s over the notes (``ours_s`` only).
+- one row per default detector: its own chars/s over the notes; its floor is the time the
+  1,000,000 chars/s target allows, so a ratio >= 1 meets the target.
 - ``all default detectors``: what an export runs per note: every built-in detector through
   ``run_detectors``, the core name matching with unregistered-name rules and the
   project-wide reading (``learn``), merging and replacement with a key store's consistent
@@ -34,8 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BASELINE_BUDGET_S = 120.0
-SLICE_CHARS = 1_000_000
+TARGET_CHARS_PER_S = 1_000_000
 NOTE_CHARS = 5_000
 
 _FIRST_A = ("Al", "Bren", "Cor", "Da", "El", "Fen", "Gal", "Hol", "Is", "Jor", "Kel", "Lio", "Mar", "Nel",
@@ -205,9 +205,12 @@ def run(quick: bool = False) -> list[dict]:
 
     note_chars = sum(map(len, notes))
     for name, seconds, count in _per_detector(people, notes):
+        budget = note_chars / TARGET_CHARS_PER_S
         rows.append({"benchmark": f"detector {name} ({count:,} spans)", "n": note_chars,
-                     "ours_s": round(seconds, 3), "floor_s": 0.0, "ratio": 0.0,
-                     "note": f"chars/s {note_chars / seconds:,.0f} (target >= 1,000,000); per note"})
+                     "ours_s": round(max(seconds, 1e-6), 6), "floor_s": round(budget, 6),
+                     "ratio": round(budget / max(seconds, 1e-6), 2),
+                     "note": f"chars/s {note_chars / seconds:,.0f}; per note; floor = the time the 1,000,000 "
+                             "chars/s target allows (ratio >= 1 meets it)"})
     ours_all, count, detector_names = _all_detectors(people, notes)
     rows.append(_row(f"all default detectors, per note ({len(detector_names)} detectors, {count:,} replacements)",
                      note_chars, ours_all, regex_s * note_chars / chars, note_chars,
