@@ -4,7 +4,7 @@ Run by a maintainer, never at install or run time (fieldkit never downloads anyt
 
     pip download --no-deps names==0.3.0 faker          # the two sources on PyPI
     apt-get download wbritish                          # SCOWL British English word list
-    python scripts/make_name_lists.py NAMES_SDIST_DIR FAKER_WHEEL_DIR WBRITISH_WORDS_FILE
+    python bench/data/make_name_lists.py NAMES_SDIST_DIR FAKER_WHEEL_DIR WBRITISH_WORDS_FILE
 
 Sources (see fieldkit/privacy/data/README.md for the licences):
 
@@ -66,12 +66,12 @@ def main(names_dir: str, faker_dir: str, words_file: str) -> None:
     first = {n for n in first if simple.match(n)}
     write("first_names.txt",
           "# First names, lower case, one a line (fieldkit's unregistered-name detector).\n"
-          "# Built by scripts/make_name_lists.py from the 1990 US Census first-name lists (public domain),\n"
+          "# Built by bench/data/make_name_lists.py from the 1990 US Census first-name lists (public domain),\n"
           "# ONS first names (Faker en_GB) and NISRA first names (Faker en_IE); see README.md.", first)
     surnames = {n for n in census(names_dir / "names" / "dist.all.last", 0.001) if simple.match(n)}
     write("surnames.txt",
           "# Surnames, lower case, one a line (fieldkit's unregistered-name detector).\n"
-          "# Built by scripts/make_name_lists.py from the 1990 US Census surname list (public domain),\n"
+          "# Built by bench/data/make_name_lists.py from the 1990 US Census surname list (public domain),\n"
           "# entries with a frequency of at least 0.001 per cent; see README.md.", surnames)
     entries = [w.strip() for w in Path(words_file).read_text(encoding="utf-8").splitlines()]
     lower = [w for w in entries if re.fullmatch(r"[a-z]+", w)]
