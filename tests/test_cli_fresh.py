@@ -122,6 +122,7 @@ def test_the_main_commands_for_real(env, tmp_path):
     ok("keys", "add", "P03", "--name", "Alex Example")
     ok("keys", "list")
     ok("anonymise", "--all")
+    ok("anonymise", "review")
     ok("export", "csv", tmp_path / "csv", "--until", "2026-03-02")
     ok("export", "jsonl", tmp_path / "out.jsonl", "--raw")
     ok("export", "qdpx", tmp_path / "out.qdpx")
@@ -129,7 +130,7 @@ def test_the_main_commands_for_real(env, tmp_path):
     ok("doctor")
     ok("backup", tmp_path / "backup")
     plugins = json.loads(ok("plugins", "--json").stdout)
-    assert {row["name"] for row in plugins} >= {"fieldkit.plugins.names", "fieldkit.plugins.formats"}
+    assert {row["name"] for row in plugins} >= {"fieldkit.plugins.places", "fieldkit.plugins.formats"}
     ok("delete", jotting["id"], "--reason", "test")
     # the command the privacy issue found missing in a fresh process
     ok("participant", "add", "P09", "--role", "stakeholder")

@@ -174,7 +174,7 @@ def test_plugins_command_lists_a_plugin_that_fails_in_a_hook(extra_plugin, run):
     assert "failing failed in register_detectors: RuntimeError: detector data missing" in rows["failing"]["error"]
     assert rows["fine"]["provides"] == ["exporter:fine-format"] and rows["fine"]["error"] is None
     # the built-in detectors were still listed: the hook was called again without the broken plugin
-    assert "detector:names" in rows["fieldkit.plugins.names"]["provides"]
+    assert "detector:places" in rows["fieldkit.plugins.places"]["provides"]
     assert "ERROR: plugin failing failed" in run("plugins").stdout
 
 

@@ -8,7 +8,7 @@ module               commands
 ``cli.records``      list, show, search, edit, delete, history
 ``cli.fieldwork``    encounter, participant, site
 ``cli.coding``       code, codebook, autocode, agreement
-``cli.privacy``      keys, anonymise, participant withdraw
+``cli.privacy``      keys, anonymise (show, review), participant withdraw
 ``cli.exchange``     export, import, demo
 ``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
 ===================  ===========================================================
@@ -49,7 +49,7 @@ for command in (
     records.list_, records.show, records.search, records.edit, records.delete, records.history,
     fieldwork.encounter, fieldwork.participant, fieldwork.site,
     coding.code, coding.codebook, coding.autocode, coding.agreement_command,
-    privacy.keys, privacy.anonymise_command,
+    privacy.keys, privacy.anonymise,
     exchange.export_command, exchange.import_command, exchange.demo_command,
     maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.encrypt, maintenance.decrypt,
     maintenance.plugins,

@@ -26,6 +26,10 @@ def doctor(fix: bool, fmt: Optional[str]) -> None:
             click.echo(f"fixed: {line}", err=True)
     findings = check(project)
     rows = [{"level": f.level, "check": f.check, "message": f.message, "fix": f.fix} for f in findings]
+    if project.setting("keystore_path"):
+        from fieldkit.privacy.review import doctor_findings
+
+        rows += doctor_findings(project)
     if fmt:
         output(rows, fmt=fmt)
     elif not rows:

@@ -47,8 +47,8 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _anything(value: Any) -> bool:
-    return True
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
@@ -61,7 +61,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("anonymise", "mapping", None, "which detectors run, in what order, replacement styles, places file",
             keys={"detectors": (_text_list, "a list of detector names"),
                   "styles": (_text_map, "a mapping of kinds to styles"),
-                  "places_file": (_is_text, "a file path")}),
+                  "places_file": (_is_text, "a file path"),
+                  "unregistered_names": (_is_flag, "true or false"),
+                  "coarsen_dates": (_is_flag, "true or false"),
+                  "strict": (_is_flag, "true or false")}),
     Setting("name", "text", "", "the project's name in exports (default: its folder name)"),
     Setting("codebook", "mapping", None, "the loaded codebook's name and code titles", user=False,
             keys={"name": (_is_text, "text"), "title": (_is_text, "text"), "description": (_is_text, "text"),

@@ -9,7 +9,6 @@ BUILTINS = (
     "fieldkit.plugins.keyword_coder",
     "fieldkit.plugins.refi_qda",
     "fieldkit.plugins.coproduction",
-    "fieldkit.plugins.names",
     "fieldkit.plugins.uk_identifiers",
     "fieldkit.plugins.places",
 )
