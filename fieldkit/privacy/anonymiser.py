@@ -17,7 +17,6 @@ gives the anonymised body and the codings moved onto it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import os
 import re
@@ -51,12 +50,6 @@ ACTIONS = ("accept", "reject")
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-
-
-def _now() -> str:
-    from fieldkit.core.convert import iso
-
-    return iso(dt.datetime.now(dt.timezone.utc))
 
 
 # --------------------------------------------------------------------------- key store
@@ -168,10 +161,10 @@ def detector_order(registered: Sequence[str], configured=None) -> list:
 
 
 def _secret(project) -> bytes:
-    row = project.db.execute("select secret from anonymisation_secret where id = 1").fetchone()
-    if row is None:  # pragma: no cover - the migration always writes it
+    secret = project.store.anonymisation.secret()
+    if secret is None:  # pragma: no cover - the migration always writes it
         raise FieldkitError("the project has no anonymisation secret; run fieldkit doctor")
-    return bytes.fromhex(row[0])
+    return secret
 
 
 def normalise_phrase(text: str) -> str:
@@ -248,11 +241,11 @@ class Anonymiser:
 
     def _load_decisions(self) -> None:
         self._decisions: dict = {}
-        for record_id, start, end, digest, action in self.project.db.execute(
-                "select record_id, start, [end], digest, action from anonymisation_decisions order by id"):
+        tables = self.project.store.anonymisation
+        for record_id, start, end, digest, action in tables.decisions():
             self._decisions.setdefault(record_id, {})[(start, end, digest)] = action
         self._rules: dict = {}
-        for digest, words, kind in self.project.db.execute("select digest, words, kind from anonymisation_rules"):
+        for digest, words, kind in tables.rules():
             self._rules[digest] = (words, kind)
         self._rule_lengths = sorted({w for w, _ in self._rules.values()})
 
@@ -340,18 +333,14 @@ class Anonymiser:
         return redaction.text, remap_codings(redaction.edits, codings)
 
     def _write_log(self, record_id: str, log, action: str) -> None:
-        at, author = _now(), self.project.author
-        rows = [(record_id, e.start, e.end, e.kind, e.directness, e.detector, e.replacement,
-                 e.digest, action, author, at) for e in log]
+        entries = [(e.start, e.end, e.kind, e.directness, e.detector, e.replacement, e.digest) for e in log]
         with self.project.transaction():
-            self.project.db.conn.executemany(
-                "insert into anonymisation_log (record_id, start, [end], kind, directness, detector, "
-                "replacement, digest, action, author, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.project.store.anonymisation.log(record_id, entries, action)
 
 
 def remap_codings(edits, codings) -> tuple:
-    """Move codings through anonymisation edits (``fieldkit.coding.remap.map_span``)."""
-    from fieldkit.coding.remap import map_span
+    """Move codings through anonymisation edits (``fieldkit.core.remap.map_span``)."""
+    from fieldkit.core.remap import map_span
 
     out = []
     for coding in codings:
@@ -443,13 +432,8 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
     if chosen is None:
         raise NotFound(f"no replacement {number} in {record.id} (it has {len(items)}); run --preview first")
     with project.transaction():
-        project.db.execute("delete from anonymisation_decisions where record_id = ? and start = ? and [end] = ?",
-                           [record.id, chosen.start, chosen.end])
-        project.db.execute(
-            "insert into anonymisation_decisions (record_id, start, [end], digest, action, kind, author, at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [record.id, chosen.start, chosen.end, chosen.digest, action, chosen.kind, project.author, _now()])
-        project._audit(f"anonymise_{action}", record.type_name, record.id,
+        project.store.anonymisation.decide(record.id, chosen.start, chosen.end, chosen.digest, action, chosen.kind)
+        project.store.audit(f"anonymise_{action}", record.type_name, record.id,
                        f"replacement {number} ({chosen.kind}, {chosen.detector})")
     return attrs.evolve(chosen, status="accepted" if action == "accept" else "rejected")
 
@@ -469,25 +453,14 @@ def add_rule(project, text: str, kind: str) -> str:
     # hash what the matcher hashes: the run from the first word to the last, tidied
     digest = span_digest(_secret(project), phrase[words[0].start():words[-1].end()])
     with project.transaction():
-        project.db.execute(
-            "insert into anonymisation_rules (digest, words, kind, author, at) values (?, ?, ?, ?, ?) "
-            "on conflict(digest) do update set kind = excluded.kind",
-            [digest, len(words), kind, project.author, _now()])
-        project._audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
+        project.store.anonymisation.add_rule(digest, len(words), kind)
+        project.store.audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
     return digest
 
 
 def log_entries(project, record=None, limit: int = 100) -> list[dict]:
     """The anonymisation log (newest first): what was replaced (digest), how, when, by whom."""
-    where, params = "", []
-    if record:
-        where, params = "where record_id = ?", [project.resolve(record)]
-    rows = project.db.execute(
-        f"select record_id, start, [end], kind, directness, detector, replacement, digest, action, author, at "
-        f"from anonymisation_log {where} order by id desc limit ?", [*params, limit])
-    keys = ("record", "start", "end", "kind", "directness", "detector", "replacement", "digest", "action",
-            "author", "at")
-    return [dict(zip(keys, row)) for row in rows]
+    return project.store.anonymisation.log_entries(project.resolve(record) if record else None, limit)
 
 
 # --------------------------------------------------------------------------- capture
@@ -519,7 +492,7 @@ def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = N
         return text
     from fieldkit.privacy.detection import DetectContext, apply_spans, merge_spans
 
-    codes = {row[0].lower() for row in project.db.execute("select code from participants where deleted_at is null")}
+    codes = {code.lower() for code in project.store.consent.codes().values()}
     spans = merge_spans(names.detect(text, DetectContext(people=people)))
 
     def replace(span, original):
