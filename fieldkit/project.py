@@ -22,6 +22,7 @@ import attrs
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, PluginError, Refused
 from fieldkit.store.connection import DB_NAME
+from fieldkit.store import schema
 from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.store import Store
 
@@ -86,7 +87,7 @@ def find_project(start: Optional[Path] = None) -> Path:
 def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project":
     """Create a new project directory (mode 0700) with an empty database (mode 0600)."""
     from fieldkit.core.timeinput import check_timezone
-    from fieldkit.store import connection, schema
+    from fieldkit.store import connection
 
     path = Path(path).expanduser()
     check_timezone(timezone)
@@ -114,7 +115,7 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
     """Open an existing project (``path`` or discovery), migrating its schema if needed.
 
     An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
-    from fieldkit.store import connection, schema
+    from fieldkit.store import connection
 
     path = Path(path).expanduser() if path else find_project()
     if not (path / DB_NAME).exists():
@@ -174,7 +175,7 @@ class Project:
         """Apply the migrations of plugins that keep tables of their own (see ``register_migrations``)."""
         from fieldkit.store import schema
 
-        sets = schema.plugin_migrations()
+        sets = plugin_migrations()
         if sets:
             schema.migrate_plugins(self.store.conn, sets)
 
@@ -476,6 +477,30 @@ class Project:
             hits += [SearchHit(*hit) for hit in self.store.search(type_name, match, limit=limit, conditions=conditions)]
         hits.sort(key=lambda h: h.rank)
         return hits[:limit]
+
+
+def plugin_migrations() -> dict[str, tuple]:
+    """``{set name: ((migration name, DDL statements), ...)}`` registered by plugins.
+
+    A plugin keeps tables of its own by registering a named set of migrations, each a name
+    and a sequence of SQL statements (literal DDL, frozen like fieldkit's own)."""
+    found: dict[str, tuple] = {}
+
+    def register(set_name: str, steps) -> None:
+        if not isinstance(set_name, str) or not set_name or set_name == schema.SET_NAME:
+            raise PluginError(f"a plugin migration set needs a name of its own, not {set_name!r}")
+        if set_name in found:
+            raise PluginError(f"two plugins registered migrations named {set_name!r}")
+        checked = []
+        for step in steps:
+            name, statements = step
+            if isinstance(statements, str):
+                statements = (statements,)
+            checked.append((str(name), tuple(statements)))
+        found[set_name] = tuple(checked)
+
+    _hooks().register_migrations(register=register)
+    return found
 
 
 def _hooks():

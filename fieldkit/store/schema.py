@@ -213,34 +213,11 @@ def migrate(conn) -> list[str]:
 # --- plugin tables ------------------------------------------------------------------------------
 
 
-def plugin_migrations() -> dict[str, tuple]:
-    """``{set name: ((migration name, DDL statements), ...)}`` registered by plugins.
-
-    A plugin keeps tables of its own by registering a named set of migrations, each a name
-    and a sequence of SQL statements (literal DDL, frozen like fieldkit's own)."""
-    from fieldkit.hooks.manager import get_plugin_manager
-
-    found: dict[str, tuple] = {}
-
-    def register(set_name: str, steps) -> None:
-        if not isinstance(set_name, str) or not set_name or set_name == SET_NAME:
-            raise PluginError(f"a plugin migration set needs a name of its own, not {set_name!r}")
-        if set_name in found:
-            raise PluginError(f"two plugins registered migrations named {set_name!r}")
-        checked = []
-        for step in steps:
-            name, statements = step
-            if isinstance(statements, str):
-                statements = (statements,)
-            checked.append((str(name), tuple(statements)))
-        found[set_name] = tuple(checked)
-
-    get_plugin_manager().hook.register_migrations(register=register)
-    return found
-
-
 def migrate_plugins(conn, sets: dict[str, tuple]) -> list[str]:
-    """Apply the pending migrations of plugin sets (each migration in its own transaction)."""
+    """Apply the pending migrations of plugin sets (each migration in its own transaction).
+
+    ``sets`` is ``{set name: ((migration name, SQL statements), ...)}``, as plugins register
+    them (see ``Project`` and the ``register_migrations`` hook)."""
     done = []
     for set_name, steps in sets.items():
         applied = set(applied_migrations(conn, set_name))
@@ -249,11 +226,15 @@ def migrate_plugins(conn, sets: dict[str, tuple]) -> list[str]:
             continue
         from sqlite_utils import Migrations
 
-        from fieldkit.store.connection import database
+        from fieldkit.store.connection import database, errors
 
         made = Migrations(set_name)
         for name, statements in steps:
             made(name=name)(_run(statements))
-        made.apply(database(conn))
+        try:
+            made.apply(database(conn))
+        except errors("Error") as exc:
+            raise PluginError(f"the plugin migrations {set_name!r} failed ({exc}); the project was left as it was "
+                              "before the failing migration") from None
         done += [f"{set_name}:{name}" for name in pending]
     return done
