@@ -185,3 +185,9 @@ def test_no_module_outside_the_store_uses_the_connection_of_a_project():
             if pattern.search(line) and not line.lstrip().startswith("#"):
                 found.append(f"{rel}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_the_layers_are_the_documented_ones():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| ([a-z, ]+) \| `fieldkit/", text, flags=re.MULTILINE)
+    assert [tuple(name.strip() for name in row.split(",")) for row in table] == LAYERS
