@@ -237,7 +237,8 @@ class Project:
                 raise PluginError(f"a plugin returned {type(result).__name__} from validate_record; "
                                   "expected a list of strings")
             problems += result
-        self.warnings += [(record.id, problem) for problem in problems]
+        if problems:
+            self.warnings += [(record.id, problem) for problem in problems]
         return problems
 
     def _saved(self, written: list) -> None:

@@ -23,11 +23,6 @@ AUTO_PREFIX = "auto:"
 UNTOUCHED = ("missing", "absent")
 
 
-def any_deleted_records(project) -> bool:
-    """Whether any codable record is tombstoned (if none, analysis can skip the check)."""
-    return project.store.coding.any_deleted_records()
-
-
 def code_path(project, code) -> str:
     """The ``parent/child`` path of a code."""
     parts = [code.name]

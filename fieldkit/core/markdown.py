@@ -84,6 +84,8 @@ def normalise(text: str) -> str:
     Stored bodies are always normalised, and every position fieldkit reports is a
     code-point offset into the normalised text. The function is idempotent.
     """
+    if text.isascii() and "\r" not in text:
+        return text  # ASCII text is its own NFC form
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
