@@ -102,6 +102,8 @@ def test_select_conditions(project):
     assert [c.coder for c in store.select("coding", coder=["alice", "bob"])] == ["alice"]
     assert store.count("observation", stage="fieldnote") == 2
     assert store.select("observation", order_by="id desc", limit=1)[0].body.startswith("second")
+    with pytest.raises(FieldkitError, match="codings has no column 'participant_id'"):
+        project.list("coding", participant="P07")
 
 
 @pytest.mark.parametrize("conditions", [{"nope": 1}, {"order_by": "id; drop table codes"},

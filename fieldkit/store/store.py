@@ -398,6 +398,8 @@ class Store:
                     clauses.append("exists (select 1 from json_each(tags) where value = ?)")
                     args.append(tag)
             elif key == "about":
+                if type_name not in ("observation", "memo", "encounter"):
+                    self._check_columns(table, ["participant_id"])
                 pid, code = value
                 clauses.append(_about(type_name))
                 args += {"observation": [code, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
