@@ -347,3 +347,15 @@ def test_mkdocs_build_strict(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert (tmp_path / "site" / "plugins" / "hooks" / "index.html").exists()
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    """The README's second set-up command is what .ci/run runs, and each makes its own venv."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```bash", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2, block
+    for command in block:
+        assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && "), command
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == block[1]

@@ -157,6 +157,10 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
                     yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
     finally:
         if anonymiser is not None:
+            if anonymiser.pending_review:
+                report.warn(f"{anonymiser.pending_review} name(s) replaced by a neutral or numbered placeholder wait "
+                            "for review (nobody registered them, or several people share them): "
+                            "fieldkit anonymise review --pending")
             anonymiser.close()
 
 
@@ -173,6 +177,11 @@ def _anonymiser(project, options, report, *, log: bool = True):
     from fieldkit.privacy.anonymiser import anonymiser
 
     made = anonymiser(project, passphrase=options.passphrase, log=log)
+    try:
+        made.refuse_if_strict()
+    except BaseException:
+        made.close()
+        raise
     for warning in made.warnings:
         report.warn(warning)
     return made

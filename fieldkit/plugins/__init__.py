@@ -11,7 +11,6 @@ BUILTINS = (
     "fieldkit.plugins.coding_commands",
     "fieldkit.plugins.refi_qda",
     "fieldkit.plugins.coproduction",
-    "fieldkit.plugins.names",
     "fieldkit.plugins.uk_identifiers",
     "fieldkit.plugins.places",
     "fieldkit.plugins.anonymise_commands",

@@ -123,17 +123,17 @@ def register_commands(cli):
     @keys.command("check")
     @json_option
     def keys_check(fmt):
-        """Suggest names that appear in the notes but are not in the key store."""
-        from fieldkit.privacy.keystore import find_unregistered_names, warn_common_aliases
+        """Names in the notes that nobody registered, or that several people share, still waiting for review."""
+        from fieldkit.privacy.names import warn_common_aliases
+        from fieldkit.privacy.review import waiting_names
 
         project = get_project()
         store = _open_keys(project)
         try:
-            texts = (r.body for t in ("observation", "memo") for r in project.list(t))
-            found = find_unregistered_names(texts, store)
             warnings = warn_common_aliases(store)
         finally:
             store.close()
+        found = waiting_names(project, passphrase=_passphrase(project))
         for warning in warnings:
             click.echo(f"Warning: {warning}", err=True)
         rows = [{"text": text, "count": count} for text, count in found]
@@ -142,7 +142,81 @@ def register_commands(cli):
             return
         output(rows, ["text", "count"], fmt or "table")
 
-    @cli.command("anonymise")
+    class AnonymiseGroup(SubGroup):
+        """``anonymise RECORD …`` is short for ``anonymise show RECORD …``."""
+
+        def parse_args(self, ctx, args):
+            if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+                args = ["show", *args]
+            elif not args:
+                args = ["show"]
+            return super().parse_args(ctx, args)
+
+    @cli.group("anonymise", cls=AnonymiseGroup)
+    def anonymise_group():
+        """Anonymisation: show records as exports write them (anonymise RECORD), review, decide."""
+
+    @anonymise_group.command("review")
+    @click.argument("records", nargs=-1)
+    @click.option("--pending", is_flag=True, help="Only what still needs a decision.")
+    @click.option("--accept", "accepts", multiple=True, type=int, help="Accept candidate N (repeatable).")
+    @click.option("--reject", "rejects", multiple=True, type=int, help="Reject candidate N (repeatable).")
+    @click.option("--register", "registers", multiple=True, type=int,
+                  help="Add candidate N's text to the key store under --pseudonym.")
+    @click.option("--pseudonym", help="With --register: the pseudonym (new, or an existing one to add an alias).")
+    @click.option("--kind", help="With --accept of an unclaimed candidate: what it is (name, place …).")
+    @json_option
+    def anonymise_review(records, pending, accepts, rejects, registers, pseudonym, kind, fmt):
+        """List what detectors replaced and what looks identifying but was not; decide on each.
+
+        Numbers count across the listing (run it again without decisions to see them). The
+        listing shows the original text: it is for your own screen. Every decision is written
+        to the anonymisation log as a keyed digest, never the text.
+        """
+        from fieldkit.core.errors import FieldkitError
+        from fieldkit.privacy import review
+        from fieldkit.privacy.anonymiser import _snippet
+
+        project = get_project()
+        secret = _passphrase(project)
+        items = review.candidates(project, list(records) or None, passphrase=secret, only_pending=pending)
+        numbered = {n: i for n, i in enumerate(items, start=1)}
+        chosen = [(n, "accept") for n in accepts] + [(n, "reject") for n in rejects] + \
+                 [(n, "register") for n in registers]
+        for number, action in chosen:
+            if number not in numbered:
+                raise FieldkitError(f"no candidate {number} (the listing has {len(numbered)})")
+            done = review.decide(project, numbered[number], action, pseudonym=pseudonym, kind=kind,
+                                 passphrase=secret)
+            said = {"accept": "accepted", "reject": "rejected", "register": "registered"}[action]
+            click.echo(f"{said} candidate {number} ({done.kind})")
+        if chosen:
+            return
+        bodies = {}
+        rows = []
+        for number, item in numbered.items():
+            if item.record_id not in bodies:
+                bodies[item.record_id] = project.get(item.record_id).body
+            rows.append({"number": number, "record": item.record_id, "start": item.start, "end": item.end,
+                         "kind": item.kind, "detector": item.detector, "status": item.status,
+                         "claimed": item.claimed, "replacement": item.replacement,
+                         "needs_review": item.needs_review, "reason": item.reason,
+                         "context": _snippet(bodies[item.record_id], item.start, item.end,
+                                             item.replacement or "?")})
+        if fmt == "json":
+            output(rows, fmt="json")
+            return
+        if not rows:
+            click.echo("nothing to review")
+        for row in rows:
+            flag = " NEEDS REVIEW" if row["needs_review"] else ""
+            status = "" if row["status"] == "pending" else f" [{row['status']}]"
+            click.echo(f"{row['number']:>4}. {row['record'][-8:]} {row['kind']} ({row['detector']}){status}{flag}: "
+                       f"{row['context']}")
+        waiting = sum(r["needs_review"] for r in rows)
+        click.echo(f"{len(rows)} candidate(s), {waiting} waiting for a decision", err=True)
+
+    @anonymise_group.command("show")
     @click.argument("record", required=False)
     @click.option("--all", "all_records", is_flag=True, help="Every fieldnote, jotting and memo.")
     @click.option("--preview", is_flag=True, help="Show each replacement in context (original text: your screen only).")
@@ -153,7 +227,7 @@ def register_commands(cli):
     @click.option("--log", "show_log", is_flag=True, help="Show the anonymisation log (digests, never text).")
     @json_option
     def anonymise_command(record, all_records, preview, accepts, rejects, add_text, kind, show_log, fmt):
-        """Show a record anonymised, review replacements, and remember decisions."""
+        """Show a record anonymised, preview its replacements, and remember decisions."""
         from fieldkit.privacy import anonymiser as an
         from fieldkit.core.errors import FieldkitError
 

@@ -22,6 +22,10 @@ def register_commands(cli):
                 click.echo(f"fixed: {line}", err=True)
         findings = check(project)
         rows = [{"level": f.level, "check": f.check, "message": f.message, "fix": f.fix} for f in findings]
+        if project.setting("keystore_path"):
+            from fieldkit.privacy.review import doctor_findings
+
+            rows += doctor_findings(project)
         if fmt:
             output(rows, fmt=fmt)
         elif not rows:

@@ -14,7 +14,9 @@ class Span:
     ``kind`` names what was found (``name``, ``nino``, ``postcode``, ``prison`` …);
     ``directness`` says whether it identifies a person on its own (``direct``) or only in
     combination (``quasi``); ``hint`` is the replacement the detector suggests (a pseudonym
-    such as ``P03``, or empty to let the configured style decide).
+    such as ``P03``, or empty to let the configured style decide); ``key`` is the form that
+    decides which consistent replacement the span gets (empty: the text itself), so that
+    ``Mr Quennell's`` and ``quennell`` can share one placeholder.
     """
 
     start: int
@@ -23,6 +25,7 @@ class Span:
     directness: str = attrs.field(default="direct")
     hint: str = ""
     detector: str = ""
+    key: str = ""
 
     @directness.validator
     def _check_directness(self, attribute, value):

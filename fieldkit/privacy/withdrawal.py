@@ -102,7 +102,8 @@ def _person(project, code: str, passphrase):
     try:
         store = open_keystore(project, passphrase)
     except KeyStoreError as exc:
-        return None, None, str(exc)
+        # fail closed: without the key store the names written in the notes cannot be found
+        raise FieldkitError(f"cannot carry out a withdrawal: {exc}") from None
     if store is None:
         return None, None, "no key store configured; names written in the notes cannot be found"
     try:
@@ -116,13 +117,9 @@ def _person(project, code: str, passphrase):
 def _name_spans(person, text: str) -> list:
     if person is None:
         return []
-    from fieldkit.privacy.detection import DetectContext
-    from fieldkit.hooks.manager import detectors
+    from fieldkit.privacy.names import find_names
 
-    names = detectors().get("names")
-    if names is None:
-        return []
-    return list(names.detect(text, DetectContext(people=(person,))))
+    return find_names(text, (person,))
 
 
 def _mention_spans(code: str, text: str, person) -> list:

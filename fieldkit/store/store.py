@@ -434,6 +434,12 @@ class Store:
                     args.append(value)
         return clauses, args
 
+    def bodies(self, type_name: str) -> Iterator[str]:
+        """The bodies of the live records of a type with a body, streamed in table order."""
+        self._check_columns(TABLES[type_name], ["body"])
+        for (body,) in self.conn.execute(f"select body from [{TABLES[type_name]}] where deleted_at is null"):
+            yield body
+
     def encounter_of(self, observation_id: str) -> Optional[str]:
         """The encounter id of an observation (None if it has none or there is no such id)."""
         row = self.conn.execute("select encounter_id from observations where id = ?", [observation_id]).fetchone()
