@@ -19,7 +19,7 @@ def test_hookspecs_all_have_docstrings():
     import inspect
 
     specs = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "fieldkit_spec")]
-    assert len(specs) == 8
+    assert len(specs) == 9
     for spec in specs:
         assert spec.__doc__ and "\n" not in spec.__doc__.strip(), spec.__name__
 

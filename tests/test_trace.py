@@ -54,6 +54,10 @@ class Tracer:
         return "saved-marker"
 
     @hookimpl
+    def register_migrations(self, register):
+        register("tracer", [("0001_tracer", ["CREATE TABLE tracer_marks (id INTEGER PRIMARY KEY)"])])
+
+    @hookimpl
     def validate_record(self, project, record):
         return ["validated-marker"]
 
@@ -68,6 +72,12 @@ def _saved(project):
     capture.jot(project, "a traced jotting")
 
 
+def _opened(project):
+    import fieldkit
+
+    fieldkit.open(project.path).close()
+
+
 #: how each hook is reached in normal use, and what the tracer's result looks like in the trace
 EXERCISE = {
     "register_commands": (_commands, "None"),
@@ -77,6 +87,7 @@ EXERCISE = {
     "register_coders": (lambda p: plugin_manager.coders(), "['tracer-coder']"),
     "register_codebooks": (lambda p: plugin_manager.codebooks(), "['tracer-book']"),
     "record_saved": (_saved, "'saved-marker'"),
+    "register_migrations": (_opened, "None"),
     "validate_record": (_saved, "['validated-marker']"),
 }
 

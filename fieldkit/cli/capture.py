@@ -550,10 +550,8 @@ def config(key, value, fmt):
     import json as json_
 
     project = get_project()
-    from fieldkit.project import DEFAULT_SETTINGS
-
     if key is None:
-        rows = {k: project.setting(k) for k in sorted({*DEFAULT_SETTINGS, *(r[0] for r in project.db.execute("select key from settings"))})}
+        rows = dict(sorted(project.settings().items()))
         if fmt == "json":
             output(rows, fmt="json")
         else:

@@ -35,15 +35,66 @@ def _create():
     from fieldkit.hooks import specs as hookspecs
     from fieldkit.plugins import BUILTINS
 
-    pm = pluggy.PluginManager("fieldkit")
+    class PluginManager(pluggy.PluginManager):
+        def register(self, plugin, name=None):
+            name = super().register(plugin, name)
+            if name is not None:
+                _guard(self, plugin)
+            return name
+
+    pm = PluginManager("fieldkit")
     pm.add_hookspecs(hookspecs)
     for name in BUILTINS:
         module = importlib.import_module(name)
         pm.register(module, name=name)
     _load_entry_points(pm)
-    # direct ``pm.hook.<name>(...)`` calls (a plugin calling a hook itself) trace too
-    pm.add_hookcall_monitoring(lambda *args: None, _trace_pluggy_call)
     return pm
+
+
+def _guard(pm, plugin) -> None:
+    """Wrap a newly registered plugin's hook implementations so that however a hook is
+    called (``pm.hook.<name>(...)``), a failure names the plugin, a wrong result is refused,
+    slowness is reported and ``FIELDKIT_TRACE_PLUGINS`` traces each call."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
+                impl.function = _guarded(impl.function, impl.plugin_name, caller.name)
+
+
+def _problem_list(result) -> bool:
+    return not isinstance(result, str) and all(isinstance(p, str) for p in result)
+
+
+#: hook -> (check of a result, what the hook should return)
+_RESULTS = {"validate_record": (_problem_list, "a list of strings")}
+
+
+def _guarded(function, plugin: str, hook: str):
+    import functools
+
+    check, expected = _RESULTS.get(hook, (None, ""))
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            result = function(*args, **kwargs)
+        except PluginError as exc:
+            _trace(plugin, hook, None, error=exc)
+            raise
+        except Exception as exc:
+            _trace(plugin, hook, None, error=exc)
+            raise PluginError(f"plugin {plugin} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+        elapsed = time.perf_counter() - started
+        if elapsed > _slow_limit():
+            print(f"fieldkit: plugin {plugin} is slow in {hook} ({elapsed:.1f} s); "
+                  "FIELDKIT_LOAD_PLUGINS can switch it off", file=sys.stderr)
+        _trace(plugin, hook, result)
+        if check is not None and result is not None and not check(result):
+            raise PluginError(f"plugin {plugin} returned {type(result).__name__} from {hook}; expected {expected}")
+        return result
+
+    return call
 
 
 def _load_entry_points(pm):
@@ -77,12 +128,6 @@ def _trace(plugin, hook, result, *, error=None):
         print(f"fieldkit trace: {hook} <- {plugin}: {shown}", file=sys.stderr)
 
 
-def _trace_pluggy_call(outcome, hook_name, hook_impls, kwargs):
-    if os.environ.get("FIELDKIT_TRACE_PLUGINS"):
-        plugins = ",".join(impl.plugin_name for impl in reversed(hook_impls)) or "(no plugin)"
-        _trace(plugins, hook_name, None if outcome.exception else outcome.get_result(), error=outcome.exception)
-
-
 SLOW_SECONDS = 2.0
 
 
@@ -90,45 +135,17 @@ def _slow_limit() -> float:
     return float(os.environ.get("FIELDKIT_SLOW_PLUGIN_SECONDS", SLOW_SECONDS))
 
 
-def _run_impl(impl, hook: str, kwargs: dict, limit: float = None):
-    """Call one plugin's hook implementation: name it on failure, warn when it is slow."""
-    started = time.perf_counter()
-    try:
-        result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-    except PluginError as exc:
-        _trace(impl.plugin_name, hook, None, error=exc)
-        raise
-    except Exception as exc:
-        _trace(impl.plugin_name, hook, None, error=exc)
-        raise PluginError(f"plugin {impl.plugin_name} failed in {hook}: {type(exc).__name__}: {exc}") from exc
-    elapsed = time.perf_counter() - started
-    if elapsed > (_slow_limit() if limit is None else limit):
-        print(f"fieldkit: plugin {impl.plugin_name} is slow in {hook} ({elapsed:.1f} s); "
-              "FIELDKIT_LOAD_PLUGINS can switch it off", file=sys.stderr)
-    return result
+def _run_impl(impl, hook: str, kwargs: dict):
+    """Call one plugin's hook implementation (guarded: see ``_guard``)."""
+    return impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
 
 
-def hook_caller(name: str, check=None, expected: str = ""):
-    """A callable for one hook, its implementations looked up once (bulk writes call it a lot).
-
-    ``check(result) -> bool`` rejects a wrong return value, naming the plugin and the hook."""
+def hook_caller(name: str):
+    """A callable for one hook, its implementations looked up once (bulk writes call it a lot)."""
     impls = list(reversed(getattr(get_plugin_manager().hook, name).get_hookimpls()))
-    limit = _slow_limit()
-    tracing = bool(os.environ.get("FIELDKIT_TRACE_PLUGINS"))
 
     def call(**kwargs) -> list:
-        results = []
-        for impl in impls:
-            result = _run_impl(impl, name, kwargs, limit)
-            if tracing:
-                _trace(impl.plugin_name, name, result)
-            if result is None:
-                continue
-            if check is not None and not check(result):
-                raise PluginError(f"plugin {impl.plugin_name} returned {type(result).__name__} from {name}; "
-                                  f"expected {expected or 'something else'}")
-            results.append(result)
-        return results
+        return [result for impl in impls if (result := _run_impl(impl, name, kwargs)) is not None]
 
     call.active = bool(impls)
     return call

@@ -50,3 +50,8 @@ def record_saved(project, record):
 @hookspec
 def validate_record(project, record):
     """Return a list of problem strings about a record about to be saved (warnings, not errors)."""
+
+
+@hookspec
+def register_migrations(register):
+    """Register migrations for a plugin's own tables: ``register(set_name, [(name, [sql, ...]), ...])``."""

@@ -95,8 +95,7 @@ def register_commands(cli):
             store.close()
         for warning in warnings:
             click.echo(f"Warning: {warning}", err=True)
-        if kind == "participant" and not project.db.execute(
-                "select 1 from participants where code = ? collate nocase and deleted_at is null", [pseudonym]).fetchone():
+        if kind == "participant" and not project.store.ids_named("participant", "code", pseudonym):
             click.echo(f"Note: {pseudonym} is not a participant of this project yet "
                        f"(fieldkit participant add {pseudonym}).", err=True)
         click.echo(done)
