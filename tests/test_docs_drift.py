@@ -248,7 +248,19 @@ def _ex_validate(module, project, tmp_path):
     assert "the text still says TODO" in [problem for _, problem in project.warnings]
 
 
+def _ex_migrations(module, project, tmp_path):
+    import fieldkit
+
+    reopened = fieldkit.open(project.path)
+    try:
+        reopened.conn.execute("insert into example_visits_rooms (name, floor) values ('Room 12', 1)")
+        assert reopened.conn.execute("select name, floor from example_visits_rooms").fetchall() == [("Room 12", 1)]
+    finally:
+        reopened.close()
+
+
 EXAMPLES = {
+    "register_migrations": _ex_migrations,
     "register_commands": _ex_commands, "register_exporters": _ex_exporters,
     "register_importers": _ex_importers, "register_detectors": _ex_detectors,
     "register_coders": _ex_coders, "register_codebooks": _ex_codebooks,

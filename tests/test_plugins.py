@@ -58,7 +58,7 @@ def extra_plugin():
 
 
 def test_hookspecs_are_typed_and_documented():
-    assert len(SPECS) == 8
+    assert len(SPECS) == 9
     for name, spec in SPECS.items():
         parameters = list(inspect.signature(spec).parameters)
         assert set(spec.__annotations__) == {*parameters, "return"}, f"{name}: annotate every argument and the return"
@@ -420,6 +420,8 @@ def test_slow_plugin_is_named_once(project, extra_plugin, monkeypatch, capsys, w
             time.sleep(0.05)
 
     monkeypatch.setenv("FIELDKIT_SLOW_PLUGIN_SECONDS", "0.01")
+
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     extra_plugin(Slow(), "slow-plugin")
     write(project, "x")
     capture.jot(project, "y")
@@ -437,6 +439,8 @@ def test_fast_plugins_are_not_reported(project, extra_plugin, monkeypatch, capsy
             return None
 
     monkeypatch.setenv("FIELDKIT_SLOW_PLUGIN_SECONDS", "5")
+
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     extra_plugin(Quick(), "quick")
     capture.jot(project, "x")
     assert "took" not in capsys.readouterr().err

@@ -54,6 +54,10 @@ class Tracer:
         return "saved-marker"
 
     @hookimpl
+    def register_migrations(self, register):
+        register("tracer", [("0001_tracer", ["CREATE TABLE tracer_marks (id INTEGER PRIMARY KEY)"])])
+
+    @hookimpl
     def validate_record(self, project, record):
         return ["validated-marker"]
 
@@ -68,6 +72,12 @@ def _saved(project):
     capture.jot(project, "a traced jotting")
 
 
+def _opened(project):
+    import fieldkit
+
+    fieldkit.open(project.path).close()
+
+
 #: how each hook is reached in normal use, and what the tracer's result looks like in the trace:
 #: a registration hook is traced per plugin with the names it registered; any other hook once
 #: per call, with its plugins in call order and pluggy's result (every non-None answer)
@@ -79,6 +89,7 @@ EXERCISE = {
     "register_coders": (lambda p: plugin_manager.coders(), "['tracer-coder']"),
     "register_codebooks": (lambda p: plugin_manager.codebooks(), "['tracer-book']"),
     "record_saved": (_saved, "['saved-marker']"),
+    "register_migrations": (_opened, "[]"),
     "validate_record": (_saved, "[['validated-marker'], []]"),
 }
 
@@ -106,13 +117,14 @@ def test_every_hook_has_a_trace_test():
 @pytest.mark.parametrize("hook", SPECS)
 def test_each_hook_call_is_traced(hook, project, monkeypatch, capsys):
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     exercise, shown = EXERCISE[hook]
     with register_plugin(Tracer(), "tracer"):
         capsys.readouterr()
         exercise(project)
         order = _call_order(hook)
     lines = _trace_lines(capsys.readouterr().err, hook)
-    if hook.startswith("register_") and hook != "register_commands":
+    if hook.startswith("register_") and hook not in ("register_commands", "register_migrations"):
         assert (["tracer"], shown) in lines
     else:
         assert (order, shown) in lines and order[0] == "tracer"
@@ -122,6 +134,7 @@ def test_each_hook_call_is_traced(hook, project, monkeypatch, capsys):
 def test_builtins_are_traced_too(hook, project, monkeypatch, capsys):
     """Every implementation is traced, not only third-party ones."""
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     exercise, _ = EXERCISE[hook]
     exercise(project)
     traced = {plugin for plugins, _ in _trace_lines(capsys.readouterr().err, hook) for plugin in plugins}
@@ -146,6 +159,8 @@ def test_a_failing_plugin_is_traced_then_reported(project, monkeypatch, capsys):
             raise ValueError("bad record")
 
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     with register_plugin(Broken(), "broken"):
         with pytest.raises(PluginError, match="broken.*register_exporters"):
             plugin_manager.exporters()
@@ -158,6 +173,7 @@ def test_a_failing_plugin_is_traced_then_reported(project, monkeypatch, capsys):
 
 def test_direct_pluggy_calls_and_plugin_listing_are_traced(monkeypatch, capsys):
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     with register_plugin(Tracer(), "tracer") as pm:
         pm.hook.validate_record(project=None, record=None)
         plugin_manager.plugin_rows()

@@ -69,13 +69,20 @@ def _non_empty(instance, attribute, value):
         raise InvalidInput(f"{attribute.name} must not be empty")
 
 
+_UTC = dt.timezone.utc
+
+
 def _to_utc(value):
+    if value.__class__ is dt.datetime and value.tzinfo is _UTC:
+        return value  # already what the rest would make of it
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(_UTC)
     return value
 
 
 def _tuple(value):
+    if value.__class__ is tuple:
+        return value
     if isinstance(value, str):
         return (value,)
     return tuple(value)
@@ -96,6 +103,8 @@ def _text(value):
     """Stored text is NFC with ``\\n`` line ends, so code-point offsets are stable."""
     if not isinstance(value, str):
         return value
+    if value.isascii() and "\r" not in value:
+        return value  # ASCII text is its own NFC form
     from fieldkit.core.markdown import normalise
 
     return normalise(value)

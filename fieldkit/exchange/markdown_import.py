@@ -112,7 +112,7 @@ def _one(project, path: Path, name: str, options, report) -> None:
         if memo_kind not in MEMO_KINDS:
             raise InvalidInput(f"memo kind must be one of {', '.join(MEMO_KINDS)}, not {memo_kind!r}")
         links = tuple(project.resolve(link) for link in _list(meta.get("links")))
-        if project.db.execute("select 1 from memos where body = ? and deleted_at is null", [body]).fetchone():
+        if project.list("memo", body=body, limit=1):
             report.skipped.append(f"{name}: already imported")
             return
         project.add(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links),

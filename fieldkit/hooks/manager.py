@@ -80,8 +80,8 @@ class FieldkitPluginManager(pluggy.PluginManager):
                 _trace(hook_name, who, f"raised {type(error).__name__}: {error}")
             if named is not error:
                 outcome.force_exception(named)
-        if tracing and error is None and "register" not in kwargs:
-            # registration hooks are traced per plugin by _collect, with what each registered
+        if tracing and error is None and not getattr(kwargs.get("register"), "per_plugin_trace", False):
+            # _collect traces its registration hooks per plugin, with what each registered
             _trace(hook_name, _plugin_list(hook_impls), repr(outcome.get_result()))
         if elapsed > self.slow_limit and hook_name not in self._slow_reported:
             self._slow_reported.add(hook_name)
@@ -325,6 +325,7 @@ def _collect(hook_name: str, kind: type, caller: Optional[pluggy.HookCaller] = N
                               f"{found[name][0]} already registered", plugin=plugin, hook=hook_name)
         found[name] = (plugin, item)
 
+    register.per_plugin_trace = True  # type: ignore[attr-defined]
     caller(register=register)
     if pm.tracing:
         for impl in reversed(impls):

@@ -9,7 +9,7 @@ and ``@hookimpl(hookwrapper=True)`` implementations work as pluggy documents.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from pluggy import HookimplMarker, HookspecMarker
 
@@ -87,4 +87,12 @@ def validate_record(project: Project, record: Record) -> Optional[list[str]]:
 
     :param project: the open project the record is about to be written to
     :param record: the record as it will be stored
+    """
+
+
+@hookspec
+def register_migrations(register: Callable[[str, Sequence[tuple[str, Sequence[str]]]], None]) -> None:
+    """Register migrations for a plugin's own tables: ``register(set_name, [(name, [sql, ...]), ...])``.
+
+    :param register: call it with your migration set's name and its migrations, oldest first: each a name and its SQL statements
     """

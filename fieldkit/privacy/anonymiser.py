@@ -17,7 +17,6 @@ gives the anonymised body and the codings moved onto it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import os
 import re
@@ -57,12 +56,6 @@ ACTIONS = ("accept", "reject")
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-
-
-def _now() -> str:
-    from fieldkit.core.convert import iso
-
-    return iso(dt.datetime.now(dt.timezone.utc))
 
 
 # --------------------------------------------------------------------------- key store
@@ -180,10 +173,10 @@ def detector_order(registered: Sequence[str], configured=None) -> list:
 
 
 def _secret(project) -> bytes:
-    row = project.db.execute("select secret from anonymisation_secret where id = 1").fetchone()
-    if row is None:  # pragma: no cover - the migration always writes it
+    secret = project.store.anonymisation.secret()
+    if secret is None:  # pragma: no cover - the migration always writes it
         raise FieldkitError("the project has no anonymisation secret; run fieldkit doctor")
-    return bytes.fromhex(row[0])
+    return secret
 
 
 def normalise_phrase(text: str) -> str:
@@ -264,8 +257,7 @@ class Anonymiser:
                                  "uses fieldkit's small INVENTED example list, which knows none of your sites; "
                                  "prisons, courts, PDUs and approved premises are still found by their form "
                                  "('HMP …', '… Magistrates' Court')")
-        codes = tuple(row[0] for row in project.db.execute(
-            "select code from participants where deleted_at is null"))
+        codes = tuple(project.store.consent.codes().values())
         context_settings["mention_codes"] = codes
         self.context = DetectContext(people=people, settings=context_settings)
         self._replace = make_replacer(config["styles"], lookup)
@@ -295,11 +287,11 @@ class Anonymiser:
 
     def _load_decisions(self) -> None:
         self._decisions: dict = {}
-        for record_id, start, end, digest, action in self.project.db.execute(
-                "select record_id, start, [end], digest, action from anonymisation_decisions order by id"):
+        tables = self.project.store.anonymisation
+        for record_id, start, end, digest, action in tables.decisions():
             self._decisions.setdefault(record_id, {})[(start, end, digest)] = action
         self._rules: dict = {}
-        for digest, words, kind in self.project.db.execute("select digest, words, kind from anonymisation_rules"):
+        for digest, words, kind in tables.rules():
             self._rules[digest] = (words, kind)
         self._rule_lengths = sorted({w for w, _ in self._rules.values()})
 
@@ -329,10 +321,8 @@ class Anonymiser:
         see ``fieldkit.privacy.unregistered.learn``."""
         if self._knowledge is None and self._unregistered:
             from fieldkit.privacy.unregistered import learn
-            from fieldkit.store.connection import TABLES
 
-            bodies = (row[0] for type_name in ("observation", "memo") for row in self.project.db.execute(
-                f"select body from [{TABLES[type_name]}] where deleted_at is null"))
+            bodies = (body for type_name in ("observation", "memo") for body in self.project.store.bodies(type_name))
             self._knowledge = learn(bodies, self.context.people)
         return self._knowledge
 
@@ -407,18 +397,14 @@ class Anonymiser:
         return redaction.text, remap_codings(redaction.edits, codings)
 
     def _write_log(self, record_id: str, log, action: str) -> None:
-        at, author = _now(), self.project.author
-        rows = [(record_id, e.start, e.end, e.kind, e.directness, e.detector, e.replacement,
-                 e.digest, action, author, at) for e in log]
+        entries = [(e.start, e.end, e.kind, e.directness, e.detector, e.replacement, e.digest) for e in log]
         with self.project.transaction():
-            self.project.db.conn.executemany(
-                "insert into anonymisation_log (record_id, start, [end], kind, directness, detector, "
-                "replacement, digest, action, author, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.project.store.anonymisation.log(record_id, entries, action)
 
 
 def remap_codings(edits, codings) -> tuple:
-    """Move codings through anonymisation edits (``fieldkit.coding.remap.map_span``)."""
-    from fieldkit.coding.remap import map_span
+    """Move codings through anonymisation edits (``fieldkit.core.remap.map_span``)."""
+    from fieldkit.core.remap import map_span
 
     out = []
     for coding in codings:
@@ -518,23 +504,15 @@ def record_decision(project, record, start: int, end: int, digest: str, action: 
                     note: str = "") -> None:
     """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
     with project.transaction():
-        project.db.execute("delete from anonymisation_decisions where record_id = ? and start = ? and [end] = ?",
-                           [record.id, start, end])
-        project.db.execute(
-            "insert into anonymisation_decisions (record_id, start, [end], digest, action, kind, author, at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [record.id, start, end, digest, action, kind, project.author, _now()])
-        project._audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
+        project.store.anonymisation.decide(record.id, start, end, digest, action, kind)
+        project.store.audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
 
 
 def log_decision(project, record_id: str, start: int, end: int, kind: str, detector: str, replacement: str,
                  digest: str, action: str) -> None:
     """Write one review decision to the anonymisation log (a keyed digest, never the text)."""
     with project.transaction():
-        project.db.conn.execute(
-            "insert into anonymisation_log (record_id, start, [end], kind, directness, detector, "
-            "replacement, digest, action, author, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [record_id, start, end, kind, "", detector, replacement, digest, action, project.author, _now()])
+        project.store.anonymisation.log(record_id, [(start, end, kind, "", detector, replacement, digest)], action)
 
 
 def add_rule(project, text: str, kind: str) -> str:
@@ -552,25 +530,14 @@ def add_rule(project, text: str, kind: str) -> str:
     # hash what the matcher hashes: the run from the first word to the last, tidied
     digest = span_digest(_secret(project), phrase[words[0].start():words[-1].end()])
     with project.transaction():
-        project.db.execute(
-            "insert into anonymisation_rules (digest, words, kind, author, at) values (?, ?, ?, ?, ?) "
-            "on conflict(digest) do update set kind = excluded.kind",
-            [digest, len(words), kind, project.author, _now()])
-        project._audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
+        project.store.anonymisation.add_rule(digest, len(words), kind)
+        project.store.audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
     return digest
 
 
 def log_entries(project, record=None, limit: int = 100) -> list[dict]:
     """The anonymisation log (newest first): what was replaced (digest), how, when, by whom."""
-    where, params = "", []
-    if record:
-        where, params = "where record_id = ?", [project.resolve(record)]
-    rows = project.db.execute(
-        f"select record_id, start, [end], kind, directness, detector, replacement, digest, action, author, at "
-        f"from anonymisation_log {where} order by id desc limit ?", [*params, limit])
-    keys = ("record", "start", "end", "kind", "directness", "detector", "replacement", "digest", "action",
-            "author", "at")
-    return [dict(zip(keys, row)) for row in rows]
+    return project.store.anonymisation.log_entries(project.resolve(record) if record else None, limit)
 
 
 # --------------------------------------------------------------------------- capture
@@ -601,7 +568,7 @@ def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = N
     from fieldkit.privacy.detection import apply_spans
     from fieldkit.privacy.names import find_people
 
-    codes = {row[0].lower() for row in project.db.execute("select code from participants where deleted_at is null")}
+    codes = {code.lower() for code in project.store.consent.codes().values()}
     # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
     # the registered person, and capture replaces only what it can attribute
     spans = [s for s in find_people(text, people, unregistered=False) if s.kind == "name"]

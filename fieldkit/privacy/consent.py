@@ -22,16 +22,13 @@ class CurrentConsent:
 
 def current_consent(project, participant) -> Optional[CurrentConsent]:
     """The latest consent of a participant (code or id); None when there is no such participant."""
-    row = project.conn.execute(
-        "select id, code from participants where (id = ? or code = ? collate nocase) and deleted_at is null",
-        [participant, participant],
-    ).fetchone()
+    row = project.store.consent.participant(participant)
     if row is None:
         return None
     pid, code = row
     from fieldkit.core.records import ConsentEvent
 
-    events = project.list("consent", where="participant_id = ?", params=[pid], order_by="at, id")
+    events = project.list("consent", participant_id=pid, order_by="at, id")
     if not events:
         return CurrentConsent(pid, code, "none", ())
     last: ConsentEvent = events[-1]
@@ -93,31 +90,18 @@ class ReleasePolicy:
 
     def __init__(self, project):
         self.project = project
-        self._codes: dict = {}  # participant id -> code
-        self._by_code: dict = {}  # lower-case code -> id
-        for pid, code in project.conn.execute("select id, code from participants where deleted_at is null"):
-            self._codes[pid] = code
-            self._by_code[code.lower()] = pid
-        latest: dict = {}
-        for pid, status, scopes in project.conn.execute(
-                "select participant_id, status, scopes from consent_events where deleted_at is null "
-                "order by at, id"):
-            latest[pid] = (status, scopes)
-        import json
-
+        queries = project.store.consent
+        self._codes: dict = queries.codes()  # participant id -> code
+        self._by_code: dict = {code.lower(): pid for pid, code in self._codes.items()}  # lower-case code -> id
+        latest = queries.latest()
         self.withdrawn = {pid for pid, (status, _) in latest.items() if status == "withdrawn"}
-        self._quotes = {pid for pid, (status, scopes) in latest.items()
-                        if status != "withdrawn" and "quotes" in json.loads(scopes or "[]")}
-        self._encounters: dict = {}
-        for eid, kind, people in project.conn.execute("select id, kind, participants from encounters"):
-            ids = tuple(item.get("participant_id") for item in json.loads(people or "[]"))
-            self._encounters[eid] = (kind, ids)
+        self._quotes = {pid for pid, (status, scopes) in latest.items() if status != "withdrawn" and "quotes" in scopes}
+        self._encounters: dict = queries.encounters()  # encounter id -> (kind, participant ids)
         self._observation_encounter: dict = {}
 
     def _encounter_of(self, record_id: str):
         if record_id not in self._observation_encounter:
-            row = self.project.conn.execute("select encounter_id from observations where id = ?", [record_id]).fetchone()
-            self._observation_encounter[record_id] = row[0] if row else None
+            self._observation_encounter[record_id] = self.project.store.encounter_of(record_id)
         return self._observation_encounter[record_id]
 
     def _encounter_ids(self, record) -> list:
