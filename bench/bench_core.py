@@ -2,11 +2,13 @@
 
 - ``jot``: ``fieldkit jot "…"`` into a project that already holds 10,000 observations,
   against the floor ``python -c "import sqlite3"`` (interpreter start-up plus sqlite3).
-- ``bulk insert``: 100,000 observations through ``Project.add_many`` against raw
-  ``sqlite3.executemany`` of the same rows into a table with an FTS5 index and triggers
-  (the issue's floor). fieldkit indexes each batch of 1,000 with one statement instead of
-  the per-row trigger, so it can beat that floor; the note also gives a raw insert that
-  indexes the same way (no Python records, hooks or rows to build), the better yardstick.
+- ``bulk insert``: 100,000 observations through ``Project.add_many`` against the best raw
+  approach, measured in the same run: the same rows by ``sqlite3.executemany``, 1,000 at a
+  time, into the same table with no per-row trigger at all, each batch indexed with one
+  ``INSERT ... SELECT`` into its FTS5 index. fieldkit's schema keeps its insert trigger
+  (it stands aside while a flag row exists, so the schema never changes while writing);
+  the note gives the same raw insert into fieldkit's own schema, flag row and all, to show
+  what the trigger's mere presence costs.
 
 Ratios are floor time / our time for throughput (higher is better) and our time / floor
 time for the jot (lower is better); the ``note`` column says which.
@@ -65,46 +67,33 @@ def bench_jot(quick: bool) -> dict:
         floor = _time_command([sys.executable, "-c", "import sqlite3"], runs, env)
         ours = _time_command(jot, runs, env)
     return {"benchmark": "jot (CLI) vs python -c 'import sqlite3'", "n": n, "ours_s": ours, "floor_s": floor,
-            "ratio": ours / floor, "note": "time ratio, lower is better; target <= 6"}
+            "ratio": ours / floor, "note": "time ratio, lower is better; target <= 4"}
 
 
-def _raw_insert(path: Path, rows: list[dict]) -> float:
-    """The floor: the same rows into the same schema (with its FTS5 triggers) by executemany."""
+def _raw_batches(path: Path, rows: list[dict], *, keep_trigger: bool, batch: int = 1000) -> float:
+    """Raw ``executemany`` of the rows, ``batch`` at a time, each batch indexed with one
+    ``INSERT ... SELECT``. Without ``keep_trigger`` the insert trigger is dropped before timing
+    (the floor); with it, fieldkit's own schema is written as fieldkit writes it (flag row)."""
     import fieldkit
 
     project = fieldkit.init(path)
-    conn = project.db.conn
+    conn = project.store.conn
+    if not keep_trigger:
+        conn.execute("drop trigger observations_ai")
     columns = list(rows[0])
-    sql = f"insert into observations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+    sql = f"insert into observations ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
     tuples = [tuple(r[c] for c in columns) for r in rows]
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(sql, tuples)
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    project.close()
-    return elapsed
-
-
-def _raw_insert_batched(path: Path, rows: list[dict], batch: int = 1000) -> float:
-    """Raw executemany as fieldkit's bulk path writes: trigger dropped, one index statement per batch."""
-    import fieldkit
-
-    project = fieldkit.init(path)
-    conn = project.conn
-    trigger = conn.execute("select sql from sqlite_master where name = 'observations_ai'").fetchone()[0]
-    columns = list(rows[0])
-    sql = f"insert into observations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
-    tuples = [tuple(r[c] for c in columns) for r in rows]
-    start = time.perf_counter()
-    conn.execute("BEGIN IMMEDIATE")
+    if keep_trigger:
+        conn.execute("insert into search_deferred (id) values (1)")
     for i in range(0, len(tuples), batch):
         (last,) = conn.execute("select coalesce(max(rowid), 0) from observations").fetchone()
-        conn.execute("drop trigger observations_ai")
         conn.executemany(sql, tuples[i:i + batch])
         conn.execute("insert into observations_fts (rowid, body) select rowid, body from observations where rowid > ?",
                      [last])
-        conn.execute(trigger)
+    if keep_trigger:
+        conn.execute("delete from search_deferred")
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     project.close()
@@ -124,18 +113,19 @@ def bench_bulk(quick: bool, n: int = 0) -> dict:
         row["tags"] = '["tag%d"]' % (int(row["body"].split("#tag")[1].split()[0]))
         rows.append(row)
     with tempfile.TemporaryDirectory() as tmp:
-        floor = _raw_insert(Path(tmp) / "raw", rows)
-        batched = _raw_insert_batched(Path(tmp) / "batched", rows)
+        floor = _raw_batches(Path(tmp) / "raw", rows, keep_trigger=False)
+        schema_bound = _raw_batches(Path(tmp) / "flagged", rows, keep_trigger=True)
         project = fieldkit.init(Path(tmp) / "p")
         start = time.perf_counter()
         project.add_many(made)
         ours = time.perf_counter() - start
         assert project.count("observation") == n
         project.close()
-    return {"benchmark": "bulk insert (library) vs raw executemany + FTS5", "n": n, "ours_s": ours,
-            "floor_s": floor, "ratio": floor / ours,
-            "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s; "
-                    f"raw insert indexed per batch: {batched:.2f} s ({batched / ours:.2f} of ours)"}
+    return {"benchmark": "bulk insert (library) vs raw executemany + one INSERT ... SELECT per batch", "n": n,
+            "ours_s": ours, "floor_s": floor, "ratio": floor / ours,
+            "note": f"rate ratio, higher is better; target >= 0.5; {n / ours:,.0f} rows/s; the same raw insert "
+                    f"into fieldkit's schema (insert trigger present, flag row set): {schema_bound:.2f} s "
+                    f"({schema_bound / ours:.2f} of ours)"}
 
 
 def bench_search(quick: bool, n: int = 0) -> dict:
@@ -150,7 +140,7 @@ def bench_search(quick: bool, n: int = 0) -> dict:
         for q in queries * 5:
             project.search(q, types=("observation",), limit=50)
         ours = time.perf_counter() - start
-        conn = project.db.conn
+        conn = project.store.conn
         start = time.perf_counter()
         for q in queries * 5:
             match = " ".join(f'"{w}"' for w in q.split())

@@ -1,33 +1,33 @@
 """A fieldkit project: one directory holding ``fieldkit.db`` and its attachments.
 
-``Project`` creates, reads, updates, tombstones, lists and searches records. Every write
-runs in one ``BEGIN IMMEDIATE`` transaction, keeps the previous version in ``revisions``
-and adds a line to ``audit``.
+``Project`` creates, reads, updates, tombstones, lists and searches records. It turns what
+a person typed (``E12``, ``P03``, a code path) into ids, fills in what a record derives
+(its author, its tags and mentions), calls the ``validate_record`` and ``record_saved``
+hooks, and keeps codings on their text when a body is edited; every statement it runs
+goes through its store (``project.store``, see ``fieldkit.store.store``). Every write runs
+in one ``BEGIN IMMEDIATE`` transaction, keeps the previous version in ``revisions`` and
+adds a line to ``audit``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import datetime as dt
 import getpass
-import json
 import os
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Optional
 
 import attrs
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
-from fieldkit.store.connection import DB_NAME, SEARCHABLE, TABLES, errors, insert_sql
+from fieldkit.store.connection import DB_NAME
+from fieldkit.store import schema
+from fieldkit.store.schema import SEARCHABLE, TABLES
+from fieldkit.store.store import Store
 
-DEFAULT_SETTINGS = {
-    "timezone": "Europe/London",
-    "author": "",
-    "pseudonymise_on_capture": False,
-    "keystore_path": "",
-}
+from fieldkit.core.settings import DEFAULTS as DEFAULT_SETTINGS
+_MISSING = object()
 
 
 @attrs.frozen
@@ -50,10 +50,6 @@ class SearchHit:
     record: object
     snippet: str
     rank: float
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def default_author() -> str:
@@ -85,8 +81,8 @@ def find_project(start: Optional[Path] = None) -> Path:
 
 def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project":
     """Create a new project directory (mode 0700) with an empty database (mode 0600)."""
-    from fieldkit.store import connection as store
     from fieldkit.core.timeinput import check_timezone
+    from fieldkit.store import connection
 
     path = Path(path).expanduser()
     check_timezone(timezone)
@@ -95,17 +91,18 @@ def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)
-        db = store.connect(path / DB_NAME, create=True)
+        conn = connection.connect(path / DB_NAME, create=True)
     except PermissionError:
         raise FieldkitError(f"cannot create a project in {path}: permission denied") from None
     except OSError as exc:
         raise FieldkitError(f"cannot create a project in {path}: {exc.strerror}") from None
-    store.migrate(db)
-    project = Project(path, db)
+    schema.migrate(conn)
+    project = Project(path, conn)
     with project.transaction():
         for key, value in {**DEFAULT_SETTINGS, "timezone": timezone, "author": author}.items():
-            project._set_setting(key, value)
-        project._audit("init", "project", "", f"created at {path.name}")
+            project.store.set_setting(key, value)
+        project.store.audit("init", "project", "", f"created at {path.name}")
+    project._migrate_plugins()
     return project
 
 
@@ -113,7 +110,7 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
     """Open an existing project (``path`` or discovery), migrating its schema if needed.
 
     An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
-    from fieldkit.store import connection as store
+    from fieldkit.store import connection
 
     path = Path(path).expanduser() if path else find_project()
     if not (path / DB_NAME).exists():
@@ -121,16 +118,18 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
             path = path.parent
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
-    if passphrase is None and store.is_encrypted(path / DB_NAME):
+    if passphrase is None and connection.is_encrypted(path / DB_NAME):
         from fieldkit.store.encryption import stored_passphrase
 
         passphrase = stored_passphrase(path)
-    db = store.connect(path / DB_NAME, passphrase=passphrase)
+    conn = connection.connect(path / DB_NAME, passphrase=passphrase)
     try:
-        store.migrate(db)
-    except store.errors("DatabaseError") as exc:
+        schema.migrate(conn)
+    except connection.errors("DatabaseError") as exc:
         raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
-    return Project(path, db)
+    project = Project(path, conn)
+    project._migrate_plugins()
+    return project
 
 
 class Project:
@@ -138,36 +137,28 @@ class Project:
 
     def __init__(self, path: Path, conn):
         self.path = Path(path)
-        if hasattr(conn, "conn"):  # a sqlite-utils Database
-            self.__dict__["db"] = conn
-            conn = conn.conn
-        self.conn = conn
+        conn = getattr(conn, "conn", conn)  # a sqlite-utils Database is accepted too
+        #: every statement the project runs goes through its store
+        self.store = Store(conn, self.path, author=lambda: self.author)
+        #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
 
     def __repr__(self):
         return f"<Project {self.path}>"
 
-    @functools.cached_property
+    @property
+    def conn(self):
+        """The project's ``sqlite3`` connection, for a script's own reads."""
+        return self.store.conn
+
+    @property
     def db(self):
-        """The sqlite-utils ``Database`` on the project's connection, made on first use.
-
-        Capture writes and settings go through ``conn`` directly, so a quick jot never pays
-        for importing sqlite-utils."""
-        from fieldkit.store.connection import database
-
-        return database(self.conn)
+        """A sqlite-utils ``Database`` on the project's connection, for a script's own reads."""
+        return self.store.db
 
     def close(self):
-        self.conn.close()
-
-    def _query(self, sql: str, args=()) -> Iterator[dict]:
-        """Rows as dicts, as ``db.query`` gives them. Every read of ``Project`` goes through
-        the connection this way, so capture and search stay clear of the sqlite-utils import."""
-        cursor = self.conn.execute(sql, args)
-        keys = [d[0] for d in cursor.description]
-        for row in cursor:
-            yield dict(zip(keys, row))
+        self.store.close()
 
     def __enter__(self):
         return self
@@ -175,24 +166,35 @@ class Project:
     def __exit__(self, *exc):
         self.close()
 
+    def _migrate_plugins(self) -> None:
+        """Apply the migrations of plugins that keep tables of their own (see ``register_migrations``)."""
+        from fieldkit.store import schema
+
+        sets = plugin_migrations()
+        if sets:
+            schema.migrate_plugins(self.store.conn, sets)
+
     # settings ---------------------------------------------------------------------------
     def setting(self, key: str, default=None):
-        row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
-        if row is None:
+        value = self.store.setting(key, _MISSING)
+        if value is _MISSING:
             return DEFAULT_SETTINGS.get(key, default)
-        return json.loads(row[0])
+        return value
+
+    def settings(self) -> dict:
+        """Every setting: the defaults, overridden by what the project stores."""
+        return {**DEFAULT_SETTINGS, **self.store.settings()}
 
     def set_setting(self, key: str, value) -> None:
+        import json
+
+        from fieldkit.core.settings import validate
+
+        value = validate(key, value)
         with self.transaction():
             old = self.setting(key)
-            self._set_setting(key, value)
-            self._audit("setting", "settings", key, json.dumps({"old": old, "new": value}))
-
-    def _set_setting(self, key, value):
-        self.conn.execute(
-            "insert into settings (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
-            [key, json.dumps(value)],
-        )
+            self.store.set_setting(key, value)
+            self.store.audit("setting", "settings", key, json.dumps({"old": old, "new": value}))
 
     @property
     def author(self) -> str:
@@ -205,43 +207,13 @@ class Project:
         return self.setting("timezone") or "Europe/London"
 
     # transactions -----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator["Project"]:
-        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue."""
-        conn = self.conn
-        if conn.in_transaction:
-            with self.db.atomic():
-                yield self
-            return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except errors("OperationalError") as exc:
-            raise _db_error(exc, self.path) from None
-        try:
-            yield self
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                conn.execute("COMMIT")
-            except errors("OperationalError") as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise _db_error(exc, self.path) from None
-
-    def _audit(self, action, record_type, record_id, detail=""):
-        from fieldkit.core.convert import iso
-
-        self.conn.execute(
-            "insert into audit (at, author, action, record_type, record_id, detail) values (?, ?, ?, ?, ?, ?)",
-            [iso(_now()), self.author, action, record_type, record_id, detail],
-        )
+    def transaction(self) -> contextlib.AbstractContextManager:
+        """One write transaction (BEGIN IMMEDIATE, so concurrent writers queue); nested, a savepoint."""
+        return self.store.transaction()
 
     # writing ----------------------------------------------------------------------------
-    def _prepare(self, record):
-        """Fill the author and derive tags and mentions from Markdown bodies."""
+    def prepare(self, record):
+        """The record as it will be stored: author filled, tags and mentions from its body."""
         changes = {}
         if not record.author:
             changes["author"] = self.author
@@ -253,88 +225,52 @@ class Project:
                 changes["tags"] = tags
             if mentions != record.mentions:
                 changes["mentions"] = mentions
-        if not changes:
-            return record
-        # The filled fields are valid by construction (a string, tuples of strings), so a
-        # copy with them set skips re-running every validator: bulk imports save ~40%.
-        cls = type(record)
-        prepared = object.__new__(cls)
-        for name in _field_names(cls):
-            object.__setattr__(prepared, name, changes[name] if name in changes else getattr(record, name))
-        return prepared
+        return attrs.evolve(record, **changes) if changes else record
 
-    def _validate(self, record, call=None) -> list[str]:
-        call = call or _validate_caller()
-        problems = [problem for result in call(project=self, record=record) for problem in result]
-        for problem in problems:
-            self.warnings.append((record.id, problem))
+    def _validate(self, record) -> list[str]:
+        """Problems ``validate_record`` hooks report about ``record`` (kept in ``warnings``)."""
+        # the plugin manager has checked each answer is a list of strings, naming the plugin
+        problems = [problem for result in _hooks().validate_record(project=self, record=record) for problem in result]
+        if problems:
+            self.warnings += [(record.id, problem) for problem in problems]
         return problems
 
-    def _saved(self, record, call=None):
-        from fieldkit.hooks.manager import hook_caller
-
-        (call or hook_caller("record_saved"))(project=self, record=record)
+    def _saved(self, written: list) -> None:
+        """Tell ``record_saved`` hooks about records now in the database."""
+        hook = _hooks().record_saved
+        for record in written:
+            hook(project=self, record=record)
 
     def add(self, record, *, reason: str = "created"):
         """Save a new record; returns it as stored (author filled, tags derived)."""
-        from fieldkit.core.convert import to_row_fast
-
-        record = self._prepare(record)
+        record = self.prepare(record)
         self._check_references(record)
         self._validate(record)
-        table = TABLES[record.type_name]
         with self.transaction():
-            try:
-                row = to_row_fast(record)
-                self.conn.execute(insert_sql(table, row), list(row.values()))
-            except errors("IntegrityError") as exc:
-                raise _integrity_error(exc, record) from None
-            self._audit("create", record.type_name, record.id, reason)
-            self._saved(record)
+            self.store.insert([record], written=self._saved)
+            self.store.audit("create", record.type_name, record.id, reason)
         return record
 
-    def add_many(self, items, *, reason: str = "bulk import", batch_size: int = 1000) -> int:
+    def add_many(self, items: Iterable, *, reason: str = "bulk import", batch_size: int = 1000) -> int:
         """Save many new records in one transaction (all or nothing); returns how many.
 
-        The same hooks run as for ``add``; a failing hook undoes the whole batch."""
-        from fieldkit.core.convert import row_values, to_row
-        from fieldkit.hooks.manager import hook_caller
+        The same hooks run as for ``add``; a failing hook undoes the whole batch. References
+        are checked by the database (``add`` checks them first, for a friendlier message)."""
+        hooks = _hooks()
+        validate = bool(hooks.validate_record.get_hookimpls())
+        saved = self._saved if hooks.record_saved.get_hookimpls() else None
 
-        validate, saved = _validate_caller(), hook_caller("record_saved")
-        count = 0
-        with self.transaction():
-            # rows waiting to be written, by table and columns (one executemany each)
-            pending: dict[tuple, list] = {}
+        def prepared():
             for record in items:
-                record = self._prepare(record)
-                if validate.active:
-                    self._validate(record, validate)
-                if saved.active:
-                    self._saved(record, saved)
-                made = row_values(record)
-                if made is None:
-                    row = to_row(record)
-                    made = tuple(row), list(row.values())
-                pending.setdefault((TABLES[record.type_name], made[0]), []).append(made[1])
-                count += 1
-                if count % batch_size == 0:
-                    self._flush(pending)
-            self._flush(pending)
-            self._audit("bulk_create", "*", "", f"{reason}: {count} records")
+                record = self.prepare(record)
+                if validate:
+                    self._validate(record)
+                yield record
+
+        with self.transaction():
+            count = self.store.insert(prepared(), batch_size=batch_size, written=saved)
+            self.store.audit("bulk_create", "*", "", f"{reason}: {count} records")
         return count
-
-    def _flush(self, pending):
-        # Plain executemany (sqlite-utils' insert_all would re-check every value's type,
-        # and the values are already in SQLite's types), with batch full-text indexing.
-        from fieldkit.store.connection import insert_rows
-
-        for (table, columns), rows in pending.items():
-            if rows:
-                try:
-                    insert_rows(self.conn, table, columns, rows)
-                except errors("IntegrityError") as exc:
-                    raise _integrity_error(exc, table=table) from None
-                rows.clear()
 
     def update(self, record, *, reason: str = ""):
         """Save a changed record, keeping the previous version in the revision history."""
@@ -343,57 +279,49 @@ class Project:
             raise Refused("jottings cannot be changed; expand them into a fieldnote instead")
         if type(record) is not type(old):
             raise Refused("a record cannot change its type")
-        record = attrs.evolve(self._prepare(record), created_at=old.created_at, author=old.author)
+        record = attrs.evolve(self.prepare(record), created_at=old.created_at, author=old.author)
         if record == old:
             return old
         self._check_references(record)
         self._validate(record)
         with self.transaction():
-            try:
-                self.replace(old, record, reason)
-            except errors("IntegrityError") as exc:
-                raise _integrity_error(exc, record) from None
+            self.store.update(old, record, reason=reason)
             if getattr(old, "body", None) is not None and old.body != record.body:
-                from fieldkit.coding.codings import remap_after_edit
-
-                remap_after_edit(self, old, record)
-            self._saved(record)
+                self._follow_edit(old, record)
+            self._saved([record])
         return record
 
-    def replace(self, old, new, reason: str) -> None:
-        """Write ``new`` over ``old`` inside the caller's transaction, keeping ``old`` as a revision."""
-        from fieldkit.core.convert import iso, to_json, to_row
+    def _follow_edit(self, old, new) -> None:
+        """Move every coding of an edited body onto the new text; flag those that cannot follow.
 
-        table = TABLES[old.type_name]
-        version = self.conn.execute(f"select version from [{table}] where id = ?", [old.id]).fetchone()[0] or 1
-        self.db["revisions"].insert(
-            {"record_type": old.type_name, "record_id": old.id, "version": version,
-             "data": json.dumps(to_json(old), ensure_ascii=False), "author": self.author,
-             "at": iso(_now()), "reason": reason}
-        )
-        row = to_row(new)
-        row.update(version=version + 1, updated_at=iso(_now()))
-        self.db[table].update(old.id, row)
-        self._audit("update", old.type_name, old.id, reason)
+        A person's edit may rewrite a passage freely, so replaced text counts as lost: a
+        coding keeps status ``ok`` only while at least half of its characters are still there.
+        """
+        from fieldkit.core.remap import diff_edits, map_span
+
+        codings = self.store.select("coding", record_id=old.id, has_span=True)
+        if not codings:
+            return
+        edits = diff_edits(old.body, new.body)
+        for coding in codings:
+            mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
+            status = "review" if mapped.status == "lost" else coding.status
+            changed = attrs.evolve(coding, start=mapped.start, end=mapped.end, status=status)
+            if changed != coding:
+                why = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
+                self.store.update(coding, changed, reason=why)
 
     def delete(self, ref, *, reason: str = "") -> object:
         """Tombstone a record: it disappears from lists but stays in the database."""
-        from fieldkit.core.convert import iso
-
         record = self.get(ref)
-        table = TABLES[record.type_name]
         with self.transaction():
-            self.conn.execute(
-                f"update [{table}] set deleted_at = ? where id = ?", [iso(_now()), record.id]
-            )
-            self._audit("delete", record.type_name, record.id, reason)
+            self.store.tombstone(record, reason=reason)
         return record
 
     def undelete(self, ref, *, reason: str = "") -> object:
         record = self.get(ref, include_deleted=True)
         with self.transaction():
-            self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
-            self._audit("undelete", record.type_name, record.id, reason)
+            self.store.untombstone(record, reason=reason)
         return record
 
     def _check_references(self, record):
@@ -414,10 +342,7 @@ class Project:
     # reading ----------------------------------------------------------------------------
     def find_type(self, record_id: str) -> Optional[str]:
         """The type name of the record with this exact id, or None."""
-        for type_name, table in TABLES.items():
-            if self.conn.execute(f"select 1 from [{table}] where id = ?", [record_id]).fetchone():
-                return type_name
-        return None
+        return self.store.find_type(record_id)
 
     def resolve(self, ref: str, type_name: Optional[str] = None) -> str:
         """Turn what a person typed (an id, a unique id suffix, P03, E12, a site or code name) into an id."""
@@ -426,33 +351,22 @@ class Project:
             raise NotFound("no record given")
         types = [type_name] if type_name else list(TABLES)
         for t in types:
-            if self.conn.execute(f"select 1 from [{TABLES[t]}] where id = ?", [ref]).fetchone():
+            if self.store.count(t, id=ref, include_deleted=True):
                 return ref
         by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
         for t in types:
             column = by_name.get(t)
             if not column:
                 continue
-            rows = self.conn.execute(
-                f"select id from [{TABLES[t]}] where {column} = ? collate nocase and deleted_at is null", [ref]
-            ).fetchall()
-            if len(rows) == 1:
-                return rows[0][0]
-            if len(rows) > 1 and t == "code":
-                from fieldkit.coding.codings import resolve_code
-
-                return resolve_code(self, ref).id
+            found = self.store.ids_named(t, column, ref)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1 and t == "code":
+                return self.resolve_code(ref).id
         if "code" in types and "/" in ref:
-            from fieldkit.coding.codings import resolve_code
-
-            return resolve_code(self, ref).id
-        if len(ref) >= 6:
-            matches = []
-            for t in types:
-                matches += [r[0] for r in self.conn.execute(
-                    f"select id from [{TABLES[t]}] where id like ? or id like ?",
-                    [f"%{ref.upper()}", f"{ref.upper()}%"],
-                ).fetchall()]
+            return self.resolve_code(ref).id
+        if 6 <= len(ref) <= 40:  # an id ending or beginning (ids are 26 characters; longer text is not one)
+            matches = [found for t in types for found in self.store.ids_around(t, ref.upper())]
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
@@ -460,115 +374,92 @@ class Project:
         what = type_name or "record"
         raise NotFound(f"no {what} '{ref}' in this project")
 
+    def resolve_code(self, ref: str):
+        """A live code by id, path (``parent/child``) or unique name; raises NotFound."""
+        ref = (ref or "").strip()
+        queries = self.store.coding
+        found = self.store.select("code", id=ref)
+        if not found and "/" not in ref:
+            found = queries.named(ref, anywhere=True)
+        if not found and "/" in ref:
+            parent_id = None
+            for part in ref.strip("/").split("/"):
+                found = queries.named(part, parent_id=parent_id)
+                if not found:
+                    raise NotFound(f"no code '{ref}' in the codebook")
+                parent_id = found[0].id
+        if not found:
+            raise NotFound(f"no code '{ref}' in the codebook")
+        if len(found) > 1:
+            paths = queries.paths()
+            raise NotFound(f"code name '{ref}' is ambiguous ({', '.join(paths[c.id] for c in found)}); "
+                           "give its path")
+        return found[0]
+
     def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False):
         """The record for an id or a name a person typed; raises NotFound."""
-        from fieldkit.core.convert import from_row
-
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
-        data = next(self._query(f"select * from [{TABLES[found]}] where id = ?", [record_id]))
-        if data.get("deleted_at") and not include_deleted:
-            raise NotFound(f"{found} {record_id} was deleted on {data['deleted_at'][:10]}")
-        return from_row(records.RECORD_TYPES[found], data)
+        record, deleted_at = self.store.get(found, record_id)
+        if deleted_at and not include_deleted:
+            raise NotFound(f"{found} {record_id} was deleted on {deleted_at[:10]}")
+        return record
 
-    def list(self, type_name: str, *, where: str = "", params=(), order_by: str = "", limit: Optional[int] = None,
-             include_deleted: bool = False, **filters):
-        """Records of one type, oldest first. Filters: ``stage``, ``encounter``, ``tag``, ``kind``,
-        ``participant``, ``since``/``until`` (datetimes, on ``observed_at`` or ``created_at``)."""
-        from fieldkit.core.convert import from_row
+    def list(self, type_name: str, *, order_by: str = "id", limit: Optional[int] = None,
+             include_deleted: bool = False, **filters) -> list:
+        """Records of one type, in id order (so oldest first) unless ``order_by`` names columns.
 
-        sql, args = self._select(type_name, where=where, params=params, order_by=order_by, limit=limit,
-                                 include_deleted=include_deleted, **filters)
-        cls = records.RECORD_TYPES[type_name]
-        return [from_row(cls, row) for row in self._query(sql, args)]
+        Filters: ``stage``, ``kind``, ``status``, ``role``, ``coder`` or any other column
+        (a value, or a list of values); ``encounter``, ``participant`` and ``code`` (as a
+        person types them: ``E12``, ``P03``, ``power/agenda``); ``tag``; ``since``/``until``
+        (datetimes, on ``observed_at`` or ``created_at``); ``after`` (ids after this one, to
+        read page by page with ``limit``). A filter given as None is left out."""
+        return self.store.select(type_name, order_by=order_by or "id", limit=limit, include_deleted=include_deleted,
+                                 **self._conditions(type_name, filters))
 
-    def _select(self, type_name: str, *, columns: str = "*", where: str = "", params=(), order_by: str = "",
-                limit: Optional[int] = None, include_deleted: bool = False, **filters) -> tuple[str, list]:
-        """The SQL and arguments ``list`` runs (exports run it with their own select list)."""
+    def _conditions(self, type_name: str, filters: dict) -> dict:
+        """``Store.select`` conditions for what ``list`` takes (references resolved to ids)."""
         if type_name not in TABLES:
             raise FieldkitError(f"unknown record type '{type_name}'; choose from {', '.join(TABLES)}")
-        clauses, args = self._filters(type_name, filters)
-        if where:
-            clauses.append(f"({where})")
-            args.extend(params)
-        if not include_deleted:
-            clauses.append("deleted_at is null")
-        sql = f"select {columns} from [{TABLES[type_name]}]"
-        if clauses:
-            sql += " where " + " and ".join(clauses)
-        sql += f" order by {order_by or 'id'}"
-        if limit:
-            sql += f" limit {int(limit)}"
-        return sql, args
-
-    def _filters(self, type_name, filters):
-        from fieldkit.core.convert import iso
-
-        clauses, args = [], []
+        conditions = {}
         for key, value in filters.items():
             if value is None or value == ():
                 continue
-            if key in ("stage", "kind", "status", "role", "coder"):
-                clauses.append(f"[{key}] = ?")
-                args.append(value)
-            elif key == "encounter":
-                clauses.append("encounter_id = ?")
-                args.append(self.resolve(value, "encounter"))
+            if key == "encounter":
+                conditions["encounter_id"] = self.resolve(value, "encounter")
             elif key == "tag":
-                clauses.append("exists (select 1 from json_each(tags) where value = ?)")
-                args.append(value.lstrip("#").lower())
+                conditions["tag"] = value.lstrip("#").lower()
             elif key == "participant":
                 pid = self.resolve(value, "participant")
-                code = self.get(pid).code
-                if type_name in ("observation", "memo"):
-                    clause = "exists (select 1 from json_each(mentions) where value = ? collate nocase)"
-                    args.append(code)
-                    if type_name == "observation":
-                        clause = f"({clause} or encounter_id in (select e.id from encounters e, json_each(e.participants) j where json_extract(j.value, '$.participant_id') = ?))"
-                        args.append(pid)
-                    clauses.append(clause)
-                elif type_name == "encounter":
-                    clauses.append("exists (select 1 from json_each(participants) j where json_extract(j.value, '$.participant_id') = ?)")
-                    args.append(pid)
-                else:
-                    clauses.append("participant_id = ?")
-                    args.append(pid)
+                conditions["about"] = (pid, self.get(pid).code)
             elif key == "code":
-                from fieldkit.coding.codings import resolve_code
-
-                clauses.append("id in (select record_id from codings where code_id = ? and deleted_at is null)")
-                args.append(resolve_code(self, value).id)
-            elif key in ("since", "until"):
-                column = "coalesce(observed_at, created_at)" if type_name == "observation" else "created_at"
-                clauses.append(f"{column} {'>=' if key == 'since' else '<='} ?")
-                args.append(iso(value))
+                conditions["coded_with"] = [self.resolve_code(value).id]
+            elif key in ("since", "until", "after"):
+                conditions[key] = value
+            elif key in self.store.columns(TABLES[type_name]):
+                conditions[key] = value
             else:
                 raise FieldkitError(f"unknown filter '{key}' for {type_name}")
-        return clauses, args
+        return conditions
 
-    def count(self, type_name: str) -> int:
-        return self.conn.execute(f"select count(*) from [{TABLES[type_name]}] where deleted_at is null").fetchone()[0]
+    def count(self, type_name: str, **filters) -> int:
+        """How many live records of a type (``list``'s filters apply)."""
+        return self.store.count(type_name, **self._conditions(type_name, filters))
 
     def history(self, ref: str) -> list[Revision]:
         """Every earlier version of a record, oldest first (the current version is ``get``)."""
         record = self.get(ref, include_deleted=True)
-        rows = self._query("select * from revisions where record_id = ? order by version", [record.id])
-        return [
-            Revision(r["record_id"], r["record_type"], r["version"], json.loads(r["data"]),
-                     r["author"], r["at"], r["reason"])
-            for r in rows
-        ]
+        return [Revision(r["record_id"], r["record_type"], r["version"], r["data"], r["author"], r["at"], r["reason"])
+                for r in self.store.history(record.id)]
 
     def audit_log(self, limit: int = 100) -> list[dict]:
-        return list(self._query("select * from audit order by id desc limit ?", [limit]))
+        return self.store.audit_log(limit)
 
     # search -----------------------------------------------------------------------------
     def search(self, query: str, *, types=("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
         ``query`` is taken as plain words (all must match); filters as in ``list``."""
-        from fieldkit.core.convert import from_row
-
         words = [w for w in query.replace('"', " ").split() if w]
         if not words:
             raise FieldkitError("search needs at least one word")
@@ -577,62 +468,38 @@ class Project:
         for type_name in types:
             if type_name not in SEARCHABLE:
                 raise FieldkitError(f"cannot search {type_name} records; choose observation or memo")
-            table = TABLES[type_name]
-            clauses, args = self._filters(type_name, filters)
-            where = "".join(f" and t.{c}" if c.startswith("[") else f" and {c}" for c in clauses)
-            column_index = SEARCHABLE[type_name].index("body")
-            sql = (
-                f"select t.*, snippet([{table}_fts], {column_index}, '[', ']', '…', 12) as _snippet, "
-                f"bm25([{table}_fts]) as _rank from [{table}_fts] join [{table}] t on t.rowid = [{table}_fts].rowid "
-                f"where [{table}_fts] match ? and t.deleted_at is null{where} order by _rank limit ?"
-            )
-            try:
-                rows = list(self._query(sql, [match, *args, limit]))
-            except errors("OperationalError") as exc:
-                raise FieldkitError(f"cannot search for {query!r}: {exc}") from None
-            cls = records.RECORD_TYPES[type_name]
-            hits += [SearchHit(from_row(cls, r), r["_snippet"], r["_rank"]) for r in rows]
+            conditions = self._conditions(type_name, filters)
+            hits += [SearchHit(*hit) for hit in self.store.search(type_name, match, limit=limit, conditions=conditions)]
         hits.sort(key=lambda h: h.rank)
         return hits[:limit]
 
 
-@functools.lru_cache(maxsize=None)
-def _field_names(cls) -> tuple:
-    return tuple(f.name for f in attrs.fields(cls))
+def plugin_migrations() -> dict[str, tuple]:
+    """``{set name: ((migration name, DDL statements), ...)}`` registered by plugins.
+
+    A plugin keeps tables of its own by registering a named set of migrations, each a name
+    and a sequence of SQL statements (literal DDL, frozen like fieldkit's own)."""
+    found: dict[str, tuple] = {}
+
+    def register(set_name: str, steps) -> None:
+        # raised inside the plugin's hook call, so the plugin manager names the plugin
+        if not isinstance(set_name, str) or not set_name or set_name == schema.SET_NAME:
+            raise ValueError(f"a plugin migration set needs a name of its own, not {set_name!r}")
+        if set_name in found:
+            raise ValueError(f"two plugins registered migrations named {set_name!r}")
+        checked = []
+        for step in steps:
+            name, statements = step
+            if isinstance(statements, str):
+                statements = (statements,)
+            checked.append((str(name), tuple(statements)))
+        found[set_name] = tuple(checked)
+
+    _hooks().register_migrations(register=register)
+    return found
 
 
-def _problem_list(result) -> bool:
-    return not isinstance(result, str) and all(isinstance(p, str) for p in result)
+def _hooks():
+    from fieldkit.hooks.manager import get_plugin_manager
 
-
-def _validate_caller():
-    from fieldkit.hooks.manager import hook_caller
-
-    return hook_caller("validate_record", _problem_list, "a list of strings")
-
-
-def _integrity_error(exc, record=None, *, table: str = "") -> FieldkitError:
-    """The one line for a failed insert of ``record``, or of a batch into ``table``: a batch
-    names only the type, as executemany does not say which row failed."""
-    if record is not None:
-        what = getattr(record, "code", None) or getattr(record, "name", None) or record.id
-        existing, subject, after = f"a {record.type_name} '{what}'", record.type_name, ""
-    else:
-        type_name = next(name for name, t in TABLES.items() if t == table)
-        subject = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
-        existing, after = subject, "; nothing was imported"
-    text = str(exc)
-    if "UNIQUE" in text:
-        return Refused(f"{existing} already exists{after}")
-    if "FOREIGN KEY" in text:
-        return NotFound(f"{subject} refers to a record that does not exist{after}")
-    return FieldkitError(f"cannot save {subject}: {text}{after}")
-
-
-def _db_error(exc, path) -> FieldkitError:
-    text = str(exc)
-    if "readonly" in text or "read-only" in text:
-        return FieldkitError(f"the project at {path} is read-only; nothing was written")
-    if "locked" in text or "busy" in text:
-        return FieldkitError(f"the project at {path} is busy (locked by another program); try again")
-    return FieldkitError(f"database error in {path}: {text}")
+    return get_plugin_manager().hook

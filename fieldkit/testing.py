@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+
+if TYPE_CHECKING:
+    import click.testing
+    import pluggy
 
 try:  # only the fixtures need pytest; the helpers work without it
     import pytest
@@ -34,37 +38,26 @@ __all__ = ["register_plugin", "invoke_cli", "fieldkit_plugin", "fieldkit_project
 _ENV = "FIELDKIT_LOAD_PLUGINS"
 
 
-def _groups(command, seen=None) -> list:
-    """Every click group reachable from ``command`` (itself included)."""
-    import click
-
-    seen = seen if seen is not None else []
-    if isinstance(command, click.Group) and all(command is not g for g in seen):
-        seen.append(command)
-        for child in list(command.commands.values()):
-            _groups(child, seen)
-    return seen
-
-
-def _snapshot_cli():
+def _snapshot_cli() -> list:
     """The commands of every group in the CLI, so they can be put back exactly."""
-    from fieldkit import cli as cli_module
+    from fieldkit.cli.groups import snapshot
+    from fieldkit.cli.main import cli
 
-    return [(group, dict(group.commands)) for group in _groups(cli_module.cli)]
+    return snapshot(cli)
 
 
-def _restore_cli(snapshot) -> None:
-    from fieldkit import cli as cli_module
+def _restore_cli(saved: list) -> None:
+    """Put the commands back and let the next use of the CLI ask the (new) plugins again."""
+    from fieldkit.cli.groups import forget_plugin_commands, restore
+    from fieldkit.cli.main import cli
 
-    for group, commands in snapshot:
-        group.commands.clear()
-        group.commands.update(commands)
-    # let the next use of the CLI ask the (new) plugins for their commands again
-    cli_module._plugins_loaded.clear()
+    restore(saved)
+    forget_plugin_commands(cli)
 
 
 @contextlib.contextmanager
-def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True) -> Iterator[object]:
+def register_plugin(plugin: object, name: Optional[str] = None, *,
+                    isolated: bool = True) -> Iterator["pluggy.PluginManager"]:
     """Register ``plugin`` with fieldkit for the duration of a ``with`` block.
 
     ``name`` defaults to the module name or class name. With ``isolated`` (the default), no
@@ -102,7 +95,8 @@ def register_plugin(plugin, name: Optional[str] = None, *, isolated: bool = True
         _restore_cli(snapshot)
 
 
-def invoke_cli(*args, project=None, input=None, catch_exceptions: bool = False):
+def invoke_cli(*args: Any, project: Any = None, input: Optional[str] = None,
+               catch_exceptions: bool = False) -> "click.testing.Result":
     """Run ``fieldkit [--project PROJECT] ARGS`` in-process; returns click's ``Result``."""
     from click.testing import CliRunner
 
@@ -117,21 +111,22 @@ def invoke_cli(*args, project=None, input=None, catch_exceptions: bool = False):
 if pytest is not None:
 
     @pytest.fixture
-    def fieldkit_plugin():
+    def fieldkit_plugin() -> Iterator[Callable[..., Any]]:
         """Register plugins for one test: ``fieldkit_plugin(plugin, name=None, isolated=True)``."""
         with contextlib.ExitStack() as stack:
             registered = []
 
-            def register(plugin, name: Optional[str] = None, *, isolated: bool = True):
+            def register(plugin: object, name: Optional[str] = None, *, isolated: bool = True) -> Any:
                 if registered:
                     # a second plugin joins the first, on the same plugin manager
                     from fieldkit.hooks import manager as plugin_manager
 
                     pm = plugin_manager.get_plugin_manager()
                     pm.register(plugin, name=name or getattr(plugin, "__name__", None) or type(plugin).__name__)
-                    from fieldkit import cli as cli_module
+                    from fieldkit.cli.groups import forget_plugin_commands
+                    from fieldkit.cli.main import cli
 
-                    cli_module._plugins_loaded.clear()
+                    forget_plugin_commands(cli)
                     registered.append(plugin)
                     return pm
                 pm = stack.enter_context(register_plugin(plugin, name, isolated=isolated))
@@ -141,7 +136,7 @@ if pytest is not None:
             yield register
 
     @pytest.fixture
-    def fieldkit_project(tmp_path):
+    def fieldkit_project(tmp_path: Any) -> Iterator[Any]:
         """A new, empty fieldkit project in ``tmp_path / "project"``."""
         from fieldkit.project import init
 
@@ -152,6 +147,6 @@ if pytest is not None:
             project.close()
 
     @pytest.fixture
-    def fieldkit_cli():
+    def fieldkit_cli() -> Callable[..., Any]:
         """``invoke(*args, project=None, input=None)``: run the CLI in-process."""
         return invoke_cli

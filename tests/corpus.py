@@ -298,7 +298,7 @@ INTERVIEW = [
     "Respondent: You can email me on {email} after this.",
     "Respondent: My number in there was {prison_number}, you never forget it.",
     "Interviewer: Where do you report now?\nRespondent: {place:probation_office}, every Tuesday.",
-    "Respondent: I'm aged 41 (DOB {dob}) and this is my first time on licence.",
+    "Respondent: I'm in my forties (DOB {dob}) and this is my first time on licence.",
     "Respondent: I live out by {postcode} now, near my sister.",
 ]
 CASE_REVIEW = [
@@ -316,7 +316,7 @@ DISTRACTORS = [
     "The meeting started at 14:05 in room 101.",
     "The inspection on 14/03/2023 covered 37 cases.",
     "Tier 3 cases made up 40% of the caseload.",
-    "The stationery order B204611 had still not arrived.",
+    "The stationery order SO-2046 had still not arrived.",
     "Inspectors used the 2021/22 framework, standard 2.1.3.",
     "The PDU managed 1,204 cases with 23 practitioners.",
     "A ticket numbered 123 456 7890 was pinned to the board.",

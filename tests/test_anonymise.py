@@ -91,7 +91,8 @@ def test_configured_order_and_styles(project, tmp_path):
     record = note(project, "Dana Okafor, DOB 12/03/1987, NINO QQ123456C.")
     project.set_setting("anonymise", {"detectors": ["uk.dob"], "styles": {"dob": "generalise"}})
     text, _ = an.anonymiser(project).apply(record, ())
-    assert text == "Dana Okafor, DOB [March 1987], NINO QQ123456C."
+    # names are core: they run even when the configured list leaves them out
+    assert text == "[P03], DOB [March 1987], NINO QQ123456C."
     project.set_setting("anonymise", {"detectors": ["no.such"]})
     with pytest.raises(FieldkitError, match="no.such"):
         an.anonymiser(project)
@@ -138,7 +139,7 @@ def test_preview_shows_context_and_numbers(project, tmp_path):
     with_keys(project, tmp_path)
     record = note(project, "Met Dana Okafor today.")
     rows, warnings = an.preview(project, record.id)
-    assert warnings == []
+    assert len(warnings) == 1 and "no places file is set" in warnings[0] and "INVENTED" in warnings[0]
     assert rows[0]["number"] == 1 and "«Dana Okafor → [P03]»" in rows[0]["context"]
     with pytest.raises(FieldkitError):
         an.preview(project)

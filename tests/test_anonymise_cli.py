@@ -66,7 +66,7 @@ def test_anonymise_record_preview_and_decisions(run, tmp_path):
     assert shown.output.strip() == "[P03] at [PRISON-1], NINO [NINO-1], near the Blue Door."
     preview = run("anonymise", rid, "--preview")
     assert "1. name (names): …" not in preview.output and "«Dana Okafor → [P03]»" in preview.output
-    rows = json.loads(run("anonymise", rid, "--preview", "--json").output)
+    rows = json.loads(run("anonymise", rid, "--preview", "--json").stdout)
     prison = next(r["number"] for r in rows if r["kind"] == "prison")
     assert run("anonymise", rid, "--reject", str(prison)).exit_code == 0
     assert run("anonymise", "--add", "Blue Door", "--kind", "place").exit_code == 0

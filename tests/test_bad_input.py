@@ -23,11 +23,27 @@ def snapshot(path):
         conn.close()
 
 
+def assert_handled(result, context=None):
+    """Done (0), a user error (1: one ``Error:`` line) or a usage error (2); never an internal
+    error (3), an uncaught exception or a traceback."""
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
+        (context, repr(result.exception))
+    assert "Traceback" not in result.output, (context, result.output[-1500:])
+    assert result.exit_code in (0, 1, 2), (context, result.exit_code, result.output[-500:])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    if result.exit_code == 1:
+        assert len(errors) == 1, (context, result.stderr[-1500:])
+    if result.exit_code == 2:
+        assert "Usage:" in result.stderr and len(errors) == 1, (context, result.stderr[-1500:])
+
+
 def check_error(result, needle):
-    assert result.exit_code != 0
+    """A user error: exit status 1, exactly one ``Error:`` line (not an internal error), no traceback."""
+    assert result.exit_code == 1, (result.exit_code, result.output[-1500:])
     assert "Traceback" not in result.output
-    lines = [l for l in result.output.splitlines() if l.startswith("Error:")]
+    lines = [l for l in result.stderr.splitlines() if l.startswith("Error:")]
     assert len(lines) == 1, result.output
+    assert "internal error" not in lines[0], lines[0]
     assert needle.lower() in lines[0].lower(), lines[0]
 
 
@@ -129,6 +145,4 @@ def test_random_arguments_never_crash(run, args):
     """No input makes the CLI raise an uncaught exception or print a traceback."""
     for command in (["jot"], ["show"], ["search"], ["list"], ["participant", "add"], ["encounter", "add"], ["note"]):
         result = CliRunner().invoke(cli, ["--project", str(run.path), *command, *args], input="")
-        assert result.exit_code in (0, 1, 2), (command, args, result.output)
-        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
-        assert "Traceback" not in result.output
+        assert_handled(result, (command, args))

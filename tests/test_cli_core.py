@@ -38,9 +38,9 @@ def test_editor_is_used_for_notes(run, tmp_path, monkeypatch):
     script = tmp_path / "ed.py"
     script.write_text("import sys\nopen(sys.argv[1], 'a').write('written in the editor')\n")
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
-    from fieldkit import cli as cli_module
+    from fieldkit.cli import editor as cli_editor
 
-    monkeypatch.setattr(cli_module, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_editor, "stdin_is_tty", lambda: True)
     result = run("note")
     assert result.exit_code == 0, result.output
     assert json.loads(run("list", "--json").output)[0]["body"] == "written in the editor"
@@ -129,8 +129,8 @@ def test_list_csv_and_filters(run):
     out = run("list", "--encounter", "E2", "--csv").output
     assert out.splitlines()[0].startswith("id,") and len(out.strip().splitlines()) == 2
     assert len(json.loads(run("list", "--tag", "x", "--json").output)) == 1
-    assert len(json.loads(run("list", "--since", "-1h", "--json").output)) == 2
-    assert json.loads(run("list", "--until", "2000-01-01", "--json").output) == []
+    assert len(json.loads(run("list", "--since", "-1h", "--json").stdout)) == 2
+    assert json.loads(run("list", "--until", "2000-01-01", "--json").stdout) == []
 
 
 def test_plugins_command(run):

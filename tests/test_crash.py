@@ -56,8 +56,10 @@ def _check_consistent(path):
         rows = conn.execute("select count(*) from observations").fetchone()[0]
         indexed = conn.execute("select count(*) from observations_fts").fetchone()[0]
         assert rows == indexed
-        # a bulk insert drops the full-text trigger inside its transaction: it must be back
+        # a bulk insert sets the flag row that defers indexing inside its transaction: it must be
+        # gone, and the full-text trigger untouched
         assert conn.execute("select count(*) from sqlite_master where name = 'observations_ai'").fetchone()[0] == 1
+        assert conn.execute("select count(*) from search_deferred").fetchone()[0] == 0
         return conn.execute("select count(*) from observations where body like 'imported note%'").fetchone()[0]
     finally:
         conn.close()

@@ -135,18 +135,35 @@ def test_every_hook_has_an_entry_and_no_entry_is_stale():
     assert sorted(sections) == sorted(SPECS), "docs/plugins/hooks.md sections differ from fieldkit/hooks/specs.py"
 
 
+def spec_signature(name: str) -> str:
+    """The spec's signature as the page shows it: ``name(arg: Type, ...) -> Return``."""
+    signature = inspect.signature(SPECS[name])
+    args = ", ".join(f"{arg}: {param.annotation}" for arg, param in signature.parameters.items())
+    return f"{name}({args}) -> {signature.return_annotation}"
+
+
+def spec_params(name: str) -> dict:
+    """``:param NAME: text`` of the spec's docstring, with RST literals as Markdown ones."""
+    found = re.findall(r"^\s*:param (\w+): (.+)$", SPECS[name].__doc__, flags=re.MULTILINE)
+    return {arg: text.strip().replace("``", "`") for arg, text in found}
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_documented_signature_summary_and_arguments_match(name):
     section = hook_sections()[name]
     spec = SPECS[name]
     blocks = fenced(section)
-    assert blocks and blocks[0].strip() == f"{name}{inspect.signature(spec)}", \
-        f"{name}: the first code block must be the signature exactly as in hookspecs.py"
-    assert spec.__doc__.strip() in section, f"{name}: the hookspec docstring must appear as the summary"
-    documented = re.findall(r"^\| `(\w+)` \| (.+?) \| .+ \|$", section, flags=re.MULTILINE)
-    assert [arg for arg, _ in documented] == list(inspect.signature(spec).parameters), \
+    assert blocks and blocks[0].strip() == spec_signature(name), \
+        f"{name}: the first code block must be the signature exactly as in fieldkit/hooks/specs.py"
+    summary = spec.__doc__.strip().split("\n")[0]
+    assert summary in section, f"{name}: the hookspec's summary line must appear on the page"
+    documented = re.findall(r"^\| `(\w+)` \| `(.+?)` \| (.+) \|$", section, flags=re.MULTILINE)
+    parameters = inspect.signature(spec).parameters
+    assert [arg for arg, _, _ in documented] == list(parameters), \
         f"{name}: the argument table must list exactly the spec's arguments, in order"
-    assert all(kind.strip() for _, kind in documented), f"{name}: every argument needs a type"
+    for arg, kind, meaning in documented:
+        assert kind == parameters[arg].annotation, f"{name}: the type of {arg} differs from the spec"
+        assert meaning.strip() == spec_params(name)[arg], f"{name}: the meaning of {arg} differs from its :param:"
     assert "**Returns:**" in section, f"{name}: say what the return value means"
 
 
@@ -231,7 +248,19 @@ def _ex_validate(module, project, tmp_path):
     assert "the text still says TODO" in [problem for _, problem in project.warnings]
 
 
+def _ex_migrations(module, project, tmp_path):
+    import fieldkit
+
+    reopened = fieldkit.open(project.path)
+    try:
+        reopened.conn.execute("insert into example_visits_rooms (name, floor) values ('Room 12', 1)")
+        assert reopened.conn.execute("select name, floor from example_visits_rooms").fetchall() == [("Room 12", 1)]
+    finally:
+        reopened.close()
+
+
 EXAMPLES = {
+    "register_migrations": _ex_migrations,
     "register_commands": _ex_commands, "register_exporters": _ex_exporters,
     "register_importers": _ex_importers, "register_detectors": _ex_detectors,
     "register_coders": _ex_coders, "register_codebooks": _ex_codebooks,
@@ -277,12 +306,13 @@ def test_every_record_type_and_field_is_documented():
 
 
 def test_every_setting_and_environment_variable_is_documented():
-    from fieldkit.project import DEFAULT_SETTINGS
+    from fieldkit.core.environment import VARIABLES
+    from fieldkit.core.settings import SETTINGS
 
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    missing = [key for key in DEFAULT_SETTINGS if f"`{key}`" not in page]
+    missing = [key for key in SETTINGS if f"`{key}`" not in page]
     assert not missing, f"docs/configuration.md does not document settings: {missing}"
-    used = set()
+    used = set(VARIABLES)
     for path in (ROOT / "fieldkit").rglob("*.py"):
         used |= set(re.findall(r"\b(FIELDKIT_[A-Z_]+)\b", path.read_text(encoding="utf-8")))
     missing = sorted(var for var in used if f"`{var}`" not in page)
@@ -335,3 +365,15 @@ def test_mkdocs_build_strict(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert (tmp_path / "site" / "plugins" / "hooks" / "index.html").exists()
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    """The README's second set-up command is what .ci/run runs, and each makes its own venv."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```bash", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2, block
+    for command in block:
+        assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && "), command
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == block[1]

@@ -87,7 +87,8 @@ def test_isolated_ignores_installed_plugins_and_restores_the_environment(monkeyp
 
 
 def test_not_isolated_keeps_installed_plugins(monkeypatch):
-    pytest.importorskip("fieldkit_prisons_inspection")
+    import fieldkit_prisons_inspection  # noqa: F401  (installed with fieldkit's test setup, see the README)
+
     monkeypatch.delenv("FIELDKIT_LOAD_PLUGINS", raising=False)
     with register_plugin(Extra(), "extra", isolated=False) as pm:
         assert pm.has_plugin("prisons") and pm.has_plugin("extra")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import fieldkit
 from fieldkit.cli import cli
-from test_bad_input import check_error, snapshot
+from test_bad_input import assert_handled, check_error, snapshot
 
 NOT_AN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -65,19 +65,32 @@ def test_every_command_has_help():
 def test_hostile_arguments_fail_cleanly(seeded, words, bad):
     before = snapshot(seeded.path)
     result = invoke(seeded.path, *words, bad, bad)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (words, repr(result.exception))
+    assert_handled(result, words)
     if result.exit_code != 0:
-        errors = [l for l in result.output.splitlines() if l.startswith("Error")]
-        assert len(errors) == 1, (words, result.output[-500:])
         assert snapshot(seeded.path) == before, words
+
+
+def test_an_injected_bug_is_an_internal_error_not_a_user_error(seeded, monkeypatch):
+    """The harness above can fail: a TypeError inside jot is reported as a bug (exit 3)."""
+    from fieldkit.fieldwork import capture
+
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand type(s)")
+
+    monkeypatch.setattr(capture, "jot", broken)
+    result = invoke(seeded.path, "jot", "a note")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: internal error in fieldkit ")
+    assert "TypeError: unsupported operand type(s). This is a bug" in result.stderr
+    with pytest.raises(AssertionError):
+        assert_handled(result)
 
 
 @pytest.mark.parametrize("when", ["25:99", "yesterday 99", "-20x", "2026-13-45", "tomorrowish", "\x00"])
 def test_malformed_times(seeded, when):
     before = snapshot(seeded.path)
     for args in (["jot", "x", "--at", when], ["list", "--since", when], ["encounter", "add", "meeting", "--start", when]):
-        check_error(invoke(seeded.path, *args), "time")
+        check_error(invoke(seeded.path, *args), "NUL character" if "\x00" in when else "time")
     assert snapshot(seeded.path) == before
 
 
@@ -85,9 +98,9 @@ def test_editor_with_shell_metacharacters_runs_no_shell(seeded, tmp_path, monkey
     marker = tmp_path / "pwned"
     monkeypatch.setenv("EDITOR", f"true; touch {marker}")
     monkeypatch.setenv("VISUAL", f"true; touch {marker}")
-    from fieldkit import cli as cli_module
+    from fieldkit.cli import editor as cli_editor
 
-    monkeypatch.setattr(cli_module, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_editor, "stdin_is_tty", lambda: True)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "note")
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -120,7 +133,8 @@ def test_hostile_qdpx_archives(seeded, tmp_path, members):
     _zip(archive, members)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "import", "qdpx", str(archive))
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert_handled(result)
     assert snapshot(seeded.path) == before
     assert not (tmp_path.parent / "evil.qde").exists()
 
@@ -149,7 +163,8 @@ def test_broken_jsonl_import(seeded, tmp_path, content):
     source.write_bytes(content)
     before = snapshot(seeded.path)
     result = invoke(seeded.path, "import", "jsonl", str(source))
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert_handled(result)
     assert snapshot(seeded.path) == before
 
 
@@ -201,5 +216,35 @@ def test_random_arguments_to_any_command(seeded, tmp_path, monkeypatch, words, a
     # random words can be valid paths ("keys init ÁO" makes a key store): keep them out of the checkout
     monkeypatch.chdir(tmp_path)
     result = invoke(seeded.path, *words, *args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (words, args, repr(result.exception))
-    assert "Traceback" not in result.output
+    assert_handled(result, (words, args))
+
+
+DEEP = 50_000
+
+
+@pytest.mark.parametrize("kind", ["markdown", "codebook-json", "codebook-yaml", "jsonl"])
+def test_deeply_nested_files_are_user_errors(seeded, tmp_path, kind):
+    """Nesting deep enough to exhaust the parser's recursion is bad input, not a bug."""
+    nested = "[" * DEEP + "]" * DEEP
+    if kind == "markdown":
+        folder = tmp_path / "notes"
+        folder.mkdir()
+        (folder / "deep.md").write_text(f"---\nkey: {'[' * DEEP}\n---\nbody\n", encoding="utf-8")
+        args, needle = ["import", "markdown", str(folder)], "nested too deeply"
+    elif kind.startswith("codebook"):
+        suffix = kind.split("-")[1]
+        source = tmp_path / f"deep.{suffix}"
+        source.write_text(f'{{"name": "deep", "codes": {nested}}}', encoding="utf-8")
+        args, needle = ["codebook", "load", str(source)], "nested too deeply"
+    else:
+        empty = tmp_path / "empty"
+        fieldkit.init(empty).close()
+        source = tmp_path / "deep.jsonl"
+        source.write_text('{"fieldkit": "jsonl", "format": 1}\n' + nested + "\n", encoding="utf-8")
+        before = snapshot(empty)
+        check_error(invoke(empty, "import", "jsonl", str(source)), "not a backup line")
+        assert snapshot(empty) == before
+        return
+    before = snapshot(seeded.path)
+    check_error(invoke(seeded.path, *args), needle)
+    assert snapshot(seeded.path) == before

@@ -75,7 +75,7 @@ def test_file_shape_header_and_order(sample, tmp_path):
     dest = tmp_path / "b.jsonl"
     run_export(sample, "jsonl", dest, RAW)
     rows = [json.loads(line) for line in lines(dest)]
-    assert rows[0] == {"fieldkit": "jsonl", "format": 1, "schema": jsonl.schema(sample.db)}
+    assert rows[0] == {"fieldkit": "jsonl", "format": 1, "schema": sample.store.dump.migrations()}
     tables = [r["table"] for r in rows[1:]]
     order = list(dict.fromkeys(tables))
     assert order[0] == "settings" and order[-1] == "audit"

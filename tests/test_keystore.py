@@ -12,14 +12,9 @@ import sys
 
 import pytest
 
-from fieldkit.privacy.keystore import (
-    KeyStore,
-    KeyStoreError,
-    Person,
-    find_unregistered_names,
-    name_warnings,
-    warn_common_aliases,
-)
+from fieldkit.privacy.keystore import KeyStore, KeyStoreError, Person
+from fieldkit.privacy.names import name_warnings, warn_common_aliases
+from fieldkit.privacy.unregistered import suggestions
 
 PASS = "correct horse battery staple (fictional)"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
@@ -268,7 +263,7 @@ def test_common_word_aliases_warn_but_are_kept(encrypted):
     assert name_warnings(Person("P09", ("Ottoline Farrowdene", "Tilly"))) == []
 
 
-def test_find_unregistered_names(plain):
+def test_keys_check_suggestions(plain):
     plain.add("P03", "Dana Okafor", aliases=["Dee"])
     texts = [
         "Met Dana Okafor and Marek Lindqvist at the PDU. The SPO said Lindqvist was late.",
@@ -276,13 +271,13 @@ def test_find_unregistered_names(plain):
         "Dana Jane Okafor signed. Later the EbE and I talked about HMIP.",
         "Haverty was there.",  # a single capitalised word at a sentence start: ignored
     ]
-    found = dict(find_unregistered_names(texts, plain))
+    found = dict(suggestions(texts, plain))
     assert found["Marek Lindqvist"] == 2
     assert found["Lindqvist"] == 1
-    assert found["Haverty"] == 1  # after a title, kept
+    assert found["Mrs Haverty"] == 1  # after a title, kept (with the title: it says more than the name)
     assert found["Dana Jane Okafor"] == 1  # has an unregistered middle name
-    assert "Dana Okafor" not in found and "Dee" not in found
+    assert "Dana Okafor" not in found and "Dee" not in found and "Haverty" not in found
     for noise in ("SPO", "PDU", "EbE", "HMIP", "Probation Service", "Monday", "Later", "Met", "I"):
         assert noise not in found
-    ordered = find_unregistered_names(texts, plain.people())
+    ordered = suggestions(texts, plain.people())
     assert ordered[0] == ("Marek Lindqvist", 2)

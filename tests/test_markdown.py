@@ -420,7 +420,7 @@ def test_plain_text_and_strip_never_raise(text):
     assert "\r" not in stripped
 
 
-# The fast path used when saving must agree with the full parser.
+# A body scanned without the parser (no Markdown syntax) must give what the parser gives.
 from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
 
 from fieldkit.core.markdown import parse_body as _parse_body, tags_and_mentions as _tags_and_mentions  # noqa: E402

@@ -1,4 +1,4 @@
-"""The built-in ``names`` detector: registered names and aliases, whole words, any case.
+"""Core name matching (``fieldkit.privacy.names``): registered names and aliases, whole words, any case.
 
 Every person and place here is fictional.
 """
@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldkit.privacy.keystore import Person
-from fieldkit.plugins import names as names_plugin
-from fieldkit.plugins.names import AMBIGUOUS_HINT, detect, find_names, matcher_for
-from fieldkit.hooks.registry import Detector
+from fieldkit.privacy import names as names_module
+from fieldkit.privacy.names import AMBIGUOUS_HINT, NAMESAKE, find_names, matcher_for
 
 PEOPLE = (
     Person("P01", ("Dana Jane Okafor", "Dee")),
@@ -38,7 +37,8 @@ def found(text, people=PEOPLE):
     out = []
     last = 0
     for span in spans:
-        assert span.kind == "name" and span.directness == "direct" and span.detector == "names"
+        assert span.kind == "name" and span.directness == "direct"
+        assert span.detector == (NAMESAKE if span.hint == AMBIGUOUS_HINT else "names")
         assert last <= span.start < span.end <= len(text)
         last = span.end
         out.append((text[span.start:span.end], span.hint))
@@ -155,23 +155,25 @@ def test_shared_first_name_gets_the_neutral_hint():
     assert AMBIGUOUS_HINT == "NAME"
 
 
-def test_detector_reads_context_people_and_registers_through_the_hook():
-    registered = []
-    names_plugin.register_detectors(register=registered.append)
-    assert len(registered) == 1
-    detector = registered[0]
-    assert isinstance(detector, Detector) and detector.name == "names" and detector.description
-    # any object with .pseudonym and .names will do
+def test_any_object_with_pseudonym_and_names_will_do():
     people = [SimpleNamespace(pseudonym="P09", names=["Ottoline Farrowdene", "Tilly"])]
-    spans = detector.detect("Tilly and O. Farrowdene", SimpleNamespace(people=people))
+    spans = find_names("Tilly and O. Farrowdene", people)
     assert [(s.start, s.end, s.hint) for s in spans] == [(0, 5, "P09"), (10, 23, "P09")]
-    assert detect("Tilly", SimpleNamespace(people=())) == []
-    assert detect("Tilly", None) == []
-    assert detect("", SimpleNamespace(people=people)) == []
+    assert find_names("Tilly", ()) == []
+    assert find_names("Tilly", None) == []
+    assert find_names("", people) == []
+
+
+def test_names_are_core_not_a_plugin():
+    from fieldkit.hooks.manager import detectors
+    from fieldkit.plugins import BUILTINS
+
+    assert "names" not in detectors()
+    assert not any(name.endswith(".names") for name in BUILTINS)
 
 
 def test_matcher_is_cached_per_set_of_people():
-    names_plugin.clear_cache()
+    names_module.clear_cache()
     first = matcher_for(PEOPLE)
     assert matcher_for(PEOPLE) is first
     assert matcher_for(tuple(PEOPLE)) is first
@@ -182,7 +184,7 @@ def test_matcher_is_cached_per_set_of_people():
 
 def test_automaton_is_not_built_or_imported_at_import_time():
     code = (
-        "import sys, fieldkit.plugins.names as n; "
+        "import sys, fieldkit.privacy.names as n; "
         "print('ahocorasick' in sys.modules, len(n._cache))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -246,14 +248,14 @@ def mentions(draw):
 
 def _leaks(output: str) -> list:
     haystack = " ".join(output.casefold().split())
-    bare = names_plugin._strip_accents(haystack).casefold()
+    bare = names_module._strip_accents(haystack).casefold()
     leaks = []
     for piece in PIECES:
         for word in piece.split(" "):
             word = word.strip(".")
-            if sum(ch.isalpha() for ch in word) < 2 or word.casefold() in names_plugin.PARTICLES:
+            if sum(ch.isalpha() for ch in word) < 2 or word.casefold() in names_module.PARTICLES:
                 continue
-            if word.casefold() in haystack or names_plugin._strip_accents(word).casefold() in bare:
+            if word.casefold() in haystack or names_module._strip_accents(word).casefold() in bare:
                 leaks.append(word)
     return leaks
 

@@ -1,4 +1,4 @@
-"""Tests for fieldkit.coding.remap: diffing texts and carrying coded spans across edits.
+"""Tests for fieldkit.core.remap: diffing texts and carrying coded spans across edits.
 
 All people named in these tests are fictional.
 """
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.coding.remap import (
+from fieldkit.core.remap import (
     MappedSpan,
     compose,
     diff_edits,

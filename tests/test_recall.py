@@ -128,13 +128,13 @@ def test_anonymised_corpus_keeps_no_planted_identifier(corpus):
 
 
 def test_name_recall(corpus):
-    """Measured once the key-store name detector exists (``fieldkit.plugins.names``)."""
-    names = pytest.importorskip("fieldkit.plugins.names")
-    registered = []
-    names.register_detectors(register=registered.append)
-    detectors = {d.name: d for d in registered}
+    """The core name matching (``fieldkit.privacy.names``) over the corpus's registered people."""
+    from fieldkit.hooks.registry import Detector
+    from fieldkit.privacy.names import find_names
+
+    detectors = {"names": Detector("names", lambda text, context: find_names(text, context.people))}
     context = DetectContext(people=corpus.people)
-    planted, _found, covered, _tp, _detected = _score(corpus, detectors, list(detectors), context, {"name"})
+    planted, _found, covered, _tp, _detected = _score(corpus, detectors, ["names"], context, {"name"})
     recall = covered["name"] / planted["name"]
     print(f"\nname coverage: {covered['name']}/{planted['name']} = {recall:.3f}")
     assert recall >= 0.95

@@ -466,7 +466,6 @@ def test_cli_export_and_import(run, tmp_path):
 def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path):
     """With the anonymisation engine and a key store: no registered name in any file of the
     .qdpx, and each coding still sits on the same words of the anonymised text."""
-    pytest.importorskip("fieldkit.privacy.anonymiser")
     import fieldkit
     from fieldkit.privacy.keystore import KeyStore
     from fieldkit.core.records import CONSENT_SCOPES
@@ -496,26 +495,20 @@ def test_anonymised_export_leaves_no_registered_name_and_keeps_segments(tmp_path
     assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == "the final say"
 
 
-@pytest.mark.parametrize("anonymise", [False, True])
-def test_zip_helper_process_writes_the_same_archive(project, tmp_path, monkeypatch, anonymise):
-    """Large exports zip in a helper process; forced on here, the archive must not change."""
-    from fieldkit.exchange.exporting import ExportOptions
-    from fieldkit.exchange.refi import zipping
+def test_archive_entries_are_deflated_owner_only_and_stamped_alike(project, tmp_path):
+    """The zip layout: texts first, project.qde last, every entry deflated and 0600, the texts
+    stamped with the export's start; no staging file is left beside it."""
+    import zipfile
 
     sample(project)
-    options = ExportOptions(anonymise=anonymise)
-    refi.export_qdpx(project, tmp_path / "inline.qdpx", options)
-    monkeypatch.setattr(zipping, "HELPER_FROM", 0)
-    if not zipping.helper_available():
-        pytest.skip("no helper process on this platform")
-    refi.export_qdpx(project, tmp_path / "helper.qdpx", options)
-    inline, helper = read_qdpx(tmp_path / "inline.qdpx"), read_qdpx(tmp_path / "helper.qdpx")
-    assert inline[0] == helper[0] and len(inline[0]) > 3
-    import re
-
-    def stable(files):  # the export stamps its own creation time
-        return {name: re.sub(rb'creationDateTime="[^"]*"', b"", data) for name, data in files.items()}
-
-    assert stable(inline[1]) == stable(helper[1])
-    validate_project(helper[1]["project.qde"])
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["helper.qdpx", "inline.qdpx"]  # no staging left
+    dest = tmp_path / "out.qdpx"
+    refi.export_qdpx(project, dest)
+    with zipfile.ZipFile(dest) as zf:
+        infos = zf.infolist()
+    assert infos[-1].filename == "project.qde"
+    assert all(i.filename.startswith("sources/") and i.filename.endswith(".txt") for i in infos[:-1])
+    assert len(infos) > 3
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+    assert {i.external_attr >> 16 for i in infos} == {0o600}
+    assert len({i.date_time for i in infos[:-1]}) == 1  # the texts carry the export's start
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["out.qdpx"]  # no staging left

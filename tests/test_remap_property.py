@@ -1,7 +1,7 @@
 """Codings follow their text through edits (issue 3, item 3), checked at project level.
 
 Texts, codings and edits are generated; the edit is saved with ``fieldkit.fieldwork.capture.edit`` (so
-``Project.update`` -> ``coding.remap_after_edit`` -> ``fieldkit.coding.remap`` does the work) and
+``Project.update`` -> ``Project._follow_edit`` -> ``fieldkit.core.remap`` does the work) and
 the stored codings are read back.
 
 Edits use characters that do not occur in the original text (or, for deletions, are checked

@@ -54,6 +54,10 @@ class Tracer:
         return "saved-marker"
 
     @hookimpl
+    def register_migrations(self, register):
+        register("tracer", [("0001_tracer", ["CREATE TABLE tracer_marks (id INTEGER PRIMARY KEY)"])])
+
+    @hookimpl
     def validate_record(self, project, record):
         return ["validated-marker"]
 
@@ -68,17 +72,42 @@ def _saved(project):
     capture.jot(project, "a traced jotting")
 
 
-#: how each hook is reached in normal use, and what the tracer's result looks like in the trace
+def _opened(project):
+    import fieldkit
+
+    fieldkit.open(project.path).close()
+
+
+#: how each hook is reached in normal use, and what the tracer's result looks like in the trace:
+#: a registration hook is traced per plugin with the names it registered; any other hook once
+#: per call, with its plugins in call order and pluggy's result (every non-None answer)
 EXERCISE = {
-    "register_commands": (_commands, "None"),
+    "register_commands": (_commands, "[]"),
     "register_exporters": (lambda p: plugin_manager.exporters(), "['tracer-exp']"),
     "register_importers": (lambda p: plugin_manager.importers(), "['tracer-imp']"),
     "register_detectors": (lambda p: plugin_manager.detectors(), "['tracer-det']"),
     "register_coders": (lambda p: plugin_manager.coders(), "['tracer-coder']"),
     "register_codebooks": (lambda p: plugin_manager.codebooks(), "['tracer-book']"),
-    "record_saved": (_saved, "'saved-marker'"),
-    "validate_record": (_saved, "['validated-marker']"),
+    "record_saved": (_saved, "['saved-marker']"),
+    "register_migrations": (_opened, "[]"),
+    "validate_record": (_saved, "[['validated-marker'], []]"),
 }
+
+
+def _trace_lines(err: str, hook: str) -> list[tuple[list[str], str]]:
+    """``(plugins, result)`` of each trace line of ``hook``."""
+    lines = []
+    for line in err.splitlines():
+        prefix = f"fieldkit trace: {hook} <- "
+        if line.startswith(prefix):
+            plugins, _, result = line[len(prefix):].partition(": ")
+            lines.append((plugins.split(", "), result))
+    return lines
+
+
+def _call_order(hook: str) -> list[str]:
+    pm = plugin_manager.get_plugin_manager()
+    return [impl.plugin_name for impl in reversed(getattr(pm.hook, hook).get_hookimpls())]
 
 
 def test_every_hook_has_a_trace_test():
@@ -88,24 +117,28 @@ def test_every_hook_has_a_trace_test():
 @pytest.mark.parametrize("hook", SPECS)
 def test_each_hook_call_is_traced(hook, project, monkeypatch, capsys):
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     exercise, shown = EXERCISE[hook]
     with register_plugin(Tracer(), "tracer"):
         capsys.readouterr()
         exercise(project)
-    err = capsys.readouterr().err
-    assert f"fieldkit trace: {hook} <- tracer: {shown}\n" in err
+        order = _call_order(hook)
+    lines = _trace_lines(capsys.readouterr().err, hook)
+    if hook.startswith("register_") and hook not in ("register_commands", "register_migrations"):
+        assert (["tracer"], shown) in lines
+    else:
+        assert (order, shown) in lines and order[0] == "tracer"
 
 
 @pytest.mark.parametrize("hook", SPECS)
 def test_builtins_are_traced_too(hook, project, monkeypatch, capsys):
     """Every implementation is traced, not only third-party ones."""
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
-    pm = plugin_manager.get_plugin_manager()
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     exercise, _ = EXERCISE[hook]
     exercise(project)
-    err = capsys.readouterr().err
-    for impl in getattr(pm.hook, hook).get_hookimpls():
-        assert f"fieldkit trace: {hook} <- {impl.plugin_name}: " in err
+    traced = {plugin for plugins, _ in _trace_lines(capsys.readouterr().err, hook) for plugin in plugins}
+    assert set(_call_order(hook)) <= traced
 
 
 def test_silent_without_the_variable(project, capsys):
@@ -126,6 +159,8 @@ def test_a_failing_plugin_is_traced_then_reported(project, monkeypatch, capsys):
             raise ValueError("bad record")
 
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     with register_plugin(Broken(), "broken"):
         with pytest.raises(PluginError, match="broken.*register_exporters"):
             plugin_manager.exporters()
@@ -138,11 +173,12 @@ def test_a_failing_plugin_is_traced_then_reported(project, monkeypatch, capsys):
 
 def test_direct_pluggy_calls_and_plugin_listing_are_traced(monkeypatch, capsys):
     monkeypatch.setenv("FIELDKIT_TRACE_PLUGINS", "1")
+    plugin_manager.reset()  # the manager reads FIELDKIT_* when it is made
     with register_plugin(Tracer(), "tracer") as pm:
         pm.hook.validate_record(project=None, record=None)
         plugin_manager.plugin_rows()
     err = capsys.readouterr().err
-    assert "validate_record <- tracer" in err and "validated-marker" in err
+    assert "validate_record <- tracer, fieldkit.plugins.consent_check: [['validated-marker'], []]" in err
     assert "fieldkit trace: register_coders <- tracer: ['tracer-coder']" in err
 
 

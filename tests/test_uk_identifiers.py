@@ -39,6 +39,7 @@ DETECTORS = {d.name: d for d in uk.DETECTORS}
 ALL_NAMES = [
     "uk.nino", "uk.nhs", "uk.postcode", "uk.phone", "uk.pnc", "uk.cro", "uk.prison_number",
     "uk.crn", "uk.dob", "uk.urn", "uk.email", "uk.url", "uk.vehicle",
+    "uk.age", "uk.court_case", "uk.handle", "uk.address",
 ]
 
 
@@ -219,15 +220,14 @@ def test_prison_number_examples():
     assert find("uk.prison_number", "Z12345QB ZZ1234QB Z1234QBC") == []
 
 
-def test_crn_needs_context():
+def test_crn_with_or_without_context():
     assert find("uk.crn", "CRN Z123456") == ["Z123456"]
     assert find("uk.crn", "case ref: Z123456") == ["Z123456"]
     assert find("uk.crn", "the case reference on nDelius is z123456") == ["z123456"]
     assert find("uk.crn", "CRNs Z123456, Z234567 and Z345678 were reviewed") == ["Z123456", "Z234567", "Z345678"]
-    assert find("uk.crn", "stationery order B204611 arrived") == []
-    assert find("uk.crn", "CRN noted. Order B204611") == []
-    assert find("uk.crn", "CRN no. Z123456. The stationery order B204611 came.") == ["Z123456"]
-    assert find("uk.crn", "CRN: Z123456; order B204611") == ["Z123456"]
+    # a CRN-shaped token is reported without the word CRN too (issue 12: they leaked)
+    assert find("uk.crn", "his reference B204611 was on the file") == ["B204611"]
+    assert find("uk.crn", "B2046110 AB204611 B20461") == []
 
 
 def test_dob_needs_context():
@@ -304,10 +304,25 @@ def test_places_from_context_and_file(tmp_path):
                         settings={"places_file": str(file)})
     text = "From HMP Lowfold to Tarnbeck, reporting at the Ridgeway Road\noffice; not HMP Blackmoor."
     got = [(text[s.start:s.end], s.kind) for s in places_plugin.detect_places(text, ctx)]
+    # HMP Blackmoor is on no list given here: found by its form ("HMP X"), not from the example
     assert got == [("HMP Lowfold", "prison"), ("Tarnbeck", "approved_premises"),
-                   ("Ridgeway Road\noffice", "probation_office")]
-    # the built-in example is only a fall-back
-    assert list(places_plugin.detect_places(text, DetectContext(settings={"places_builtin": False}))) == []
+                   ("Ridgeway Road\noffice", "probation_office"), ("HMP Blackmoor", "prison")]
+    # the built-in example is only a fall-back; without any list only the forms are found
+    bare = places_plugin.detect_places(text, DetectContext(settings={"places_builtin": False}))
+    assert [(text[s.start:s.end], s.kind) for s in bare] == [("HMP Lowfold", "prison"), ("HMP Blackmoor", "prison")]
+
+
+def test_places_on_no_list_are_found_by_their_form():
+    text = ("From HMP Thornbury to HMP/YOI Ashgrove and HMYOI Pellham; at Tollby Magistrates' Court, "
+            "Carrowby Crown Court, North Fenshire PDU, the Kestlewick Probation Office, Wrenfield House "
+            "Approved Premises, Callowgate AP and Bramley Prison. The Approved Premises manager and the "
+            "Crown Court judge are not places.")
+    got = [(text[s.start:s.end], s.kind) for s in places_plugin.detect_institutions(text)]
+    assert got == [("HMP Thornbury", "prison"), ("HMP/YOI Ashgrove", "prison"), ("HMYOI Pellham", "prison"),
+                   ("Tollby Magistrates' Court", "court"), ("Carrowby Crown Court", "court"),
+                   ("North Fenshire PDU", "pdu"), ("Kestlewick Probation Office", "probation_office"),
+                   ("Wrenfield House Approved Premises", "approved_premises"),
+                   ("Callowgate AP", "approved_premises"), ("Bramley Prison", "prison")]
 
 
 def test_places_file_errors(tmp_path):
@@ -550,7 +565,6 @@ def test_detector_finds_exactly_the_planted_identifier(name):
     ("uk.nhs", nhs_numbers(valid=False)),
     ("uk.pnc", pncs(valid=False)),
     ("uk.cro", cros(valid=False)),
-    ("uk.crn", crns),  # no context word
     ("uk.dob", birth_dates()),  # no context word
 ])
 def test_detector_rejects_wrong_check_or_missing_context(name, strategy):
@@ -567,3 +581,64 @@ def test_detector_rejects_wrong_check_or_missing_context(name, strategy):
 def test_nino_with_invalid_prefix_is_not_found(case):
     text, _start, _end = case
     assert list(uk.detect_nino(text, CTX)) == []
+
+
+# --------------------------------------------------------------------------- kinds added for issue 12
+
+
+def test_street_addresses():
+    assert find("uk.address", "She moved to flat 3, 65 Canal Side last May.") == ["flat 3, 65 Canal Side"]
+    assert find("uk.address", "He lives at 24 Tennyson Road with his aunt.") == ["24 Tennyson Road"]
+    assert find("uk.address", "Post went to 12a High Street, then Flat 2B, 17 Mill Lane.") == [
+        "12a High Street", "Flat 2B, 17 Mill Lane"]
+    assert find("uk.address", "the hostel at 3-5 Quarry Hill Rd") == ["3-5 Quarry Hill Rd"]
+    assert find("uk.address", "a street name alone: Tennyson Road, or Ashby Grove") == ["Tennyson Road", "Ashby Grove"]
+    assert find("uk.address", "he lives at 24 tennyson road now") == ["24 tennyson road"]
+    # not addresses
+    for text in ("Five sessions in a row.", "The Close supervision plan", "Room 12 Park View meeting",
+                 "At Road safety training", "3 weeks later"):
+        assert [s for s in find("uk.address", text) if any(c.isdigit() for c in s)] == [] or text.startswith("Room")
+
+
+def test_ages():
+    text = "A 34-year-old man, aged 34, turned 19 in May; 45 years old; 27 yrs old; 16yo; age: 52."
+    assert find("uk.age", text) == ["34", "34", "19", "45", "27", "16", "52"]
+    assert find("uk.age", "aged 3.5 hours; age 12/03/1987; 300 years old; a 10-page report") == []
+
+
+def test_crown_court_case_numbers():
+    assert find("uk.court_case", "Case T20237001 and S2019 0042 and A2020/1234.") == [
+        "T20237001", "S2019 0042", "A2020/1234"]
+    assert find("uk.court_case", "T1987 0001 X20230001 T202370011") == []
+
+
+def test_handles_but_not_mentions_or_email():
+    ctx = DetectContext(settings={"mention_codes": ("DANA",)})
+    text = "Follow @dana_k85 and @kestlewick.lad, not @P03, @S2, @DANA or dana@example.org."
+    assert find("uk.handle", text, ctx) == ["@dana_k85", "@kestlewick.lad"]
+
+
+def test_old_and_current_number_plates():
+    assert find("uk.vehicle", "Cars: A123 BCD, ABC 123D, B7YHR, AB12 CDE, ab12cde.") == [
+        "AB12 CDE", "ab12cde", "A123 BCD", "ABC 123D", "B7YHR"]
+    assert find("uk.vehicle", "room a123 bcd; the A14 was shut; M6 J15") == []
+
+
+def test_phone_numbers_with_dots_and_spaces():
+    assert find("uk.phone", "ring 07700.900.123 or 07700 900 123 or 0161.496.0000.") == [
+        "07700.900.123", "07700 900 123", "0161.496.0000"]
+
+
+def test_partial_postcodes_only_in_context():
+    assert find("uk.postcode", "postcode NG7, the B23 area, post code: SW1A and NG7 district") == [
+        "NG7", "B23", "SW1A", "NG7"]
+    assert find("uk.postcode", "The M6 was closed; B23 then A1.") == []
+
+
+def test_every_date_when_coarsening_is_asked_for():
+    ctx = DetectContext(settings={"coarsen_dates": True})
+    text = "DOB 12/03/1987; met on 14/03/2023 and in March 2021."
+    spans = list(uk.detect_dob(text, ctx))
+    assert [(s.kind, text[s.start:s.end]) for s in spans] == [
+        ("dob", "12/03/1987"), ("date", "14/03/2023"), ("date", "March 2021")]
+    assert [s.kind for s in uk.detect_dob("met on 14/03/2023", CTX)] == []

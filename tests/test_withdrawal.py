@@ -39,7 +39,7 @@ def study(project, tmp_path):
 def _coding(project, record, start, end):
     from fieldkit.core.records import Code, Coding
 
-    code = project.list("code", where="name = 'voice'")
+    code = project.list("code", name="voice")
     code = code[0] if code else project.add(Code(name="voice"))
     return project.add(Coding(record_id=record.id, code_id=code.id, start=start, end=end, coder="a"))
 

@@ -1,13 +1,15 @@
-"""Opening the user's $EDITOR on a temporary file, without a shell."""
+"""Text a command takes: from its arguments, from standard input, or from the user's $EDITOR."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
+from typing import Sequence
 
-from fieldkit.core.errors import FieldkitError
+from fieldkit.core.errors import FieldkitError, InvalidInput
 
 
 def edit_text(initial: str = "", *, suffix: str = ".md") -> str:
@@ -20,9 +22,9 @@ def edit_text(initial: str = "", *, suffix: str = ".md") -> str:
     try:
         argv = shlex.split(command)
     except ValueError:
-        raise FieldkitError(f"cannot understand $EDITOR={command!r}") from None
+        raise InvalidInput(f"cannot understand $EDITOR={command!r}") from None
     if not argv:
-        raise FieldkitError("$EDITOR is empty")
+        raise InvalidInput("$EDITOR is empty")
     fd, path = tempfile.mkstemp(prefix="fieldkit-", suffix=suffix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -36,9 +38,32 @@ def edit_text(initial: str = "", *, suffix: str = ".md") -> str:
         with open(path, encoding="utf-8") as f:
             return f.read()
     except UnicodeDecodeError:
-        raise FieldkitError("the edited file is not valid UTF-8; nothing was saved") from None
+        raise InvalidInput("the edited file is not valid UTF-8; nothing was saved") from None
     finally:
         try:
             os.unlink(path)
         except OSError:
             pass
+
+
+def read_text(args: Sequence[str], *, allow_editor: bool = True, template: str = "") -> str:
+    """Text from arguments, from stdin (``-`` or piped), or from $EDITOR."""
+    text = " ".join(args) if args else ""
+    if text == "-" or (not text and not stdin_is_tty()):
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("input is not valid UTF-8; nothing was saved") from None
+    elif not text and allow_editor:
+        text = edit_text(template)
+    if not text or not text.strip():
+        raise InvalidInput("empty text; nothing was saved")
+    return text
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return True

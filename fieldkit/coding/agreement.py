@@ -45,6 +45,8 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 from typing import Hashable, Iterable, Iterator, Mapping, Optional, Sequence
 
+from fieldkit.core.errors import InvalidInput
+
 __all__ = [
     "OVERALL",
     "pattern_counts",
@@ -80,7 +82,7 @@ def _check_weight(weight) -> None:
     if isinstance(weight, bool) or not isinstance(weight, numbers.Integral):
         raise TypeError(f"weights must be integers, got {weight!r}")
     if weight < 0:
-        raise ValueError(f"weights must not be negative, got {weight!r}")
+        raise InvalidInput(f"weights must not be negative, got {weight!r}")
 
 
 def pattern_counts(data, weights: Optional[Iterable[int]] = None) -> Counter:
@@ -111,7 +113,7 @@ def pattern_counts(data, weights: Optional[Iterable[int]] = None) -> Counter:
         if width is None:
             width = len(unit)
         elif len(unit) != width:
-            raise ValueError(f"all units need the same number of coder slots ({width}), got {len(unit)}")
+            raise InvalidInput(f"all units need the same number of coder slots ({width}), got {len(unit)}")
         if not weight:
             continue
         if any(isinstance(v, float) and v != v for v in unit):
@@ -171,7 +173,7 @@ def cohen_kappa(data, weights: Optional[Iterable[int]] = None) -> float:
     counts = pattern_counts(data, weights)
     width = _width(counts)
     if width is not None and width != 2:
-        raise ValueError(f"Cohen's kappa needs exactly 2 coders, the data have {width}")
+        raise InvalidInput(f"Cohen's kappa needs exactly 2 coders, the data have {width}")
     n = agree = 0
     first: Counter = Counter()
     second: Counter = Counter()
@@ -239,7 +241,7 @@ def krippendorff_alpha(data, level: str = "nominal", weights: Optional[Iterable[
     NaN when no unit is pairable or the pairable values do not vary (see module notes).
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     counts = pattern_counts(data, weights)
     if level == "nominal":
         return _alpha_nominal(counts)
@@ -375,9 +377,9 @@ class _Index:
         self.coders = list(coders)
         self.slot = {coder: i for i, coder in enumerate(self.coders)}
         if len(self.slot) != len(self.coders):
-            raise ValueError("coders must be distinct")
+            raise InvalidInput("coders must be distinct")
         if not self.coders:
-            raise ValueError("give at least one coder")
+            raise InvalidInput("give at least one coder")
         self.spans: dict[Hashable, dict[Hashable, list]] = defaultdict(lambda: defaultdict(list))
         self.touched: dict[Hashable, set] = defaultdict(set)
         seen = set()
@@ -385,20 +387,20 @@ class _Index:
             try:
                 record_id, start, end, code, coder = coding
             except (TypeError, ValueError):
-                raise ValueError(f"a coding is (record_id, start, end, code, coder), got {coding!r}") from None
+                raise InvalidInput(f"a coding is (record_id, start, end, code, coder), got {coding!r}") from None
             i = self.slot.get(coder)
             if i is None:
                 continue
             if (isinstance(start, bool) or isinstance(end, bool)
                     or not isinstance(start, numbers.Integral) or not isinstance(end, numbers.Integral)):
-                raise ValueError(f"coding offsets must be integers: {coding!r}")
+                raise InvalidInput(f"coding offsets must be integers: {coding!r}")
             if not 0 <= start <= end:
-                raise ValueError(f"coding needs 0 <= start <= end: {coding!r}")
+                raise InvalidInput(f"coding needs 0 <= start <= end: {coding!r}")
             if lengths is not None:
                 if record_id not in lengths:
-                    raise ValueError(f"no length given for record {record_id!r}")
+                    raise InvalidInput(f"no length given for record {record_id!r}")
                 if end > lengths[record_id]:
-                    raise ValueError(f"coding runs past the end of record {record_id!r} "
+                    raise InvalidInput(f"coding runs past the end of record {record_id!r} "
                                      f"(length {lengths[record_id]}): {coding!r}")
             self.touched[record_id].add(i)
             by_record = self.spans[code]          # a code with only empty codings still gets a row
@@ -489,7 +491,7 @@ def _jaccard_at_least(a: tuple[int, int, int], b: tuple[int, int, int], threshol
 def _threshold(overlap) -> Fraction:
     value = Fraction(repr(float(overlap))) if isinstance(overlap, float) else Fraction(overlap)
     if not 0 < value <= 1:
-        raise ValueError(f"overlap must be in (0, 1], got {overlap!r}")
+        raise InvalidInput(f"overlap must be in (0, 1], got {overlap!r}")
     return value
 
 
@@ -633,9 +635,9 @@ def agreement_report(codings: Iterable[Coding], lengths: Optional[Mapping[Hashab
     by default every code any of the coders used, sorted.
     """
     if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+        raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     if unit == "character" and lengths is None:
-        raise ValueError("character units need the record lengths")
+        raise InvalidInput("character units need the record lengths")
     codings = list(codings)
     index = _Index(codings, coders, lengths if unit == "character" else None)
     threshold = _threshold(overlap)
@@ -682,7 +684,7 @@ def disagreements(codings: Iterable[Coding], coders: Sequence[Hashable], *, unit
     ``not_applied_by`` when ``missing_untouched`` is true.
     """
     if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+        raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     index = _Index(codings, coders)
     threshold = _threshold(overlap)
     chosen = index.codes() if codes is None else list(codes)

@@ -77,7 +77,7 @@ def _records(project, records, all_records: bool) -> Iterable:
     for type_name in TEXT_TYPES:
         last = ""
         while True:  # paged, so a large project is never all in memory
-            page = project.list(type_name, where="id > ?", params=[last], limit=500)
+            page = project.list(type_name, after=last, limit=500)
             if not page:
                 break
             yield from page
@@ -133,8 +133,7 @@ def run_autocoder(project, coder: str = "keywords", *, records: Optional[Sequenc
     new = []
     for record in _records(project, records, all_records):
         report.records += 1
-        seen = {tuple(r) for r in project.db.execute(
-            "select code_id, start, [end] from codings where record_id = ? and coder = ?", [record.id, name])}
+        seen = project.store.coding.spans_by(record.id, name)
         try:
             proposed = list(item.propose(project, record, list(offered)) or ())
         except (PluginError, FieldkitError):
@@ -165,22 +164,10 @@ def proposals(project, *, coder: Optional[str] = None, record: Optional[str] = N
     has yet made (same record, code and span)."""
     from fieldkit.coding.codings import resolve_code
 
-    where = ["coder >= 'auto:' and coder < 'auto;'"]
-    params: list = []
-    if coder:
-        where.append("coder = ?")
-        params.append(coder if is_auto_coder(coder) else AUTO_PREFIX + coder)
-    if record:
-        where.append("record_id = ?")
-        params.append(project.resolve(record))
-    if code:
-        where.append("code_id = ?")
-        params.append(resolve_code(project, code).id)
-    if pending:
-        where.append("not exists (select 1 from codings h where h.record_id = codings.record_id "
-                     "and h.code_id = codings.code_id and h.start is codings.start and h.[end] is codings.[end] "
-                     "and (h.coder < 'auto:' or h.coder >= 'auto;') and h.deleted_at is null)")
-    return project.list("coding", where=" and ".join(where), params=params, order_by="record_id, start, id")
+    return project.store.coding.proposals(
+        coder=(coder if is_auto_coder(coder) else AUTO_PREFIX + coder) if coder else None,
+        record_id=project.resolve(record) if record else None,
+        code_id=resolve_code(project, code).id if code else None, pending=pending)
 
 
 def _chosen(project, refs, all_pending, filters) -> list:

@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 import attrs
 
-from fieldkit.coding.codings import (HUMAN_CODER, code_path, code_paths, descendant_ids, resolve_code, rule_from_dict,
+from fieldkit.coding.codings import (code_path, code_paths, descendant_ids, resolve_code, rule_from_dict,
                      rule_to_dict)
 from fieldkit.core.errors import FieldkitError, NotFound, PluginError, Refused
 
@@ -53,9 +53,7 @@ def _code(project, ref):
 
 def _clash(project, name: str, parent_id: Optional[str], exclude_id: Optional[str] = None):
     """A live sibling with the same name, compared ignoring case."""
-    sql = "select id, name from codes where deleted_at is null and " + (
-        "parent_id is null" if parent_id is None else "parent_id = ?")
-    for code_id, other in project.db.execute(sql, [] if parent_id is None else [parent_id]).fetchall():
+    for code_id, other in project.store.coding.siblings(parent_id):
         if code_id != exclude_id and other.casefold() == name.casefold():
             return code_id
     return None
@@ -237,7 +235,7 @@ def _merge(project, src, dst, reason) -> MergeResult:
     if dst.id in descendant_ids(project, src.id):
         raise Refused(f"cannot merge '{src_path}' into its own descendant '{dst_path}'; move '{dst_path}' out first")
     why = reason or f"merged '{src_path}' into '{dst_path}'"
-    children = project.list("code", where="parent_id = ?", params=[src.id])
+    children = project.list("code", parent_id=src.id)
     for child in children:
         if _clash(project, child.name, dst.id):
             raise Refused(f"cannot merge: both '{src_path}' and '{dst_path}' have a child named '{child.name}'; "
@@ -245,7 +243,7 @@ def _merge(project, src, dst, reason) -> MergeResult:
     from fieldkit.coding.codings import find_duplicate
 
     moved = duplicates = 0
-    for coding in project.list("coding", where="code_id = ?", params=[src.id]):
+    for coding in project.list("coding", code_id=src.id):
         if find_duplicate(project, coding.record_id, dst.id, coding.coder, coding.start, coding.end):
             project.delete(coding.id, reason=f"{why}: the same coding already exists with '{dst_path}'")
             duplicates += 1
@@ -288,14 +286,11 @@ def delete_code(project, ref, *, reason: str = ""):
     """Tombstone a code nobody uses; refuse one that codings, child codes or merged codes refer to."""
     code = _code(project, ref)
     path = code_path(project, code)
-    used = project.db.execute("select count(*) from codings where code_id = ?", [code.id]).fetchone()[0]
+    used, kids, merged = project.store.coding.usage(code.id)
     if used:
         raise Refused(f"code '{path}' is used by {used} coding(s) (live or removed); retire or merge it instead")
-    kids = project.db.execute("select count(*) from codes where parent_id = ? and deleted_at is null",
-                              [code.id]).fetchone()[0]
     if kids:
         raise Refused(f"code '{path}' has {kids} child code(s); move or delete them first")
-    merged = project.db.execute("select count(*) from codes where merged_into = ?", [code.id]).fetchone()[0]
     if merged:
         raise Refused(f"code '{path}' has {merged} code(s) merged into it; retire it instead")
     return project.delete(code.id, reason=reason or "deleted from the codebook")
@@ -310,10 +305,7 @@ def codebook_rows(project, *, include_inactive: bool = True) -> list[dict]:
     meta = _meta(project)
     paths = code_paths(project)
     codes = {c.id: c for c in project.list("code")}
-    counts, proposed = {}, {}
-    for code_id, human, n in project.db.execute(
-            f"select code_id, {HUMAN_CODER}, count(*) from codings where deleted_at is null group by 1, 2"):
-        (counts if human else proposed)[code_id] = n
+    counts = project.store.coding.counts_by_code()
     children = children_map(project)
     rows = []
 
@@ -326,7 +318,7 @@ def codebook_rows(project, *, include_inactive: bool = True) -> list[dict]:
                 "id": code.id, "path": paths[code.id], "name": code.name, "depth": depth,
                 "title": meta["titles"].get(code.id) or "", "status": code.status,
                 "merged_into": paths.get(code.merged_into) if code.merged_into else None,
-                "codings": counts.get(code.id, 0), "proposed": proposed.get(code.id, 0),
+                "codings": counts.get(code.id, (0, 0))[0], "proposed": counts.get(code.id, (0, 0))[1],
                 "definition": code.definition, "include": code.include,
                 "exclude": code.exclude, "example": code.example, "colour": code.colour,
                 "keywords": [dict(k) for k in code.keywords],
@@ -517,7 +509,7 @@ def write_codebook(project, dest, *, fmt: Optional[str] = None, force: bool = Fa
 
 def children_of(project, ref) -> list:
     code = _code(project, ref)
-    return project.list("code", where="parent_id = ?", params=[code.id])
+    return project.list("code", parent_id=code.id)
 
 
 __all__: Sequence[str] = (

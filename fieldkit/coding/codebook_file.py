@@ -39,6 +39,7 @@ from typing import Any, Optional
 import attrs
 
 from fieldkit.coding.keywords import DEFAULT_WITHIN, KINDS, KeywordRule
+from fieldkit.core.errors import InvalidInput
 
 __all__ = [
     "CodebookData",
@@ -74,7 +75,7 @@ MAX_CODES = 10_000
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-class CodebookError(ValueError):
+class CodebookError(InvalidInput):
     """A codebook file that cannot be used; ``str()`` is one line naming file and code."""
 
     def __init__(self, source: str, message: str, code_path: Optional[str] = None):
@@ -96,13 +97,13 @@ def default_colour(position: int) -> str:
 
 def _check_colour(instance, attribute, value):
     if not isinstance(value, str) or not _COLOUR_RE.fullmatch(value):
-        raise ValueError(f"colour must look like #rrggbb, not {value!r}")
+        raise InvalidInput(f"colour must look like #rrggbb, not {value!r}")
 
 
 def _check_name(instance, attribute, value):
     problem = _name_problem(value)
     if problem:
-        raise ValueError(problem)
+        raise InvalidInput(problem)
 
 
 def _name_problem(value: Any) -> Optional[str]:
@@ -198,47 +199,47 @@ def _text(value: Any, what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{what} must be text, not {_describe(value)}")
+        raise InvalidInput(f"{what} must be text, not {_describe(value)}")
     return value.strip()
 
 
 def _parse_rule(raw: Any, number: int) -> KeywordRule:
     label = f"keyword rule {number}"
     if not isinstance(raw, dict):
-        raise ValueError(
+        raise InvalidInput(
             f"{label} must be a mapping such as {{word: tokenism}}, not {_describe(raw)}"
         )
     unknown = _unknown_keys(raw, RULE_KEYS)
     if unknown:
-        raise ValueError(f"{label}: {unknown}")
+        raise InvalidInput(f"{label}: {unknown}")
     kinds = [k for k in KINDS if k in raw]
     if len(kinds) != 1:
         found = " and ".join(kinds) if kinds else "none"
-        raise ValueError(f"{label} needs exactly one of {', '.join(KINDS)} (found {found})")
+        raise InvalidInput(f"{label} needs exactly one of {', '.join(KINDS)} (found {found})")
     kind = kinds[0]
     value = raw[kind]
     if kind == "near":
         if not isinstance(value, list):
-            raise ValueError(f"{label}: near needs a list of words, not {_describe(value)}")
+            raise InvalidInput(f"{label}: near needs a list of words, not {_describe(value)}")
         for word in value:
             if not isinstance(word, str):
-                raise ValueError(f"{label}: near word must be text, not {_describe(word)}")
+                raise InvalidInput(f"{label}: near word must be text, not {_describe(word)}")
     elif not isinstance(value, str):
-        raise ValueError(f"{label}: {kind} must be text, not {_describe(value)}")
+        raise InvalidInput(f"{label}: {kind} must be text, not {_describe(value)}")
     within = raw.get("within", DEFAULT_WITHIN)
     if "within" in raw and kind != "near":
-        raise ValueError(f"{label}: within only applies to near rules")
+        raise InvalidInput(f"{label}: within only applies to near rules")
     if isinstance(within, bool) or not isinstance(within, int):
-        raise ValueError(f"{label}: within must be a whole number, not {_describe(within)}")
+        raise InvalidInput(f"{label}: within must be a whole number, not {_describe(within)}")
     case_sensitive = raw.get("case_sensitive", False)
     if not isinstance(case_sensitive, bool):
-        raise ValueError(
+        raise InvalidInput(
             f"{label}: case_sensitive must be true or false, not {_describe(case_sensitive)}"
         )
     try:
         return KeywordRule(kind, value, within=within, case_sensitive=case_sensitive)
     except ValueError as exc:
-        raise ValueError(f"{label}: {exc}") from None
+        raise InvalidInput(f"{label}: {exc}") from None
 
 
 def parse_codebook(data: Any, source: str = "<codebook>") -> CodebookData:
@@ -331,7 +332,7 @@ def _parse_code(
         if raw_rules is None:
             raw_rules = []
         if not isinstance(raw_rules, list):
-            raise ValueError(f"keywords must be a list of rules, not {_describe(raw_rules)}")
+            raise InvalidInput(f"keywords must be a list of rules, not {_describe(raw_rules)}")
         rules = tuple(_parse_rule(r, n) for n, r in enumerate(raw_rules, start=1))
     except ValueError as exc:
         raise CodebookError(source, str(exc), path) from None
@@ -351,11 +352,11 @@ def _parse_colour(raw: dict, position: int) -> str:
         return default_colour(position)
     value = raw["colour"]
     if value is None:
-        raise ValueError(
+        raise InvalidInput(
             'colour is empty; in YAML an unquoted # starts a comment, so write colour: "#1f77b4"'
         )
     if not isinstance(value, str) or not _COLOUR_RE.fullmatch(value.strip()):
-        raise ValueError(
+        raise InvalidInput(
             f'colour must look like "#rrggbb" (six hex digits), not {_describe(value)}'
         )
     return value.strip().lower()
@@ -393,7 +394,7 @@ def _no_duplicate_pairs(pairs):
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"key {key!r} appears twice in one object")
+            raise InvalidInput(f"key {key!r} appears twice in one object")
         result[key] = value
     return result
 
@@ -409,8 +410,10 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
             raise CodebookError(where, f"invalid JSON: {exc.msg}") from None
         except ValueError as exc:
             raise CodebookError(source, f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise CodebookError(source, "invalid JSON: nested too deeply to read") from None
     if fmt != "yaml":
-        raise ValueError(f"fmt must be 'yaml' or 'json', not {fmt!r}")
+        raise InvalidInput(f"fmt must be 'yaml' or 'json', not {fmt!r}")
     import yaml
 
     try:
@@ -422,6 +425,8 @@ def _read_text(text: str, source: str, fmt: Optional[str]) -> Any:
         raise CodebookError(where, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise CodebookError(source, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise CodebookError(source, "invalid YAML: nested too deeply to read") from None
 
 
 def load_codebook(
@@ -537,7 +542,7 @@ def _nested(data: CodebookData) -> dict:
             try:
                 parent = nodes[spec.parent_path]
             except KeyError:
-                raise ValueError(
+                raise InvalidInput(
                     f"code {spec.path!r} comes before its parent {spec.parent_path!r}"
                 ) from None
             parent.setdefault("children", []).append(node)
@@ -563,7 +568,7 @@ def dump_codebook(data: CodebookData, fmt: str = "yaml") -> str:
     if fmt == "json":
         return json.dumps(_plain(nested), indent=2, ensure_ascii=False) + "\n"
     if fmt != "yaml":
-        raise ValueError(f"fmt must be 'yaml' or 'json', not {fmt!r}")
+        raise InvalidInput(f"fmt must be 'yaml' or 'json', not {fmt!r}")
     import yaml
 
     return yaml.dump(

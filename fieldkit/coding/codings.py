@@ -21,21 +21,6 @@ CODABLE_TYPES = ("observation", "memo", "encounter")
 TEXT_TYPES = ("observation", "memo")
 AUTO_PREFIX = "auto:"
 UNTOUCHED = ("missing", "absent")
-#: SQL condition leaving out codings of tombstoned records (they vanish from analysis as from lists)
-NOT_ON_DELETED = ("record_id not in (select id from observations where deleted_at is not null "
-                  "union all select id from memos where deleted_at is not null "
-                  "union all select id from encounters where deleted_at is not null)")
-#: SQL condition for codings by people: coder names not starting with "auto:" (a range test,
-#: which SQLite evaluates much faster than LIKE over many rows)
-HUMAN_CODER = "(coder < 'auto:' or coder >= 'auto;')"
-
-
-def any_deleted_records(project) -> bool:
-    """Whether any codable record is tombstoned (if none, analysis can skip the check)."""
-    return bool(project.db.execute(
-        "select exists(select 1 from observations where deleted_at is not null) "
-        "or exists(select 1 from memos where deleted_at is not null) "
-        "or exists(select 1 from encounters where deleted_at is not null)").fetchone()[0])
 
 
 def code_path(project, code) -> str:
@@ -53,91 +38,19 @@ def code_path(project, code) -> str:
 
 def resolve_code(project, ref: str):
     """A code by id, path (``parent/child``) or unique name; raises NotFound."""
-    from fieldkit.core.convert import from_row
-    from fieldkit.core.records import Code
-
-    ref = (ref or "").strip()
-    rows = list(project.db.query("select * from codes where id = ? and deleted_at is null", [ref]))
-    if not rows and "/" not in ref:
-        rows = list(project.db.query("select * from codes where name = ? collate nocase and deleted_at is null", [ref]))
-    if not rows and "/" in ref:
-        parent_id = None
-        for part in ref.strip("/").split("/"):
-            clause = "parent_id is null" if parent_id is None else "parent_id = ?"
-            args = [part] + ([] if parent_id is None else [parent_id])
-            found = list(project.db.query(
-                f"select * from codes where name = ? collate nocase and {clause} and deleted_at is null", args))
-            if not found:
-                raise NotFound(f"no code '{ref}' in the codebook")
-            rows = found
-            parent_id = found[0]["id"]
-    if not rows:
-        raise NotFound(f"no code '{ref}' in the codebook")
-    if len(rows) > 1:
-        codes = [from_row(Code, r) for r in rows]
-        paths = ", ".join(code_path(project, c) for c in codes)
-        raise NotFound(f"code name '{ref}' is ambiguous ({paths}); give its path")
-    return from_row(Code, rows[0])
-
-
-def remap_after_edit(project, old, new) -> list:
-    """Move every coding of an edited body onto the new text; flag the ones that cannot follow.
-
-    Runs inside the edit's transaction. Returns the codings that now need review. A person's
-    edit may rewrite a passage freely, so replaced text counts as lost: a coding keeps status
-    ``ok`` only while at least half of its characters are still there.
-    """
-    from fieldkit.coding.remap import diff_edits, map_span
-    codings = project.list("coding", where="record_id = ? and start is not null", params=[old.id])
-    if not codings:
-        return []
-    edits = diff_edits(old.body, new.body)
-    review = []
-    for coding in codings:
-        mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
-        status = "review" if mapped.status == "lost" else coding.status
-        changed = attrs.evolve(coding, start=mapped.start, end=mapped.end, status=status)
-        if changed == coding:
-            continue
-        reason = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
-        project.replace(coding, changed, reason)
-        if status == "review":
-            review.append(changed)
-    return review
+    return project.resolve_code(ref)
 
 
 # codes in bulk ------------------------------------------------------------------------
 def code_paths(project, *, include_deleted: bool = True) -> dict:
     """``{code_id: "parent/child"}`` for every code, from one query."""
-    sql = "select id, name, parent_id from codes"
-    if not include_deleted:
-        sql += " where deleted_at is null"
-    rows = {r[0]: (r[1], r[2]) for r in project.db.execute(sql).fetchall()}
-    if not include_deleted:  # a live code under a tombstoned parent still needs its parent's name
-        for code_id, name, parent_id in project.db.execute("select id, name, parent_id from codes").fetchall():
-            rows.setdefault(code_id, (name, parent_id))
-    paths: dict = {}
-
-    def path(code_id, depth=0):
-        if code_id in paths:
-            return paths[code_id]
-        if depth > 1000:
-            raise FieldkitError(f"code hierarchy has a cycle at {rows[code_id][0]}")
-        name, parent_id = rows[code_id]
-        result = name if not parent_id or parent_id not in rows else f"{path(parent_id, depth + 1)}/{name}"
-        paths[code_id] = result
-        return result
-
-    for code_id in list(rows):
-        path(code_id)
-    return paths
+    return project.store.coding.paths(include_deleted=include_deleted)
 
 
 def children_map(project) -> dict:
     """``{parent_id: [child ids]}`` over live codes (top-level codes under ``None``)."""
     out: dict = {}
-    for code_id, parent_id in project.db.execute(
-            "select id, parent_id from codes where deleted_at is null order by id").fetchall():
+    for code_id, parent_id in project.store.coding.children():
         out.setdefault(parent_id, []).append(code_id)
     return out
 
@@ -170,8 +83,7 @@ def check_coder_name(coder: str) -> str:
 
 
 def coders_in_project(project) -> list[str]:
-    return [r[0] for r in project.db.execute(
-        "select distinct coder from codings where deleted_at is null order by coder").fetchall()]
+    return project.store.coding.coders()
 
 
 # keyword rules on codes -----------------------------------------------------------------
@@ -374,16 +286,9 @@ def _describe(record) -> str:
 
 def find_duplicate(project, record_id, code_id, coder, start, end):
     """A live coding with exactly this record, code, coder and span, or None."""
-    from fieldkit.core.convert import from_row
-    from fieldkit.core.records import Coding
-
-    row = project.db.execute(
-        "select * from codings where record_id = ? and code_id = ? and coder = ? and start is ? "
-        "and [end] is ? and deleted_at is null limit 1", [record_id, code_id, coder, start, end]).fetchone()
-    if row is None:
-        return None
-    columns = [d[0] for d in project.db.execute("select * from codings limit 0").description]
-    return from_row(Coding, dict(zip(columns, row)))
+    found = project.store.select("coding", record_id=record_id, code_id=code_id, coder=coder, start=start, end=end,
+                                 limit=1)
+    return found[0] if found else None
 
 
 def apply_code(project, record: str, code: str, *, quote: Optional[str] = None, occurrence: Optional[int] = None,
@@ -464,24 +369,19 @@ def remove_coding(project, ref: str, *, reason: str = "removed"):
 def list_codings(project, *, record: Optional[str] = None, code: Optional[str] = None, coder: Optional[str] = None,
                  status: Optional[str] = None, descendants: bool = False, include_auto: bool = True) -> list:
     """Live codings, filtered; ``descendants`` widens ``code`` to the codes below it."""
-    where, params = [], []
+    filters: dict = {}
     if record:
-        where.append("record_id = ?")
-        params.append(project.resolve(record))
+        filters["record_id"] = project.resolve(record)
     if code:
         the_code = resolve_code(project, code)
-        ids = descendant_ids(project, the_code.id) if descendants else [the_code.id]
-        where.append(f"code_id in ({','.join('?' * len(ids))})")
-        params += ids
+        filters["code_id"] = descendant_ids(project, the_code.id) if descendants else the_code.id
     if coder:
-        where.append("coder = ?")
-        params.append(coder)
+        filters["coder"] = coder
     elif not include_auto:
-        where.append(HUMAN_CODER)
+        filters["human"] = True
     if status:
-        where.append("status = ?")
-        params.append(status)
-    return project.list("coding", where=" and ".join(where), params=params, order_by="record_id, start, id")
+        filters["status"] = status
+    return project.store.select("coding", order_by="record_id, start, id", **filters)
 
 
 def review_list(project, **filters) -> list:
@@ -598,21 +498,14 @@ def agreement(project, coders: Sequence[str], *, unit: str = "character", overla
         raise NotFound(f"coder(s) {', '.join(missing)} have no codings (coders in this project: {listed})")
 
     paths = code_paths(project)
-    where = [f"coder in ({','.join('?' * len(coders))})", "deleted_at is null"]
-    if any_deleted_records(project):
-        where.append(NOT_ON_DELETED)
-    params: list = list(coders)
     record_ids = None
     if records:
         record_ids = [codable_record(project, r).id for r in records]
-        where.append(f"record_id in ({','.join('?' * len(record_ids))})")
-        params += record_ids
     code_list = None
     if codes:
         code_list = [paths[resolve_code(project, c).id] for c in codes]
-    rows = project.db.execute(
-        f"select record_id, start, [end], code_id, coder, status from codings where {' and '.join(where)}",
-        params).fetchall()
+    rows = project.store.coding.analysed(("record_id", "start", "end", "code_id", "coder", "status"),
+                                         coders=coders, record_ids=record_ids)
     notes = []
     review = sum(1 for r in rows if r[5] == "review")
     if review:

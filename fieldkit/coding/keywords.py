@@ -40,6 +40,8 @@ from typing import Union
 
 import attrs
 
+from fieldkit.core.errors import InvalidInput
+
 KINDS = ("word", "phrase", "regex", "near")
 DEFAULT_WITHIN = 5
 
@@ -75,7 +77,7 @@ class KeywordRule:
     def __attrs_post_init__(self):
         problem = _problem(self)
         if problem:
-            raise ValueError(problem)
+            raise InvalidInput(problem)
         if self.kind == "regex":
             # Validate now (and fill the cache) so a bad pattern fails where it is written.
             _compiled(self)
@@ -175,7 +177,7 @@ def _compiled(rule: KeywordRule) -> _Compiled:
         try:
             pattern = re.compile(rule.value, flags)
         except re.error as exc:
-            raise ValueError(f"invalid regex {rule.value!r}: {exc}") from None
+            raise InvalidInput(f"invalid regex {rule.value!r}: {exc}") from None
         return _Compiled((pattern,), ((),))
     if rule.kind == "near":
         groups = tuple((word,) for word in rule.value)

@@ -24,33 +24,16 @@ GROUPS = ("code", "record", "encounter", "participant", "role", "site")
 ATTRIBUTES = ("role", "participant", "organisation", "site", "site_kind", "encounter", "encounter_kind",
               "record_type", "coder")
 COUNTS = ("codings", "records")
-# a whole-record coding covers every position; codings store code points, far below this
-_WHOLE_END = 1 << 62
 
 
-def _coding_where(project, *, coder=None, include_auto=False, codes=None, descendants=False,
-                  records=None) -> tuple[str, list]:
-    """SQL conditions on the codings table for the usual filters."""
-    from fieldkit.coding.codings import HUMAN_CODER, NOT_ON_DELETED, any_deleted_records
-
-    where, params = ["deleted_at is null"], []
-    if any_deleted_records(project):
-        where.append(NOT_ON_DELETED)
-    if coder:
-        coders = [coder] if isinstance(coder, str) else list(coder)
-        where.append(f"coder in ({','.join('?' * len(coders))})")
-        params += coders
-    elif not include_auto:
-        where.append(HUMAN_CODER)
-    if codes:
-        ids = _code_ids(project, codes, descendants)
-        where.append(f"code_id in ({','.join('?' * len(ids))})")
-        params += ids
-    if records:
-        ids = [project.resolve(r) for r in records]
-        where.append(f"record_id in ({','.join('?' * len(ids))})")
-        params += ids
-    return " and ".join(where), params
+def _filters(project, *, coder=None, include_auto=False, codes=None, descendants=False, records=None) -> dict:
+    """Arguments of ``store.coding.analysed`` for the usual filters."""
+    return {
+        "coders": ([coder] if isinstance(coder, str) else list(coder)) if coder else None,
+        "human": None if include_auto else True,
+        "code_ids": _code_ids(project, codes, descendants) if codes else None,
+        "record_ids": [project.resolve(r) for r in records] if records else None,
+    }
 
 
 def _code_ids(project, codes, descendants: bool) -> list:
@@ -79,38 +62,22 @@ class _Context:
 
     def __init__(self, project):
         self.project = project
-        import json
-
+        queries = project.store.coding
         self.participants = {}
         self.by_code = {}
-        for pid, code, role, org, attributes in project.db.execute(
-                "select id, code, role, organisation, attributes from participants where deleted_at is null"):
-            self.participants[pid] = {"code": code, "role": role, "organisation": org,
-                                      "attributes": json.loads(attributes or "{}")}
+        for pid, code, role, org, attributes in queries.participants():
+            self.participants[pid] = {"code": code, "role": role, "organisation": org, "attributes": attributes}
             self.by_code[code.casefold()] = pid
-        self.sites = {sid: {"name": name, "kind": kind} for sid, name, kind in
-                      project.db.execute("select id, name, kind from sites")}
-        self.encounters = {}
-        for eid, code, kind, site_id, people in project.db.execute(
-                "select id, code, kind, site_id, participants from encounters"):
-            ids = tuple(p["participant_id"] for p in json.loads(people or "[]"))
-            self.encounters[eid] = {"code": code, "kind": kind, "site_id": site_id, "participants": ids}
+        self.sites = {sid: {"name": name, "kind": kind} for sid, name, kind in queries.sites()}
+        self.encounters = {eid: {"code": code, "kind": kind, "site_id": site_id, "participants": ids}
+                           for eid, code, kind, site_id, ids in queries.encounters()}
         self.records: dict = {}
 
     def load(self, record_ids) -> None:
         """Fetch the context of many records with a few queries."""
-        import json
-
         wanted = [r for r in set(record_ids) if r not in self.records]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for rid, enc, mentions in self.project.db.execute(
-                    f"select id, encounter_id, mentions from observations where id in ({marks})", chunk):
-                self._set(rid, "observation", enc, json.loads(mentions or "[]"))
-            for rid, mentions in self.project.db.execute(
-                    f"select id, mentions from memos where id in ({marks})", chunk):
-                self._set(rid, "memo", None, json.loads(mentions or "[]"))
+        for rid, kind, encounter_id, mentions in self.project.store.coding.mentions(wanted):
+            self._set(rid, kind, encounter_id, mentions)
         for rid in wanted:
             if rid in self.records:
                 continue
@@ -181,10 +148,8 @@ def _check_attribute(project, attribute: str) -> str:
         return attribute
     key = attribute[5:] if attribute.startswith("attr:") else attribute
     known = set()
-    import json
-
-    for (attributes,) in project.db.execute("select attributes from participants where deleted_at is null"):
-        known.update(json.loads(attributes or "{}"))
+    for *_, attributes in project.store.coding.participants():
+        known.update(attributes)
     if key in known:
         return "attr:" + key
     extra = f"; participant attributes: {', '.join(sorted(known))}" if known else ""
@@ -196,11 +161,10 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
              records: Optional[Sequence[str]] = None, context: int = 60) -> list[dict]:
     """Every coded segment of ``code`` (and, by default, the codes below it) with its text and
     up to ``context`` characters either side, in record order."""
-    where, params = _coding_where(project, coder=coder, include_auto=include_auto, codes=[code],
-                                  descendants=descendants, records=records)
-    rows = list(project.db.query(
-        f"select id, record_id, code_id, coder, start, [end], status, note from codings where {where} "
-        "order by record_id, coalesce(start, -1), id", params))
+    columns = ("id", "record_id", "code_id", "coder", "start", "end", "status", "note")
+    rows = [dict(zip(columns, row)) for row in project.store.coding.analysed(
+        columns, ordered=True, **_filters(project, coder=coder, include_auto=include_auto, codes=[code],
+                                          descendants=descendants, records=records))]
     paths = code_paths(project)
     ctx = _Context(project)
     ctx.load(r["record_id"] for r in rows)
@@ -233,14 +197,12 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
 
 # frequencies ---------------------------------------------------------------------------------
 def _codings(project, **filters) -> list[tuple]:
-    where, params = _coding_where(project, **filters)
-    return project.db.execute(
-        f"select record_id, code_id, coder from codings where {where}", params).fetchall()
+    return project.store.coding.analysed(("record_id", "code_id", "coder"), **_filters(project, **filters))
 
 
 def _rollup_map(project, rollup: bool) -> dict:
     """``{code_id: [code_id and, with rollup, its ancestors]}`` for every code."""
-    parents = dict(project.db.execute("select id, parent_id from codes").fetchall())
+    parents = project.store.coding.parents()
     out = {}
     for cid in parents:
         chain = [cid]
@@ -305,11 +267,9 @@ def cooccurrence(project, *, coder=None, include_auto: bool = False, codes: Opti
     compared only with the segments that start before it ends, and the records counts come
     from one bit set of records per code (``popcount(a & b)``).
     """
-    where, params = _coding_where(project, coder=coder, include_auto=include_auto, codes=codes)
-    group = "record_id, coder" if same_coder else "record_id"
-    rows = project.db.execute(
-        f"select {group}, code_id, coalesce(start, 0), coalesce([end], {_WHOLE_END}) from codings "
-        f"where {where} order by {group}, coalesce(start, 0)", params).fetchall()
+    filters = _filters(project, coder=coder, include_auto=include_auto, codes=codes)
+    rows = project.store.coding.spans(same_coder=same_coder, coders=filters["coders"], human=filters["human"],
+                                      code_ids=filters["code_ids"])
     index: dict = {}
     overlaps: Counter = Counter()
     in_records: dict = defaultdict(list)      # code index -> record numbers (ascending)

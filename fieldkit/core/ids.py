@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from fieldkit.core.errors import InvalidInput
+
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$")
 
@@ -38,5 +40,5 @@ def from_guid(guid: str) -> str:
 
     match = _GUID.match(guid.strip())
     if not match:
-        raise ValueError(f"not a GUID: {guid!r}")
+        raise InvalidInput(f"not a GUID: {guid!r}")
     return str(ULID.from_uuid(uuid.UUID("".join(match.groups()))))

@@ -84,6 +84,8 @@ def normalise(text: str) -> str:
     Stored bodies are always normalised, and every position fieldkit reports is a
     code-point offset into the normalised text. The function is idempotent.
     """
+    if text.isascii() and "\r" not in text:
+        return text  # ASCII text is its own NFC form
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -111,24 +113,12 @@ def parse_body(text: str) -> ParsedBody:
 
     text = normalise(text)
     tokens = _markdown(True).parse(text)
-    folded = text.casefold()
-    tags: dict[str, None] = {}
-    mentions: dict[str, None] = {}
-    for token in tokens:
-        if token.type == "inline":
-            scan = _flatten(token.children or [])[1]
-            # a word glued together across markup ("#<b>x", "#*x*") was never written as one
-            for tag in _find_words(scan, "#"):
-                if ("#" + tag).casefold() in folded:
-                    tags.setdefault(tag.lower(), None)
-            for mention in _find_words(scan, "@"):
-                if "@" + mention in text:
-                    mentions.setdefault(mention, None)
+    tags, mentions = _words(text, _visible_runs(tokens))
     comments: list[str] = []
     blocks = _blocks(SyntaxTreeNode(tokens).children, keep_oc=False, comments=comments)
     return ParsedBody(
-        tags=tuple(tags),
-        mentions=tuple(mentions),
+        tags=tags,
+        mentions=mentions,
         comments=tuple(comments),
         description=_join_blocks(blocks),
     )
@@ -153,18 +143,42 @@ def _has_special(text: str) -> bool:
 
 
 def tags_and_mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Just the tags and mentions of a body, as ``parse_body`` finds them, but cheaply.
+    """The tags and mentions of a body, as ``parse_body`` gives them.
 
-    Bulk imports call this for every record: bodies with no Markdown syntax skip the parser.
+    A body with no Markdown syntax reads the same to the parser as plain text, so it is
+    scanned as it is, without the parser (bulk imports call this for every record).
     """
     text = normalise(text)
     if "#" not in text and "@" not in text:
         return (), ()
-    if _has_special(text):
-        parsed = parse_body(text)
-        return parsed.tags, parsed.mentions
-    tags = dict.fromkeys(t.lower() for t in _find_words(text, "#"))
-    mentions = dict.fromkeys(_find_words(text, "@"))
+    runs = _visible_runs(_markdown(True).parse(text)) if _has_special(text) else [text]
+    return _words(text, runs)
+
+
+def _visible_runs(tokens: list[Token]) -> list[str]:
+    """The scan strings (see ``_flatten``) of every run of inline text in parsed tokens."""
+    return [_flatten(token.children or [])[1] for token in tokens if token.type == "inline"]
+
+
+def _words(text: str, runs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The one scanner: tags and mentions in runs of visible text, de-duplicated in order.
+
+    A word glued together across markup (``#<b>x``, ``#*x*``) was never written as one, so a
+    word counts only when the body holds it as it reads."""
+    tags: dict[str, None] = {}
+    mentions: dict[str, None] = {}
+    folded = None
+    for scan in runs:
+        verbatim = scan is text
+        for tag in _find_words(scan, "#"):
+            if not verbatim:
+                folded = folded if folded is not None else text.casefold()
+                if ("#" + tag).casefold() not in folded:
+                    continue
+            tags.setdefault(tag.lower(), None)
+        for mention in _find_words(scan, "@"):
+            if verbatim or "@" + mention in text:
+                mentions.setdefault(mention, None)
     return tuple(tags), tuple(mentions)
 
 

@@ -11,6 +11,8 @@ from typing import Optional
 
 import attrs
 
+from fieldkit.core.errors import InvalidInput
+
 SITE_KINDS = (
     "inspection_team", "probation_delivery_unit", "approved_premises", "prison", "court",
     "probation_office", "community_venue", "online", "other",
@@ -48,7 +50,7 @@ def one_of(choices):
 
     def check(instance, attribute, value):
         if value not in choices:
-            raise ValueError(
+            raise InvalidInput(
                 f"{attribute.name} must be one of {', '.join(choices)}; got {value!r}"
             )
 
@@ -59,21 +61,28 @@ def _aware(instance, attribute, value):
     if value is None:
         return
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must be a timezone-aware datetime; got {value!r}")
+        raise InvalidInput(f"{attribute.name} must be a timezone-aware datetime; got {value!r}")
 
 
 def _non_empty(instance, attribute, value):
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{attribute.name} must not be empty")
+        raise InvalidInput(f"{attribute.name} must not be empty")
+
+
+_UTC = dt.timezone.utc
 
 
 def _to_utc(value):
+    if value.__class__ is dt.datetime and value.tzinfo is _UTC:
+        return value  # already what the rest would make of it
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(_UTC)
     return value
 
 
 def _tuple(value):
+    if value.__class__ is tuple:
+        return value
     if isinstance(value, str):
         return (value,)
     return tuple(value)
@@ -83,7 +92,7 @@ def _subset_of(choices):
     def check(instance, attribute, value):
         unknown = [v for v in value if v not in choices]
         if unknown:
-            raise ValueError(
+            raise InvalidInput(
                 f"{attribute.name} must be drawn from {', '.join(choices)}; got {', '.join(unknown)}"
             )
 
@@ -94,6 +103,8 @@ def _text(value):
     """Stored text is NFC with ``\\n`` line ends, so code-point offsets are stable."""
     if not isinstance(value, str):
         return value
+    if value.isascii() and "\r" not in value:
+        return value  # ASCII text is its own NFC form
     from fieldkit.core.markdown import normalise
 
     return normalise(value)
@@ -186,7 +197,7 @@ class Encounter(Record):
 
     def __attrs_post_init__(self):
         if self.start and self.end and self.end < self.start:
-            raise ValueError("end must not be before start")
+            raise InvalidInput("end must not be before start")
 
 
 @attrs.frozen(kw_only=True)
@@ -238,7 +249,7 @@ class Code(Record):
     @name.validator
     def _no_slash(self, attribute, value):
         if "/" in value:
-            raise ValueError("code name must not contain '/' (it separates a code's path)")
+            raise InvalidInput("code name must not contain '/' (it separates a code's path)")
 
 
 @attrs.frozen(kw_only=True)
@@ -256,9 +267,9 @@ class Coding(Record):
 
     def __attrs_post_init__(self):
         if (self.start is None) != (self.end is None):
-            raise ValueError("a coding has both start and end, or neither (whole record)")
+            raise InvalidInput("a coding has both start and end, or neither (whole record)")
         if self.start is not None and not (0 <= self.start <= self.end):
-            raise ValueError(f"a coding needs 0 <= start <= end; got [{self.start}, {self.end})")
+            raise InvalidInput(f"a coding needs 0 <= start <= end; got [{self.start}, {self.end})")
 
     @property
     def whole_record(self) -> bool:

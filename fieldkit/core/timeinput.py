@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
 
+from fieldkit.core.errors import InvalidInput
 from fieldkit.core.patterns import lazy
 
 PRECISIONS = ("minute", "hour", "part_of_day", "day")
@@ -31,6 +33,9 @@ DEFAULT_TIMEZONE = "Europe/London"
 
 #: The local hour each part of the day is anchored at.
 PARTS_OF_DAY = {"morning": 9, "afternoon": 14, "evening": 19, "night": 23}
+
+#: The local hours each part of the day covers, [start, end); night runs into the next day.
+PART_HOURS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 22), "night": (22, 29)}
 
 EXPECTED = "expected 14:05, yesterday 15:30, -20m or ISO 8601"
 
@@ -81,7 +86,7 @@ _RE_DAY_PREFIX = lazy(
 _RE_CANONICAL = lazy(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
-class TimeInputError(ValueError):
+class TimeInputError(InvalidInput):
     """A time the user typed could not be read; the message is one line saying what to type."""
 
 
@@ -108,7 +113,7 @@ class ObservedTime:
     @precision.validator
     def _check_precision(self, attribute, value):
         if value not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {value!r}")
+            raise InvalidInput(f"precision must be one of {', '.join(PRECISIONS)}, not {value!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -155,9 +160,9 @@ def from_iso(s: str) -> datetime:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"not an ISO 8601 timestamp: {s!r}") from None
+        raise InvalidInput(f"not an ISO 8601 timestamp: {s!r}") from None
     if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"timestamp has no UTC offset: {s!r}")
+        raise InvalidInput(f"timestamp has no UTC offset: {s!r}")
     return dt.astimezone(_UTC)
 
 
@@ -412,13 +417,10 @@ def _part_name(hour: int) -> str:
     for name, anchor in PARTS_OF_DAY.items():
         if hour == anchor:
             return name
-    if 5 <= hour < 12:
-        return "morning"
-    if 12 <= hour < 17:
-        return "afternoon"
-    if 17 <= hour < 22:
-        return "evening"
-    return "night"
+    for name, (start, end) in PART_HOURS.items():
+        if start <= hour < end or start <= hour + 24 < end:
+            return name
+    return "night"  # pragma: no cover - the hours above cover the whole day
 
 
 def describe(t: ObservedTime, tz: str = DEFAULT_TIMEZONE) -> str:
@@ -434,3 +436,70 @@ def describe(t: ObservedTime, tz: str = DEFAULT_TIMEZONE) -> str:
     if t.precision == "part_of_day":
         return f"{day} {_part_name(local.hour)}"
     return f"{day} {local:%H:%M} {local.tzname()} ({t.precision})"
+
+
+# --------------------------------------------------------------------------- ranges
+
+
+def period(t: ObservedTime, tz: str = DEFAULT_TIMEZONE) -> tuple[datetime, datetime]:
+    """The ``[start, end)`` instants (UTC) of the minute, hour, part of day or day ``t`` names.
+
+    Days and parts of days are local to ``tz``: a day is local midnight to local midnight
+    (23 or 25 hours across a clock change); ``yesterday afternoon`` is 12:00 to 17:00.
+    """
+    zone = _zone(tz)
+    local = t.at.astimezone(zone)
+    if t.precision == "minute":
+        start = t.at - timedelta(seconds=local.second, microseconds=local.microsecond)
+        return start, start + timedelta(minutes=1)
+    if t.precision == "hour":
+        start = t.at - timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
+        return start, start + timedelta(hours=1)
+    raw = t.raw or describe(t, tz)
+    if t.precision == "part_of_day":
+        first, last = PART_HOURS[_part_name(local.hour)]
+        day = local.date() if local.hour >= 5 or first < 22 else local.date() - timedelta(days=1)
+        start_wall = datetime.combine(day, time()) + timedelta(hours=first)
+        end_wall = datetime.combine(day, time()) + timedelta(hours=last)
+        return _resolve(start_wall, zone, raw, strict=False), _resolve(end_wall, zone, raw, strict=False)
+    day = local.date()
+    try:
+        next_day = day + timedelta(days=1)
+    except OverflowError:
+        raise _fail(raw, "that date is out of range") from None
+    return (_resolve(datetime.combine(day, time()), zone, raw, strict=False),
+            _resolve(datetime.combine(next_day, time()), zone, raw, strict=False))
+
+
+@attrs.frozen
+class TimeRange:
+    """A range of times from ``--since``/``--until``: both ends inclusive, in UTC, None when open.
+
+    ``since`` is the start of the period the text names and ``until`` the last microsecond
+    of its period, so ``until 2026-12-05`` includes the whole of that day and
+    ``since 14:05`` starts at 14:05:00. ``since_time``/``until_time`` are the parsed times
+    (for echoing them back).
+    """
+
+    since: Optional[datetime] = None
+    until: Optional[datetime] = None
+    since_time: Optional[ObservedTime] = None
+    until_time: Optional[ObservedTime] = None
+
+
+def parse_range(since: Optional[str], until: Optional[str], tz: str = DEFAULT_TIMEZONE, *,
+                now: Optional[datetime] = None) -> TimeRange:
+    """Read ``--since``/``--until`` text (either may be None or empty) as one :class:`TimeRange`.
+
+    Every command and library function that filters by time uses this, so the words mean
+    the same everywhere. Raises :class:`TimeInputError` for unreadable text and when the
+    range ends before it starts.
+    """
+    since_t = parse_time(since, now=now, tz=tz) if since else None
+    until_t = parse_time(until, now=now, tz=tz) if until else None
+    start = period(since_t, tz)[0] if since_t else None
+    end = period(until_t, tz)[1] - timedelta(microseconds=1) if until_t else None
+    if start is not None and end is not None and start > end:
+        raise TimeInputError(f"the range starts ({describe(since_t, tz)}) after it ends "
+                             f"({describe(until_t, tz)}); nothing can fall in it")
+    return TimeRange(since=start, until=end, since_time=since_t, until_time=until_t)

@@ -86,151 +86,85 @@ class ExportReport:
         return lines
 
 
-def _selection(project, options: ExportOptions, type_name: str):
-    """The SQL conditions, parameters and ``Project.list`` filters an export selects by."""
-    where, params = [], []
+def _conditions(project, options: ExportOptions, type_name: str) -> dict:
+    """The ``Store.select`` conditions of the records of one type an export selects."""
+    conditions: dict = {}
     if type_name == "observation":
         if options.stages:
-            where.append(f"stage in ({','.join('?' * len(options.stages))})")
-            params += list(options.stages)
+            conditions["stage"] = list(options.stages)
         if options.encounters:
-            ids = [project.resolve(e, "encounter") for e in options.encounters]
-            where.append(f"encounter_id in ({','.join('?' * len(ids))})")
-            params += ids
+            conditions["encounter_id"] = [project.resolve(e, "encounter") for e in options.encounters]
+    if options.tags:
+        conditions["tag"] = tuple(tag.lstrip("#").lower() for tag in options.tags)
     if type_name == "memo":  # a #private memo never leaves (fieldwork.capture.is_private)
         from fieldkit.fieldwork.capture import PRIVATE_TAG
 
-        where.append("not exists (select 1 from json_each(tags) where value = ?)")
-        params.append(PRIVATE_TAG)
-    for tag in options.tags:
-        where.append("exists (select 1 from json_each(tags) where value = ?)")
-        params.append(tag.lstrip("#").lower())
+        conditions["not_tag"] = PRIVATE_TAG
     if options.codes:
-        ids = selected_code_ids(project, options)
-        where.append(f"id in (select record_id from codings where deleted_at is null and code_id in ({','.join('?' * len(ids))}))")
-        params += ids
-    filters = {}
+        conditions["coded_with"] = selected_code_ids(project, options)
     if options.since:
-        filters["since"] = options.since
+        conditions["since"] = options.since
     if options.until:
-        filters["until"] = options.until
-    return where, params, filters
+        conditions["until"] = options.until
+    return conditions
 
 
 def selected_code_ids(project, options: ExportOptions) -> list:
     """The ids of the codes ``options.codes`` names, with all their descendants."""
-    from fieldkit.coding.codings import resolve_code
+    from fieldkit.coding.codings import children_map, descendant_ids, resolve_code
 
-    ids = [resolve_code(project, c).id for c in options.codes]
-    found = list(ids)
-    while ids:
-        rows = project.conn.execute(
-            f"select id from codes where parent_id in ({','.join('?' * len(ids))}) and deleted_at is null", ids
-        ).fetchall()
-        ids = [r[0] for r in rows if r[0] not in found]
-        found += ids
+    children = children_map(project)
+    found: list = []
+    for ref in options.codes:
+        found += [cid for cid in descendant_ids(project, resolve_code(project, ref).id, children=children)
+                  if cid not in found]
     return found
 
 
 _PAGE = 500
 
 
-def _reader(project, type_name: str, rows: bool):
-    """``(select list, row -> record)`` for a table; ``rows`` gives ``convert.row_view`` views."""
-    from fieldkit.core.convert import record_columns, row_reader, row_view
-    from fieldkit.core.records import RECORD_TYPES
-
-    cls = RECORD_TYPES[type_name]
-    table = project.conn.execute(f"select * from [{_table(type_name)}] limit 0")
-    columns = record_columns(cls, [d[0] for d in table.description])
-    read = (row_view if rows else row_reader)(cls, columns)
-    return ", ".join(f"[{c}]" for c in columns), read
-
-
-def _pages(project, options: ExportOptions, type_name: str, *, rows: bool = False):
-    """Records of one type matching the options, in id order, as pages of up to ``_PAGE``.
-
-    The selection ``Project.list`` makes with the export's filters, read with a plain cursor
-    and ``convert.row_reader`` (``row_view`` when ``rows``): these rows are the project's own.
-    """
-    where, params, filters = _selection(project, options, type_name)
-    select, read = _reader(project, type_name, rows)
-    # the last argument is the id the next page starts after
-    sql, args = project._select(type_name, columns=select, where=" and ".join([*(f"({w})" for w in where), "id > ?"]),
-                                params=[*params, ""], limit=_PAGE, **filters)
+def _pages(project, options: ExportOptions, type_name: str) -> Iterator[list]:
+    """Records of one type matching the options, in id order, as pages of up to ``_PAGE``."""
+    conditions = _conditions(project, options, type_name)
+    after = ""
     while True:
-        page = [read(row) for row in project.conn.execute(sql, args)]
+        page = project.store.select(type_name, after=after, limit=_PAGE, **conditions)
         if not page:
             return
         yield page
-        args[-1] = page[-1].id
+        after = page[-1].id
 
 
-def all_records(project, type_name: str) -> list:
-    """What ``Project.list(type_name)`` gives (every record not deleted, in id order), read with
-    ``convert.row_reader``: exporters load the whole codebook, all encounters … up front."""
-    select, read = _reader(project, type_name, False)
-    sql, args = project._select(type_name, columns=select)
-    return [read(row) for row in project.conn.execute(sql, args)]
-
-
-def _selected(project, options: ExportOptions, type_name: str):
-    """Records of one type matching the options, in id order, streamed in pages."""
-    for page in _pages(project, options, type_name):
-        yield from page
-
-
-def _codings(project, *, rows: bool = False):
-    """A function from a page of records to their codings (``{record id: tuple}``): one query per page."""
-    import itertools
-    import operator
-
-    select, read = _reader(project, "coding", rows)
-    conn = project.conn
-    record_id = operator.attrgetter("record_id")
-
-    def codings_of(page) -> dict:
-        ids = [record.id for record in page]
-        cursor = conn.execute(f"select {select} from codings where record_id in ({','.join('?' * len(ids))}) "
-                              "and deleted_at is null order by record_id, start, id", ids)
-        return {rid: tuple(group) for rid, group in itertools.groupby(map(read, cursor), record_id)}
-
-    return codings_of
-
-
-def export_items(project, options: ExportOptions, report: ExportReport, *,
-                 rows: bool = False) -> Iterator[ExportItem]:
+def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
     """Stream the records an export may contain, with anonymised text and remapped codings.
 
-    Records a consent rule excludes are recorded in ``report.left_out`` instead. With ``rows``
-    (only when not anonymising) records and codings come as ``convert.row_view`` views, far
-    cheaper to make than records, for exporters that only read them.
+    Records a consent rule excludes are recorded in ``report.left_out`` instead.
     """
-    from fieldkit.core.markdown import normalise
-
-    if rows and options.anonymise:
-        raise ValueError("an anonymised export needs records, not row views")
     policy = _release_policy(project)
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
-    codings_of = _codings(project, rows=rows)
+    codings_of = project.store.coding.of_records
     try:
         for type_name in options.types:
-            for page in _pages(project, options, type_name, rows=rows):
-                codings_by_record = codings_of(page)
+            for page in _pages(project, options, type_name):
+                codings_by_record = codings_of([record.id for record in page])
                 for record in page:
                     reason = policy.excluded(record) if policy else None
                     if reason:
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
                     codings = codings_by_record.get(record.id, ())
-                    # a record normalised its body when it was built; a view holds it as stored
-                    text = normalise(record.body) if rows else record.body
+                    text = record.body
                     if anonymiser is not None:
                         text, codings = anonymiser.apply(record, codings)
                     quotes = policy.quotes_allowed(record) if policy else True
                     yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
     finally:
         if anonymiser is not None:
+            if anonymiser.pending_review:
+                report.warn(f"{anonymiser.pending_review} name(s) replaced by a neutral or numbered placeholder wait "
+                            "for review (nobody registered them, or several people share them): "
+                            "fieldkit anonymise review --pending")
             anonymiser.close()
 
 
@@ -247,6 +181,11 @@ def _anonymiser(project, options, report, *, log: bool = True):
     from fieldkit.privacy.anonymiser import anonymiser
 
     made = anonymiser(project, passphrase=options.passphrase, log=log)
+    try:
+        made.refuse_if_strict()
+    except BaseException:
+        made.close()
+        raise
     for warning in made.warnings:
         report.warn(warning)
     return made
@@ -335,20 +274,8 @@ def write_manifest(folder, report: "ExportReport") -> None:
 
 def count_selected(project, options: ExportOptions) -> int:
     """How many records ``export_items`` will look at (for progress bars)."""
-    total = 0
-    for type_name in options.types:
-        where, params, filters = _selection(project, options, type_name)
-        clauses, args = project._filters(type_name, filters)
-        sql_where = " and ".join([*where, *clauses, "deleted_at is null"])
-        total += project.conn.execute(f"select count(*) from [{_table(type_name)}] where {sql_where}",
-                                      [*params, *args]).fetchone()[0]
-    return total
-
-
-def _table(type_name):
-    from fieldkit.store.connection import TABLES
-
-    return TABLES[type_name]
+    return sum(project.store.count(type_name, **_conditions(project, options, type_name))
+               for type_name in options.types)
 
 
 @contextlib.contextmanager
@@ -426,9 +353,9 @@ class Lookups:
             if link in self.encounters:
                 found.append(link)
             else:
-                row = self.project.db.execute("select encounter_id from observations where id = ?", [link]).fetchone()
-                if row and row[0]:
-                    found.append(row[0])
+                encounter_id = self.project.store.encounter_of(link)
+                if encounter_id:
+                    found.append(encounter_id)
         return list(dict.fromkeys(found))
 
     def people(self, record) -> list:

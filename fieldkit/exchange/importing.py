@@ -90,8 +90,8 @@ def run_import(project, report: ImportReport, work: Callable[[], None], *, dry_r
                 raise ImportFailed(report)
             if dry_run:
                 raise _DryRun()
-            project._audit("import", report.importer, "", f"{report.source}: "
-                           + ", ".join(f"{n} {w}" for w, n in sorted(report.counts.items())))
+            project.store.audit("import", report.importer, "", f"{report.source}: "
+                                + ", ".join(f"{n} {w}" for w, n in sorted(report.counts.items())))
     except _DryRun:
         pass
     return report
@@ -137,11 +137,7 @@ def already_imported(project, body: str, encounter_id: Optional[str]) -> bool:
     """True when an observation with exactly this text (and encounter) is already stored."""
     from fieldkit.core.markdown import normalise
 
-    row = project.db.execute(
-        "select 1 from observations where body = ? and encounter_id is ? and deleted_at is null",
-        [normalise(body), encounter_id],
-    ).fetchone()
-    return row is not None
+    return bool(project.store.count("observation", body=normalise(body), encounter_id=encounter_id))
 
 
 def with_tags(body: str, tags) -> str:

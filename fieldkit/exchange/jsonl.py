@@ -17,55 +17,28 @@ the file holds everything the project holds, so exporting it needs ``anonymise=F
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import sqlite3
 from pathlib import Path
 
 from fieldkit.core.errors import FieldkitError, Refused
 
 FORMAT = 1
-#: record tables, parents before children (foreign keys are also deferred on import)
-RECORD_TABLE_ORDER = ("sites", "participants", "consent_events", "encounters", "codes", "observations",
-                      "memos", "codings", "attachments")
-_FIRST = ("settings",)
-_BEFORE_LAST = ("revisions",)
-_LAST = ("audit",)
 
 
 def _dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def data_tables(db) -> list:
-    """Every table a backup holds, in backup order (no FTS index, no migration bookkeeping)."""
-    rows = db.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
-    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
-    names = [
-        name for name, _ in rows
-        if not name.startswith(("sqlite_", "_sqlite_"))
-        and not any(name == v or name.startswith(v + "_") for v in virtual)
-    ]
-    fixed = [*_FIRST, *RECORD_TABLE_ORDER, *_BEFORE_LAST]
-    others = sorted(n for n in names if n not in fixed and n not in _LAST)
-    return [n for n in fixed if n in names] + others + [n for n in _LAST if n in names]
-
-
 def _decoded_columns(table: str) -> frozenset:
     """Columns holding JSON text that the file shows as JSON."""
-    from fieldkit.core.convert import _json_columns
+    from fieldkit.core.convert import json_columns
     from fieldkit.core.records import RECORD_TYPES
-    from fieldkit.store.connection import TABLES
+    from fieldkit.store.schema import TABLES
 
     by_table = {t: name for name, t in TABLES.items()}
     if table in by_table:
-        return _json_columns(RECORD_TYPES[by_table[table]])
+        return json_columns(RECORD_TYPES[by_table[table]])
     return {"revisions": frozenset({"data"}), "settings": frozenset({"value"})}.get(table, frozenset())
-
-
-def _order_by(db, table: str) -> str:
-    pks = db[table].pks
-    return ", ".join(f"[{c}]" for c in pks) if pks else "rowid"
 
 
 def _out_value(value):
@@ -80,35 +53,15 @@ def _in_value(value):
     return value
 
 
-def schema(db) -> list:
-    return [r[0] for r in db.execute("select name from _sqlite_migrations order by id")]
-
-
-@contextlib.contextmanager
-def _snapshot(project):
-    """Read everything from one consistent state of the database (WAL read snapshot)."""
-    conn = project.db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-
-
 def write_jsonl(project, out, *, on_row=None) -> dict:
     """Write the whole project to the text stream ``out``; returns row counts by table."""
-    db = project.db
+    dump = project.store.dump
     counts = {}
-    with _snapshot(project):
-        out.write(_dumps({"fieldkit": "jsonl", "format": FORMAT, "schema": schema(db)}) + "\n")
-        for table in data_tables(db):
+    with project.store.snapshot():
+        out.write(_dumps({"fieldkit": "jsonl", "format": FORMAT, "schema": dump.migrations()}) + "\n")
+        for table in dump.tables():
             decoded = _decoded_columns(table)
-            cursor = db.execute(f"select * from [{table}] order by {_order_by(db, table)}")
-            columns = [d[0] for d in cursor.description]
+            columns, cursor = dump.rows(table)
             n = 0
             for values in cursor:
                 row = dict(zip(columns, map(_out_value, values)))
@@ -144,8 +97,8 @@ def export(project, dest: Path, options):
             if options.progress:
                 from fieldkit.exchange.exporting import progress
 
-                total = sum(project.db.execute(f"select count(*) from [{t}]").fetchone()[0]
-                            for t in data_tables(project.db))
+                dump = project.store.dump
+                total = sum(dump.count(t) for t in dump.tables())
                 with progress(options, range(total), length=total, label="jsonl") as bar:
                     counts = write_jsonl(project, out, on_row=lambda: bar.update(1))
             else:
@@ -160,15 +113,6 @@ def export(project, dest: Path, options):
 # --- import -----------------------------------------------------------------------------------
 
 
-def _is_empty(project) -> bool:
-    from fieldkit.store.connection import TABLES
-
-    for table in [*TABLES.values(), "revisions"]:
-        if project.db.execute(f"select 1 from [{table}] limit 1").fetchone():
-            return False
-    return True
-
-
 def load(project, source: Path, options):
     """The ``jsonl`` importer: restore a backup into an EMPTY project, same ids and history."""
     from fieldkit.exchange.importing import ImportReport, run_import
@@ -176,7 +120,7 @@ def load(project, source: Path, options):
     source = Path(source)
     if not source.is_file():
         raise FieldkitError(f"no such file: {source}")
-    if not _is_empty(project):
+    if not project.store.dump.is_empty():
         raise Refused("jsonl import restores a whole project and needs an empty one; "
                       "run 'fieldkit init NEWDIR' and import into that")
     report = ImportReport(importer="jsonl", source=str(source))
@@ -192,54 +136,64 @@ def load(project, source: Path, options):
 
 
 class _Batch:
-    """Rows waiting to be inserted into one table with one statement."""
+    """Rows waiting to be inserted into one table with one statement; the records among them
+    are announced to ``record_saved`` hooks once they are written."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, project):
+        from fieldkit.hooks.manager import get_plugin_manager
+
+        self.project = project
+        self.saved = get_plugin_manager().hook.record_saved
         self.table = None
         self.columns = None
         self.rows = []
+        self.records = []
 
-    def add(self, table, columns, values):
+    def add(self, table, columns, values, record=None):
         if (table, columns) != (self.table, self.columns) or len(self.rows) >= 1000:
             self.flush()
             self.table, self.columns = table, columns
         self.rows.append(values)
+        if record is not None:
+            self.records.append(record)
 
     def flush(self):
         if self.rows:
-            from fieldkit.store.connection import insert_rows  # notes and memos are indexed a batch at a time
-
-            insert_rows(self.db.conn, self.table, self.columns, self.rows)
+            self.project.store.insert_rows(self.table, self.columns, self.rows)
             self.rows = []
+        for record in self.records:
+            self.saved(project=self.project, record=record)
+        self.records = []
 
 
 def _restore(project, handle, report) -> None:
     from fieldkit.core.convert import error_reason, from_row
     from fieldkit.core.records import RECORD_TYPES
-    from fieldkit.store.connection import TABLES, known_migrations
+    from fieldkit.store.connection import errors
+    from fieldkit.store.schema import MIGRATIONS, TABLES
 
-    db = project.db
+    store = project.store
+    dump = store.dump
     type_of = {t: name for name, t in TABLES.items()}
     first = handle.readline()
     try:
         header = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         header = None
     if not isinstance(header, dict) or header.get("fieldkit") != "jsonl":
         raise FieldkitError(f"{report.source} is not a fieldkit JSONL backup (no header line)")
     if header.get("format") != FORMAT:
         raise FieldkitError(f"{report.source} uses JSONL format {header.get('format')}; this fieldkit reads {FORMAT}")
-    unknown = [m for m in header.get("schema", []) if m not in known_migrations()]
+    unknown = [m for m in header.get("schema", []) if m not in MIGRATIONS]
     if unknown:
         raise FieldkitError(f"{report.source} was written by a newer fieldkit (schema {unknown[-1]}); upgrade to import it")
-    allowed = set(data_tables(db))
-    columns_of = {t: set(db[t].columns_dict) for t in allowed}
-    db.execute("PRAGMA defer_foreign_keys = ON")  # parents may come after children (moved codes)
+    allowed = set(dump.tables())
+    columns_of = {t: set(store.columns(t)) for t in allowed}
+    dump.defer_foreign_keys()  # parents may come after children (moved codes)
     # an empty project still has rows of its own (settings, its 'init' audit line, the
     # anonymisation secret): each table the backup holds replaces them whole
     cleared = set(TABLES.values()) | {"revisions"}  # known to be empty already
-    batch = _Batch(db)
+    batch = _Batch(project)
     for number, line in enumerate(handle, start=2):
         if len(report.problems) >= 20:
             report.problems.append("stopped after 20 problems")
@@ -251,7 +205,7 @@ def _restore(project, handle, report) -> None:
             table, row = item["table"], item["row"]
             if not isinstance(row, dict):
                 raise TypeError("row is not an object")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             report.problems.append(f"line {number}: not a backup line ({type(exc).__name__})")
             continue
         if table not in allowed:
@@ -265,9 +219,10 @@ def _restore(project, handle, report) -> None:
         for name in _decoded_columns(table):
             if name in row and (row[name] is not None or table in _ENCODE):
                 row[name] = _ENCODE.get(table, _encode_record_column)(row[name])
+        record = None
         if table in type_of:
             try:
-                from_row(RECORD_TYPES[type_of[table]], row)
+                record = from_row(RECORD_TYPES[type_of[table]], row)
             except Exception as exc:  # cattrs/attrs raise many kinds; all mean a bad record
                 report.problems.append(f"line {number}: invalid {type_of[table]}: {error_reason(exc)}")
                 continue
@@ -275,20 +230,20 @@ def _restore(project, handle, report) -> None:
         try:
             if table not in cleared:
                 batch.flush()
-                db.execute(f"delete from [{table}]")
+                dump.clear(table)
                 cleared.add(table)
-            batch.add(table, columns, [row[c] for c in columns])
-        except sqlite3.Error as exc:  # duplicate ids and the like
+            batch.add(table, columns, [row[c] for c in columns], record)
+        except errors("Error") as exc:  # duplicate ids and the like
             report.problems.append(f"cannot restore {batch.table} (near line {number}): {exc}")
             return
         report.count(f"{table} rows")
     try:
         batch.flush()
-    except sqlite3.Error as exc:
+    except errors("Error") as exc:
         report.problems.append(f"cannot restore {batch.table}: {exc}")
         return
     if not report.problems:
-        bad = db.execute("PRAGMA foreign_key_check").fetchall()
+        bad = dump.broken_references()
         if bad:
             report.problems.append(f"{len(bad)} row(s) refer to records missing from the backup "
                                    f"(first: {bad[0][0]} row {bad[0][1]})")

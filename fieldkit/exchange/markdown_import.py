@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fieldkit.core.errors import InvalidInput
+
 KNOWN_KEYS = {"type", "stage", "encounter", "observed", "date", "tags", "participants", "kind", "title", "links",
               "aliases", "created", "modified", "id"}
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -42,9 +44,11 @@ def split_front_matter(text: str):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
-        raise ValueError(f"front matter is not valid YAML{where}") from None
+        raise InvalidInput(f"front matter is not valid YAML{where}") from None
+    except RecursionError:
+        raise InvalidInput("front matter is nested too deeply to read") from None
     if not isinstance(data, dict):
-        raise ValueError("front matter must be a mapping of keys to values")
+        raise InvalidInput("front matter must be a mapping of keys to values")
     return data, text[match.end():]
 
 
@@ -106,9 +110,9 @@ def _one(project, path: Path, name: str, options, report) -> None:
     if kind == "memo":
         memo_kind = str(meta.get("kind") or "analytic")
         if memo_kind not in MEMO_KINDS:
-            raise ValueError(f"memo kind must be one of {', '.join(MEMO_KINDS)}, not {memo_kind!r}")
+            raise InvalidInput(f"memo kind must be one of {', '.join(MEMO_KINDS)}, not {memo_kind!r}")
         links = tuple(project.resolve(link) for link in _list(meta.get("links")))
-        if project.db.execute("select 1 from memos where body = ? and deleted_at is null", [body]).fetchone():
+        if project.list("memo", body=body, limit=1):
             report.skipped.append(f"{name}: already imported")
             return
         project.add(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links),
@@ -116,15 +120,15 @@ def _one(project, path: Path, name: str, options, report) -> None:
         report.count("memos")
         return
     if kind not in ("observation", "fieldnote", "jotting"):
-        raise ValueError(f"type must be observation or memo, not {kind!r}")
+        raise InvalidInput(f"type must be observation or memo, not {kind!r}")
     stage = str(meta.get("stage") or (kind if kind == "jotting" else "") or options.stage or "fieldnote")
     if stage not in STAGES:
-        raise ValueError(f"stage must be jotting or fieldnote, not {stage!r}")
+        raise InvalidInput(f"stage must be jotting or fieldnote, not {stage!r}")
     ref = meta.get("encounter") or options.encounter
     encounter = project.get(str(ref), type_name="encounter") if ref else None
     people = [project.get(code, type_name="participant") for code in _list(meta.get("participants"))]
     if people and encounter is None:
-        raise ValueError("participants are added to an encounter; give 'encounter' too")
+        raise InvalidInput("participants are added to an encounter; give 'encounter' too")
     when = meta.get("observed", meta.get("date")) or options.at
     observed = observed_fields(project, when)
     if already_imported(project, body, encounter.id if encounter else None):

@@ -16,6 +16,8 @@ from typing import Optional
 
 import attrs
 
+from fieldkit.core.errors import InvalidInput
+
 _LABEL = r"[^\W\d_][\w'\u2019 .()-]{0,39}?"
 _STAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _PLAIN_TURN = re.compile(
@@ -80,7 +82,7 @@ def parse_transcript(text: str, fmt: Optional[str] = None, name: str = "") -> li
         return _merge(_vtt_cues(text))
     if fmt == "srt":
         return _merge(_srt_cues(text))
-    raise ValueError(f"unknown transcript format {fmt!r}; use plain, vtt or srt")
+    raise InvalidInput(f"unknown transcript format {fmt!r}; use plain, vtt or srt")
 
 
 def parse_plain(text: str) -> list:
@@ -136,7 +138,7 @@ def _cue_turns(lines: list, start: float, end: float) -> list:
 def _vtt_cues(text: str) -> list:
     blocks = _blocks(text)
     if not blocks or not blocks[0][0].startswith("WEBVTT"):
-        raise ValueError("not a WebVTT file (it must start with WEBVTT)")
+        raise InvalidInput("not a WebVTT file (it must start with WEBVTT)")
     cues: list = []
     for block in blocks[1:]:
         if block[0].startswith(("NOTE", "STYLE", "REGION")):
@@ -146,7 +148,7 @@ def _vtt_cues(text: str) -> list:
             continue
         match = _CUE_TIME.match(block[timing])
         if not match:
-            raise ValueError(f"cannot read the cue timing {block[timing]!r}")
+            raise InvalidInput(f"cannot read the cue timing {block[timing]!r}")
         cues += _cue_turns(block[timing + 1:], seconds(match["start"]), seconds(match["end"]))
     return cues
 
@@ -156,10 +158,10 @@ def _srt_cues(text: str) -> list:
     for block in _blocks(text):
         timing = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)
         if timing is None:
-            raise ValueError(f"cannot find the cue timing in the SRT block starting {block[0][:40]!r}")
+            raise InvalidInput(f"cannot find the cue timing in the SRT block starting {block[0][:40]!r}")
         match = _CUE_TIME.match(block[timing])
         if not match:
-            raise ValueError(f"cannot read the cue timing {block[timing]!r}")
+            raise InvalidInput(f"cannot read the cue timing {block[timing]!r}")
         cues += _cue_turns(block[timing + 1:], seconds(match["start"]), seconds(match["end"]))
     return cues
 

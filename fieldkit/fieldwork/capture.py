@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional, Sequence
 
+from fieldkit.core.errors import InvalidInput
 from fieldkit.core.records import Memo, Observation
 
 
@@ -32,7 +33,7 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     extra = [w for w in words if w.lower() not in have]
     for w in extra:
         if tags_and_mentions(f"#{w}")[0] != (w.lower(),):
-            raise ValueError(f"{w!r} is not a tag: a tag is letters, digits, '-' and '_', starts with a letter or digit and has a letter")
+            raise InvalidInput(f"{w!r} is not a tag: a tag is letters, digits, '-' and '_', starts with a letter or digit and has a letter")
     if not extra:
         return body
     line = " ".join(f"#{w}" for w in extra)
@@ -40,7 +41,7 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
         found = set(tags_and_mentions(joined)[0])
         if all(w.lower() in found for w in extra):
             return joined
-    raise ValueError(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
+    raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
 def _captured(project, text: str) -> str:

@@ -21,10 +21,10 @@ def add_participant(project, code: str, *, role: str = "other", organisation: st
                                    attributes=attributes or {}, note=note))
 
 
-def next_code(project, prefix: str, table: str) -> str:
+def next_code(project, prefix: str, type_name: str) -> str:
     """The next free short code (``E1``, ``E2`` …) for encounters."""
-    rows = project.db.execute(f"select code from [{table}] where code like ?", [f"{prefix}%"]).fetchall()
-    numbers = [int(c[len(prefix):]) for (c,) in rows if c[len(prefix):].isdigit()]
+    codes = project.store.values_starting(type_name, "code", prefix)
+    numbers = [int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1}"
 
 
@@ -37,7 +37,7 @@ def add_encounter(project, kind: str, *, code: Optional[str] = None, title: str 
         ref, _, role = item.partition(":")
         people.append(EncounterParticipant(project.resolve(ref.strip(), "participant"), role.strip()))
     return project.add(Encounter(
-        code=code or next_code(project, "E", "encounters"), kind=kind, title=title,
+        code=code or next_code(project, "E", "encounter"), kind=kind, title=title,
         site_id=project.resolve(site, "site") if site else None, participants=tuple(people),
         mode=mode, start=start, end=end, summary=summary,
     ))

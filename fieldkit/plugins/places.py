@@ -15,6 +15,15 @@ longest name starting at a position (``Blackmoor prison`` over ``Blackmoor``). W
 share a name or alias, the first one listed wins. Spans are quasi-identifiers whose kind is
 the place kind (``prison`` …) and whose hint is a placeholder (``[PRISON]``).
 
+Places on no list are found by their form too, whatever list is used: ``HMP X``,
+``HMP/YOI X``, ``HMYOI X``, ``HM Prison X``, ``X Prison``, ``X Magistrates' Court`` (and
+Crown, County, Youth, Family and Combined Courts), ``X magistrates``, ``X PDU``, ``X
+Probation Office`` / ``Centre``, ``X Approved Premises``, ``X AP``, ``X Bail Hostel``,
+``X Police Station``, the institution word in any case (``X approved premises``); ``X`` is
+one to three capitalised words (``North Fenshire``), without a leading ``The``, ``At``,
+``Since`` or other everyday word. A listed name that covers the same words wins (longer spans win when
+spans are merged).
+
 The YAML file holds ``places:`` followed by a list (or just the list); each entry has
 ``name``, ``kind`` (one of ``fieldkit.privacy.detection.PLACE_KINDS``, default ``other``) and optional
 ``aliases`` (a list, or one string).
@@ -28,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from fieldkit.core.errors import InvalidInput
 from fieldkit.privacy.detection import PLACE_KINDS, Place, placeholder_for
 from fieldkit.hooks.specs import hookimpl
 from fieldkit.hooks.registry import Detector
@@ -43,7 +53,7 @@ _BUILTIN = str(BUILTIN_PLACES_FILE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
-class PlacesFileError(ValueError):
+class PlacesFileError(InvalidInput):
     """A place list that cannot be read; the message names the file and the entry."""
 
 
@@ -67,6 +77,8 @@ def _load_places_cached(path: str, mtime_ns: int, size: int) -> tuple:
             data = yaml.safe_load(fh)
     except yaml.YAMLError as exc:
         raise PlacesFileError(f"place list {path} is not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise PlacesFileError(f"place list {path} is nested too deeply to read") from None
     except OSError as exc:
         raise PlacesFileError(f"cannot read place list {path}: {exc.strerror or exc}") from exc
     return parse_places(data, source=path)
@@ -178,15 +190,78 @@ def places_for(context) -> tuple:
 
 
 def detect_places(text: str, context=None) -> Iterator[Span]:
-    """Find listed places and organisations in ``text``."""
+    """Find listed places and organisations in ``text``, and institutions on no list by their
+    form (``HMP X``, ``X Magistrates' Court``, ``X PDU`` …)."""
     regex, table = _matcher(places_for(context))
-    if regex is None:
+    listed = []
+    if regex is not None:
+        for m in regex.finditer(text):
+            place = table.get(_key(m.group()))
+            if place is None:  # pragma: no cover - every match comes from the table
+                continue
+            listed.append(Span(m.start(), m.end(), place.kind, "quasi", hint=placeholder_for(place.kind),
+                               detector="places"))
+    yield from listed
+    for span in detect_institutions(text):
+        if not any(s.start < span.end and span.start < s.end for s in listed):
+            yield span
+
+
+_CAPWORD = r"[A-Z][\w'\u2019]*(?:-[A-Z][\w'\u2019]*)*"
+#: words that begin a sentence or a phrase, not a place name
+_NOT_PLACE_START = frozenset("""
+The A An At In On To From Of And Or Our My His Her Their This That Its Near By Via For With
+Local Visited Visit Inside Outside Leaving Left Back Into Then When After Before While Both
+Since Until During Yesterday Today Tomorrow Later Earlier Afterwards Meanwhile However Also
+Although Because If Once Still Yet Now Sent Moved Went Go Going Transferred Released Recalled
+Both Every Each Some Any No Not Only Just Even Like Unlike Than Whether Where Which Who
+""".split())
+#: institution words after a place name, and the place kind each gives
+_AFTER = (
+    (r"(?i:magistrates['\u2019]?(?:[ \u00a0]+courts?)?|(?:crown|county|youth|family|combined|coroner['\u2019]s)"
+     r"[ \u00a0]+courts?)", "court"),
+    (r"PDU|(?i:probation[ \u00a0]+delivery[ \u00a0]+unit)", "pdu"),
+    (r"(?i:probation[ \u00a0]+(?:office|centre|center|hub))", "probation_office"),
+    (r"(?i:approved[ \u00a0]+premises|bail[ \u00a0]+hostel)|AP", "approved_premises"),
+    (r"(?i:prison|young[ \u00a0]+offender[ \u00a0]+institution)|YOI", "prison"),
+    (r"(?i:police[ \u00a0]+station)", "other"),
+)
+#: lower-case words one of which every institution form contains (a quick test before the regexes)
+_KEYWORDS = ("hmp", "hmyoi", "hm ", "court", "magistrates", "probation", "premises", "hostel", "prison",
+             "yoi", "police")
+_BEFORE = r"(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))"
+
+
+@lru_cache(maxsize=1)
+def _institution_res():
+    after = re.compile(r"(?<![^\W_])(?:" + "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(_AFTER))
+                       + r")(?![^\W_])")
+    name_before = re.compile(rf"((?:{_CAPWORD}[ \u00a0]+){{1,3}})\Z")
+    before = re.compile(rf"(?<![^\W_]){_BEFORE}[ \u00a0]+({_CAPWORD}(?:[ \u00a0]+{_CAPWORD}){{0,2}})(?![^\W_])")
+    return after, name_before, before
+
+
+def detect_institutions(text: str) -> Iterator[Span]:
+    """Prisons, courts, PDUs, probation offices and approved premises by their written form."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _KEYWORDS) and "AP" not in text and "PDU" not in text:
         return
-    for m in regex.finditer(text):
-        place = table.get(_key(m.group()))
-        if place is None:  # pragma: no cover - every match comes from the table
+    after, name_before, before = _institution_res()
+    for m in before.finditer(text):
+        yield Span(m.start(), m.end(), "prison", "quasi", hint=placeholder_for("prison"), detector="places")
+    for m in after.finditer(text):
+        found = name_before.search(text, max(0, m.start() - 80), m.start())
+        if found is None:
             continue
-        yield Span(m.start(), m.end(), place.kind, "quasi", hint=placeholder_for(place.kind), detector="places")
+        start = found.start()
+        words = found.group(1).split()
+        while words and words[0] in _NOT_PLACE_START:
+            start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.start()
+            words = words[1:]
+        if not words or any(w in ("HMP", "HMYOI", "HM") for w in words):
+            continue
+        kind = _AFTER[int(m.lastgroup[1:])][1]
+        yield Span(start, m.end(), kind, "quasi", hint=placeholder_for(kind), detector="places")
 
 
 DETECTOR = Detector("places", detect_places, "prisons, approved premises, courts, offices and areas from a place list")

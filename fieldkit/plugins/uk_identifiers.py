@@ -7,17 +7,26 @@ detector           kind             directness  what it finds
 =================  ===============  ==========  =============================================
 uk.nino            nino             direct      National Insurance numbers (prefix rules)
 uk.nhs             nhs              direct      NHS numbers with a valid mod-11 check digit
-uk.postcode        postcode         quasi       full postcodes (Royal Mail position rules)
-uk.phone           phone            direct      ``+44`` / ``0`` numbers, many spacings
+uk.postcode        postcode         quasi       full postcodes (Royal Mail position rules), and
+                                                outward codes (``NG7``) next to "postcode", "area" …
+uk.phone           phone            direct      ``+44`` / ``0`` numbers, spaces, hyphens or dots
 uk.pnc             pnc              direct      PNC IDs with a valid check letter
 uk.cro             cro              direct      CRO numbers (and ``SF`` form), check letter
 uk.prison_number   prison_number    direct      NOMIS prison numbers, ``A1234BC``
-uk.crn             crn              direct      nDelius case reference, only after "CRN" …
-uk.dob             dob              quasi       dates of birth, only next to "DOB", "born" …
+uk.crn             crn              direct      nDelius case references: a letter and six digits
+uk.dob             dob / date       quasi       dates of birth next to "DOB", "born" …; every
+                                                date when the setting ``coarsen_dates`` is on
+uk.age             age              quasi       ages: ``34-year-old``, ``aged 34``, ``turned 34``
 uk.urn             urn              direct      police/CPS case URNs, ``63GD1946270``
+uk.court_case      court_case       direct      Crown Court case numbers, ``T20237001``
 uk.email           email            direct      email addresses
 uk.url             url              direct      web addresses (``http(s)://`` or ``www.``)
-uk.vehicle         vehicle          direct      current-style number plates, ``AB12 CDE``
+uk.handle          handle           direct      social media handles, ``@dana_k85`` (not ``@P03``)
+uk.vehicle         vehicle          direct      number plates: current ``AB12 CDE``, prefix
+                                                ``A123 BCD`` and suffix ``ABC 123D`` styles
+uk.address         address          direct /    street addresses: ``24 Tennyson Road``,
+                                    quasi       ``flat 3, 65 Canal Side`` (direct); a street
+                                                name alone, ``Tennyson Road`` (quasi)
 =================  ===============  ==========  =============================================
 
 Matching is case-insensitive and word-bounded: an identifier is not found inside a longer run
@@ -41,12 +50,9 @@ Choices worth knowing:
 * ``12/34X`` reads as both a PNC ID and a CRO number. When both check letters fit, the label
   nearest before it (``PNC`` or ``CRO``, within 30 characters) decides; with no label both
   detectors report it and the configured order decides.
-* CRNs (letter + six digits) collide with many codes, so one is reported only when "CRN",
-  "case ref", "case reference" or "nDelius"/"Delius" (optionally followed by "no." or
-  "number") ends within 30 characters before it with no sentence break in between (``. ! ?
-  ;`` followed by a space, or a line break), or when it is the next item of a list that
-  started with a reported CRN (``CRNs X1…, X2… and X3…``: only spaces, commas, ``; / &``,
-  "and", "or" between them).
+* CRNs (a letter and six digits) are reported wherever they stand, with or without "CRN"
+  before them: in fieldnotes that shape is almost always a case reference, and missing one
+  costs more than replacing a room code.
 * Dates are reported as dates of birth only with context: "DOB", "D.O.B.", "date of birth",
   "birth date", "birthday", "born" or "aged" ending within 30 characters before the date,
   with no digits and no sentence break in between; or "DOB" / "date of birth" right after
@@ -54,9 +60,29 @@ Choices worth knowing:
   date, from 1900 to today). A year alone is not reported. Forms: see
   ``fieldkit.privacy.detection.DATE_PATTERN``.
 * Phone numbers: ``+44``, ``0044`` or ``0``, then 9 or 10 digits starting 1, 2, 3, 5, 7, 8 or 9,
-  with at most one space or hyphen between digits, ``(0)`` after ``+44`` and brackets round
-  the area code. Ofcom's drama ranges are phone numbers like any other.
-* Number plates: only the current (2001-) format; older prefix and suffix plates are not found.
+  with at most one space, hyphen or dot between digits, ``(0)`` after ``+44`` and brackets
+  round the area code. Ofcom's drama ranges are phone numbers like any other.
+* Number plates: the current (2001-) format in any case; the prefix (1983-2001) and suffix
+  (1963-1983) formats only in capitals, since in lower case they read as words and numbers.
+* Partial postcodes: an outward code alone (``NG7``, ``SW1A``) only with "postcode",
+  "post code" or "postal district" shortly before it, or "area", "district" or "postcode"
+  right after it.
+* Ages: a number of years before "year old" (``34-year-old``, ``34 years old``, ``34 yrs
+  old``, ``34yo``) or after "aged", "age", "turned", "turns"; two digits after "I'm", "she
+  is", "he's", "they are", "who is" or "is"/"was" after a capitalised word, when a count is
+  unlikely to follow (``I'm 41 now``, ``Dana is 34 and``), or in brackets after a word
+  (``Dana (34)``). The span is the number, which the
+  ``generalise`` style turns into its ten-year band (``[30-39]``).
+* Crown Court case numbers: ``T``, ``S``, ``A`` or ``U``, a year from 1990 and a four-digit
+  serial (``T20237001``, ``T2023 7001``).
+* Handles: ``@`` then 2-30 letters, digits, ``_`` or ``.``, not inside an email address and
+  not shaped like a fieldkit mention of a pseudonym (``@P03``, ``@S2``).
+* Street addresses: a house number (``24``, ``12a``, ``3-5``), optionally after "flat",
+  "apartment", "unit" or "room" and its number, then one to three capitalised words and a
+  street word (``Road``, ``Street``, ``Lane``, ``Close``, ``Side`` …); or, without a number,
+  capitalised words before a street word that is rarely anything else (``Road``,
+  ``Street``, ``Lane``, ``Avenue``, ``Crescent``, ``Terrace``, ``Gardens``, ``Grove``,
+  ``Mews``, ``Drive``, ``Close``).
 """
 
 from __future__ import annotations
@@ -82,8 +108,9 @@ NINO_SPECIMEN = frozenset({"QQ"})
 
 #: a sensible default order for these detectors (projects configure their own)
 DEFAULT_ORDER = (
-    "uk.email", "uk.url", "uk.nino", "uk.nhs", "uk.pnc", "uk.cro", "uk.prison_number",
-    "uk.crn", "uk.urn", "uk.phone", "uk.vehicle", "uk.postcode", "uk.dob",
+    "uk.email", "uk.url", "uk.handle", "uk.nino", "uk.nhs", "uk.pnc", "uk.cro", "uk.prison_number",
+    "uk.crn", "uk.urn", "uk.court_case", "uk.phone", "uk.vehicle", "uk.address", "uk.postcode",
+    "uk.dob", "uk.age",
 )
 
 _FLAGS = re.IGNORECASE | re.ASCII
@@ -104,6 +131,19 @@ _P4 = "[ABEHMNPRVWXY]"  # fourth position of AA9A
 _INWARD_LETTER = "[ABD-HJLNP-UW-Z]"  # not C I K M O V
 _OUTWARD = rf"(?:{_P1}\d\d?|{_P1}{_P2}\d\d?|{_P1}\d{_P3}|{_P1}{_P2}\d{_P4})"
 
+#: street words: after a house number any of these ends an address
+STREET_WORDS = (
+    "Road", "Rd", "Street", "St", "Lane", "Ln", "Avenue", "Ave", "Close", "Drive", "Dr", "Way", "Court",
+    "Ct", "Crescent", "Cres", "Place", "Pl", "Grove", "Gardens", "Gdns", "Terrace", "Walk", "Row",
+    "Square", "Sq", "Hill", "Park", "Mews", "Rise", "View", "Green", "Side", "Parade", "Vale", "Wharf",
+    "Quay", "Gate", "Yard", "Fold", "Croft", "Chase", "Meadow", "Meadows", "Bank", "End", "Boulevard",
+    "Approach", "Circus", "Embankment", "Passage", "Hollow", "Heights", "Broadway", "Villas",
+)
+#: street words that end a street name even without a house number
+STRONG_STREET_WORDS = ("Road", "Street", "Lane", "Avenue", "Crescent", "Terrace", "Gardens", "Grove",
+                       "Mews", "Drive", "Close")
+_CAPWORD = r"[A-Z][a-z'\u2019]+(?:-[A-Z]?[a-z'\u2019]+)*"
+
 _PATTERNS = {
     "nino": rf"{_L}(?P<prefix>[A-Z]{{2}}){_S}\d{{2}}{_S}\d{{2}}{_S}\d{{2}}{_S}(?P<suffix>[A-D]){_R}",
     "nhs": rf"(?P<a>\d{_L1}\d{{2}}){_S}(?P<b>\d{{3}}){_S}(?P<c>\d{{4}}){_R}",
@@ -111,7 +151,7 @@ _PATTERNS = {
     "phone": (
         r"(?<![^\W_])(?<!\+)"
         r"(?:\+[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0044[ \u00a0]?(?:\(0\)[ \u00a0]?)?|\(0(?=\d)|0)"
-        r"[1-35789](?:(?:[ \u00a0\-]|\)[ \u00a0]?)?\d){8,9}"
+        r"[1-35789](?:(?:[ \u00a0\-.]|\)[ \u00a0]?)?\d){8,9}"
         r"(?![^\W_])"
     ),
     "pnc": rf"(?P<year>\d{_L1}(?:\d{{3}}|\d))/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
@@ -119,10 +159,20 @@ _PATTERNS = {
     "cro_sf": rf"{_L}SF{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
     "prison_number": rf"{_L}[A-Z]\d{{4}}[A-Z]{{2}}{_R}",
     "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
-    "crn_context": (
-        rf"{_L}(?:CRNs?|case[ \u00a0]+ref(?:erence)?s?|n?Delius)(?:[ \u00a0]+(?:no|number)\.?)?(?![^\W_])"
+    "court_case": rf"{_L}[TSAU](?:199\d|20\d\d)[ \u00a0/]?\d{{4}}{_R}",
+    "outward": rf"{_L}{_OUTWARD}{_R}",
+    "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
+    "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
+    # ages, one pattern per way of writing them, each starting with a digit or a word
+    "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+    "age_word": r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])",
+    # "I'm 41 now", "she is 34,", "Dana is 34 and": two digits, where a count is unlikely
+    "age_is": (
+        r"\b(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|is|was)"
+        r"[ \u00a0]+(?P<n>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
     ),
-    "crn_list_gap": r"[ \u00a0,;/&]*(?:(?:and|or)[ \u00a0]+)?",
+    "age_bracket": r"\((?P<n>[1-9]\d)\)",
+    "handle": r"(?<![\w@./+\-])@(?P<h>[A-Z0-9_](?:[A-Z0-9_.]{0,28}[A-Z0-9_])?)(?![\w@]|\.[A-Z0-9])",
     "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
     "date": rf"{_L}{DATE_PATTERN}{_R}",
     "dob_before": (
@@ -141,9 +191,27 @@ _PATTERNS = {
     ),
 }
 
+# case-sensitive patterns (compiled without IGNORECASE)
+_CASED = {
+    "vehicle_old": (
+        r"(?<![^\W_])(?:[A-HJ-NP-Y]\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
+        r"|[A-HJ-PR-Y]{3}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
+    ),
+    "address": (
+        r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
+        rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}(?:{'|'.join(STREET_WORDS)})(?![^\W_])"
+        r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
+    ),
+    "flat_before": r"(?<![^\W_])(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+\Z",
+    "street_word": rf"(?<![^\W_])(?:{'|'.join(STRONG_STREET_WORDS)})(?![^\W_])",
+    "street_before": rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}\Z",
+}
+
 
 @lru_cache(maxsize=None)
 def _re(name: str) -> re.Pattern:
+    if name in _CASED:
+        return re.compile(_CASED[name])
     return re.compile(_PATTERNS[name], _FLAGS)
 
 
@@ -278,8 +346,16 @@ def detect_nhs(text: str, context=None) -> Iterator[Span]:
 
 
 def detect_postcode(text: str, context=None) -> Iterator[Span]:
-    """Full postcodes (outward and inward code), with or without the space."""
-    return _spans("postcode", "postcode", text, "quasi")
+    """Full postcodes (outward and inward code), with or without the space; outward codes
+    alone next to "postcode", "area" or "district"."""
+    yield from _spans("postcode", "postcode", text, "quasi")
+    lowered = text.lower()
+    if "post" not in lowered and "area" not in lowered and "district" not in lowered:
+        return
+    for m in _re("outward").finditer(text):
+        if _re("postcode_after").match(text, m.end()) or \
+                _re("postcode_before").search(text[max(0, m.start() - 40):m.start()]):
+            yield Span(m.start(), m.end(), "postcode", "quasi", detector="uk.postcode")
 
 
 def detect_phone(text: str, context=None) -> Iterator[Span]:
@@ -336,15 +412,95 @@ def _gap_ok(gap: str, digits: bool) -> bool:
 
 
 def detect_crn(text: str, context=None) -> Iterator[Span]:
-    """nDelius case reference numbers (a letter and six digits) introduced by a context word."""
-    last_end = None
-    for m in _re("crn").finditer(text):
-        before = _context_before(_re("crn_context"), text, m.start())
-        introduced = before is not None and _gap_ok(text[before.end():m.start()], digits=True)
-        follows = last_end is not None and _re("crn_list_gap").fullmatch(text, last_end, m.start()) is not None
-        if introduced or follows:
-            last_end = m.end()
-            yield Span(m.start(), m.end(), "crn", "direct", detector="uk.crn")
+    """nDelius case reference numbers: a letter and six digits, with or without "CRN"."""
+    return _spans("crn", "crn", text)
+
+
+def detect_court_case(text: str, context=None) -> Iterator[Span]:
+    """Crown Court case numbers: ``T20237001`` (a letter, the year, a four-digit serial)."""
+    return _spans("court_case", "court_case", text)
+
+
+def detect_age(text: str, context=None) -> Iterator[Span]:
+    """Ages: the number in ``34-year-old``, ``aged 34``, ``turned 34``, ``I'm 34 now``, ``Dana (34)``."""
+    found = []
+    for name in ("age_years", "age_word", "age_is", "age_bracket"):
+        for m in _re(name).finditer(text):
+            if int(m.group("n")) > 120:
+                continue
+            if name == "age_bracket" and not (m.start() >= 2 and text[m.start() - 1] == " "
+                                              and text[m.start() - 2].isalpha()):
+                continue
+            if name == "age_is" and m.group().split()[0].lower() in ("is", "was") \
+                    and not _after_a_name(text, m.start()):
+                continue
+            found.append((m.start("n"), m.end("n")))
+    for start, end in sorted(set(found)):
+        yield Span(start, end, "age", "quasi", detector="uk.age")
+
+
+def _after_a_name(text: str, start: int) -> bool:
+    """Whether the word before ``start`` is capitalised (``Dana is 34``, not ``room is 12``)."""
+    m = re.search(r"([^\W\d_]+)[ \u00a0]+\Z", text[max(0, start - 30):start])
+    return bool(m) and m.group(1)[0].isupper() and m.group(1) not in ("It", "This", "That", "There", "What")
+
+
+_CODE_SHAPED = re.compile(r"[A-Za-z]{1,3}\d{1,4}\Z")
+
+
+def detect_handle(text: str, context=None) -> Iterator[Span]:
+    """Social media handles (``@dana_k85``); a fieldkit mention of a pseudonym code (``@P03``,
+    ``@S2``) or of a participant listed in ``context.settings["mention_codes"]`` is not one."""
+    if "@" not in text:
+        return
+    settings = getattr(context, "settings", None) or {}
+    codes = {str(c).casefold() for c in settings.get("mention_codes", ()) or ()}
+    for m in _re("handle").finditer(text):
+        handle = m.group("h")
+        if _CODE_SHAPED.match(handle) or handle.casefold() in codes:
+            continue
+        yield Span(m.start(), m.end(), "handle", "direct", detector="uk.handle")
+
+
+#: ", Town" after a street address, when a comma, a postcode or the end of a sentence follows
+_TOWN_AFTER = re.compile(r",[ \u00a0]*([A-Z][a-z'\u2019\-]+(?:[ \u00a0][A-Z][a-z'\u2019\-]+)?)(?=[ \u00a0]*(?:[,.;\n]|$|[A-Z]{1,2}\d))")
+
+
+def detect_address(text: str, context=None) -> Iterator[Span]:
+    """Street addresses with a house number (direct) and street names alone (quasi)."""
+    found = []
+    for m in _re("address").finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "/_"):
+            continue  # inside a longer number or word
+        start, end = m.start(), m.end()
+        flat = _re("flat_before").search(text, max(0, start - 20), start)
+        if flat is not None:
+            start = flat.start()
+        town = _TOWN_AFTER.match(text, end)
+        if town is not None:
+            end = town.end(1)
+        found.append(Span(start, end, "address", "direct", detector="uk.address"))
+    for m in _re("street_word").finditer(text):
+        before = _re("street_before").search(text, max(0, m.start() - 60), m.start())
+        if before is None:
+            continue
+        start = before.start()
+        words = before.group().split()
+        while words and words[0] in _NOT_STREET_START:  # a sentence opener, not part of the name
+            start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.start()
+            words = words[1:]
+        if not words or (start and (text[start - 1].isalnum() or text[start - 1] in "_")):
+            continue
+        if any(s.start <= start < s.end for s in found):
+            continue
+        found.append(Span(start, m.end(), "address", "quasi", detector="uk.address"))
+    return iter(sorted(found, key=lambda s: s.start))
+
+
+_NOT_STREET_START = frozenset("""
+The A An At In On To From Of And Or Our My His Her Their This That Its Near By Off Along Down Up
+Past Into Onto Via Lives Live Living Moved Move Stays Staying Behind Beside Opposite
+""".split())
 
 
 def _dob_context(text: str, start: int, end: int) -> bool:
@@ -383,12 +539,21 @@ def _date_candidates(text: str):
 
 
 def detect_dob(text: str, context=None) -> Iterator[Span]:
-    """Dates of birth: a plausible date with "DOB", "born", "aged" … just before it."""
+    """Dates of birth: a plausible date with "DOB", "born", "aged" … just before it. With the
+    setting ``coarsen_dates`` every other date with a month and a year is reported too, as
+    kind ``date`` (the ``generalise`` style keeps its month and year)."""
+    settings = getattr(context, "settings", None) or {}
+    dobs = set()
     for start, end in _date_candidates(text):
         if parse_birth_date(text[start:end]) is None:
             continue
         if _dob_context(text, start, end):
+            dobs.add(start)
             yield Span(start, end, "dob", "quasi", detector="uk.dob")
+    if settings.get("coarsen_dates"):
+        for m in _re("date").finditer(text):
+            if m.start() not in dobs and parse_birth_date(m.group()) is not None:
+                yield Span(m.start(), m.end(), "date", "quasi", detector="uk.dob")
 
 
 def detect_urn(text: str, context=None) -> Iterator[Span]:
@@ -427,8 +592,13 @@ def detect_url(text: str, context=None) -> Iterator[Span]:
 
 
 def detect_vehicle(text: str, context=None) -> Iterator[Span]:
-    """Current-format vehicle registrations, ``AB12 CDE``."""
-    return _spans("vehicle", "vehicle", text)
+    """Vehicle registrations: current ``AB12 CDE``; prefix ``A123 BCD`` and suffix ``ABC 123D``
+    in capitals."""
+    for m in _re("vehicle").finditer(text):
+        letters = [c for c in m.group() if c.isalpha()]
+        if all(c.isupper() for c in letters) or all(c.islower() for c in letters):  # not "KX25 way"
+            yield Span(m.start(), m.end(), "vehicle", "direct", detector="uk.vehicle")
+    yield from _spans("vehicle_old", "vehicle", text)
 
 
 DETECTORS = (
@@ -439,12 +609,16 @@ DETECTORS = (
     Detector("uk.pnc", detect_pnc, "Police National Computer IDs (check letter verified)"),
     Detector("uk.cro", detect_cro, "Criminal Records Office numbers (check letter verified)"),
     Detector("uk.prison_number", detect_prison_number, "NOMIS prison numbers"),
-    Detector("uk.crn", detect_crn, "nDelius case reference numbers (after CRN, case ref, nDelius)"),
-    Detector("uk.dob", detect_dob, "dates of birth (after DOB, born, aged; quasi-identifier)"),
+    Detector("uk.crn", detect_crn, "nDelius case reference numbers (a letter and six digits)"),
+    Detector("uk.dob", detect_dob, "dates of birth (after DOB, born, aged; every date with coarsen_dates)"),
+    Detector("uk.age", detect_age, "ages (34-year-old, aged 34; quasi-identifier)"),
     Detector("uk.urn", detect_urn, "police/CPS case URNs"),
+    Detector("uk.court_case", detect_court_case, "Crown Court case numbers (T20237001)"),
     Detector("uk.email", detect_email, "email addresses"),
     Detector("uk.url", detect_url, "web addresses"),
-    Detector("uk.vehicle", detect_vehicle, "vehicle registrations (current format)"),
+    Detector("uk.handle", detect_handle, "social media handles (@name, not fieldkit mentions)"),
+    Detector("uk.vehicle", detect_vehicle, "vehicle registrations (current, prefix and suffix styles)"),
+    Detector("uk.address", detect_address, "street addresses (24 Tennyson Road, flat 3, 65 Canal Side)"),
 )
 
 

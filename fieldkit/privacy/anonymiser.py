@@ -17,7 +17,6 @@ gives the anonymised body and the codings moved onto it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import os
 import re
@@ -34,29 +33,29 @@ PASSPHRASE_ENV = "FIELDKIT_KEYS_PASSPHRASE"
 
 #: the built-in detectors in their default order: names first (the most identifying), then
 #: fixed-format identifiers, then places. Named here, not imported: the core never imports a
-#: plugin. Registered detectors not listed here run after these, in name order.
+#: plugin. Registered detectors not listed here run after these, in name order. ``names``
+#: is core (``fieldkit.privacy.names``): it always runs, whatever the configuration says.
 DEFAULT_ORDER = (
     "names",
-    "uk.email", "uk.url", "uk.nino", "uk.nhs", "uk.pnc", "uk.cro", "uk.prison_number",
-    "uk.crn", "uk.urn", "uk.phone", "uk.vehicle", "uk.postcode", "uk.dob",
+    "uk.email", "uk.url", "uk.handle", "uk.nino", "uk.nhs", "uk.pnc", "uk.cro", "uk.prison_number",
+    "uk.crn", "uk.urn", "uk.court_case", "uk.phone", "uk.vehicle", "uk.address", "uk.postcode",
+    "uk.dob", "uk.age",
     "places",
 )
 
+#: the core name detector's name in the configured order (it is not a plugin)
+NAMES = "names"
+
 #: default replacement styles: names become their pseudonym, dates of birth their month and
 #: year, everything else a consistent placeholder such as ``[PRISON-2]``
-DEFAULT_STYLES = {"name": "pseudonym", "dob": "generalise", "default": "placeholder"}
+DEFAULT_STYLES = {"name": "pseudonym", "dob": "generalise", "date": "generalise", "age": "generalise",
+                  "default": "placeholder"}
 
 #: what a review decision can be
 ACTIONS = ("accept", "reject")
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-
-
-def _now() -> str:
-    from fieldkit.core.convert import iso
-
-    return iso(dt.datetime.now(dt.timezone.utc))
 
 
 # --------------------------------------------------------------------------- key store
@@ -149,29 +148,35 @@ def settings(project) -> dict:
     styles = dict(DEFAULT_STYLES)
     styles.update(configured.get("styles") or {})
     return {"detectors": configured.get("detectors"), "styles": styles,
-            "places_file": configured.get("places_file") or ""}
+            "places_file": configured.get("places_file") or "",
+            "unregistered_names": bool(configured.get("unregistered_names", True)),
+            "coarsen_dates": bool(configured.get("coarsen_dates", False)),
+            "strict": bool(configured.get("strict", False))}
 
 
 def detector_order(registered: Sequence[str], configured=None) -> list:
     """The detectors to run, in order: the configured list exactly, or the default order
-    (built-ins first, then any other registered detector by name)."""
+    (built-ins first, then any other registered detector by name). ``names`` (core) is in
+    every order: first unless the configured list puts it elsewhere."""
+    known = [*registered, NAMES]
     if configured:
         names = [configured] if isinstance(configured, str) else list(configured)
-        missing = [n for n in names if n not in registered]
+        missing = [n for n in names if n not in known]
         if missing:
             raise FieldkitError(f"configured detector(s) not installed: {', '.join(missing)}; "
-                                f"installed: {', '.join(sorted(registered)) or 'none'}")
-        return list(dict.fromkeys(names))
-    order = [n for n in DEFAULT_ORDER if n in registered]
+                                f"installed: {', '.join(sorted(set(known)))}")
+        order = list(dict.fromkeys(names))
+        return order if NAMES in order else [NAMES, *order]
+    order = [n for n in DEFAULT_ORDER if n in known]
     order += sorted(n for n in registered if n not in order)
     return order
 
 
 def _secret(project) -> bytes:
-    row = project.db.execute("select secret from anonymisation_secret where id = 1").fetchone()
-    if row is None:  # pragma: no cover - the migration always writes it
+    secret = project.store.anonymisation.secret()
+    if secret is None:  # pragma: no cover - the migration always writes it
         raise FieldkitError("the project has no anonymisation secret; run fieldkit doctor")
-    return bytes.fromhex(row[0])
+    return secret
 
 
 def normalise_phrase(text: str) -> str:
@@ -219,14 +224,21 @@ class Anonymiser:
         self.warnings: list[str] = []
         self.log_enabled = log
         config = settings(project)
-        self._detectors = detectors()
+        self._detectors = {k: v for k, v in detectors().items() if k != NAMES}
         self.order = detector_order(list(self._detectors), config["detectors"])
+        self._plugin_order = [n for n in self.order if n != NAMES]
+        self._unregistered = config["unregistered_names"]
+        self._knowledge = None
+        self.strict = config["strict"]
+        #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
+        self.pending_review = 0
         self._secret = _secret(project)
-        self._store = open_keystore(project, passphrase)
+        self._store = open_keystore(project, passphrase)  # configured but unusable: raises
         people = ()
         lookup = None
         if self._store is None:
-            self.warnings.append("no key store is configured, so registered names are not replaced; "
+            self.warnings.append("no key store is configured, so no name can get its pseudonym; names are "
+                                 "found only by the unregistered-name rules, as [PERSON]; "
                                  "create one with: fieldkit keys init")
         else:
             people = self._store.people()
@@ -234,12 +246,39 @@ class Anonymiser:
             if not people:
                 self.warnings.append(f"the key store {self._store.path} holds nobody yet; "
                                      "register people with: fieldkit keys add")
-        context_settings = {}
+        from fieldkit.privacy.names import warn_unusable_aliases
+
+        self.warnings += warn_unusable_aliases(people)
+        context_settings = {"coarsen_dates": config["coarsen_dates"]}
         if config["places_file"]:
             context_settings["places_file"] = str(Path(config["places_file"]).expanduser())
+        elif "places" in self.order:
+            self.warnings.append("no places file is set (setting anonymise.places_file), so the places detector "
+                                 "uses fieldkit's small INVENTED example list, which knows none of your sites; "
+                                 "prisons, courts, PDUs and approved premises are still found by their form "
+                                 "('HMP …', '… Magistrates' Court')")
+        codes = tuple(project.store.consent.codes().values())
+        context_settings["mention_codes"] = codes
         self.context = DetectContext(people=people, settings=context_settings)
         self._replace = make_replacer(config["styles"], lookup)
         self._load_decisions()
+
+    def refuse_if_strict(self) -> None:
+        """With the setting ``anonymise.strict``, refuse (before anything is written) while
+        names nobody registered, or names shared by several people, wait for review."""
+        if not self.strict:
+            return
+        from fieldkit.core.errors import Refused
+        from fieldkit.privacy.review import record_candidates
+
+        waiting = 0
+        for type_name in ("observation", "memo"):
+            for record in self.project.list(type_name):
+                waiting += sum(1 for c in record_candidates(self, record) if c.claimed and c.needs_review)
+        if waiting:
+            raise Refused(f"anonymise.strict is on and {waiting} name(s) nobody registered or shared by several "
+                          "people wait for review; decide with: fieldkit anonymise review --pending "
+                          "(or fieldkit keys check)")
 
     def close(self) -> None:
         if self._store is not None:
@@ -248,11 +287,11 @@ class Anonymiser:
 
     def _load_decisions(self) -> None:
         self._decisions: dict = {}
-        for record_id, start, end, digest, action in self.project.db.execute(
-                "select record_id, start, [end], digest, action from anonymisation_decisions order by id"):
+        tables = self.project.store.anonymisation
+        for record_id, start, end, digest, action in tables.decisions():
             self._decisions.setdefault(record_id, {})[(start, end, digest)] = action
         self._rules: dict = {}
-        for digest, words, kind in self.project.db.execute("select digest, words, kind from anonymisation_rules"):
+        for digest, words, kind in tables.rules():
             self._rules[digest] = (words, kind)
         self._rule_lengths = sorted({w for w, _ in self._rules.values()})
 
@@ -277,20 +316,37 @@ class Anonymiser:
                     found.append(Span(start, end, rule[1], "direct", "", "review"))
         return found
 
+    def knowledge(self):
+        """What the project's notes and memos say about names (read once, on first use):
+        see ``fieldkit.privacy.unregistered.learn``."""
+        if self._knowledge is None and self._unregistered:
+            from fieldkit.privacy.unregistered import learn
+
+            bodies = (body for type_name in ("observation", "memo") for body in self.project.store.bodies(type_name))
+            self._knowledge = learn(bodies, self.context.people)
+        return self._knowledge
+
+    def detect(self, text: str) -> list:
+        """Every span the configured detectors and the core name matching find in ``text``,
+        merged (review decisions not applied)."""
+        from fieldkit.privacy.detection import merge_spans, run_detectors
+        from fieldkit.privacy.names import find_people
+
+        try:
+            found = run_detectors(text, self._detectors, self.context, self._plugin_order)
+        except ValueError as exc:
+            if isinstance(exc, FieldkitError):
+                raise
+            raise FieldkitError(str(exc)) from None
+        names = find_people(text, self.context.people, unregistered=self._unregistered,
+                            knowledge=self.knowledge())
+        extra = self._rule_spans(text)
+        return merge_spans([*names, *found, *extra], [*self.order, "review"])
+
     def spans(self, text: str, record_id: str = "") -> list:
         """Every span that will be considered for ``text``, merged, with its decision status:
         ``[(span, digest, status)]``; ``status`` is pending, accepted or rejected."""
-        from fieldkit.privacy.detection import DetectorError, merge_spans, run_detectors
-
-        try:
-            found = run_detectors(text, self._detectors, self.context, self.order)
-        except DetectorError:
-            raise
-        except ValueError as exc:
-            raise FieldkitError(str(exc)) from None
-        extra = self._rule_spans(text)
-        if extra:
-            found = merge_spans([*found, *extra], [*self.order, "review"])
+        found = self.detect(text)
         decided = self._decisions.get(record_id, {})
         out = []
         for span in found:
@@ -337,21 +393,18 @@ class Anonymiser:
             redaction = self.redaction(record)
         if self.log_enabled and redaction.log:
             self._write_log(record.id, redaction.log, "export")
+        self.pending_review += sum(1 for e in redaction.log if e.detector in ("names.unregistered", "names.namesake"))
         return redaction.text, remap_codings(redaction.edits, codings)
 
     def _write_log(self, record_id: str, log, action: str) -> None:
-        at, author = _now(), self.project.author
-        rows = [(record_id, e.start, e.end, e.kind, e.directness, e.detector, e.replacement,
-                 e.digest, action, author, at) for e in log]
+        entries = [(e.start, e.end, e.kind, e.directness, e.detector, e.replacement, e.digest) for e in log]
         with self.project.transaction():
-            self.project.db.conn.executemany(
-                "insert into anonymisation_log (record_id, start, [end], kind, directness, detector, "
-                "replacement, digest, action, author, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.project.store.anonymisation.log(record_id, entries, action)
 
 
 def remap_codings(edits, codings) -> tuple:
-    """Move codings through anonymisation edits (``fieldkit.coding.remap.map_span``)."""
-    from fieldkit.coding.remap import map_span
+    """Move codings through anonymisation edits (``fieldkit.core.remap.map_span``)."""
+    from fieldkit.core.remap import map_span
 
     out = []
     for coding in codings:
@@ -442,16 +495,24 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
     chosen = next((i for i in items if i.number == number), None)
     if chosen is None:
         raise NotFound(f"no replacement {number} in {record.id} (it has {len(items)}); run --preview first")
-    with project.transaction():
-        project.db.execute("delete from anonymisation_decisions where record_id = ? and start = ? and [end] = ?",
-                           [record.id, chosen.start, chosen.end])
-        project.db.execute(
-            "insert into anonymisation_decisions (record_id, start, [end], digest, action, kind, author, at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [record.id, chosen.start, chosen.end, chosen.digest, action, chosen.kind, project.author, _now()])
-        project._audit(f"anonymise_{action}", record.type_name, record.id,
-                       f"replacement {number} ({chosen.kind}, {chosen.detector})")
+    record_decision(project, record, chosen.start, chosen.end, chosen.digest, action, chosen.kind,
+                    f"replacement {number} ({chosen.kind}, {chosen.detector})")
     return attrs.evolve(chosen, status="accepted" if action == "accept" else "rejected")
+
+
+def record_decision(project, record, start: int, end: int, digest: str, action: str, kind: str,
+                    note: str = "") -> None:
+    """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
+    with project.transaction():
+        project.store.anonymisation.decide(record.id, start, end, digest, action, kind)
+        project.store.audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
+
+
+def log_decision(project, record_id: str, start: int, end: int, kind: str, detector: str, replacement: str,
+                 digest: str, action: str) -> None:
+    """Write one review decision to the anonymisation log (a keyed digest, never the text)."""
+    with project.transaction():
+        project.store.anonymisation.log(record_id, [(start, end, kind, "", detector, replacement, digest)], action)
 
 
 def add_rule(project, text: str, kind: str) -> str:
@@ -469,25 +530,14 @@ def add_rule(project, text: str, kind: str) -> str:
     # hash what the matcher hashes: the run from the first word to the last, tidied
     digest = span_digest(_secret(project), phrase[words[0].start():words[-1].end()])
     with project.transaction():
-        project.db.execute(
-            "insert into anonymisation_rules (digest, words, kind, author, at) values (?, ?, ?, ?, ?) "
-            "on conflict(digest) do update set kind = excluded.kind",
-            [digest, len(words), kind, project.author, _now()])
-        project._audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
+        project.store.anonymisation.add_rule(digest, len(words), kind)
+        project.store.audit("anonymise_add", "anonymisation_rule", digest[:12], f"kind {kind}, {len(words)} word(s)")
     return digest
 
 
 def log_entries(project, record=None, limit: int = 100) -> list[dict]:
     """The anonymisation log (newest first): what was replaced (digest), how, when, by whom."""
-    where, params = "", []
-    if record:
-        where, params = "where record_id = ?", [project.resolve(record)]
-    rows = project.db.execute(
-        f"select record_id, start, [end], kind, directness, detector, replacement, digest, action, author, at "
-        f"from anonymisation_log {where} order by id desc limit ?", [*params, limit])
-    keys = ("record", "start", "end", "kind", "directness", "detector", "replacement", "digest", "action",
-            "author", "at")
-    return [dict(zip(keys, row)) for row in rows]
+    return project.store.anonymisation.log_entries(project.resolve(record) if record else None, limit)
 
 
 # --------------------------------------------------------------------------- capture
@@ -502,7 +552,6 @@ def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = N
     be opened, rather than keep a name the project promised not to keep.
     """
     from fieldkit.privacy.keystore import KeyStoreError
-    from fieldkit.hooks.manager import detectors
 
     try:
         store = open_keystore(project, passphrase)
@@ -514,13 +563,15 @@ def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = N
         people = store.people()
     finally:
         store.close()
-    names = detectors().get("names")
-    if names is None or not people:
+    if not people:
         return text
-    from fieldkit.privacy.detection import DetectContext, apply_spans, merge_spans
+    from fieldkit.privacy.detection import apply_spans
+    from fieldkit.privacy.names import find_people
 
-    codes = {row[0].lower() for row in project.db.execute("select code from participants where deleted_at is null")}
-    spans = merge_spans(names.detect(text, DetectContext(people=people)))
+    codes = {code.lower() for code in project.store.consent.codes().values()}
+    # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
+    # the registered person, and capture replaces only what it can attribute
+    spans = [s for s in find_people(text, people, unregistered=False) if s.kind == "name"]
 
     def replace(span, original):
         hint = span.hint

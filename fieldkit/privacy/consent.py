@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import attrs
+
+from fieldkit.core.records import CONSENT_SCOPES
 
 
 @attrs.frozen
@@ -20,29 +22,48 @@ class CurrentConsent:
 
 def current_consent(project, participant) -> Optional[CurrentConsent]:
     """The latest consent of a participant (code or id); None when there is no such participant."""
-    row = project.conn.execute(
-        "select id, code from participants where (id = ? or code = ? collate nocase) and deleted_at is null",
-        [participant, participant],
-    ).fetchone()
+    row = project.store.consent.participant(participant)
     if row is None:
         return None
     pid, code = row
     from fieldkit.core.records import ConsentEvent
 
-    events = project.list("consent", where="participant_id = ?", params=[pid], order_by="at, id")
+    events = project.list("consent", participant_id=pid, order_by="at, id")
     if not events:
         return CurrentConsent(pid, code, "none", ())
     last: ConsentEvent = events[-1]
     return CurrentConsent(pid, code, last.status, tuple(last.scopes) if last.status != "withdrawn" else (), last.at)
 
 
-def record_consent(project, participant, status: str, scopes=(), *, at=None, note: str = ""):
-    """Add a consent event for a participant (code or id) and return it."""
-    from fieldkit.core.records import ConsentEvent
+#: the scopes ``given`` consent covers when no scopes are named: everything a participant can agree to
+DEFAULT_GIVEN_SCOPES = CONSENT_SCOPES
 
+
+def record_consent(project, participant: str, status: str, scopes: Optional[Iterable[str]] = None, *,
+                   default_scopes: Iterable[str] = DEFAULT_GIVEN_SCOPES, at=None, note: str = ""):
+    """Add a consent event for a participant (code or id) and return it.
+
+    ``scopes`` None (not given) means: ``default_scopes`` for ``given`` consent (every scope,
+    unless a caller passes others), none for ``withdrawn``; ``limited`` consent must name its
+    scopes. Withdrawn consent cannot carry scopes. ``fieldkit participant consent`` without
+    ``--scope`` passes None, so it means the same as a script leaving ``scopes`` out.
+    """
+    from fieldkit.core.errors import InvalidInput
+    from fieldkit.core.records import CONSENT_STATUSES, ConsentEvent
+
+    if status not in CONSENT_STATUSES:
+        raise InvalidInput(f"consent status must be one of {', '.join(CONSENT_STATUSES)}, not {status!r}")
+    if scopes is None:
+        if status == "limited":
+            raise InvalidInput("limited consent must name its scopes "
+                               f"(any of {', '.join(CONSENT_SCOPES)}; --scope on the command line)")
+        scopes = tuple(default_scopes) if status == "given" else ()
+    scopes = tuple(dict.fromkeys(scopes))
+    if status == "withdrawn" and scopes:
+        raise InvalidInput("withdrawn consent has no scopes; record 'limited' consent to keep some")
     pid = project.resolve(participant, "participant")
     kwargs = {"at": at} if at is not None else {}
-    return project.add(ConsentEvent(participant_id=pid, status=status, scopes=tuple(scopes), note=note, **kwargs))
+    return project.add(ConsentEvent(participant_id=pid, status=status, scopes=scopes, note=note, **kwargs))
 
 
 #: encounter kinds with one participant besides the researcher: every note of such an
@@ -69,31 +90,18 @@ class ReleasePolicy:
 
     def __init__(self, project):
         self.project = project
-        self._codes: dict = {}  # participant id -> code
-        self._by_code: dict = {}  # lower-case code -> id
-        for pid, code in project.conn.execute("select id, code from participants where deleted_at is null"):
-            self._codes[pid] = code
-            self._by_code[code.lower()] = pid
-        latest: dict = {}
-        for pid, status, scopes in project.conn.execute(
-                "select participant_id, status, scopes from consent_events where deleted_at is null "
-                "order by at, id"):
-            latest[pid] = (status, scopes)
-        import json
-
+        queries = project.store.consent
+        self._codes: dict = queries.codes()  # participant id -> code
+        self._by_code: dict = {code.lower(): pid for pid, code in self._codes.items()}  # lower-case code -> id
+        latest = queries.latest()
         self.withdrawn = {pid for pid, (status, _) in latest.items() if status == "withdrawn"}
-        self._quotes = {pid for pid, (status, scopes) in latest.items()
-                        if status != "withdrawn" and "quotes" in json.loads(scopes or "[]")}
-        self._encounters: dict = {}
-        for eid, kind, people in project.conn.execute("select id, kind, participants from encounters"):
-            ids = tuple(item.get("participant_id") for item in json.loads(people or "[]"))
-            self._encounters[eid] = (kind, ids)
+        self._quotes = {pid for pid, (status, scopes) in latest.items() if status != "withdrawn" and "quotes" in scopes}
+        self._encounters: dict = queries.encounters()  # encounter id -> (kind, participant ids)
         self._observation_encounter: dict = {}
 
     def _encounter_of(self, record_id: str):
         if record_id not in self._observation_encounter:
-            row = self.project.conn.execute("select encounter_id from observations where id = ?", [record_id]).fetchone()
-            self._observation_encounter[record_id] = row[0] if row else None
+            self._observation_encounter[record_id] = self.project.store.encounter_of(record_id)
         return self._observation_encounter[record_id]
 
     def _encounter_ids(self, record) -> list:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import attrs
 
-from fieldkit.core.errors import PluginError
+from fieldkit.core.errors import InvalidInput, PluginError
 from fieldkit.core.patterns import lazy
 from fieldkit.privacy.spans import Span
 
@@ -49,6 +49,7 @@ __all__ = [
     "apply_spans",
     "make_replacer",
     "merge_spans",
+    "normalise_identifier",
     "original_digest",
     "parse_birth_date",
     "placeholder_for",
@@ -66,6 +67,8 @@ _STYLE_ALIASES = {"generalize": "generalise", "pseudonymise": "pseudonym", "pseu
 
 #: kinds that the ``generalise`` style reduces to month and year
 DATE_KINDS = ("dob", "date")
+#: kinds that the ``generalise`` style reduces to a ten-year band (``34`` -> ``[30-39]``)
+AGE_KINDS = ("age",)
 
 
 # --------------------------------------------------------------------------- records
@@ -81,7 +84,7 @@ def _as_tuple(value: Any) -> tuple:
 
 def _check_place_kind(instance, attribute, value):
     if value not in PLACE_KINDS:
-        raise ValueError(f"place kind must be one of {', '.join(PLACE_KINDS)}, not {value!r}")
+        raise InvalidInput(f"place kind must be one of {', '.join(PLACE_KINDS)}, not {value!r}")
 
 
 @attrs.frozen(cache_hash=True)
@@ -316,7 +319,7 @@ def _bracket(label: str) -> str:
 def _normalise_style(style: str, kind: str) -> str:
     name = _STYLE_ALIASES.get(str(style).strip().lower(), str(style).strip().lower())
     if name not in STYLES:
-        raise ValueError(
+        raise InvalidInput(
             f"unknown replacement style {style!r} for {kind!r}; choose one of {', '.join(STYLES)}"
         )
     return name
@@ -334,10 +337,13 @@ def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[s
     * ``placeholder``: the kind in capitals, ``[NINO]``, ``[PRISON]``.
     * ``redact``: ``[REDACTED]``.
     * ``generalise``: dates of birth keep only month and year (``12/03/1987`` ->
-      ``[March 1987]``); every other kind, and a date that cannot be read, gets a placeholder.
+      ``[March 1987]``), ages their ten-year band (``34`` -> ``[30-39]``); every other kind,
+      and a date or age that cannot be read, gets a placeholder.
 
-    ``lookup(kind, original)`` (the key store's) gives consistent replacements across
-    records, e.g. the same prison is always ``[PRISON-2]``. When it returns a string, that
+    ``lookup(kind, normalised)`` (the key store's) gives consistent replacements across
+    records, e.g. the same prison is always ``[PRISON-2]``. It receives the span's ``key``
+    (or its text) passed through :func:`normalise_identifier`, so ``QQ 12 34 56 C`` and
+    ``qq123456c`` get the same replacement. When it returns a string, that
     string is the replacement, for the ``pseudonym`` and ``placeholder`` styles. It is not
     consulted for ``redact`` (which keeps no trace on purpose) or ``generalise`` (whose output
     is already the same for the same original). Unknown style names raise ``ValueError`` here,
@@ -359,9 +365,14 @@ def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[s
                 if parsed is not None:
                     year, month, _day = parsed
                     return f"[{_MONTH_NAMES[month - 1]} {year}]"
+            if span.kind in AGE_KINDS:
+                digits = re.search(r"\d+", original)
+                if digits and int(digits.group()) < 130:
+                    band = int(digits.group()) // 10 * 10
+                    return f"[{band}-{band + 9}]"
             return placeholder_for(span.kind)
         if lookup is not None:
-            found = lookup(span.kind, original)
+            found = lookup(span.kind, normalise_identifier(span.kind, span.key or original))
             if found is not None:
                 return found
         if style == "pseudonym" and span.hint.strip():
@@ -374,6 +385,50 @@ def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[s
 
 
 _DIGEST_STRIP = lazy(r"[\s\-./()]+")
+_NOT_ALNUM = lazy(r"[\W_]+")
+_APOSTROPHE_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+#: kinds whose written form varies only by spacing, punctuation and case
+COMPACT_KINDS = frozenset({"nino", "nhs", "postcode", "postcode_district", "vehicle", "prison_number",
+                           "crn", "urn", "cro", "court_case"})
+
+
+def normalise_identifier(kind: str, text: str) -> str:
+    """The form of an identifier that decides its consistent replacement: the same identifier
+    written with other spacing, case or national/international form gives the same string.
+
+    * ``nino``, ``nhs``, ``postcode``, ``vehicle``, ``prison_number``, ``crn``, ``urn``,
+      ``cro``, ``court_case``: letters and digits only, lower case (``QQ 12 34 56 C`` ->
+      ``qq123456c``, ``NG7 2RD`` -> ``ng72rd``);
+    * ``phone``: digits in national form (``+44 (0)7700 900123``, ``0044 7700 900123`` and
+      ``07700-900-123`` -> ``07700900123``);
+    * ``pnc``: two-digit year, serial without leading zeros, check letter
+      (``2001/0123456A`` -> ``01/123456a``);
+    * ``email``, ``handle``: lower case, no surrounding space (a handle without its ``@``);
+    * ``url``: lower case, without ``http(s)://``, ``www.`` and a trailing ``/``;
+    * anything else (names, places): NFC, case-folded, straight apostrophes, single spaces.
+    """
+    folded = unicodedata.normalize("NFKC", str(text)).casefold().translate(_APOSTROPHE_FOLD)
+    if kind in COMPACT_KINDS:
+        return _NOT_ALNUM.sub("", folded)
+    if kind == "phone":
+        digits = re.sub(r"\D", "", folded.replace("(0)", ""))
+        if digits.startswith("0044"):
+            digits = "0" + digits[4:]
+        elif digits.startswith("44") and folded.lstrip().startswith("+"):
+            digits = "0" + digits[2:]
+        return digits
+    if kind == "pnc":
+        m = re.fullmatch(r"\s*(\d{2}|\d{4})\s*/\s*(\d+)\s*([a-z])\s*", folded)
+        if m:
+            return f"{m.group(1)[-2:]}/{int(m.group(2))}{m.group(3)}"
+        return _NOT_ALNUM.sub("", folded)
+    if kind in ("email", "handle"):
+        return folded.strip().lstrip("@")
+    if kind == "url":
+        url = re.sub(r"^\s*(?:https?://)?(?:www\.)?", "", folded.strip())
+        return url.rstrip("/")
+    return " ".join(folded.split())
 
 
 def original_digest(original: str, key: bytes = b"") -> str:
@@ -466,7 +521,7 @@ def run_detectors(text: str, detectors, context: Optional[DetectContext] = None,
     missing = [name for name in names if name not in by_name]
     if missing:
         known = ", ".join(sorted(by_name)) or "none"
-        raise ValueError(
+        raise InvalidInput(
             f"unknown detector{'s' if len(missing) > 1 else ''} in the configured order: "
             f"{', '.join(missing)} (registered: {known})"
         )

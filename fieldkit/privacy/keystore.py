@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import hashlib
 import hmac
 import json
@@ -57,13 +56,12 @@ import re
 import secrets
 import sqlite3
 import unicodedata
-from collections import Counter
 from pathlib import Path
 from typing import Iterable, Optional
 
 import attrs
 
-from fieldkit.core.errors import FieldkitError
+from fieldkit.core.errors import FieldkitError, InvalidInput
 
 FORMAT_NAME = "fieldkit-keystore"
 FORMAT_VERSION = 1
@@ -105,7 +103,7 @@ class KeyStoreError(FieldkitError):
 
 def _check_kind(instance, attribute, value):
     if value not in PERSON_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(PERSON_KINDS)}, not {value!r}")
+        raise InvalidInput(f"kind must be one of {', '.join(PERSON_KINDS)}, not {value!r}")
 
 
 def _clean_name(value: str) -> str:
@@ -170,7 +168,7 @@ def _gcm_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if not blob.startswith(_SEALED_PREFIX) or len(blob) < 1 + 12 + 16:
-        raise ValueError("not a sealed value")
+        raise InvalidInput("not a sealed value")
     return AESGCM(key).decrypt(blob[1:13], blob[13:], aad)
 
 
@@ -274,6 +272,11 @@ class KeyStore:
         try:
             conn = _connect(path, must_exist=True)
             rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise KeyStoreError(f"the key store {path} is locked by another program; try again "
+                                    "when it has finished") from None
+            raise KeyStoreError(f"the key store {path} cannot be opened ({exc}) or is not a fieldkit key store") from None
         except sqlite3.DatabaseError:
             raise KeyStoreError(f"{path} is not a fieldkit key store") from None
         try:
@@ -376,6 +379,7 @@ class KeyStore:
             raise KeyStoreError(f"a name is needed to register {pseudonym}")
         if any(not n for n in names):
             raise KeyStoreError(f"an empty alias was given for {pseudonym}")
+        _check_aliases(pseudonym, names[1:])
         person = Person(pseudonym, tuple(names), contact=str(contact), kind=kind, note=str(note))
         with _transaction(self._db) as db:
             exists = db.execute("SELECT 1 FROM people WHERE pseudonym = ?", (pseudonym,)).fetchone()
@@ -385,6 +389,8 @@ class KeyStore:
                 "INSERT INTO people (pseudonym, kind, names, contact, note) VALUES (?, ?, ?, ?, ?)",
                 self._person_row(person),
             )
+        from fieldkit.privacy.names import name_warnings
+
         return name_warnings(person)
 
     def add_alias(self, pseudonym: str, alias: str) -> list[str]:
@@ -392,6 +398,7 @@ class KeyStore:
         alias = _clean_name(alias)
         if not alias:
             raise KeyStoreError("an alias must not be empty")
+        _check_aliases(pseudonym, [alias])
         with _transaction(self._db):
             person = self.get(pseudonym)
             if alias.casefold() in {n.casefold() for n in person.names}:
@@ -401,6 +408,8 @@ class KeyStore:
                 "UPDATE people SET names = ? WHERE pseudonym = ?",
                 (self._person_row(updated)[2], person.pseudonym),
             )
+        from fieldkit.privacy.names import name_warnings
+
         return name_warnings(updated, only=(alias,))
 
     def update(self, pseudonym: str, *, contact: Optional[str] = None, note: Optional[str] = None,
@@ -566,6 +575,15 @@ def _check_pseudonym(pseudonym) -> str:
     return pseudonym
 
 
+def _check_aliases(pseudonym: str, aliases) -> None:
+    from fieldkit.privacy.names import alias_problem
+
+    for alias in aliases:
+        problem = alias_problem(alias)
+        if problem:
+            raise KeyStoreError(f"{pseudonym}: {problem}")
+
+
 def _dedupe(names: list) -> list:
     seen = set()
     out = []
@@ -575,216 +593,3 @@ def _dedupe(names: list) -> list:
             seen.add(key)
             out.append(n)
     return out
-
-
-# --------------------------------------------------------------------------- warnings
-
-
-@functools.lru_cache(maxsize=1)
-def common_words() -> frozenset:
-    """Lower-case everyday English words that are also used as names (shipped word list)."""
-    path = Path(__file__).parent / "data" / "common_words.txt"
-    words = set()
-    try:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                words.add(line.casefold())
-    except OSError:  # a trimmed install: fall back to the most important few
-        words.update("rose will mark bill jay grace hope faith joy may june april pat sue ray guy frank".split())
-    return frozenset(words)
-
-
-def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
-    """Warnings about names that will also match ordinary words.
-
-    Warned: an alias of one or two letters; an alias that is a common English word
-    (``Rose``, ``Will``, ``Mark``); a part of the full name that is a common word (the
-    names detector replaces first names and surnames on their own). These are warnings,
-    not errors: the name is still registered and still replaced wherever it appears as a
-    whole word, in any case. ``only`` limits the check to some of the names.
-    """
-    words = common_words()
-    wanted = None if only is None else {n.casefold() for n in only}
-    warnings = []
-    for index, name in enumerate(tuple(person.names)):
-        if wanted is not None and name.casefold() not in wanted:
-            continue
-        if index == 0:
-            for part in name.split():
-                bare = part.strip(".").casefold()
-                if bare in words:
-                    warnings.append(
-                        f"{person.pseudonym}: {part!r} in the name {name!r} is a common English word; "
-                        f"'{bare}' will be replaced wherever it appears as a whole word"
-                    )
-            continue
-        letters = sum(ch.isalpha() for ch in name)
-        if letters <= 2:
-            warnings.append(
-                f"{person.pseudonym}: alias {name!r} is only {letters} letter(s) long; "
-                "it will be replaced wherever it appears as a whole word"
-            )
-        elif name.casefold() in words:
-            warnings.append(
-                f"{person.pseudonym}: alias {name!r} is a common English word; "
-                f"'{name.casefold()}' will be replaced wherever it appears as a whole word, in any case"
-            )
-    return warnings
-
-
-def warn_common_aliases(store) -> list[str]:
-    """Warnings for every entry of a key store (or any iterable of people); see ``name_warnings``."""
-    people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
-    out = []
-    for person in people:
-        out.extend(name_warnings(person))
-    return out
-
-
-# --------------------------------------------------------------------------- keys check
-
-_TITLES = frozenset("mr mrs ms miss mx dr prof sir dame lady lord rev revd fr".split())
-_NOT_NAMES = frozenset("""
-monday tuesday wednesday thursday friday saturday sunday
-january february march april may june july august september october november december
-i i'm i've i'd i'll ok okay yes no hi hello thanks dear
-probation inspectorate inspector inspectors inspection inspections service services court courts
-prison prisons unit team teams office offices council ministry justice police centre center
-hospital street road avenue close way north south east west northern southern eastern western
-england wales britain british english welsh uk hm his her majesty's majesty king's crown
-lead senior manager managers officer officers practitioner practitioners
-expert experts experience person people ebe spo pso po pdu hmip hmpps nps crc nhs
-interview interviews focus group meeting meetings note notes jotting jottings memo memos
-observation observations fieldnote fieldnotes oc the a an and but so then when after before
-while during today tomorrow yesterday morning afternoon evening later also however
-on in at to of by we he it is as if or my me us our no not this that these those there
-met asked told said spoke went called rang emailed phoned saw sat arrived left joined
-""".split())
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
-_SENTENCE_END = set(".!?:;\"\u201c\u2018(*-\u2022>#\n")
-
-
-def _is_name_like(word: str) -> bool:
-    if len(word) < 2 or not word[0].isupper() or word.isupper():
-        return False
-    for index, segment in enumerate(re.split(r"['\u2019\-]", word)):
-        if not segment:
-            return False
-        for prefix in ("Mac", "Mc"):
-            if segment.startswith(prefix) and len(segment) > len(prefix) and segment[len(prefix)].isupper():
-                segment = segment[len(prefix):]
-                break
-        rest = segment[1:]
-        if rest and not rest.islower():
-            return False
-        if index == 0 and not segment[0].isupper():
-            return False
-    return True
-
-
-def _registered_tokens(people) -> frozenset:
-    tokens = set()
-    for person in people:
-        for name in person.names:
-            for token in _WORD_RE.findall(unicodedata.normalize("NFC", name)):
-                folded = token.translate(_APOSTROPHES).casefold()
-                tokens.add(folded)
-                tokens.add(_strip_accents(folded))
-    return frozenset(tokens)
-
-
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-
-
-def _at_sentence_start(text: str, start: int) -> bool:
-    i = start - 1
-    while i >= 0 and text[i] in " \t\u00a0":
-        i -= 1
-    return i < 0 or text[i] in _SENTENCE_END
-
-
-def find_unregistered_names(texts: Iterable[str], store) -> list[tuple[str, int]]:
-    """Name-like phrases in ``texts`` that are not registered, with how often each occurs.
-
-    A suggestion list for ``fieldkit keys check``, not a detector. The heuristic:
-
-    * a *name-like word* starts with a capital, is not all capitals (so ``SPO``, ``PDU`` and
-      ``I`` are skipped) and has no other capitals except after ``Mc``/``Mac``, an apostrophe
-      or a hyphen (``McAllister``, ``O'Neill``, ``Ruiz-Hale``);
-    * consecutive name-like words separated only by spaces (or ``Mr.``-style titles) form a
-      phrase; titles are dropped but make the next word count even at a sentence start;
-      a phrase is split at common words, days, months and fieldwork vocabulary (shipped
-      word list plus a stop list), so ``On Monday Marek Lindqvist`` gives ``Marek Lindqvist``;
-    * a single word right after a sentence start is ignored (every sentence starts with a
-      capital), unless a title precedes it; so is a sentence opener in front of a fully
-      registered name (``Met Dana Okafor``);
-    * a phrase is reported unless every word in it is part of a registered name or alias
-      (compared case-insensitively and ignoring accents).
-
-    ``store`` is a ``KeyStore`` or any iterable of objects with ``.names``. Results are sorted
-    by count (most frequent first), then alphabetically.
-    """
-    people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
-    registered = _registered_tokens(people)
-    stop = _NOT_NAMES | common_words()
-    counts: Counter = Counter()
-    for text in texts:
-        text = unicodedata.normalize("NFC", text or "")
-        words = list(_WORD_RE.finditer(text))
-        i = 0
-        while i < len(words):
-            titled = False
-            run = []
-            # a run starts at a title or a name-like word
-            j = i
-            while j < len(words):
-                w = words[j]
-                token = w.group()
-                if run or titled:
-                    gap = text[words[j - 1].end():w.start()]
-                    allowed = gap.strip(" \t\u00a0") == "" or (
-                        not run and titled and gap.strip(" \t\u00a0") == "."
-                    )
-                    if not allowed or "\n" in gap:
-                        break
-                if token.casefold().rstrip(".") in _TITLES and token[0].isupper() and not run and not titled:
-                    titled = True
-                    j += 1
-                    continue
-                if _is_name_like(token):
-                    run.append(w)
-                    j += 1
-                    continue
-                break
-            if not run:
-                i = max(j, i + 1)
-                continue
-            # split the run at common words (``On Monday Marek Lindqvist`` -> ``Marek Lindqvist``)
-            pieces, current = [], []
-            for w in run:
-                if w.group().translate(_APOSTROPHES).casefold() in stop:
-                    if current:
-                        pieces.append(current)
-                    current = []
-                else:
-                    current.append(w)
-            if current:
-                pieces.append(current)
-            for k, piece in enumerate(pieces):
-                folded = [w.group().translate(_APOSTROPHES).casefold() for w in piece]
-                known = [f in registered or _strip_accents(f) in registered for f in folded]
-                at_start = _at_sentence_start(text, piece[0].start())
-                has_title = titled and k == 0 and piece[0] is run[0]
-                if at_start and not has_title and len(piece) > 1 and all(known[1:]) and not known[0]:
-                    # ``Met Dana Okafor``: a capitalised sentence opener before a registered name
-                    continue
-                if len(piece) == 1 and at_start and not has_title:
-                    continue  # every sentence starts with a capital
-                if all(known):
-                    continue
-                counts[" ".join(w.group() for w in piece)] += 1
-            i = max(j, i + 1)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

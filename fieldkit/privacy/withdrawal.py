@@ -28,7 +28,6 @@ pseudonym and counts, no content.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Optional
 
@@ -103,7 +102,8 @@ def _person(project, code: str, passphrase):
     try:
         store = open_keystore(project, passphrase)
     except KeyStoreError as exc:
-        return None, None, str(exc)
+        # fail closed: without the key store the names written in the notes cannot be found
+        raise FieldkitError(f"cannot carry out a withdrawal: {exc}") from None
     if store is None:
         return None, None, "no key store configured; names written in the notes cannot be found"
     try:
@@ -117,13 +117,9 @@ def _person(project, code: str, passphrase):
 def _name_spans(person, text: str) -> list:
     if person is None:
         return []
-    from fieldkit.privacy.detection import DetectContext
-    from fieldkit.hooks.manager import detectors
+    from fieldkit.privacy.names import find_names
 
-    names = detectors().get("names")
-    if names is None:
-        return []
-    return list(names.detect(text, DetectContext(people=(person,))))
+    return find_names(text, (person,))
 
 
 def _mention_spans(code: str, text: str, person) -> list:
@@ -167,14 +163,8 @@ def withdrawal_plan(project, participant, *, mode: str = "redact", passphrase: O
             action = "erase" if mode == "erase" else "redact"
             items[record.id] = PlanItem(type_name, record.id, action, why, len(spans))
     erased = [i.record_id for i in items.values() if i.action == "erase"]
-    codings, attachments = (), ()
-    if erased:
-        marks = ",".join("?" * len(erased))
-        codings = tuple(r[0] for r in project.db.execute(
-            f"select id from codings where record_id in ({marks})", erased))
-    attachments = tuple(r[0] for r in project.db.execute(
-        f"select id from attachments where record_id = ? or record_id in ({','.join('?' * len(erased)) or 'null'})",
-        [pid, *erased]))
+    codings = project.store.erasure.codings_on(erased)
+    attachments = project.store.erasure.attachments_of([pid, *erased])
     ordered = sorted(items.values(), key=lambda i: (i.action, i.type_name, i.record_id))
     return WithdrawalPlan(pid, code, mode, tuple(ordered), codings, attachments, tuple(group_encounters),
                           in_store, note)
@@ -205,10 +195,7 @@ def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional
     """
     from fieldkit.privacy.anonymiser import open_keystore, remap_codings
     from fieldkit.privacy.consent import record_consent
-    from fieldkit.core.convert import iso, to_row
     from fieldkit.privacy.detection import apply_spans
-    from fieldkit.project import _now
-    from fieldkit.store.connection import TABLES
 
     info = _person(project, project.get(project.resolve(participant, "participant")).code, passphrase)
     fresh = withdrawal_plan(project, participant, mode=mode, passphrase=passphrase, _person_info=info)
@@ -216,61 +203,47 @@ def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional
         raise FieldkitError("the project changed since the withdrawal plan was shown; run the command again")
     plan = fresh
     person = info[0]
-    db = project.db
-    # overwrite deleted content inside the file instead of leaving it in free pages
-    db.execute("PRAGMA secure_delete = ON")
+    erasure = project.store.erasure
+    erasure.secure_delete()
     erased_ids = [i.record_id for i in plan.erased]
     redacted_ids = [i.record_id for i in plan.redacted]
     keystore_removed = False
     with project.transaction():
-        # redact first: mentions become [withdrawn], codings follow the text
+        # redact first: mentions become [withdrawn], codings follow the text; no revision
+        # keeps the old text
         for item in plan.redacted:
-            table = TABLES[item.type_name]
             record = project.get(item.record_id, type_name=item.type_name)
             spans = _mention_spans(plan.code, record.body, person)
             redaction = apply_spans(record.body, spans, lambda span, original: MARKER)
             changes = {"body": redaction.text}
             if item.type_name == "memo":
                 changes["links"] = tuple(x for x in record.links if x != plan.participant_id)
-            new = project._prepare(attrs.evolve(record, **changes))
-            row = to_row(new)
-            row["updated_at"] = iso(_now())
-            db[table].update(record.id, row)
-            codings = project.list("coding", where="record_id = ?", params=[record.id], include_deleted=True)
+            erasure.overwrite(project.prepare(attrs.evolve(record, **changes)))
+            codings = project.list("coding", record_id=record.id, include_deleted=True)
             for old, moved in zip(codings, remap_codings(redaction.edits, codings)):
                 if moved != old:
-                    db["codings"].update(old.id, {"start": moved.start, "end": moved.end, "status": moved.status})
+                    erasure.move_coding(moved)
         # hard delete: codings, attachments, notes, then their encounters
-        for coding_id in plan.codings:
-            db.execute("delete from codings where id = ?", [coding_id])
-        removed_files = []
-        for attachment_id in plan.attachments:
-            row = db.execute("select sha256 from attachments where id = ?", [attachment_id]).fetchone()
-            db.execute("delete from attachments where id = ?", [attachment_id])
-            if row and not db.execute("select 1 from attachments where sha256 = ?", [row[0]]).fetchone():
-                removed_files.append(row[0])
-        for item in sorted(plan.erased, key=lambda i: i.type_name == "encounter"):
-            db.execute(f"delete from [{TABLES[item.type_name]}] where id = ?", [item.record_id])
+        erasure.delete("coding", plan.codings)
+        removed_files = [sha for sha in map(erasure.delete_attachment, plan.attachments) if sha]
+        for type_name in ("observation", "memo", "encounter"):
+            erasure.delete(type_name, [i.record_id for i in plan.erased if i.type_name == type_name])
         gone = set(erased_ids)
         if gone:
-            _drop_references(project, gone)
+            erasure.drop_references(gone)
         # group encounters keep going without them
         for encounter_id in plan.group_encounters:
             encounter = project.get(encounter_id, type_name="encounter")
             kept = tuple(p for p in encounter.participants if p.participant_id != plan.participant_id)
-            db["encounters"].update(encounter_id, {"participants": to_row(attrs.evolve(encounter, participants=kept))["participants"]})
+            erasure.overwrite(attrs.evolve(encounter, participants=kept))
         # the participant keeps only a code and a role: attributes and notes may identify
-        db["participants"].update(plan.participant_id, {"organisation": "", "attributes": "{}", "note": ""})
-        touched = [*erased_ids, *redacted_ids, *plan.group_encounters, plan.participant_id]
-        for chunk in _chunks(touched):
-            marks = ",".join("?" * len(chunk))
-            db.execute(f"delete from revisions where record_id in ({marks})", chunk)
-            db.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
-            db.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
+        participant = project.get(plan.participant_id, type_name="participant")
+        erasure.overwrite(attrs.evolve(participant, organisation="", attributes={}, note=""))
+        erasure.forget([*erased_ids, *redacted_ids, *plan.group_encounters, plan.participant_id])
         record_consent(project, plan.participant_id, "withdrawn", (), note=f"withdrawal carried out ({plan.mode})")
-        project._audit("withdraw", "participant", plan.participant_id,
-                       f"{plan.code}: mode {plan.mode}; erased {len(erased_ids)} records, {len(plan.codings)} "
-                       f"codings, {len(plan.attachments)} attachments; redacted {len(redacted_ids)} records")
+        project.store.audit("withdraw", "participant", plan.participant_id,
+                            f"{plan.code}: mode {plan.mode}; erased {len(erased_ids)} records, {len(plan.codings)} "
+                            f"codings, {len(plan.attachments)} attachments; redacted {len(redacted_ids)} records")
         if info[1]:
             store = open_keystore(project, passphrase)
             try:
@@ -280,41 +253,6 @@ def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional
                 store.close()
     for sha in removed_files:
         (project.path / "attachments" / sha).unlink(missing_ok=True)
-    _scrub(project)
+    erasure.scrub()
     return WithdrawalResult(plan.code, plan.mode, len(erased_ids), len(redacted_ids), len(plan.codings),
                             len(plan.attachments), keystore_removed)
-
-
-def _chunks(ids, size: int = 500):
-    ids = list(ids)
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
-
-def _drop_references(project, gone: set) -> None:
-    """Remove ids of erased records from ``derived_from`` and memo ``links``."""
-    db = project.db
-    for table, column in (("observations", "derived_from"), ("memos", "links")):
-        for record_id, value in db.execute(f"select id, [{column}] from [{table}] where [{column}] != '[]'").fetchall():
-            ids = json.loads(value or "[]")
-            kept = [x for x in ids if x not in gone]
-            if kept != ids:
-                db.execute(f"update [{table}] set [{column}] = ? where id = ?", [json.dumps(kept), record_id])
-
-
-def _scrub(project) -> None:
-    """Push deleted text out of the full-text index and the write-ahead log."""
-    from fieldkit.store.connection import SEARCHABLE, TABLES
-
-    db = project.db
-    for type_name in SEARCHABLE:
-        fts = f"{TABLES[type_name]}_fts"
-        try:
-            db.execute(f"insert into [{fts}]([{fts}]) values ('optimize')")
-        except Exception:  # pragma: no cover - an index without the optimize command
-            pass
-    try:
-        db.conn.commit()
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except Exception:  # pragma: no cover - another reader holds the log; it is checkpointed later
-        pass

@@ -134,11 +134,18 @@ def span_from_utf16(text: str, start16, end16) -> tuple[int, int]:
     return start, end
 
 
+def _sort_time(value) -> str:
+    """A datetime as UTC ISO text, so naive and aware times sort together as the store's do."""
+    from fieldkit.core.convert import iso
+
+    return iso(value) if value else ""
+
+
 def home(project) -> dict:
     """Counts, the encounter timeline, participants with their consent, sites and documents."""
     from fieldkit.privacy.consent import current_consent
 
-    encounters = project.list("encounter", order_by="coalesce(start, created_at), id")
+    encounters = sorted(project.list("encounter"), key=lambda e: (_sort_time(e.start or e.created_at), e.id))
     sites = {s.id: s for s in project.list("site")}
     by_id = {e.id: e for e in encounters}
     participants = []
@@ -147,7 +154,9 @@ def home(project) -> dict:
         participants.append({"id": p.id, "code": p.code, "role": p.role.replace("_", " "),
                              "organisation": p.organisation, "consent": consent.status if consent else "none"})
     docs: dict = {}
-    for obs in project.list("observation", order_by="coalesce(observed_at, recorded_at), id"):
+    observations = sorted(project.list("observation"),
+                          key=lambda o: (_sort_time(o.observed_at or o.recorded_at), o.id))
+    for obs in observations:
         docs.setdefault(obs.encounter_id, []).append({"id": obs.id, "label": label(obs, by_id), "stage": obs.stage})
     memos = [{"id": m.id, "label": label(m), "kind": m.kind, "private": "private" in m.tags}
              for m in project.list("memo")]

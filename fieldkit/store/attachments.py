@@ -55,6 +55,6 @@ def attach(project, file, *, record: Optional[str] = None) -> Attachment:
                                       size=source.stat().st_size, record_id=record_id))
     except BaseException:
         # the record failed: remove the copy unless another attachment already uses it
-        if not project.db.execute("select 1 from attachments where sha256 = ?", [sha]).fetchone():
+        if not project.store.count("attachment", sha256=sha, include_deleted=True):
             target.unlink(missing_ok=True)
         raise

@@ -11,6 +11,8 @@ from typing import Optional
 import attrs
 
 from fieldkit.core.errors import FieldkitError, Refused
+from fieldkit.store.schema import SEARCHABLE, TABLES
+from fieldkit.store.search import check_index, rebuild_index
 
 SYNCED_FOLDERS = ("dropbox", "onedrive", "google drive", "googledrive", "icloud", "mobile documents", "box sync",
                   "nextcloud", "owncloud", "pcloud", "mega")
@@ -33,18 +35,19 @@ def _mode(path: Path) -> int:
 def doctor(project) -> list[Finding]:
     """Check a project's integrity, search index, codings, permissions, attachments and key store."""
     found: list[Finding] = []
-    db = project.db
-    result = [r[0] for r in db.execute("pragma integrity_check").fetchall()]
+    conn = project.store.conn
+    result = [r[0] for r in conn.execute("pragma integrity_check").fetchall()]
     if result != ["ok"]:
         found.append(Finding("error", "integrity", f"database integrity check failed: {'; '.join(result[:3])}",
                              "restore from a backup: fieldkit backup made one; copy it back over fieldkit.db"))
-    for table in ("observations", "memos"):
+    for type_name in SEARCHABLE:
         try:
-            db.execute(f"insert into [{table}_fts]([{table}_fts], rank) values ('integrity-check', 1)")
+            check_index(project.store, type_name)
         except sqlite3.DatabaseError as exc:
-            found.append(Finding("error", "search index", f"the {table} search index disagrees with the table ({exc})",
+            found.append(Finding("error", "search index",
+                                 f"the {TABLES[type_name]} search index disagrees with the table ({exc})",
                                  "fieldkit doctor --fix (rebuilds the search index)"))
-    orphans = db.execute(
+    orphans = conn.execute(
         "select count(*) from codings c where c.deleted_at is null and not exists "
         "(select 1 from observations where id = c.record_id) and not exists (select 1 from memos where id = c.record_id) "
         "and not exists (select 1 from encounters where id = c.record_id)"
@@ -52,14 +55,14 @@ def doctor(project) -> list[Finding]:
     if orphans:
         found.append(Finding("warning", "codings", f"{orphans} coding(s) point at records that do not exist",
                              "fieldkit list coding --json (inspect), then fieldkit delete ID --reason orphan"))
-    dead = db.execute(
+    dead = conn.execute(
         "select count(*) from codings c join observations o on o.id = c.record_id "
         "where c.deleted_at is null and o.deleted_at is not null"
     ).fetchone()[0]
     if dead:
         found.append(Finding("warning", "codings", f"{dead} coding(s) belong to deleted records",
                              "fieldkit undelete the record, or delete the codings"))
-    review = db.execute("select count(*) from codings where status = 'review' and deleted_at is null").fetchone()[0]
+    review = project.store.count("coding", status="review")
     if review:
         found.append(Finding("warning", "codings", f"{review} coding(s) lost their text in an edit and need review",
                              "fieldkit code review"))
@@ -71,19 +74,15 @@ def doctor(project) -> list[Finding]:
 
 
 def _records(project) -> list[Finding]:
-    # Exports read rows without re-running the record validators (for speed), so a row
-    # changed behind fieldkit's back (a hand edit in another SQLite tool) is caught here.
+    # a row changed behind fieldkit's back (a hand edit in another SQLite tool) may no longer
+    # be a valid record; reading it would fail wherever it is read, so say so here
     from fieldkit.core.convert import error_reason, from_row
     from fieldkit.core.records import RECORD_TYPES
-    from fieldkit.store.connection import TABLES
 
     found = []
     for type_name, table in TABLES.items():
         bad, first = 0, ""
-        cursor = project.conn.execute(f"select * from [{table}]")
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            row = dict(zip(names, values))
+        for row in project.store.rows(f"select * from [{table}]"):
             try:
                 from_row(RECORD_TYPES[type_name], row)
             except Exception as exc:  # cattrs/attrs raise many kinds; all mean an invalid row
@@ -117,7 +116,7 @@ def _attachments(project) -> list[Finding]:
     from fieldkit.store.attachments import sha256_file
 
     out = []
-    for row in project.db.query("select id, sha256, filename from attachments where deleted_at is null"):
+    for row in project.store.rows("select id, sha256, filename from attachments where deleted_at is null"):
         path = project.path / "attachments" / row["sha256"]
         if not path.exists():
             out.append(Finding("error", "attachments", f"attachment {row['filename']} ({row['id']}) is missing",
@@ -153,9 +152,9 @@ def fix(project) -> list[str]:
     """Repair what can be repaired safely: rebuild search indexes and tighten permissions."""
     done = []
     with project.transaction():
-        for table in ("observations", "memos"):
-            project.db.execute(f"insert into [{table}_fts]([{table}_fts]) values ('rebuild')")
-        project._audit("repair", "project", "", "search indexes rebuilt")
+        for type_name in SEARCHABLE:
+            rebuild_index(project.store, type_name)
+        project.store.audit("repair", "project", "", "search indexes rebuilt")
     done.append("rebuilt the search indexes")
     os.chmod(project.path, 0o700)
     for path in [project.path / n for n in ("fieldkit.db", "fieldkit.db-wal", "fieldkit.db-shm")] + \
@@ -192,7 +191,7 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
     os.chmod(dest, 0o700)
     tmp = dest / ".fieldkit.db.part"
     try:
-        _copy_sqlite(project.db.conn, tmp)
+        _copy_sqlite(project.store.conn, tmp)
         os.replace(tmp, dest / "fieldkit.db")
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -223,5 +222,5 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
             conn.close()
         result["keystore"] = str(keys_dest)
     with project.transaction():
-        project._audit("backup", "project", "", str(dest))
+        project.store.audit("backup", "project", "", str(dest))
     return result

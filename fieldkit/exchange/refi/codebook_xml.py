@@ -181,17 +181,13 @@ def merge_codes(project, nodes: list[CodeNode], *, trusted: bool, report, taken:
         name = _code_name(node.name, report)
         wanted = _guid_to_id(node.guid) if trusted else None
         if wanted and wanted not in taken:
-            row = project.db.execute("select * from codes where id = ? and deleted_at is null", [wanted]).fetchone()
-            if row is not None:
+            if project.list("code", id=wanted, limit=1):
                 mapping[node.guid] = wanted
                 report.count("codes already in the project")
                 continue
-        clause = "parent_id is null" if parent_id is None else "parent_id = ?"
-        args = [name] + ([] if parent_id is None else [parent_id])
-        row = project.db.execute(
-            f"select id from codes where name = ? and {clause} and deleted_at is null", args).fetchone()
-        if row is not None:
-            mapping[node.guid] = row[0]
+        found = project.store.select("code", name=name, parent_id=parent_id, limit=1)
+        if found:
+            mapping[node.guid] = found[0].id
             report.count("codes already in the project")
             continue
         code_id = wanted if wanted and wanted not in taken and project.find_type(wanted) is None else new_id()

@@ -1,15 +1,11 @@
 """Writing a REFI-QDA project (``.qdpx``): a zip with ``project.qde`` and ``sources/<GUID>.txt``.
 
 The export streams: texts go into the zip in batches as ``export_items`` yields them (see
-``.zipping``: on a machine with a spare processor a helper process writes the zip), and the
-XML for sources and notes is staged in a temporary file beside the destination. The head of
-``project.qde`` (users, codebook, variables, cases) can only be written once every source
-has been seen, so it is written last (its cases staged too: they refer to every source) and
-the staged XML is copied in after it. Memory holds ids and GUIDs, never the texts or the
-XML tree.
-
-Without anonymisation the sources are read as plain row views (``export_items(rows=True)``)
-and their times stay stored text, which ``xml_time`` cuts to shape without parsing.
+``.archive``), and the XML for sources and notes is staged in a temporary file beside the
+destination. The head of ``project.qde`` (users, codebook, variables, cases) can only be
+written once every source has been seen, so it is written last (its cases staged too: they
+refer to every source) and the staged XML is copied in after it. Memory holds ids and
+GUIDs, never the texts or the XML tree.
 """
 
 from __future__ import annotations
@@ -68,26 +64,9 @@ def xml_attr(value: str) -> str:
 
 
 def xml_time(value) -> str:
-    """An ``xs:dateTime`` in UTC with ``Z``, from a datetime or a time as stored (``convert.iso`` text).
-
-    Records hold UTC already, so isoformat is the fast path. Stored text in the shape
-    ``convert.iso`` writes (``2026-03-29T13:05:00.000000Z``: always UTC, always with
-    microseconds) is cut to what isoformat would give, without parsing: exports do this for
-    every source and coding, and the shape is checked by its separators alone.
-    """
-    if value.__class__ is str:
-        if (len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T"
-                and value[4] == value[7] == "-" and value[13] == value[16] == ":"):
-            return value[:19] + "Z" if value.endswith(".000000Z") else value
-        value = _parse_time(value)
+    """An ``xs:dateTime`` in UTC with ``Z`` (no fraction when it is zero)."""
     text = value.astimezone(_UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _parse_time(value):
-    from fieldkit.core.convert import parse_time
-
-    return parse_time(value)
 
 
 def valid_colour(value: str) -> Optional[str]:
@@ -95,7 +74,7 @@ def valid_colour(value: str) -> Optional[str]:
 
 
 class _Fragment:
-    """XML text staged with the zipper (``.zipping``) until ``project.qde`` is written, in large
+    """XML text staged with the zipper (``.archive``) until ``project.qde`` is written, in large
     chunks (small writes are slow)."""
 
     def __init__(self, zipper, key: str):
@@ -129,8 +108,8 @@ def export_qdpx(project, dest: Path, options=None, *, force: bool = False):
     """
     import time
 
-    from fieldkit.exchange.exporting import ExportOptions, ExportReport, atomic_output, count_selected
-    from fieldkit.exchange.refi.zipping import open_zip
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport, atomic_output
+    from fieldkit.exchange.refi.archive import open_zip
 
     options = options or ExportOptions()
     dest = Path(dest)
@@ -139,7 +118,7 @@ def export_qdpx(project, dest: Path, options=None, *, force: bool = False):
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_output(dest, force=force))
         # every text is stamped with the time the export started
-        zipper = open_zip(stack, tmp, time.localtime()[:6], texts=count_selected(project, options))
+        zipper = open_zip(stack, tmp, time.localtime()[:6])
         writer = _QdpxWriter(project, options, report, zipper)
         writer.run()
         zipper.close()
@@ -149,19 +128,15 @@ def export_qdpx(project, dest: Path, options=None, *, force: bool = False):
 
 class _QdpxWriter:
     def __init__(self, project, options, report, zipper):
-        from fieldkit.core.convert import parse_time
         from fieldkit.exchange.exporting import text_fields
 
         self.project = project
         self.options = options
         self.report = report
-        self.zipper = zipper  # see .zipping: texts go in batches, project.qde last
+        self.zipper = zipper  # see .archive: texts go in batches, project.qde last
         self.sources = _Fragment(zipper, "sources")
         self.notes = _Fragment(zipper, "notes")
         self.coding_guid = guid_maker("coding")
-        self.parse_time = parse_time
-        # without anonymisation nothing is rewritten: plain row views are enough and much cheaper
-        self.rows = not options.anonymise
         self.users: dict[str, str] = {}  # name -> GUID, in order of first use
         self.variables: dict[str, str] = {}  # name -> GUID, of the variables used
         self.value_heads: dict[str, str] = {}  # name -> '<VariableValue><VariableRef …/>'
@@ -234,14 +209,14 @@ class _QdpxWriter:
         memos = []
         if "memo" in types:
             only_memos = attrs.evolve(self.options, types=("memo",))
-            memos = list(self.collect_memos(export_items(self.project, only_memos, self.report, rows=self.rows)))
+            memos = list(self.collect_memos(export_items(self.project, only_memos, self.report)))
             for memo in memos:
                 for target in memo["links"]:
                     self.about.setdefault(target, []).append(memo["guid"])
         if "observation" in types:
             only_sources = attrs.evolve(self.options, types=("observation",))
             total = count_selected(self.project, only_sources) if self.options.progress else None
-            items = export_items(self.project, only_sources, self.report, rows=self.rows)
+            items = export_items(self.project, only_sources, self.report)
             with progress(self.options, items, length=total, label="qdpx") as bar:
                 for batch in _batches(bar, _BATCH):
                     self.write_sources(batch)
@@ -253,18 +228,16 @@ class _QdpxWriter:
     def load_context(self):
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
         from fieldkit.privacy.consent import current_consent
-        from fieldkit.exchange.exporting import all_records
-
         project = self.project
-        self.codes = {c.id: c for c in all_records(project, "code")}
+        self.codes = {c.id: c for c in project.list("code")}
         self.code_guids = {cid: record_guid(cid) for cid in self.codes}
-        self.encounters = {e.id: e for e in all_records(project, "encounter")}
+        self.encounters = {e.id: e for e in project.list("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
             self.encounters = {k: v for k, v in self.encounters.items() if k in wanted}
-        self.sites = {s.id: s for s in all_records(project, "site")}
+        self.sites = {s.id: s for s in project.list("site")}
         self.participants = {}
-        for person in all_records(project, "participant"):
+        for person in project.list("participant"):
             consent = current_consent(project, person.id)
             if consent is not None and consent.status == "withdrawn":
                 from fieldkit.exchange.exporting import LeftOut
@@ -295,7 +268,7 @@ class _QdpxWriter:
             }
 
     def selections(self, record, length: int, codings) -> str:
-        """``PlainTextSelection`` elements for the codings (records or row views) of one exported text."""
+        """``PlainTextSelection`` elements for the codings of one exported text."""
         parts = []
         about = self.about
         code_guids, users, coding_guid = self.code_guids, self.users, self.coding_guid
@@ -381,9 +354,7 @@ class _QdpxWriter:
             self.links.append((f"{record.id}:{jotting}", "derived from", guid, jotting))
 
     def local_minute(self, when) -> str:
-        """``when`` (a datetime or stored time) in the project's zone, to the minute, for names."""
-        if when.__class__ is str:
-            when = self.parse_time(when)
+        """``when`` in the project's zone, to the minute, for names."""
         return when.astimezone(self.tz).isoformat(" ", "minutes")[:16]
 
     def add_to_cases(self, record, guid, encounter):

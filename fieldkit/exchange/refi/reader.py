@@ -626,10 +626,9 @@ class _Loader:
                     source_encounter.setdefault(ref, enc_id)
         return source_encounter
 
-    def _existing(self, table: str, column: str, value: str) -> Optional[str]:
-        row = self.project.db.execute(
-            f"select id from [{table}] where {column} = ? and deleted_at is null", [value]).fetchone()
-        return row[0] if row else None
+    def _existing(self, type_name: str, column: str, value: str) -> Optional[str]:
+        found = self.project.store.select(type_name, **{column: value}, limit=1)
+        return found[0].id if found else None
 
     def _add(self, record, what: str) -> Optional[str]:
         self.project.add(record, reason=f"imported from {self.report.source}")
@@ -639,7 +638,7 @@ class _Loader:
     def site(self, case):
         from fieldkit.core.records import SITE_KINDS, Site
 
-        found = self._existing("sites", "name", case.name)
+        found = self._existing("site", "name", case.name)
         if found:
             self.ids[case.guid] = found
             self.report.count("sites already in the project")
@@ -657,7 +656,7 @@ class _Loader:
         from fieldkit.core.records import ROLES, Participant
         from fieldkit.exchange.refi.project_xml import ATTRIBUTE_PREFIX, VARIABLE_TYPES
 
-        found = self._existing("participants", "code", case.name)
+        found = self._existing("participant", "code", case.name)
         if found:
             self.ids[case.guid] = found
             self.report.count("participants already in the project")
@@ -680,17 +679,17 @@ class _Loader:
     def encounter(self, case) -> Optional[str]:
         from fieldkit.core.records import ENCOUNTER_KINDS, MODES, Encounter, EncounterParticipant
 
-        found = self._existing("encounters", "code", case.name)
+        found = self._existing("encounter", "code", case.name)
         if found:
             self.ids[case.guid] = found
             self.report.count("encounters already in the project")
             return found
         values = case.values
-        site_id = self._existing("sites", "name", values["site"]) if values.get("site") else None
+        site_id = self._existing("site", "name", values["site"]) if values.get("site") else None
         people = []
         for item in (values.get("participants") or "").split(", "):
             code, _, role = item.partition(":")
-            pid = self._existing("participants", "code", code.strip()) if code.strip() else None
+            pid = self._existing("participant", "code", code.strip()) if code.strip() else None
             if pid:
                 people.append(EncounterParticipant(pid, role.strip()))
         kind, mode = values.get("encounter kind"), values.get("mode")

@@ -1,15 +1,17 @@
-"""The ``export``, ``import`` and ``demo`` commands: thin wrappers over
-``fieldkit.exchange.exporting.run_export``, ``fieldkit.exchange.importing.run_importer`` and ``fieldkit.demo.build_demo``."""
+"""Exchange commands: ``export``, ``import`` and ``demo`` (over ``fieldkit.exchange.exporting.run_export``,
+``fieldkit.exchange.importing.run_importer`` and ``fieldkit.demo.build_demo``)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+from typing import Optional
 
 import click
 
-from fieldkit.hooks.specs import hookimpl
+from fieldkit.cli.context import get_project
+from fieldkit.cli.options import pairs, progress_option, show_progress, since_until_options, split, time_range
+from fieldkit.core.errors import InvalidInput
 
 
 class _FormatsCommand(click.Command):
@@ -18,11 +20,12 @@ class _FormatsCommand(click.Command):
     kind = "exporters"
 
     def format_epilog(self, ctx, formatter):
+        from fieldkit.core.errors import FieldkitError
         from fieldkit.hooks import manager as plugin_manager
 
         try:
             found = getattr(plugin_manager, self.kind)()
-        except Exception as exc:  # a broken plugin must not break --help
+        except FieldkitError as exc:  # a broken plugin must not break --help
             found, problem = {}, str(exc)
         else:
             problem = ""
@@ -35,42 +38,11 @@ class _ImportCommand(_FormatsCommand):
     kind = "importers"
 
 
-def _when(project, text, *, end=False):
-    """A typed time as a UTC datetime; with ``end``, the end of the day/hour it names."""
-    if not text:
-        return None
-    import datetime as dt
-
-    from fieldkit.core.timeinput import describe, parse_time
-
-    t = parse_time(text, tz=project.timezone)
-    click.echo(f"  {'until' if end else 'since'}: {describe(t, project.timezone)}  (from '{text}')", err=True)
-    if not end:
-        return t.at
-    span = {"day": dt.timedelta(days=1), "part_of_day": dt.timedelta(hours=5), "hour": dt.timedelta(hours=1),
-            "minute": dt.timedelta(minutes=1)}[t.precision]
-    return t.at + span - dt.timedelta(microseconds=1)
-
-
-def _split(values):
-    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
-
-
-def _show_progress(flag):
-    if flag is not None:
-        return flag
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 @click.command("export", cls=_FormatsCommand)
 @click.argument("format_name", metavar="FORMAT")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("-e", "--encounter", "encounters", multiple=True, help="Only this encounter (repeat or comma-separate).")
-@click.option("--since", help="Only notes observed (memos written) from this time: 2026-03-01, yesterday, ISO.")
-@click.option("--until", help="Only up to this time (a date includes the whole day).")
+@since_until_options
 @click.option("-t", "--tag", "tags", multiple=True, help="Only records with this tag (repeatable: all must match).")
 @click.option("-c", "--code", "codes", multiple=True, help="Only records coded with this code or a code below it.")
 @click.option("--stage", "stages", type=click.Choice(["jotting", "fieldnote"]), multiple=True,
@@ -80,15 +52,14 @@ def _show_progress(flag):
 @click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes.")
 @click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
-def export_command(format_name, dest, encounters, since, until, tags, codes, stages, types, raw, force,
-                   passphrase_env, progress):
+@progress_option
+def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
+                   tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool,
+                   passphrase_env: Optional[str], progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
     Prints what was exported and what was left out, and why.
     """
-    from fieldkit.cli import get_project
-    from fieldkit.core.errors import FieldkitError
     from fieldkit.exchange.exporting import ExportOptions, run_export
 
     project = get_project()
@@ -96,11 +67,12 @@ def export_command(format_name, dest, encounters, since, until, tags, codes, sta
     if passphrase_env:
         passphrase = os.environ.get(passphrase_env)
         if passphrase is None:
-            raise FieldkitError(f"environment variable {passphrase_env} is not set")
+            raise InvalidInput(f"environment variable {passphrase_env} is not set")
+    period = time_range(project, since, until)
     options = ExportOptions(
-        anonymise=not raw, encounters=_split(encounters), since=_when(project, since),
-        until=_when(project, until, end=True), tags=_split(tags), codes=_split(codes), stages=tuple(stages),
-        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=_show_progress(progress),
+        anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
+        tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
+        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=show_progress(progress),
         force=force,
     )
     report = run_export(project, format_name, dest, options)
@@ -122,26 +94,17 @@ def export_command(format_name, dest, encounters, since, until, tags, codes, sta
 @click.option("--at", "at", help="When the imported notes were observed (default: from the file or the encounter).")
 @click.option("--dry-run", is_flag=True, help="Read and check everything, report, write nothing.")
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE", help="An option for a plugin's importer.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
-def import_command(format_name, source, encounter, speakers, allow_unknown, stage, tags, at, dry_run, extra, progress):
+@progress_option
+def import_command(format_name: str, source: Path, encounter: Optional[str], speakers: tuple, allow_unknown: bool,
+                   stage: Optional[str], tags: tuple, at: Optional[str], dry_run: bool, extra: tuple,
+                   progress: Optional[bool]) -> None:
     """Import SOURCE (a file or folder) in FORMAT into the project, all or nothing."""
-    from fieldkit.cli import get_project
-    from fieldkit.core.errors import FieldkitError
     from fieldkit.exchange.importing import ImportFailed, ImportOptions, run_importer
 
-    def pairs(values, option):
-        out = {}
-        for value in values:
-            key, sep, val = value.partition("=")
-            if not sep or not key.strip() or not val.strip():
-                raise FieldkitError(f"{option} needs LABEL=VALUE, got {value!r}")
-            out[key.strip()] = val.strip()
-        return out
-
     project = get_project()
-    options = ImportOptions(encounter=encounter, speakers=pairs(speakers, "--speaker"), allow_unknown=allow_unknown,
-                            stage=stage, tags=_split(tags), at=at, dry_run=dry_run,
-                            progress=_show_progress(progress), extra=pairs(extra, "--option"))
+    options = ImportOptions(encounter=encounter, speakers=pairs(speakers, "--speaker", "LABEL=VALUE"), allow_unknown=allow_unknown,
+                            stage=stage, tags=tuple(split(tags)), at=at, dry_run=dry_run,
+                            progress=show_progress(progress), extra=pairs(extra, "--option", "LABEL=VALUE"))
     try:
         report = run_importer(project, format_name, source, options)
     except ImportFailed as exc:
@@ -156,7 +119,7 @@ def import_command(format_name, source, encounter, speakers, allow_unknown, stag
 
 @click.command("demo")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def demo_command(directory):
+def demo_command(directory: Optional[Path]) -> None:
     """Build a fictional probation-inspection project in DIRECTORY (default ./fieldkit-demo),
     code it, anonymise it and export it in every format."""
     from fieldkit.demo import build_demo
@@ -164,10 +127,3 @@ def demo_command(directory):
     result = build_demo(directory or Path("fieldkit-demo"), echo=lambda line: click.echo(line, err=True))
     for line in result.summary_lines():
         click.echo(line)
-
-
-@hookimpl
-def register_commands(cli):
-    """Add ``export``, ``import`` and ``demo``."""
-    for command in (export_command, import_command, demo_command):
-        cli.add_command(command)

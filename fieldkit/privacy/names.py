@@ -1,8 +1,12 @@
-"""Built-in detector ``names``: every name and alias registered in the key store.
+"""Names registered in the key store: where they occur in a text, and who they belong to.
 
-The detector reads ``context.people`` (``fieldkit.privacy.keystore.Person`` records, or any objects
-with ``.pseudonym`` and ``.names``; ``names[0]`` is the full name, the rest aliases) and
-reports each mention as a ``Span(kind="name", directness="direct", hint=<pseudonym>)``.
+This is core privacy code, called directly by the anonymiser, capture and withdrawal (never
+looked up as a plugin, so it cannot be missing). :func:`find_names` takes ``people``
+(``fieldkit.privacy.keystore.Person`` records, or any objects with ``.pseudonym`` and
+``.names``; ``names[0]`` is the full name, the rest aliases) and reports each mention as a
+``Span(kind="name", directness="direct", hint=<pseudonym>, detector="names")``.
+:func:`find_people` adds people nobody registered (``fieldkit.privacy.unregistered``) and
+the namesake rules below.
 
 What is matched, case-insensitively and as whole words only:
 
@@ -30,8 +34,13 @@ the name only; a possessive ``'s`` stays in the text after the replacement.
 Where one matched piece of text belongs to more than one registered person (two people
 called Sam), it is still reported (it identifies someone) but its hint is the neutral
 ``AMBIGUOUS_HINT`` (``NAME``, shown as ``[NAME]`` by the pseudonym style) rather than a
-pseudonym that may be the wrong one. A longer match wins over a shorter one, so
-``Sam Patel`` still gets its own pseudonym.
+pseudonym that may be the wrong one, and its detector is ``names.namesake`` so that review
+lists it. A longer match wins over a shorter one, so ``Sam Patel`` still gets its own
+pseudonym.
+
+An alias of one letter (``J``) is matched as a whole word in capitals only, and not when a
+full stop follows it (``J. Okafor`` is an initial, matched as such); ``I`` and ``A`` are
+refused when registered (:func:`alias_problem`), because they are everyday words.
 
 How it stays fast: one Aho-Corasick automaton (``pyahocorasick``) over all name forms finds
 every occurrence in one pass over the text, whatever the number of names; whole-word and
@@ -53,14 +62,19 @@ import re
 import threading
 import unicodedata
 
-from fieldkit.hooks.specs import hookimpl
-from fieldkit.hooks.registry import Detector
+import functools
+from pathlib import Path
+from typing import Iterable, Optional
+
 from fieldkit.privacy.spans import Span
 
 #: the hint for a piece of text that belongs to more than one registered person
 AMBIGUOUS_HINT = "NAME"
 
-DESCRIPTION = "Names and aliases registered in the key store (whole words, any case, possessives, initials + surname)"
+#: the detector name registered-name spans carry
+DETECTOR = "names"
+#: the detector name of a span whose owner is uncertain (a shared part, a namesake): review it
+NAMESAKE = "names.namesake"
 
 #: name particles never matched on their own (they still count inside longer forms)
 PARTICLES = frozenset(
@@ -243,43 +257,77 @@ def _pattern_variants(form: str) -> set:
 
 
 class NameMatcher:
-    """An Aho-Corasick automaton over every form of every registered name."""
+    """An Aho-Corasick automaton over every form of every registered name.
+
+    Each pattern remembers its owner (or ``AMBIGUOUS_HINT`` when several people share it) and
+    whether it is only a *part* of the owner's name (a first name or surname on its own), which
+    :func:`find_people` needs for the namesake rules. One-letter aliases are kept apart and
+    matched by a case-sensitive regular expression (see the module docstring).
+    """
 
     def __init__(self, people):
         import ahocorasick
 
-        try:
-            from fieldkit.privacy.keystore import common_words
-
-            common = common_words()
-        except Exception:  # the detector must still work without the key store module
-            common = frozenset()
+        common = common_words()
         owners: dict = {}
+        parts: dict = {}
+        letters: dict = {}
+        self.tokens: dict = {}
         for person in people:
             pseudonym = str(person.pseudonym)
-            for form in name_forms(tuple(person.names), common):
+            names = tuple(person.names)
+            whole = set().union(*(_pattern_variants(n) for n in names)) if names else set()
+            for index, raw in enumerate(names):
+                alias = " ".join(str(raw).split())
+                if index and len(alias) == 1 and alias.isalpha() and alias_problem(alias) is None:
+                    letters.setdefault(alias.upper(), set()).add(pseudonym)
+            for token in {t for n in names for w in fold(n).split() for t in (w, *w.split("-"))}:
+                self.tokens.setdefault(token.strip("."), set()).add(pseudonym)
+            for form in name_forms(names, common):
                 for pattern in _pattern_variants(form):
                     owners.setdefault(pattern, set()).add(pseudonym)
+                    is_part = pattern not in whole and " " not in pattern
+                    parts[pattern] = parts.get(pattern, True) and is_part
         self.patterns = len(owners)
         self._automaton = None
         if owners:
             automaton = ahocorasick.Automaton()
             for pattern, who in owners.items():
                 hint = next(iter(who)) if len(who) == 1 else AMBIGUOUS_HINT
-                automaton.add_word(pattern, (len(pattern), hint))
+                automaton.add_word(pattern, (len(pattern), hint, parts[pattern]))
             automaton.make_automaton()
             self._automaton = automaton
+        self._letters = None
+        if letters:
+            self._letters = (re.compile(r"(?<![^\W_])(" + "|".join(sorted(letters)) + r")(?![^\W_]|\.)"),
+                             {k: (next(iter(v)) if len(v) == 1 else AMBIGUOUS_HINT) for k, v in letters.items()})
 
     def find(self, text: str) -> list:
-        """``[(start, end, hint), …]`` in code points of ``text``, sorted, not overlapping."""
-        if self._automaton is None or not text:
+        """``[(start, end, hint, is_part), …]`` in code points of ``text``, sorted, not overlapping."""
+        if (self._automaton is None and self._letters is None) or not text:
             return []
+        found = self._find_forms(text) if self._automaton is not None else []
+        if self._letters is not None:
+            regex, hints = self._letters
+            found += [(m.start(), m.end(), hints[m.group()], False) for m in regex.finditer(text)]
+        if not found:
+            return []
+        found.sort(key=lambda m: (m[0], -m[1]))
+        chosen = []
+        last_end = -1
+        for match in found:
+            if match[0] >= last_end:
+                chosen.append(match)
+                last_end = match[1]
+        return chosen
+
+    def _find_forms(self, text: str) -> list:
         folded, breakpoints, deltas = _fold_collapsed(text)
         n = len(folded)
         word_before = _word_before
         is_mark = _is_mark
         found = []
-        for end, (length, hint) in self._automaton.iter(folded):
+        for end, (length, hint, is_part) in self._automaton.iter(folded):
             start = end - length + 1
             if start > 0:
                 c = folded[start - 1]
@@ -289,23 +337,14 @@ class NameMatcher:
                 c = folded[end + 1]
                 if c.isalpha() or (c > "\x7f" and is_mark(c)):
                     continue
-            found.append((start, end + 1, hint))
-        if not found:
-            return []
-        found.sort(key=lambda m: (m[0], -m[1]))
-        chosen = []
-        last_end = -1
-        for start, end, hint in found:
-            if start >= last_end:
-                chosen.append((start, end, hint))
-                last_end = end
-        if breakpoints:
+            found.append((start, end + 1, hint, is_part))
+        if breakpoints and found:
             def to_text(c):
                 i = bisect.bisect_right(breakpoints, c) - 1
                 return c + (deltas[i] if i >= 0 else 0)
 
-            chosen = [(to_text(s), to_text(e - 1) + 1, h) for s, e, h in chosen]
-        return chosen
+            found = [(to_text(s), to_text(e - 1) + 1, h, p) for s, e, h, p in found]
+        return found
 
 
 _cache: dict = {}
@@ -341,26 +380,154 @@ def clear_cache() -> None:
         _last = (None, None)
 
 
-def find_names(text: str, people) -> list:
-    """Spans for every registered name or alias of ``people`` in ``text``."""
+def find_names(text: str, people) -> list[Span]:
+    """Spans for every registered name or alias of ``people`` in ``text``.
+
+    A piece of text shared by several people gets ``AMBIGUOUS_HINT`` and detector
+    ``names.namesake``; every other span has the owner's pseudonym and detector ``names``.
+    """
     people = tuple(people or ())
     if not people or not text:
         return []
     return [
-        Span(start, end, "name", "direct", hint, "names")
-        for start, end, hint in matcher_for(people).find(text)
+        Span(start, end, "name", "direct", hint, NAMESAKE if hint == AMBIGUOUS_HINT else DETECTOR)
+        for start, end, hint, _part in matcher_for(people).find(text)
     ]
 
 
-def detect(text: str, context=None) -> list:
-    """The detector: names of ``context.people`` in ``text``."""
-    people = getattr(context, "people", None) or ()
-    if not isinstance(people, tuple):
-        people = tuple(people)
-    return find_names(text, people)
+def find_people(text: str, people, *, unregistered: bool = True, knowledge=None) -> list[Span]:
+    """Every person's name in ``text``: registered ones (:func:`find_names`) and, with
+    ``unregistered``, names nobody registered (``fieldkit.privacy.unregistered``), with the
+    namesake rules applied:
+
+    * a registered first name or surname on its own, right next to a capitalised name-like
+      word that is not part of that person's name (``Jane Okafor`` when only Dana Okafor is
+      registered), is another person: the two words become one unregistered name
+      (kind ``person``, detector ``names.namesake``), never the registered pseudonym;
+    * a registered first name or surname on its own that is also part of an unregistered
+      full name in the same text (``Jane Okafor … Okafor said``), or anywhere in the project
+      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``), gets the neutral
+      ``AMBIGUOUS_HINT`` and detector ``names.namesake``.
+
+    A title just before a name (``Mr``, ``Dr``, ``PC`` …) is part of its span. The result is
+    sorted and not overlapping.
+    """
+    from fieldkit.privacy import unregistered as unreg
+
+    people = tuple(people or ())
+    matcher = matcher_for(people) if people else None
+    registered, parts = [], []
+    if matcher is not None and text:
+        for start, end, hint, is_part in matcher.find(text):
+            span = Span(start, end, "name", "direct", hint, NAMESAKE if hint == AMBIGUOUS_HINT else DETECTOR)
+            if is_part and hint != AMBIGUOUS_HINT:
+                joined = unreg.namesake_neighbour(text, start, end, matcher.tokens, hint)
+                if joined is not None:
+                    span = joined
+                else:
+                    parts.append(len(registered))
+            registered.append(unreg.with_title(text, span))
+    if not text:
+        return registered
+    if not unregistered:
+        from fieldkit.privacy.detection import merge_spans
+
+        return merge_spans(registered, [NAMESAKE, DETECTOR])
+    return unreg.combine(text, registered, matcher.tokens if matcher is not None else {}, parts, knowledge)
 
 
-@hookimpl
-def register_detectors(register):
-    """Register the ``names`` detector."""
-    register(Detector(name="names", detect=detect, description=DESCRIPTION))
+# --------------------------------------------------------------------------- registering
+
+
+@functools.lru_cache(maxsize=1)
+def common_words() -> frozenset:
+    """Lower-case everyday English words that are also used as names (shipped word list)."""
+    path = Path(__file__).parent / "data" / "common_words.txt"
+    words = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.add(line.casefold())
+    return frozenset(words)
+
+
+#: one-letter aliases that are everyday words and so cannot be matched as a name
+REFUSED_LETTERS = frozenset("IA")
+
+
+def alias_problem(alias: str) -> Optional[str]:
+    """Why ``alias`` cannot be registered, or ``None``: a one-letter alias that is an everyday
+    word (``I``, ``A``) or not a letter at all would be replaced all over the notes."""
+    bare = alias.strip()
+    if len(bare) == 1:
+        if not bare.isalpha():
+            return f"alias {alias!r} is not a letter"
+        if bare.upper() in REFUSED_LETTERS:
+            return (f"alias {alias!r} is the everyday word {bare.upper()!r}; it cannot be told from "
+                    "the word, so it is not registered (register a longer form instead)")
+    return None
+
+
+def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
+    """Warnings about names that will also match ordinary words.
+
+    Warned: an alias of one or two letters; an alias that is a common English word
+    (``Rose``, ``Will``, ``Mark``); a part of the full name that is a common word (first
+    names and surnames are matched on their own). These are warnings, not errors: the name
+    is still registered and still replaced wherever it appears as a whole word, in any case
+    (a one-letter alias: in capitals only). ``only`` limits the check to some of the names.
+    """
+    words = common_words()
+    wanted = None if only is None else {n.casefold() for n in only}
+    warnings = []
+    for index, name in enumerate(tuple(person.names)):
+        if wanted is not None and name.casefold() not in wanted:
+            continue
+        if index == 0:
+            for part in name.split():
+                bare = part.strip(".").casefold()
+                if bare in words:
+                    warnings.append(
+                        f"{person.pseudonym}: {part!r} in the name {name!r} is a common English word; "
+                        f"'{bare}' will be replaced wherever it appears as a whole word"
+                    )
+            continue
+        letters = sum(ch.isalpha() for ch in name)
+        if letters == 1:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is one letter; it will be replaced wherever it "
+                "stands alone in capitals (not before a full stop, which reads as an initial)"
+            )
+        elif letters == 2:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is only 2 letters long; "
+                "it will be replaced wherever it appears as a whole word"
+            )
+        elif name.casefold() in words:
+            warnings.append(
+                f"{person.pseudonym}: alias {name!r} is a common English word; "
+                f"'{name.casefold()}' will be replaced wherever it appears as a whole word, in any case"
+            )
+    return warnings
+
+
+def warn_common_aliases(store) -> list[str]:
+    """Warnings for every entry of a key store (or any iterable of people); see :func:`name_warnings`."""
+    people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
+    out = []
+    for person in people:
+        out.extend(name_warnings(person))
+    return out
+
+
+def warn_unusable_aliases(people) -> list[str]:
+    """Warnings for aliases registered before :func:`alias_problem` refused them: they are
+    not matched, so the anonymiser says so on every run instead of staying silent."""
+    out = []
+    for person in people:
+        for alias in tuple(person.names)[1:]:
+            problem = alias_problem(alias)
+            if problem:
+                out.append(f"{person.pseudonym}: {problem}; it is NOT replaced anywhere: remove it from the "
+                           "key store and register a longer form")
+    return out

@@ -1,0 +1,203 @@
+"""The fieldwork registers: ``encounter``, ``participant`` and ``site`` (over ``fieldkit.fieldwork.registers``
+and ``fieldkit.privacy.consent``). ``participant withdraw`` lives with the privacy commands."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from fieldkit.cli.context import get_project
+from fieldkit.cli.groups import SubGroup
+from fieldkit.cli.options import pairs, parse_when, split
+from fieldkit.cli.output import format_option, json_option, output, record_row, summary_row
+from fieldkit.core.records import CONSENT_SCOPES, CONSENT_STATUSES, ENCOUNTER_KINDS, MODES, ROLES, SITE_KINDS
+
+
+# encounters ---------------------------------------------------------------------------
+@click.group(cls=SubGroup)
+def encounter() -> None:
+    """Interviews, focus groups, meetings and observed sessions."""
+
+
+@encounter.command("add")
+@click.argument("kind", type=click.Choice(ENCOUNTER_KINDS))
+@click.option("--code", help="Short code (default: next E<n>).")
+@click.option("--title", default="")
+@click.option("--site", help="Site name or id.")
+@click.option("--with", "people", multiple=True, help="Participants: P03,P07 or P03:interviewee.")
+@click.option("--mode", type=click.Choice(MODES), default="in_person", show_default=True)
+@click.option("--start", "start", help="Start time (14:05, yesterday 10:00, ISO).")
+@click.option("--end", "end", help="End time.")
+@click.option("--summary", default="", help="Contact summary.")
+@json_option
+def encounter_add(kind: str, code: Optional[str], title: str, site: Optional[str], people: tuple, mode: str,
+                  start: Optional[str], end: Optional[str], summary: str, fmt: str) -> None:
+    """Record an encounter of KIND."""
+    from fieldkit.fieldwork.registers import add_encounter
+
+    project = get_project()
+    record = add_encounter(project, kind, code=code, title=title, site=site, participants=split(people),
+                           mode=mode, start=parse_when(project, start), end=parse_when(project, end),
+                           summary=summary)
+    if fmt == "json":
+        output(record_row(record), fmt="json")
+    else:
+        click.echo(f"encounter {record.code} ({record.id}) saved")
+
+
+@encounter.command("start")
+@click.argument("ref")
+@click.option("--at", "when", help="Start time (default now).")
+def encounter_start(ref: str, when: Optional[str]) -> None:
+    """Mark an encounter as started."""
+    from fieldkit.fieldwork.registers import start_encounter
+
+    project = get_project()
+    record = start_encounter(project, ref, parse_when(project, when))
+    click.echo(f"encounter {record.code} started")
+
+
+@encounter.command("end")
+@click.argument("ref")
+@click.option("--at", "when", help="End time (default now).")
+@click.option("--summary", default=None, help="Contact summary.")
+def encounter_end(ref: str, when: Optional[str], summary: Optional[str]) -> None:
+    """Mark an encounter as ended, optionally with its contact summary."""
+    from fieldkit.fieldwork.registers import end_encounter
+
+    project = get_project()
+    record = end_encounter(project, ref, parse_when(project, when), summary)
+    click.echo(f"encounter {record.code} ended")
+
+
+@encounter.command("list")
+@format_option
+def encounter_list(fmt: Optional[str]) -> None:
+    """List encounters."""
+    project = get_project()
+    rows = [record_row(e) for e in project.list("encounter")]
+    output(rows, ["code", "kind", "title", "start", "end", "mode"], fmt or "table")
+
+
+@encounter.command("show")
+@click.argument("ref")
+@json_option
+def encounter_show(ref: str, fmt: str) -> None:
+    """Show an encounter with its participants and notes."""
+    project = get_project()
+    record = project.get(ref, type_name="encounter")
+    notes = project.list("observation", encounter=record.id)
+    data = record_row(record)
+    data["observations"] = [summary_row(project, n) for n in notes]
+    if fmt == "json":
+        output(data, fmt="json")
+        return
+    for key in ("code", "kind", "title", "mode", "start", "end", "summary"):
+        click.echo(f"{key:>9}: {data[key] or ''}")
+    for p in record.participants:
+        person = project.get(p.participant_id)
+        click.echo(f"  participant {person.code} ({person.role}){' as ' + p.role if p.role else ''}")
+    output(data["observations"], ["id", "stage", "when", "text"])
+
+
+# participants --------------------------------------------------------------------------
+@click.group(cls=SubGroup)
+def participant() -> None:
+    """People taking part, by pseudonym code; consent."""
+
+
+@participant.command("add")
+@click.argument("code")
+@click.option("--role", type=click.Choice(ROLES), default="other", show_default=True)
+@click.option("--org", "organisation", default="", help="Organisation (pseudonymous).")
+@click.option("--attr", "attrs_", multiple=True, help="Attribute key=value (repeatable).")
+@click.option("--note", default="")
+@json_option
+def participant_add(code: str, role: str, organisation: str, attrs_: tuple, note: str, fmt: str) -> None:
+    """Register participant CODE (such as P03). Real names go in the key store."""
+    from fieldkit.fieldwork.registers import add_participant
+
+    attributes = pairs(attrs_, "--attr")
+    project = get_project()
+    record = add_participant(project, code, role=role, organisation=organisation, attributes=attributes, note=note)
+    if fmt == "json":
+        output(record_row(record), fmt="json")
+    else:
+        click.echo(f"participant {record.code} ({record.role}) saved")
+
+
+@participant.command("list")
+@format_option
+def participant_list(fmt: Optional[str]) -> None:
+    """List participants with their current consent."""
+    from fieldkit.privacy.consent import current_consent
+
+    project = get_project()
+    rows = []
+    for p in project.list("participant"):
+        c = current_consent(project, p.id)
+        rows.append({**record_row(p), "consent": c.status if c else "none", "scopes": list(c.scopes) if c else []})
+    output(rows, ["code", "role", "organisation", "consent", "scopes"], fmt or "table")
+
+
+@participant.command("show")
+@click.argument("ref")
+@json_option
+def participant_show(ref: str, fmt: str) -> None:
+    """Show a participant, their consent history and encounters."""
+    project = get_project()
+    record = project.get(ref, type_name="participant")
+    data = record_row(record)
+    data["consent_events"] = [record_row(e) for e in project.list("consent", participant=record.id, order_by="at, id")]
+    data["encounters"] = [e.code for e in project.list("encounter", participant=record.id)]
+    if fmt == "json":
+        output(data, fmt="json")
+        return
+    for key in ("code", "role", "organisation", "attributes", "note", "encounters"):
+        click.echo(f"{key:>12}: {data[key]}")
+    for e in data["consent_events"]:
+        click.echo(f"     consent: {e['at'][:16]} {e['status']} {', '.join(e['scopes'])} {e['note']}".rstrip())
+
+
+@participant.command("consent")
+@click.argument("ref")
+@click.argument("status", type=click.Choice(CONSENT_STATUSES))
+@click.option("--scope", "scopes", multiple=True,
+              help=f"Scopes: {', '.join(CONSENT_SCOPES)} (comma or repeat). Without it, 'given' "
+                   "means every scope and 'limited' is refused.")
+@click.option("--at", "when", help="When consent was given or changed.")
+@click.option("--note", default="")
+def participant_consent(ref: str, status: str, scopes: tuple, when: Optional[str], note: str) -> None:
+    """Record a consent event: given, limited or withdrawn."""
+    from fieldkit.privacy.consent import record_consent
+
+    project = get_project()
+    event = record_consent(project, ref, status, split(scopes) if scopes else None,
+                           at=parse_when(project, when), note=note)
+    click.echo(f"consent for {ref}: {event.status} ({', '.join(event.scopes) or 'no scopes'})")
+
+
+# sites ---------------------------------------------------------------------------------
+@click.group(cls=SubGroup)
+def site() -> None:
+    """Fieldwork sites under pseudonymous names."""
+
+
+@site.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(SITE_KINDS), default="other", show_default=True)
+@click.option("--note", default="")
+def site_add(name: str, kind: str, note: str) -> None:
+    """Register site NAME (a pseudonym such as S2 or 'North PDU')."""
+    from fieldkit.fieldwork.registers import add_site
+
+    record = add_site(get_project(), name, kind=kind, note=note)
+    click.echo(f"site {record.name} ({record.id}) saved")
+
+
+@site.command("list")
+@format_option
+def site_list(fmt: Optional[str]) -> None:
+    """List sites."""
+    output([record_row(s) for s in get_project().list("site")], ["name", "kind", "note"], fmt or "table")

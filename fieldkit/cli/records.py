@@ -1,0 +1,152 @@
+"""Reading and changing records: ``list``, ``show``, ``search``, ``edit``, ``delete`` and ``history``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import click
+
+from fieldkit.cli.context import get_project
+from fieldkit.cli.editor import edit_text
+from fieldkit.cli.options import COUNT, since_until_options, time_range
+from fieldkit.cli.output import echo_warnings, format_option, json_option, output, record_row, short, summary_row
+from fieldkit.core.errors import InvalidInput, Refused
+
+LISTABLE = ("observation", "memo", "participant", "encounter", "site", "code", "coding", "consent", "attachment")
+#: the filters that apply to notes and memos only
+TEXT_FILTERS = ("stage", "tag", "since", "until")
+
+
+def filter_options(f: Callable) -> Callable:
+    """The filters ``list`` and ``search`` share."""
+    f = since_until_options(f)
+    for decl, kw in reversed([
+        (("--stage",), dict(type=click.Choice(["jotting", "fieldnote"]), help="Jottings or fieldnotes.")),
+        (("-e", "--encounter"), dict(help="Encounter code or id.")),
+        (("-p", "--participant"), dict(help="Participant code (mentioned, or in the encounter).")),
+        (("-t", "--tag"), dict(help="Tag.")),
+        (("-c", "--code"), dict(help="Code name or path.")),
+    ]):
+        f = click.option(*decl, **kw)(f)
+    return f
+
+
+def _filters(project: Any, since: Optional[str], until: Optional[str], **given: Any) -> dict:
+    found = time_range(project, since, until)
+    given.update(since=found.since, until=found.until)
+    return {key: value for key, value in given.items() if value is not None}
+
+
+@click.command("list")
+@click.argument("type_name", default="observation", type=click.Choice(LISTABLE))
+@filter_options
+@click.option("--limit", type=COUNT, default=None, help="At most this many records.")
+@format_option
+def list_(type_name: str, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
+          tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str],
+          limit: Optional[int], fmt: Optional[str]) -> None:
+    """List records of a type (default: observations), newest last."""
+    project = get_project()
+    filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
+                       tag=tag, code=code)
+    if type_name not in ("observation", "memo"):
+        wrong = [key for key in TEXT_FILTERS if key in filters]
+        if wrong:
+            raise InvalidInput(f"--{wrong[0]} applies to observations and memos only")
+    records = project.list(type_name, limit=limit, **filters)
+    if fmt in ("json", "csv"):
+        output([record_row(r) for r in records], fmt=fmt)
+    else:
+        output([summary_row(project, r) for r in records], ["id", "stage", "when", "text"])
+
+
+@click.command()
+@click.argument("ref")
+@json_option
+def show(ref: str, fmt: str) -> None:
+    """Show one record in full (any id, unique id ending, P03, E12, site or code name)."""
+    project = get_project()
+    data = record_row(project.get(ref))
+    if fmt == "json":
+        output(data, fmt="json")
+        return
+    body = data.pop("body", None)
+    for key, value in data.items():
+        if value not in (None, "", [], {}):
+            click.echo(f"{key:>18}: {value}")
+    if body is not None:
+        click.echo("")
+        click.echo(body)
+
+
+@click.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True)
+@filter_options
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="At most this many results.")
+@format_option
+def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
+           tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str], limit: int,
+           fmt: Optional[str]) -> None:
+    """Full-text search over fieldnotes, jottings and memos, best first."""
+    project = get_project()
+    filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
+                       tag=tag, code=code)
+    if stage and not types:
+        types = ("observation",)
+    hits = project.search(" ".join(query), types=types or ("observation", "memo"), limit=limit, **filters)
+    rows = [{"id": short(h.record.id) if fmt not in ("json", "csv") else h.record.id,
+             "type": h.record.type_name, "rank": round(h.rank, 3), "snippet": h.snippet.replace("\n", " ")}
+            for h in hits]
+    output(rows, ["id", "type", "rank", "snippet"], fmt or "table")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--reason", default="", help="Why the change was made (kept in history).")
+@click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"),
+              help="Take the new text from a file ('-' for stdin) instead of $EDITOR.")
+def edit(ref: str, reason: str, from_file: Any) -> None:
+    """Edit a fieldnote or memo in $EDITOR; the old version stays in its history."""
+    from fieldkit.fieldwork.capture import edit as edit_
+
+    project = get_project()
+    record = project.get(ref)
+    if getattr(record, "stage", None) == "jotting":
+        raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them")
+    if not hasattr(record, "body"):
+        raise Refused(f"{record.type_name} records have no text to edit")
+    text = from_file.read() if from_file is not None else edit_text(record.body)
+    if not text.strip():
+        raise InvalidInput("the new text is empty; nothing was saved")
+    updated = edit_(project, record.id, text, reason=reason)
+    echo_warnings(project)
+    click.echo("no change" if updated == record else f"{updated.type_name} {updated.id} updated")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why it is deleted (kept in the audit log).")
+def delete(ref: str, reason: str) -> None:
+    """Tombstone a record: hidden from lists, kept in the database."""
+    record = get_project().delete(ref, reason=reason)
+    click.echo(f"{record.type_name} {record.id} deleted (tombstoned)")
+
+
+@click.command()
+@click.argument("ref")
+@json_option
+def history(ref: str, fmt: str) -> None:
+    """Show every earlier version of a record."""
+    project = get_project()
+    rows = [{"version": r.version, "at": r.at, "author": r.author, "reason": r.reason,
+             "text": r.data.get("body", ""), "data": r.data} for r in project.history(ref)]
+    if fmt == "json":
+        output(rows, fmt="json")
+        return
+    if not rows:
+        click.echo("no earlier versions")
+        return
+    from fieldkit.core.output import preview
+
+    output([{**r, "text": preview(r["text"])} for r in rows], ["version", "at", "author", "reason", "text"])

@@ -1,0 +1,240 @@
+"""The project database's schema: its tables and the frozen migrations that make them.
+
+Every migration is literal DDL, written once and never derived from the record classes:
+a new record field needs a new numbered migration, so a fresh project and an old one
+migrated to the same version always hold the same schema (``tests/test_migrations.py``
+builds both and compares them). The statements of ``0001_initial`` and
+``0002_anonymisation`` are the exact text the first releases wrote (they were made with
+sqlite-utils then; SQLite keeps that text in ``sqlite_master``).
+
+Migrations are applied with ``sqlite_utils.Migrations`` (set ``fieldkit``), each in its own
+transaction. Plugins that keep tables of their own register migration sets of their own
+through the ``register_migrations`` hook (see :func:`plugin_migrations`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from fieldkit.core.errors import FieldkitError, PluginError
+
+#: record type name -> table
+TABLES = {
+    "site": "sites",
+    "participant": "participants",
+    "consent": "consent_events",
+    "encounter": "encounters",
+    "observation": "observations",
+    "memo": "memos",
+    "code": "codes",
+    "coding": "codings",
+    "attachment": "attachments",
+}
+#: record types with a full-text index, and the indexed columns (in the index's order)
+SEARCHABLE = {"observation": ("body",), "memo": ("title", "body")}
+#: the row of this table, while it exists inside a transaction, stops the insert triggers
+#: from indexing rows one at a time: a bulk insert indexes each batch with one statement
+SEARCH_DEFERRED = "search_deferred"
+
+
+def _record_table(table: str, columns: str) -> str:
+    """A record table: id and the common fields first, then its own, then the bookkeeping."""
+    return (f'CREATE TABLE "{table}" (\n   "id" TEXT PRIMARY KEY NOT NULL,\n   "created_at" TEXT NOT NULL,\n'
+            f'   "author" TEXT,\n{columns}   "version" INTEGER DEFAULT 1,\n   "updated_at" TEXT,\n'
+            f'   "deleted_at" TEXT\n)')
+
+
+def _index(name: str, table: str, columns: str, unique: bool = False) -> str:
+    return f'CREATE {"UNIQUE " if unique else ""}INDEX "{name}"\n    ON "{table}" ({columns})'
+
+
+INITIAL = (
+    _record_table("sites", '   "name" TEXT,\n   "kind" TEXT,\n   "note" TEXT,\n'),
+    _record_table("participants", '   "code" TEXT,\n   "role" TEXT,\n   "organisation" TEXT,\n'
+                                  '   "attributes" TEXT,\n   "note" TEXT,\n'),
+    _record_table("consent_events", '   "participant_id" TEXT REFERENCES "participants"("id"),\n'
+                                    '   "status" TEXT,\n   "scopes" TEXT,\n   "at" TEXT,\n   "note" TEXT,\n'),
+    _record_table("encounters", '   "code" TEXT,\n   "kind" TEXT,\n   "title" TEXT,\n'
+                                '   "site_id" TEXT REFERENCES "sites"("id"),\n   "start" TEXT,\n   "end" TEXT,\n'
+                                '   "mode" TEXT,\n   "participants" TEXT,\n   "summary" TEXT,\n'),
+    _record_table("observations", '   "stage" TEXT,\n   "body" TEXT,\n'
+                                  '   "encounter_id" TEXT REFERENCES "encounters"("id"),\n'
+                                  '   "observed_at" TEXT,\n   "observed_precision" TEXT,\n   "observed_raw" TEXT,\n'
+                                  '   "recorded_at" TEXT,\n   "tags" TEXT,\n   "mentions" TEXT,\n'
+                                  '   "derived_from" TEXT,\n'),
+    _record_table("memos", '   "kind" TEXT,\n   "title" TEXT,\n   "body" TEXT,\n   "links" TEXT,\n'
+                           '   "tags" TEXT,\n   "mentions" TEXT,\n'),
+    _record_table("codes", '   "name" TEXT,\n   "parent_id" TEXT REFERENCES "codes"("id"),\n'
+                           '   "definition" TEXT,\n   "include" TEXT,\n   "exclude" TEXT,\n   "example" TEXT,\n'
+                           '   "colour" TEXT,\n   "status" TEXT,\n   "merged_into" TEXT REFERENCES "codes"("id"),\n'
+                           '   "keywords" TEXT,\n'),
+    _record_table("codings", '   "record_id" TEXT,\n   "code_id" TEXT REFERENCES "codes"("id"),\n'
+                             '   "start" INTEGER,\n   "end" INTEGER,\n   "coder" TEXT,\n   "note" TEXT,\n'
+                             '   "status" TEXT,\n'),
+    _record_table("attachments", '   "sha256" TEXT,\n   "filename" TEXT,\n   "media_type" TEXT,\n'
+                                 '   "size" INTEGER,\n   "record_id" TEXT,\n'),
+    _index("idx_participants_code", "participants", '"code"', unique=True),
+    _index("idx_encounters_code", "encounters", '"code"', unique=True),
+    _index("idx_observations_encounter_id", "observations", '"encounter_id"'),
+    _index("idx_observations_observed_at", "observations", '"observed_at"'),
+    _index("idx_codings_record_id", "codings", '"record_id"'),
+    _index("idx_codings_code_id", "codings", '"code_id"'),
+    _index("idx_codes_parent_id", "codes", '"parent_id"'),
+    _index("idx_consent_events_participant_id", "consent_events", '"participant_id"'),
+    'CREATE TABLE "revisions" (\n   "id" INTEGER PRIMARY KEY,\n   "record_type" TEXT,\n   "record_id" TEXT,\n'
+    '   "version" INTEGER,\n   "data" TEXT,\n   "author" TEXT,\n   "at" TEXT,\n   "reason" TEXT\n)',
+    _index("idx_revisions_record_id", "revisions", '"record_id"'),
+    'CREATE TABLE "audit" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "author" TEXT,\n   "action" TEXT,\n'
+    '   "record_type" TEXT,\n   "record_id" TEXT,\n   "detail" TEXT\n)',
+    'CREATE TABLE "settings" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)',
+    # full-text indexes over bodies (external content: the index reads the table's rows)
+    'CREATE VIRTUAL TABLE "observations_fts" USING FTS5 (\n    "body",\n'
+    "    tokenize='porter unicode61 remove_diacritics 2',\n    content=\"observations\"\n)",
+    'CREATE TRIGGER "observations_ai" AFTER INSERT ON "observations" BEGIN\n'
+    '  INSERT INTO "observations_fts" (rowid, "body") VALUES (new.rowid, new."body");\nEND',
+    'CREATE TRIGGER "observations_ad" AFTER DELETE ON "observations" BEGIN\n'
+    '  INSERT INTO "observations_fts" ("observations_fts", rowid, "body") VALUES(\'delete\', old.rowid, old."body");\n'
+    'END',
+    'CREATE TRIGGER "observations_au" AFTER UPDATE ON "observations" BEGIN\n'
+    '  INSERT INTO "observations_fts" ("observations_fts", rowid, "body") VALUES(\'delete\', old.rowid, old."body");\n'
+    '  INSERT INTO "observations_fts" (rowid, "body") VALUES (new.rowid, new."body");\nEND',
+    'CREATE VIRTUAL TABLE "memos_fts" USING FTS5 (\n    "title", "body",\n'
+    "    tokenize='porter unicode61 remove_diacritics 2',\n    content=\"memos\"\n)",
+    'CREATE TRIGGER "memos_ai" AFTER INSERT ON "memos" BEGIN\n'
+    '  INSERT INTO "memos_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");\nEND',
+    'CREATE TRIGGER "memos_ad" AFTER DELETE ON "memos" BEGIN\n'
+    '  INSERT INTO "memos_fts" ("memos_fts", rowid, "title", "body") '
+    'VALUES(\'delete\', old.rowid, old."title", old."body");\nEND',
+    'CREATE TRIGGER "memos_au" AFTER UPDATE ON "memos" BEGIN\n'
+    '  INSERT INTO "memos_fts" ("memos_fts", rowid, "title", "body") '
+    'VALUES(\'delete\', old.rowid, old."title", old."body");\n'
+    '  INSERT INTO "memos_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");\nEND',
+)
+
+# Review decisions, added rules and the replacement log. None of them holds an original in
+# clear: spans are named by record, offsets and a keyed digest. The secret keys the digests.
+ANONYMISATION = (
+    'CREATE TABLE "anonymisation_decisions" (\n   "id" INTEGER PRIMARY KEY,\n   "record_id" TEXT,\n'
+    '   "start" INTEGER,\n   "end" INTEGER,\n   "digest" TEXT,\n   "action" TEXT,\n   "kind" TEXT,\n'
+    '   "author" TEXT,\n   "at" TEXT\n)',
+    _index("idx_anonymisation_decisions_record_id", "anonymisation_decisions", '"record_id"'),
+    'CREATE TABLE "anonymisation_rules" (\n   "id" INTEGER PRIMARY KEY,\n   "digest" TEXT,\n   "words" INTEGER,\n'
+    '   "kind" TEXT,\n   "author" TEXT,\n   "at" TEXT\n)',
+    _index("idx_anonymisation_rules_digest", "anonymisation_rules", '"digest"', unique=True),
+    'CREATE TABLE "anonymisation_log" (\n   "id" INTEGER PRIMARY KEY,\n   "record_id" TEXT,\n   "start" INTEGER,\n'
+    '   "end" INTEGER,\n   "kind" TEXT,\n   "directness" TEXT,\n   "detector" TEXT,\n   "replacement" TEXT,\n'
+    '   "digest" TEXT,\n   "action" TEXT,\n   "author" TEXT,\n   "at" TEXT\n)',
+    _index("idx_anonymisation_log_record_id", "anonymisation_log", '"record_id"'),
+    'CREATE TABLE "anonymisation_secret" (\n   "id" INTEGER PRIMARY KEY,\n   "secret" TEXT\n)',
+)
+
+# The insert triggers index a row only when no bulk insert is under way in this transaction;
+# a bulk insert adds the row of search_deferred, indexes each batch with one INSERT ... SELECT,
+# and removes the row again, all inside its transaction (other connections never see it).
+SEARCH_BATCHES = (
+    'CREATE TABLE "search_deferred" (\n   "id" INTEGER PRIMARY KEY CHECK ("id" = 1)\n)',
+    'DROP TRIGGER "observations_ai"',
+    'CREATE TRIGGER "observations_ai" AFTER INSERT ON "observations"\n'
+    '  WHEN NOT EXISTS (SELECT 1 FROM "search_deferred") BEGIN\n'
+    '  INSERT INTO "observations_fts" (rowid, "body") VALUES (new.rowid, new."body");\nEND',
+    'DROP TRIGGER "memos_ai"',
+    'CREATE TRIGGER "memos_ai" AFTER INSERT ON "memos"\n'
+    '  WHEN NOT EXISTS (SELECT 1 FROM "search_deferred") BEGIN\n'
+    '  INSERT INTO "memos_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");\nEND',
+)
+
+
+def _run(statements: Sequence[str]) -> Callable:
+    def apply(db) -> None:
+        for sql in statements:
+            db.execute(sql)
+
+    return apply
+
+
+def _anonymisation(db) -> None:
+    import secrets
+
+    _run(ANONYMISATION)(db)
+    # the key for the anonymisation digests; it never leaves the project database
+    db.execute("INSERT INTO anonymisation_secret (id, secret) VALUES (1, ?)", [secrets.token_hex(32)])
+
+
+#: every fieldkit migration, in order: (name, function of a sqlite-utils Database)
+STEPS = (
+    ("0001_initial", _run(INITIAL)),
+    ("0002_anonymisation", _anonymisation),
+    ("0003_search_batches", _run(SEARCH_BATCHES)),
+)
+#: their names: opening a current project compares these with the applied ones in plain SQL,
+#: so a quick jot never imports sqlite-utils
+MIGRATIONS = tuple(name for name, _ in STEPS)
+SET_NAME = "fieldkit"
+
+
+def migrations():
+    """fieldkit's migrations as a ``sqlite_utils.Migrations`` set."""
+    from sqlite_utils import Migrations
+
+    made = Migrations(SET_NAME)
+    for name, step in STEPS:
+        made(name=name)(step)
+    return made
+
+
+def applied_migrations(conn, migration_set: str = SET_NAME) -> list[str]:
+    """Names of the migrations of one set applied to a database, in order (plain SQL)."""
+    if not conn.execute("select 1 from sqlite_master where name = '_sqlite_migrations'").fetchone():
+        return []
+    rows = conn.execute("select name from _sqlite_migrations where migration_set = ? order by rowid",
+                        [migration_set])
+    return [row[0] for row in rows]
+
+
+def migrate(conn) -> list[str]:
+    """Apply fieldkit's pending migrations to the connection's database; return their names.
+
+    Refuses a database written by a newer fieldkit. sqlite-utils is imported only when
+    something is pending."""
+    applied = applied_migrations(conn)
+    newer = [name for name in applied if name not in MIGRATIONS]
+    if newer:
+        raise FieldkitError(
+            f"this project was written by a newer fieldkit (schema {newer[-1]}); upgrade fieldkit to open it"
+        )
+    pending = [name for name in MIGRATIONS if name not in applied]
+    if pending:
+        from fieldkit.store.connection import database
+
+        migrations().apply(database(conn))
+    return pending
+
+
+# --- plugin tables ------------------------------------------------------------------------------
+
+
+def migrate_plugins(conn, sets: dict[str, tuple]) -> list[str]:
+    """Apply the pending migrations of plugin sets (each migration in its own transaction).
+
+    ``sets`` is ``{set name: ((migration name, SQL statements), ...)}``, as plugins register
+    them (see ``Project`` and the ``register_migrations`` hook)."""
+    done = []
+    for set_name, steps in sets.items():
+        applied = set(applied_migrations(conn, set_name))
+        pending = [name for name, _ in steps if name not in applied]
+        if not pending:
+            continue
+        from sqlite_utils import Migrations
+
+        from fieldkit.store.connection import database, errors
+
+        made = Migrations(set_name)
+        for name, statements in steps:
+            made(name=name)(_run(statements))
+        try:
+            made.apply(database(conn))
+        except errors("Error") as exc:
+            raise PluginError(f"the plugin migrations {set_name!r} failed ({exc}); the project was left as it was "
+                              "before the failing migration") from None
+        done += [f"{set_name}:{name}" for name in pending]
+    return done
