@@ -286,16 +286,18 @@ def anonymise_command(record: Optional[str], all_records: bool, preview: bool, a
 @click.option("--mode", type=click.Choice(("redact", "erase")), default="redact", show_default=True,
               help="redact: keep group notes with mentions replaced; erase: delete those too.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def participant_withdraw(ref: str, mode: str, yes: bool) -> None:
+@click.option("--without-keystore", is_flag=True,
+              help="Go ahead in a project that has no key store (only @mentions can be found then).")
+def participant_withdraw(ref: str, mode: str, yes: bool, without_keystore: bool) -> None:
     """Carry out a withdrawal: show what is linked to REF, then erase or redact it."""
     from fieldkit.privacy.withdrawal import withdraw, withdrawal_plan
 
     project = get_project()
     secret = keys_passphrase(project)
-    plan = withdrawal_plan(project, ref, mode=mode, passphrase=secret)
+    plan = withdrawal_plan(project, ref, mode=mode, passphrase=secret, allow_no_keystore=without_keystore)
     for line in plan.lines():
         click.echo(line)
     if not yes:
         click.confirm("This cannot be undone. Go ahead?", abort=True, err=True)
-    result = withdraw(project, ref, mode=mode, passphrase=secret, plan=plan)
+    result = withdraw(project, ref, mode=mode, passphrase=secret, plan=plan, allow_no_keystore=without_keystore)
     click.echo(result.summary())
