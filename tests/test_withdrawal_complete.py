@@ -77,6 +77,14 @@ def _plant(root: Path) -> Path:
     attach(project, root / f"{NAME} photo notes.txt", record=group.id)
     (root / "group notes.txt").write_text(f"flipchart: Danaqx Okafor's idea")
     attach(project, root / "group notes.txt", record=group.id)
+    from fieldkit.exchange import transcripts
+    from fieldkit.exchange.importing import ImportOptions
+
+    (root / "group.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Facilitator>Welcome.\n\n"
+                                    f"00:00:04.000 --> 00:00:08.000\n<v P03>I said {HER_WORDS}.\n\n"
+                                    "00:00:08.000 --> 00:00:11.000\n<v P07>Caseloads are heavy.\n")
+    report = transcripts.load(project, root / "group.vtt", ImportOptions(encounter="E2"))
+    assert not report.problems
     project.close()
     return root / "study"
 
@@ -111,7 +119,9 @@ def test_nothing_of_her_remains_in_any_byte(tmp_path):
     # what is not hers stays
     project = fieldkit.open(folder)
     try:
-        assert "@P07 led" in " ".join(o.body for o in project.list("observation"))
+        bodies = " ".join(o.body for o in project.list("observation"))
+        assert "@P07 led" in bodies and "P07: Caseloads are heavy." in bodies
+        assert "P03: [turn withdrawn]" in bodies
         assert project.list("code")[0].name == "voice"
         with an.open_keystore(project) as store:
             assert store.get("P03").withdrawn and store.get("P07").name == "Marek Lindqvist"

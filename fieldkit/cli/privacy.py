@@ -108,7 +108,9 @@ def keys_add(pseudonym: str, name: str, aliases: tuple, contact: str, kind: str,
 @click.option("--show-names", is_flag=True, help="Show real names, aliases and contacts.")
 @json_option
 def keys_list(show_names: bool, fmt: str) -> None:
-    """List pseudonyms in the key store (real names only with --show-names)."""
+    """List pseudonyms in the key store (real names only with --show-names).
+
+    A withdrawn participant stays listed as a tombstone: the code, no names."""
     project = get_project()
     store = open_keys(project)
     try:
@@ -117,11 +119,12 @@ def keys_list(show_names: bool, fmt: str) -> None:
         store.close()
     rows = []
     for person in people:
-        row = {"pseudonym": person.pseudonym, "kind": person.kind, "names": len(person.names)}
+        row = {"pseudonym": person.pseudonym, "kind": person.kind, "names": len(person.names),
+               "status": "withdrawn" if person.withdrawn else ""}
         if show_names:
             row.update(name=person.name, aliases=list(person.aliases), contact=person.contact)
         rows.append(row)
-    columns = ["pseudonym", "kind", "names"] + (["name", "aliases", "contact"] if show_names else [])
+    columns = ["pseudonym", "kind", "names", "status"] + (["name", "aliases", "contact"] if show_names else [])
     output(rows, columns, fmt or "table")
 
 

@@ -86,9 +86,11 @@ class TurnQueries:
                 self.conn.execute("update turns set start = ?, [end] = ? where id = ?", [start, end, turn.id])
 
     def speakers_of_records(self) -> dict:
-        """``{record id: [(start, end, speaker_kind, speaker_id), ...]}`` of every note with turns."""
+        """``{record id: [(start, end, speaker_kind, speaker_id, speaker_label), ...]}`` of every
+        note with turns."""
         found: dict = {}
-        for record_id, start, end, kind, speaker in self.conn.execute(
-                "select record_id, start, [end], speaker_kind, speaker_id from turns order by record_id, start"):
-            found.setdefault(record_id, []).append((start, end, kind, speaker))
+        for record_id, start, end, kind, speaker, label in self.conn.execute(
+                "select record_id, start, [end], speaker_kind, speaker_id, speaker_label from turns "
+                "order by record_id, start"):
+            found.setdefault(record_id, []).append((start, end, kind, speaker, label))
         return found
