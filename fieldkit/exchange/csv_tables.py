@@ -121,7 +121,8 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
             "links": record.links, "tags": record.tags, "mentions": record.mentions, "author": record.author,
             "text": item.text,
         })
-    for coding in item.codings:
+    withheld = {coding.id for coding in item.withheld}
+    for coding in (*item.codings, *item.withheld):
         path = lookups.code_path(coding.code_id)
         tables["coding"].write({
             "id": coding.id, "record_id": record.id, "record_type": record.type_name, "code_id": coding.code_id,
@@ -130,7 +131,7 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
         })
         if quote_codes is not None and coding.code_id not in quote_codes:
             continue
-        if not item.quotes_allowed:
+        if coding.id in withheld:  # its position is listed above; its words stay out
             report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
             continue
         tables["quote"].write({
