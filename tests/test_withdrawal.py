@@ -180,3 +180,18 @@ def test_redaction_never_leaves_a_mention(tmp_path_factory, words):
         assert after.count("@P07") == body.count("@P07")
     finally:
         project.close()
+
+
+def test_the_plan_is_built_under_the_write_lock(project, study, monkeypatch):
+    from fieldkit.privacy import withdrawal
+
+    seen = []
+    real = withdrawal._build_plan
+
+    def watching(project, *args):
+        seen.append(project.store.conn.in_transaction)
+        return real(project, *args)
+
+    monkeypatch.setattr(withdrawal, "_build_plan", watching)
+    withdraw(project, "P03")
+    assert seen == [True]
