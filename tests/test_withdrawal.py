@@ -195,3 +195,28 @@ def test_the_plan_is_built_under_the_write_lock(project, study, monkeypatch):
     monkeypatch.setattr(withdrawal, "_build_plan", watching)
     withdraw(project, "P03")
     assert seen == [True]
+
+
+def test_doctor_in_a_fresh_process_reports_then_finishes_an_interrupted_withdrawal(project, study, tmp_path,
+                                                                                    monkeypatch):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from fieldkit.privacy.keystore import KeyStore as KS
+    from fieldkit.privacy.withdrawal import pending_withdrawals
+
+    monkeypatch.setattr(KS, "tombstone", lambda self, pseudonym: (_ for _ in ()).throw(RuntimeError("gone")))
+    with pytest.raises(RuntimeError):
+        withdraw(project, "P03")
+    monkeypatch.undo()
+    script = str(Path(sys.executable).with_name("fieldkit"))
+    (tmp_path / "k.keys").rename(tmp_path / "away.keys")  # the key store is not connected
+    away = subprocess.run([script, "--project", str(project.path), "doctor"], capture_output=True, text=True)
+    assert away.returncode == 1 and "interrupted" in away.stdout and "Traceback" not in away.stderr
+    (tmp_path / "away.keys").rename(tmp_path / "k.keys")
+    back = subprocess.run([script, "--project", str(project.path), "doctor"], capture_output=True, text=True)
+    assert "finished: the interrupted withdrawal of P03" in back.stderr, back.stderr
+    assert pending_withdrawals(project) == []
+    with KS.open(tmp_path / "k.keys") as keys:
+        assert keys.get("P03").withdrawn

@@ -50,8 +50,14 @@ def _finish_withdrawals(project) -> None:
     if not pending_withdrawals(project):
         return
     from fieldkit.cli.privacy import keys_passphrase
+    from fieldkit.core.errors import FieldkitError
 
-    for code in finish_pending(project, keys_passphrase(project)):
+    try:
+        finished = finish_pending(project, keys_passphrase(project))
+    except FieldkitError as exc:  # reported below as a finding; the other checks still run
+        click.echo(f"warning: {exc}", err=True)
+        return
+    for code in finished:
         click.echo(f"finished: the interrupted withdrawal of {code}", err=True)
 
 
