@@ -160,3 +160,14 @@ def test_cli_profile_in_a_fresh_process(project, panel, tmp_path):
                           str(tmp_path / "md2"), "--profile", "publication", "--raw"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.stderr
+
+
+def test_quotes_name_the_speakers_of_their_words_not_everyone_present(project, panel, tmp_path):
+    import csv
+
+    run_export(project, "csv", tmp_path / "csv", ExportOptions())
+    with open(tmp_path / "csv" / "quotes.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = {row["quote"]: row for row in csv.DictReader(handle)}
+    assert rows[SAID["P03"]]["participants"] == "P03"
+    assert rows[SAID["P03"]]["participant_roles"] == "person_on_probation"
+    assert rows[SAID["Moderator"]]["participants"] == "(researcher)"

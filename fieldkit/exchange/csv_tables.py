@@ -102,7 +102,7 @@ def export(project, dest: Path, options):
 
 
 def _write_item(project, lookups, texts, tables, item, quote_codes, report):
-    from fieldkit.exchange.exporting import LeftOut
+    from fieldkit.exchange.exporting import LeftOut, speaker_context
     from fieldkit.exchange.markdown_files import local_time
 
     record = item.record
@@ -134,11 +134,12 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
         if coding.id in withheld:  # its position is listed above; its words stay out
             report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
             continue
+        said = speaker_context(project, lookups, item, coding)  # in a transcript: who said it
         tables["quote"].write({
             "code_path": path, "quote": quote_text(item.text, coding), "record_type": record.type_name,
             "record_id": record.id, "coding_id": coding.id, "start": coding.start, "end": coding.end,
-            "coder": coding.coder, "participants": context["participants"],
-            "participant_roles": context["participant_roles"], "site": context["site"],
+            "coder": coding.coder, "participants": said["participants"],
+            "participant_roles": said["participant_roles"], "site": context["site"],
             "encounter": context["encounter"], "observed_at": getattr(record, "observed_at", None),
         })
 
@@ -146,7 +147,7 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
 def _write_people(project, folder, lookups, texts, tables, report) -> set:
     """Participants and consent events; withdrawn participants are left out. Returns their ids."""
     from fieldkit.privacy.consent import current_consent
-    from fieldkit.exchange.exporting import LeftOut
+    from fieldkit.exchange.exporting import LeftOut, speaker_context
 
     people = tables["participant"] = _Table(folder, "participants.csv", PARTICIPANT_COLUMNS)
     events = tables["consent"] = _Table(folder, "consent_events.csv", CONSENT_COLUMNS)

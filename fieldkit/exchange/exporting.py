@@ -449,6 +449,31 @@ class Lookups:
         }
 
 
+def speaker_context(project, lookups: "Lookups", item: ExportItem, coding) -> dict:
+    """``context`` for one coded segment: in a note with speaker turns, ``participants`` and
+    ``participant_roles`` are those of the speakers of the coded words (the researcher as
+    ``(researcher)``), not everyone present."""
+    context = lookups.context(item.record)
+    turns = project.store.turns.of_record(item.record.id) if coding.start is not None else ()
+    if not turns:
+        return context
+    # the coding sits on the exported text; its words' speakers are found on the stored one
+    stored = project.store.coding.of_records([item.record.id]).get(item.record.id, ())
+    original = next((c for c in stored if c.id == coding.id and c.start is not None), None)
+    if original is None:
+        return context
+    codes, roles = [], []
+    for turn in turns:
+        if not (turn.start < original.end and original.start < turn.end):
+            continue
+        person = lookups.participants.get(turn.speaker_id) if turn.speaker_kind == "participant" else None
+        code = "(researcher)" if turn.speaker_kind == "researcher" else person.code if person else turn.speaker_label
+        role = "(researcher)" if turn.speaker_kind == "researcher" else person.role if person else "(unregistered)"
+        codes += [code] if code not in codes else []
+        roles += [role] if role not in roles else []
+    return {**context, "participants": ", ".join(codes), "participant_roles": ", ".join(sorted(roles))}
+
+
 def text_fields(project, options: ExportOptions, report: ExportReport):
     """A function preparing short free text (titles, summaries, notes) for export.
 
