@@ -171,3 +171,9 @@ def test_quotes_name_the_speakers_of_their_words_not_everyone_present(project, p
     assert rows[SAID["P03"]]["participants"] == "P03"
     assert rows[SAID["P03"]]["participant_roles"] == "person_on_probation"
     assert rows[SAID["Moderator"]]["participants"] == "(researcher)"
+
+
+def test_a_withdrawn_participant_is_not_listed_as_present(project, panel, tmp_path):
+    run_export(project, "html", tmp_path / "r.html", ExportOptions())
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "P03, P07, P11" in html and "P03, P07, P09" not in html

@@ -365,6 +365,7 @@ class Lookups:
         self._participants = None
         self._by_code = None
         self._sites = None
+        self._withdrawn = None
 
     @property
     def codes(self) -> dict:
@@ -416,8 +417,17 @@ class Lookups:
                     found.append(encounter_id)
         return list(dict.fromkeys(found))
 
+    @property
+    def withdrawn(self) -> set:
+        """Ids of participants whose current consent is withdrawn (never named as present)."""
+        if self._withdrawn is None:
+            self._withdrawn = {pid for pid, (status, _) in self.project.store.consent.latest().items()
+                               if status == "withdrawn"}
+        return self._withdrawn
+
     def people(self, record) -> list:
-        """Participants a record is about: its encounters' participants and its @mentions."""
+        """Participants a record is about: its encounters' participants and its @mentions,
+        leaving out anyone who withdrew."""
         if self._by_code is None:
             self._by_code = {p.code.lower(): p for p in self.participants.values()}
         by_code = self._by_code
@@ -434,7 +444,7 @@ class Lookups:
         for link in getattr(record, "links", ()):
             if link in self.participants:
                 found[link] = self.participants[link]
-        return sorted(found.values(), key=lambda p: p.code)
+        return sorted((p for p in found.values() if p.id not in self.withdrawn), key=lambda p: p.code)
 
     def context(self, record) -> dict:
         """Encounter codes, site names, participant codes and roles for a record, as text."""
