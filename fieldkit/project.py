@@ -308,9 +308,11 @@ class Project:
         from fieldkit.core.remap import diff_edits, map_span
 
         codings = self.store.select("coding", record_id=old.id, has_span=True)
-        if not codings:
+        turns = self.store.turns.of_record(old.id)
+        if not codings and not turns:
             return
         edits = diff_edits(old.body, new.body)
+        self.store.turns.follow(old.id, edits)  # who said what moves with the words
         for coding in codings:
             mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
             status = "review" if mapped.status == "lost" else coding.status

@@ -51,10 +51,12 @@ class _ImportCommand(_FormatsCommand):
               help="Only these record types (default both).")
 @click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes.")
 @click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
+@click.option("--profile", type=click.Choice(("internal", "publication")), default="internal", show_default=True,
+              help="internal: for supervision; publication: quotes only with quote consent, dates to the day.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
 @progress_option
 def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
-                   tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool,
+                   tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool, profile: str,
                    passphrase_env: Optional[str], progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
@@ -73,7 +75,7 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
         types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=show_progress(progress),
-        force=force,
+        force=force, profile=profile,
     )
     report = run_export(project, format_name, dest, options)
     for line in report.summary_lines():

@@ -6,6 +6,7 @@ select, count, history, search), settings and the audit log; the queries of one 
 live in a module of their own, reached through an attribute of the store:
 
 * ``store.coding`` (:mod:`fieldkit.store.coding`): the codebook tree and coding analysis;
+* ``store.turns`` (:mod:`fieldkit.store.turns`): speaker turns in transcript bodies;
 * ``store.consent``, ``store.anonymisation``, ``store.erasure``
   (:mod:`fieldkit.store.privacy`): consent events, the anonymisation tables, withdrawal;
 * ``store.dump`` (:mod:`fieldkit.store.dump`): whole tables, for the JSONL backup.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: each part is imported when first used
     from fieldkit.store.coding import CodingQueries
     from fieldkit.store.dump import Dump
     from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
+    from fieldkit.store.turns import TurnQueries
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -94,6 +96,12 @@ class Store:
         from fieldkit.store.privacy import Erasure
 
         return Erasure(self)
+
+    @functools.cached_property
+    def turns(self) -> "TurnQueries":
+        from fieldkit.store.turns import TurnQueries
+
+        return TurnQueries(self)
 
     @functools.cached_property
     def dump(self) -> "Dump":
