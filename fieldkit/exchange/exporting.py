@@ -30,6 +30,11 @@ class ExportOptions:
     progress: bool = False
     #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
     force: bool = False
+    #: only the codings of these coders (all people's codings when empty); an auto-coder's
+    #: proposals never leave, whatever this says: accepting one copies it to a person
+    coders: tuple = ()
+    #: only codings with these statuses (``ok``, ``review``; all when empty)
+    statuses: tuple = ()
 
 
 @attrs.frozen
@@ -143,6 +148,8 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
     """
     policy = _release_policy(project)
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
+    texts = text_fields(project, options, report)
+    wanted = coding_filter(options)
     codings_of = project.store.coding.of_records
     try:
         for type_name in options.types:
@@ -153,10 +160,12 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
                     if reason:
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
-                    codings = codings_by_record.get(record.id, ())
+                    codings = wanted(codings_by_record.get(record.id, ()))
                     text = record.body
                     if anonymiser is not None:
                         text, codings = anonymiser.apply(record, codings)
+                        record = scrub(attrs.evolve(record, body=text), texts)
+                        codings = tuple(scrub(coding, texts) for coding in codings)
                     quotes = policy.quotes_allowed(record) if policy else True
                     yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
     finally:
@@ -166,6 +175,29 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
                             "for review (nobody registered them, or several people share them): "
                             "fieldkit anonymise review --pending")
             anonymiser.close()
+
+
+def coding_filter(options: ExportOptions):
+    """A function keeping the codings an export may carry: never an auto-coder's proposal
+    (one a person accepted has a copy by that person), only ``options.coders`` and
+    ``options.statuses`` when given."""
+    from fieldkit.coding.codings import is_auto_coder
+    from fieldkit.core.errors import InvalidInput, Refused
+
+    coders, statuses = set(options.coders), set(options.statuses)
+    proposals = sorted(c for c in coders if is_auto_coder(c))
+    if proposals:
+        raise Refused(f"{', '.join(proposals)} only proposes codings, and proposals never leave the project; "
+                      "accept them first: fieldkit autocode accept")
+    unknown = sorted(statuses - {"ok", "review"})
+    if unknown:
+        raise InvalidInput(f"coding status must be ok or review, not {', '.join(unknown)}")
+
+    def keep(codings) -> tuple:
+        return tuple(c for c in codings if not is_auto_coder(c.coder)
+                     and (not coders or c.coder in coders) and (not statuses or c.status in statuses))
+
+    return keep
 
 
 def _release_policy(project):
@@ -299,8 +331,11 @@ class Lookups:
     read once; observations and memos are never held here.
     """
 
-    def __init__(self, project):
+    def __init__(self, project, texts=None):
         self.project = project
+        #: prepares free text for export (see ``text_fields``); every record read here is
+        #: scrubbed with it, so titles, notes, definitions and site names leave anonymised
+        self.texts = texts
         self._codes = None
         self._paths = None
         self._encounters = None
@@ -308,10 +343,15 @@ class Lookups:
         self._by_code = None
         self._sites = None
 
+    def records(self, type_name: str, **filters) -> list:
+        """``project.list(type_name, **filters)``, each record scrubbed for export."""
+        found = self.project.list(type_name, **filters)
+        return found if self.texts is None else [scrub(record, self.texts) for record in found]
+
     @property
     def codes(self) -> dict:
         if self._codes is None:
-            self._codes = {c.id: c for c in self.project.list("code", include_deleted=True)}
+            self._codes = {c.id: c for c in self.records("code", include_deleted=True)}
         return self._codes
 
     def code_path(self, code_id: str) -> str:
@@ -323,24 +363,24 @@ class Lookups:
 
     def codebook(self) -> list:
         """Active and merged codes (not deleted) as ``(path, code)``, sorted by path."""
-        return sorted(((self.code_path(c.id), c) for c in self.project.list("code")), key=lambda pc: pc[0].lower())
+        return sorted(((self.code_path(c.id), c) for c in self.records("code")), key=lambda pc: pc[0].lower())
 
     @property
     def encounters(self) -> dict:
         if self._encounters is None:
-            self._encounters = {e.id: e for e in self.project.list("encounter", include_deleted=True)}
+            self._encounters = {e.id: e for e in self.records("encounter", include_deleted=True)}
         return self._encounters
 
     @property
     def participants(self) -> dict:
         if self._participants is None:
-            self._participants = {p.id: p for p in self.project.list("participant", include_deleted=True)}
+            self._participants = {p.id: p for p in self.records("participant", include_deleted=True)}
         return self._participants
 
     @property
     def sites(self) -> dict:
         if self._sites is None:
-            self._sites = {s.id: s for s in self.project.list("site", include_deleted=True)}
+            self._sites = {s.id: s for s in self.records("site", include_deleted=True)}
         return self._sites
 
     def encounter_ids(self, record) -> list:
@@ -389,6 +429,40 @@ class Lookups:
             "participants": ", ".join(p.code for p in people),
             "participant_roles": ", ".join(sorted({p.role for p in people})),
         }
+
+
+#: the free-text fields of each record type: an anonymised export passes every one of them
+#: (and every value of a participant's ``attributes``) through the anonymiser. Bodies go
+#: through ``export_items``; names, codes and ids are labels the researcher chose.
+FREE_TEXT = {
+    "site": ("name", "note"),
+    "participant": ("organisation", "note"),
+    "consent": ("note",),
+    "encounter": ("title", "summary"),
+    "observation": ("observed_raw",),
+    "memo": ("title",),
+    "code": ("title", "definition", "include", "exclude", "example"),
+    "coding": ("note",),
+    "attachment": ("filename",),
+}
+
+
+def scrub(record, texts):
+    """``record`` with every free-text field (``FREE_TEXT``) prepared by ``texts`` (see
+    :func:`text_fields`); the record itself when nothing changes."""
+    changes = {}
+    for field in FREE_TEXT.get(record.type_name, ()):
+        value = getattr(record, field, "")
+        if value:
+            prepared = texts(value)
+            if prepared != value:
+                changes[field] = prepared
+    attributes = getattr(record, "attributes", None)
+    if attributes:
+        prepared = {key: texts(value) for key, value in attributes.items()}
+        if prepared != attributes:
+            changes["attributes"] = prepared
+    return attrs.evolve(record, **changes) if changes else record
 
 
 def text_fields(project, options: ExportOptions, report: ExportReport):
