@@ -118,6 +118,7 @@ def create_keystore(project, path=None, *, passphrase: Optional[str] = None):
         store.close()
         path.unlink(missing_ok=True)
         raise
+    digest_key(project, store)  # a digest key still in fieldkit.db moves in now
     return store
 
 
@@ -172,11 +173,46 @@ def detector_order(registered: Sequence[str], configured=None) -> list:
     return order
 
 
-def _secret(project) -> bytes:
-    secret = project.store.anonymisation.secret()
-    if secret is None:  # pragma: no cover - the migration always writes it
-        raise FieldkitError("the project has no anonymisation secret; run fieldkit doctor")
-    return secret
+def digest_key(project, store) -> Optional[bytes]:
+    """The key of the project's digests (review decisions, added rules, the log), held in the
+    key store ``store``; None when there is no key store and no key yet.
+
+    A project made before the key moved kept it in ``fieldkit.db``: it is copied into the key
+    store (committed there first), then deleted from the project, so a kill in between leaves
+    it in both places and the next call finishes the move. The digests stay the same.
+    """
+    import secrets
+
+    legacy = project.store.anonymisation.secret()
+    if store is None:
+        return legacy  # until a key store exists; doctor says the key is still in fieldkit.db
+    held = store.digest_key()
+    if legacy is not None:
+        if held is None:
+            held = store.keep_digest_key(legacy)
+        if not hmac.compare_digest(held, legacy):
+            raise FieldkitError(f"the key store {store.path} holds another project's digest key (fieldkit.db has its "
+                                "own); check the setting keystore_path points at this project's key store")
+        with project.transaction():
+            project.store.anonymisation.drop_secret()
+            project.store.audit("move_digest_key", "project", "", "the digest key moved into the key store")
+        return held
+    return held if held is not None else store.keep_digest_key(secrets.token_bytes(32))
+
+
+def _secret(project, passphrase: Optional[str] = None) -> bytes:
+    """The lasting digest key, for decisions and rules that must match on later runs; refuses
+    when there is none (no key store)."""
+    store = open_keystore(project, passphrase)
+    try:
+        key = digest_key(project, store)
+    finally:
+        if store is not None:
+            store.close()
+    if key is None:
+        raise Refused("review decisions and added phrases are named by a keyed digest whose key is kept in the "
+                      "key store, and this project has none; create one first: fieldkit keys init")
+    return key
 
 
 def normalise_phrase(text: str) -> str:
@@ -232,8 +268,15 @@ class Anonymiser:
         self.strict = config["strict"]
         #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
         self.pending_review = 0
-        self._secret = _secret(project)
         self._store = open_keystore(project, passphrase)  # configured but unusable: raises
+        try:
+            key = digest_key(project, self._store)
+        except BaseException:
+            self.close()
+            raise
+        #: whether digests will match on a later run (no key store: a key for this run only)
+        self.lasting = key is not None
+        self._secret = key if key is not None else os.urandom(32)
         people = ()
         lookup = None
         if self._store is None:
@@ -503,6 +546,7 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
 def record_decision(project, record, start: int, end: int, digest: str, action: str, kind: str,
                     note: str = "") -> None:
     """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
+    _secret(project)  # a decision must outlive this run: refuses without a key store
     with project.transaction():
         project.store.anonymisation.decide(record.id, start, end, digest, action, kind)
         project.store.audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")

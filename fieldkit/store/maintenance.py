@@ -70,6 +70,10 @@ def doctor(project) -> list[Finding]:
     found += _permissions(project)
     found += _attachments(project)
     found += _keystore(project)
+    if project.store.anonymisation.secret() is not None:
+        found.append(Finding("warning", "digest key", "the key of the anonymisation digests is still in fieldkit.db, "
+                             "where it lets anyone with the database check a guessed name against them",
+                             "fieldkit keys init, or with a key store: fieldkit anonymise --all --preview (moves it there)"))
     return found
 
 
