@@ -118,16 +118,23 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
             path = path.parent
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
-    if passphrase is None and connection.is_encrypted(path / DB_NAME):
-        from fieldkit.store.encryption import stored_passphrase
+    from fieldkit.store.lock import identity, shared
 
-        passphrase = stored_passphrase(path)
-    conn = connection.connect(path / DB_NAME, passphrase=passphrase)
-    try:
-        schema.migrate(conn)
-    except connection.errors("DatabaseError") as exc:
-        raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
-    project = Project(path, conn)
+    # connect under the project lock, so never while encrypt/decrypt swaps the file and its
+    # WAL; a file replaced after this makes the first write fail cleanly (see store.lock)
+    with shared(path, None, DB_NAME):
+        if passphrase is None and connection.is_encrypted(path / DB_NAME):
+            from fieldkit.store.encryption import stored_passphrase
+
+            passphrase = stored_passphrase(path)
+        opened = identity(path / DB_NAME)
+        conn = connection.connect(path / DB_NAME, passphrase=passphrase)
+        try:
+            schema.migrate(conn)
+        except connection.errors("DatabaseError") as exc:
+            conn.close()
+            raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
+    project = Project(path, conn, opened=opened)
     project._migrate_plugins()
     return project
 
@@ -135,11 +142,11 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
 class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
-    def __init__(self, path: Path, conn):
+    def __init__(self, path: Path, conn, *, opened: Optional[tuple] = None):
         self.path = Path(path)
         conn = getattr(conn, "conn", conn)  # a sqlite-utils Database is accepted too
         #: every statement the project runs goes through its store
-        self.store = Store(conn, self.path, author=lambda: self.author)
+        self.store = Store(conn, self.path, author=lambda: self.author, opened=opened)
         #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None

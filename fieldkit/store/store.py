@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
-from fieldkit.store.connection import errors
+from fieldkit.store.connection import DB_NAME, errors
 from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
 
 #: rows written per statement by ``insert``
@@ -47,9 +47,17 @@ def _marks(values) -> str:
 class Store:
     """The project database behind one connection (see the module notes)."""
 
-    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown"):
+    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown",
+                 opened: Optional[tuple] = None):
         self.conn = conn
         self.path = Path(path) if path else None
+        #: the identity of the database file this connection opened (``fieldkit.store.lock``):
+        #: a write refuses once encrypt or decrypt has replaced that file
+        self.opened = opened
+        if opened is None and self.path is not None:
+            from fieldkit.store.lock import identity
+
+            self.opened = identity(self.path / DB_NAME)
         #: who writes: revisions and audit lines are signed with ``author()``
         self.author = author
         self._columns: dict[str, tuple] = {}
@@ -128,23 +136,32 @@ class Store:
                 raise
             conn.execute("RELEASE fieldkit")
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except errors("OperationalError") as exc:
-            raise self._db_error(exc) from None
-        try:
-            yield self
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
+        with self._write_lock():
             try:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
             except errors("OperationalError") as exc:
+                raise self._db_error(exc) from None
+            try:
+                yield self
+            except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise self._db_error(exc) from None
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except errors("OperationalError") as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise self._db_error(exc) from None
+
+    def _write_lock(self):
+        """The project lock, shared (see ``fieldkit.store.lock``); none for a bare connection."""
+        if self.path is None:
+            return contextlib.nullcontext()
+        from fieldkit.store.lock import shared
+
+        return shared(self.path, self.opened, DB_NAME)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator["Store"]:
