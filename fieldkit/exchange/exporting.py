@@ -279,6 +279,7 @@ def atomic_output(dest, *, force: bool = False, folder: bool = False):
         tmp = Path(name)
     try:
         yield tmp
+        _owner_only(tmp)
         if folder and dest.exists():
             # swap the old export out before removing it, so a crash never leaves neither
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
@@ -293,6 +294,22 @@ def atomic_output(dest, *, force: bool = False, folder: bool = False):
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _owner_only(path: Path) -> None:
+    """Make an export owner-only however its writer created the files inside (0600 files,
+    0700 folders), before it moves into place."""
+    import os
+
+    if not path.is_dir():
+        os.chmod(path, 0o600)
+        return
+    os.chmod(path, 0o700)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            item = os.path.join(root, name)
+            if not os.path.islink(item):  # a link's target is not the export's to change
+                os.chmod(item, 0o700 if name in dirs else 0o600)
 
 
 def write_manifest(folder, report: "ExportReport") -> None:
@@ -503,6 +520,8 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
         raise NotFound(f"no export format '{format_name}'; choose from {', '.join(sorted(found)) or 'none'}")
     dest = check_dest(dest, force=options.force, folder=not exporter.suffix)
     result = exporter.export(project, dest, options)
+    if dest.exists() and not dest.is_symlink():  # a plugin's exporter may not use atomic_output
+        _owner_only(dest)
     if isinstance(result, ExportReport):
         return result
     if isinstance(result, dict):
