@@ -219,8 +219,14 @@ class Project:
         return self.store.transaction()
 
     # writing ----------------------------------------------------------------------------
-    def prepare(self, record):
-        """The record as it will be stored: author filled, tags and mentions from its body."""
+    def prepare(self, record, *, capture: Optional[bool] = None):
+        """The record as it will be stored: pseudonymised on capture when the project asks for
+        it (``capture``: the setting, read here unless given), author filled, tags and
+        mentions from its body."""
+        if capture is None:
+            capture = bool(self.setting("pseudonymise_on_capture"))
+        if capture:
+            record = self._captured(record)
         changes = {}
         if not record.author:
             changes["author"] = self.author
@@ -232,6 +238,18 @@ class Project:
                 changes["tags"] = tags
             if mentions != record.mentions:
                 changes["mentions"] = mentions
+        return attrs.evolve(record, **changes) if changes else record
+
+    def _captured(self, record):
+        """``record`` as the ``capture_record`` hooks pseudonymise it; refuses when none answers,
+        so a project that promised to keep no names never stores one unseen."""
+        results = _hooks().capture_record(project=self, record=record)
+        if not results:
+            raise Refused("pseudonymise_on_capture is on but no plugin pseudonymises records "
+                          "(fieldkit.plugins.pseudonymise is missing); nothing was saved")
+        changes: dict = {}
+        for result in results:
+            changes.update(result)
         return attrs.evolve(record, **changes) if changes else record
 
     def _validate(self, record) -> list[str]:
@@ -266,10 +284,11 @@ class Project:
         hooks = _hooks()
         validate = bool(hooks.validate_record.get_hookimpls())
         saved = self._saved if hooks.record_saved.get_hookimpls() else None
+        capture = bool(self.setting("pseudonymise_on_capture"))
 
         def prepared():
             for record in items:
-                record = self.prepare(record)
+                record = self.prepare(record, capture=capture)
                 if validate:
                     self._validate(record)
                 yield record

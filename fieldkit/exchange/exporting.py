@@ -448,25 +448,11 @@ class Lookups:
         }
 
 
-#: the free-text fields of each record type: an anonymised export passes every one of them
-#: (and every value of a participant's ``attributes``) through the anonymiser. Bodies go
-#: through ``export_items``; names, codes and ids are labels the researcher chose.
-FREE_TEXT = {
-    "site": ("name", "note"),
-    "participant": ("organisation", "note"),
-    "consent": ("note",),
-    "encounter": ("title", "summary"),
-    "observation": ("observed_raw",),
-    "memo": ("title",),
-    "code": ("title", "definition", "include", "exclude", "example"),
-    "coding": ("note",),
-    "attachment": ("filename",),
-}
-
-
 def scrub(record, texts):
-    """``record`` with every free-text field (``FREE_TEXT``) prepared by ``texts`` (see
-    :func:`text_fields`); the record itself when nothing changes."""
+    """``record`` with every free-text field (``fieldkit.privacy.anonymiser.FREE_TEXT``)
+    prepared by ``texts`` (see :func:`text_fields`); the record itself when nothing changes."""
+    from fieldkit.privacy.anonymiser import FREE_TEXT
+
     changes = {}
     for field in FREE_TEXT.get(record.type_name, ()):
         value = getattr(record, field, "")

@@ -587,38 +587,113 @@ def log_entries(project, record=None, limit: int = 100) -> list[dict]:
 # --------------------------------------------------------------------------- capture
 
 
+#: the free-text fields of each record type besides bodies. Exports pass every one (and every
+#: value of a participant's ``attributes``) through the anonymiser
+#: (``fieldkit.exchange.exporting.scrub``), and ``pseudonymise_on_capture`` covers them too.
+#: Names, codes and ids are labels the researcher chose.
+FREE_TEXT = {
+    "site": ("name", "note"),
+    "participant": ("organisation", "note"),
+    "consent": ("note",),
+    "encounter": ("title", "summary"),
+    "observation": ("observed_raw",),
+    "memo": ("title",),
+    "code": ("definition", "include", "exclude", "example"),
+    "coding": ("note",),
+    "attachment": ("filename",),
+}
+
+
+class Capturer:
+    """Replaces registered names as text is captured (see :func:`pseudonymise_on_capture`);
+    the key store is read once, when the capturer is made."""
+
+    def __init__(self, project, passphrase: Optional[str] = None):
+        from fieldkit.privacy.keystore import KeyStoreError
+
+        self.project = project
+        path = keystore_path(project)
+        #: what the key store file was when read: a changed file means a new capturer
+        self.stamp = _stamp(path)
+        try:
+            store = open_keystore(project, passphrase)
+        except KeyStoreError as exc:
+            raise FieldkitError(f"pseudonymise_on_capture is on but {exc}; nothing was saved") from None
+        self.people = ()
+        if store is not None:
+            try:
+                self.people = store.people()
+            finally:
+                store.close()
+
+    def text(self, text: str, codes=None) -> str:
+        """``text`` with every registered name replaced: ``@P03`` for a participant of the
+        project (a mention), ``[X01]`` for anyone else."""
+        if not self.people or not text:
+            return text
+        from fieldkit.privacy.detection import apply_spans
+        from fieldkit.privacy.names import find_people
+
+        if codes is None:
+            codes = {code.lower() for code in self.project.store.consent.codes().values()}
+        # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
+        # the registered person, and capture replaces only what it can attribute
+        spans = [s for s in find_people(text, self.people, unregistered=False) if s.kind == "name"]
+        if not spans:
+            return text
+
+        def replace(span, original):
+            return f"@{span.hint}" if span.hint.lower() in codes else f"[{span.hint}]"
+
+        return apply_spans(text, spans, replace).text
+
+    def changes(self, record) -> dict:
+        """``{field: pseudonymised value}`` for the body and every free-text field of
+        ``record`` (``FREE_TEXT``, attribute values) that names a registered person."""
+        if not self.people:
+            return {}
+        codes = {code.lower() for code in self.project.store.consent.codes().values()}
+        changes = {}
+        for field in ("body", *FREE_TEXT.get(record.type_name, ())):
+            value = getattr(record, field, None)
+            if isinstance(value, str) and value:
+                captured = self.text(value, codes)
+                if captured != value:
+                    changes[field] = captured
+        attributes = getattr(record, "attributes", None)
+        if attributes:
+            captured = {key: self.text(value, codes) for key, value in attributes.items()}
+            if captured != attributes:
+                changes["attributes"] = captured
+        return changes
+
+
+def _stamp(path) -> tuple:
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return (str(path), None)
+    return (str(path), st and (st.st_mtime_ns, st.st_size, st.st_ino))
+
+
+def capturer(project) -> Capturer:
+    """The project's :class:`Capturer`, kept while the key store file is unchanged (so a bulk
+    import reads the key store once, not once per record)."""
+    held = getattr(project, "_fieldkit_capturer", None)
+    if held is None or held.stamp != _stamp(keystore_path(project)):
+        held = Capturer(project)
+        project._fieldkit_capturer = held
+    return held
+
+
 def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = None) -> str:
     """Replace registered names in ``text`` as it is captured (setting ``pseudonymise_on_capture``).
 
     A name becomes ``@P03`` when P03 is a participant of the project (so it counts as a
     mention), otherwise ``[X01]``. Only the key store's names are replaced; identifiers are
     left for export-time anonymisation. Refuses (nothing is saved) when the key store cannot
-    be opened, rather than keep a name the project promised not to keep.
+    be opened, rather than keep a name the project promised not to keep. Every record the
+    project stores goes through the same replacement while the setting is on (the built-in
+    plugin ``fieldkit.plugins.pseudonymise``, hook ``capture_record``).
     """
-    from fieldkit.privacy.keystore import KeyStoreError
-
-    try:
-        store = open_keystore(project, passphrase)
-    except KeyStoreError as exc:
-        raise FieldkitError(f"pseudonymise_on_capture is on but {exc}; nothing was saved") from None
-    if store is None:
-        return text
-    try:
-        people = store.people()
-    finally:
-        store.close()
-    if not people:
-        return text
-    from fieldkit.privacy.detection import apply_spans
-    from fieldkit.privacy.names import find_people
-
-    codes = {code.lower() for code in project.store.consent.codes().values()}
-    # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
-    # the registered person, and capture replaces only what it can attribute
-    spans = [s for s in find_people(text, people, unregistered=False) if s.kind == "name"]
-
-    def replace(span, original):
-        hint = span.hint
-        return f"@{hint}" if hint.lower() in codes else f"[{hint}]"
-
-    return apply_spans(text, spans, replace).text
+    return Capturer(project, passphrase).text(text)
