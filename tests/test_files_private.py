@@ -189,3 +189,33 @@ def test_the_markdown_importer_does_not_follow_links_out_of_the_folder(project, 
     run_importer(project, "markdown", folder, ImportOptions())
     bodies = sorted(o.body.strip() for o in project.list("observation"))
     assert bodies == ["A fieldnote from the vault", "A second fieldnote"]
+
+
+def test_a_crafted_backup_cannot_point_an_attachment_outside_the_project(project, tmp_path):
+    """An attachment's stored name is its hash: a restored row with a path instead is refused,
+    so nothing that deletes or reads attachments can reach outside ``attachments/``."""
+    import json
+
+    from fieldkit.exchange.importing import ImportFailed
+    from fieldkit.core.records import Attachment
+    from fieldkit.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="64 lower-case hex digits"):
+        Attachment(sha256="../../x", filename="x.txt")
+    victim = tmp_path / "x"
+    victim.write_text("not the project's")
+    source = tmp_path / "b.jsonl"
+    run_export(project, "jsonl", source, RAW)
+    row = {"id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "sha256": "../../x", "filename": "x.txt", "size": 1,
+           "media_type": "text/plain", "record_id": None, "created_at": "2026-03-01T10:00:00+00:00",
+           "author": "a", "deleted_at": None, "version": 1, "updated_at": None}
+    lines = source.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, json.dumps({"table": "attachments", "row": row}))
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fresh = fieldkit.init(tmp_path / "fresh")
+    from fieldkit.exchange.importing import run_importer, ImportOptions
+
+    with pytest.raises(ImportFailed, match="sha256 must be 64"):
+        run_importer(fresh, "jsonl", source, ImportOptions())
+    assert fresh.count("attachment") == 0 and victim.read_text() == "not the project's"
+    fresh.close()
