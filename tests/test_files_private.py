@@ -219,3 +219,15 @@ def test_a_crafted_backup_cannot_point_an_attachment_outside_the_project(project
         run_importer(fresh, "jsonl", source, ImportOptions())
     assert fresh.count("attachment") == 0 and victim.read_text() == "not the project's"
     fresh.close()
+
+
+def test_the_codebook_file_command_writes_owner_only(project, tmp_path):
+    from fieldkit.coding.codebook import add_code, write_codebook
+
+    add_code(project, "power", definition="Who decides")
+    old = os.umask(0o022)
+    try:
+        write_codebook(project, tmp_path / "book.yaml")
+    finally:
+        os.umask(old)
+    assert modes(tmp_path / "book.yaml") == {"book.yaml": 0o600}
