@@ -478,15 +478,24 @@ def text_fields(project, options: ExportOptions, report: ExportReport):
     if not options.anonymise:
         return lambda text: text
     state: dict = {}
+    # short fields repeat (a site on every note, "now" as the time typed): the same text
+    # always gets the same replacement, so each distinct one is anonymised once
+    done: dict = {}
 
     def prepare(text):
         if not text or not text.strip():
             return text
+        found = done.get(text)
+        if found is not None:
+            return found
         if "anonymiser" not in state:
             state["anonymiser"] = _anonymiser(project, options, report, log=False)
         from fieldkit.core.records import Memo
 
-        return state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
+        found = state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
+        if len(done) < 10_000:
+            done[text] = found
+        return found
 
     return prepare
 
