@@ -122,7 +122,7 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
 
     # connect under the project lock, so never while encrypt/decrypt swaps the file and its
     # WAL; a file replaced after this makes the first write fail cleanly (see store.lock)
-    with shared(path, None, DB_NAME):
+    with shared(path):
         if passphrase is None and connection.is_encrypted(path / DB_NAME):
             from fieldkit.store.encryption import stored_passphrase
 

@@ -88,28 +88,49 @@ def _held(folder: Path, mode: str, wait: float, busy: str) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-@contextlib.contextmanager
-def shared(folder: Path, opened: Optional[tuple], db_name: str, *, wait: float = WAIT_S) -> Iterator[None]:
-    """Hold the lock shared while writing; refuse if ``db_name`` is no longer the file
-    ``opened`` identifies."""
-    with _held(folder, "LOCK_SH", wait, f"the project at {folder} is being encrypted or decrypted; "
-                                        "try again when that has finished"):
-        if opened is not None and identity(folder / db_name) != opened:
-            raise FileReplaced(f"the project at {folder} was encrypted or decrypted while this command ran; "
+class WriterLock:
+    """A store's side of the project lock, held shared around each write transaction.
+
+    The lock file stays open from the first write until ``close``, so a write costs one
+    ``flock`` and one ``stat``. Refuses (``FileReplaced``) when ``db_name`` is no longer the
+    file ``opened`` identifies."""
+
+    def __init__(self, folder: Path, opened: Optional[tuple], db_name: str, *, wait: float = WAIT_S):
+        self.folder, self.opened, self.db_name, self.wait = Path(folder), opened, db_name, wait
+        self._fd: Optional[int] = None
+        self._tried = False
+
+    def __enter__(self) -> "WriterLock":
+        fcntl = _fcntl()
+        if not self._tried:
+            self._tried = True
+            self._fd = _open(self.folder) if fcntl is not None else None
+        if self._fd is not None:
+            _acquire(self._fd, fcntl.LOCK_SH, self.wait, f"the project at {self.folder} is being encrypted or "
+                                                          "decrypted; try again when that has finished")
+        if self.opened is not None and identity(self.folder / self.db_name) != self.opened:
+            self.__exit__(None, None, None)
+            raise FileReplaced(f"the project at {self.folder} was encrypted or decrypted while this command ran; "
                                "nothing was written; run the command again")
-        yield
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            _fcntl().flock(self._fd, _fcntl().LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def shared(folder: Path, *, wait: float = WAIT_S):
+    """Hold the lock shared (opening a project: never while a conversion swaps the files)."""
+    return _held(folder, "LOCK_SH", wait, f"the project at {folder} is being encrypted or decrypted; "
+                                          "try again when that has finished")
 
 
 def exclusive(folder: Path, *, wait: float = WAIT_S):
     """Hold the lock alone: waits for writes in progress, holds back new ones."""
     return _held(folder, "LOCK_EX", wait, f"the project at {folder} is in use by another fieldkit command; "
                                           "try again when it has finished")
-
-
-def held_elsewhere(folder: Path) -> bool:
-    """Whether another process holds the lock now (a write or a conversion under way)."""
-    try:
-        with exclusive(folder, wait=0):
-            return False
-    except FieldkitError:
-        return True

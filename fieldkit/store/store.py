@@ -54,16 +54,21 @@ class Store:
         #: the identity of the database file this connection opened (``fieldkit.store.lock``):
         #: a write refuses once encrypt or decrypt has replaced that file
         self.opened = opened
-        if opened is None and self.path is not None:
-            from fieldkit.store.lock import identity
+        self._lock = contextlib.nullcontext()
+        if self.path is not None:
+            from fieldkit.store.lock import WriterLock, identity
 
-            self.opened = identity(self.path / DB_NAME)
+            if opened is None:
+                self.opened = identity(self.path / DB_NAME)
+            self._lock = WriterLock(self.path, self.opened, DB_NAME)
         #: who writes: revisions and audit lines are signed with ``author()``
         self.author = author
         self._columns: dict[str, tuple] = {}
 
     def close(self) -> None:
         self.conn.close()
+        if hasattr(self._lock, "close"):
+            self._lock.close()
 
     @functools.cached_property
     def db(self):
@@ -136,7 +141,7 @@ class Store:
                 raise
             conn.execute("RELEASE fieldkit")
             return
-        with self._write_lock():
+        with self._lock:  # the project lock, shared (see fieldkit.store.lock)
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except errors("OperationalError") as exc:
@@ -154,14 +159,6 @@ class Store:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise self._db_error(exc) from None
-
-    def _write_lock(self):
-        """The project lock, shared (see ``fieldkit.store.lock``); none for a bare connection."""
-        if self.path is None:
-            return contextlib.nullcontext()
-        from fieldkit.store.lock import shared
-
-        return shared(self.path, self.opened, DB_NAME)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator["Store"]:
