@@ -159,3 +159,47 @@ def test_decisions_need_a_key_store(project):
     with pytest.raises(Refused, match="fieldkit keys init"):
         an.record_decision(project, n, 7, 16, "0" * 24, "reject", "place")
     assert project.conn.execute("select count(*) from anonymisation_decisions").fetchone()[0] == 0
+
+
+MOVER = """
+import sys, fieldkit
+from fieldkit.privacy import anonymiser as an
+p = fieldkit.open(sys.argv[1])
+an._secret(p)
+p.close()
+"""
+
+
+def test_sigkill_at_any_moment_of_the_move_loses_no_key(tmp_path):
+    """20 moves killed at random moments: the key is always somewhere, never two different
+    keys, and the next run always ends with it in the key store only, digests unchanged."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(12)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}, "FIELDKIT_LOAD_PLUGINS": ""}
+    outcomes = set()
+    for trial in range(20):
+        path = tmp_path / f"p{trial}"
+        p = legacy_project(path)
+        keys = tmp_path / f"k{trial}.keys"
+        KeyStore.create(keys).close()
+        p.set_setting("keystore_path", str(keys))
+        p.close()
+        proc = subprocess.Popen([sys.executable, "-c", MOVER, str(path)], env=env)
+        time.sleep(rng.uniform(0.05, 0.9))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        p = fieldkit.open(path)
+        with KeyStore.open(keys) as store:
+            held = store.digest_key()
+        in_db = db_secret(p)
+        assert held in (None, LEGACY) and (in_db or held == LEGACY), (trial, held, in_db)
+        outcomes.add(("db" if in_db else "") + ("+keys" if held else ""))
+        assert an._secret(p) == LEGACY and db_secret(p) == []
+        p.close()
+    assert len(outcomes) >= 2, outcomes  # the kills landed at different moments
