@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional, TypeVar
 
 import attrs
 
@@ -177,7 +177,7 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
             anonymiser.close()
 
 
-def coding_filter(options: ExportOptions):
+def coding_filter(options: ExportOptions) -> Callable[[tuple], tuple]:
     """A function keeping the codings an export may carry: never an auto-coder's proposal
     (one a person accepted has a copy by that person), only ``options.coders`` and
     ``options.statuses`` when given."""
@@ -448,7 +448,10 @@ class Lookups:
         }
 
 
-def scrub(record, texts):
+R = TypeVar("R")
+
+
+def scrub(record: R, texts: Callable[[str], str]) -> R:
     """``record`` with every free-text field (``fieldkit.privacy.anonymiser.FREE_TEXT``)
     prepared by ``texts`` (see :func:`text_fields`); the record itself when nothing changes."""
     from fieldkit.privacy.anonymiser import FREE_TEXT

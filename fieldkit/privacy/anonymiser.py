@@ -22,11 +22,16 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
+
+if TYPE_CHECKING:  # annotations only
+    from fieldkit.core.records import Record
+    from fieldkit.privacy.keystore import KeyStore
+    from fieldkit.project import Project
 
 #: the environment variable an encrypted key store's passphrase may come from
 PASSPHRASE_ENV = "FIELDKIT_KEYS_PASSPHRASE"
@@ -173,7 +178,7 @@ def detector_order(registered: Sequence[str], configured=None) -> list:
     return order
 
 
-def digest_key(project, store) -> Optional[bytes]:
+def digest_key(project: "Project", store: Optional["KeyStore"]) -> Optional[bytes]:
     """The key of the project's digests (review decisions, added rules, the log), held in the
     key store ``store``; None when there is no key store and no key yet.
 
@@ -608,7 +613,7 @@ class Capturer:
     """Replaces registered names as text is captured (see :func:`pseudonymise_on_capture`);
     the key store is read once, when the capturer is made."""
 
-    def __init__(self, project, passphrase: Optional[str] = None):
+    def __init__(self, project: "Project", passphrase: Optional[str] = None):
         from fieldkit.privacy.keystore import KeyStoreError
 
         self.project = project
@@ -626,7 +631,7 @@ class Capturer:
             finally:
                 store.close()
 
-    def text(self, text: str, codes=None) -> str:
+    def text(self, text: str, codes: Optional[set] = None) -> str:
         """``text`` with every registered name replaced: ``@P03`` for a participant of the
         project (a mention), ``[X01]`` for anyone else."""
         if not self.people or not text:
@@ -647,7 +652,7 @@ class Capturer:
 
         return apply_spans(text, spans, replace).text
 
-    def changes(self, record) -> dict:
+    def changes(self, record: "Record") -> dict:
         """``{field: pseudonymised value}`` for the body and every free-text field of
         ``record`` (``FREE_TEXT``, attribute values) that names a registered person."""
         if not self.people:
@@ -676,7 +681,7 @@ def _stamp(path) -> tuple:
     return (str(path), st and (st.st_mtime_ns, st.st_size, st.st_ino))
 
 
-def capturer(project) -> Capturer:
+def capturer(project: "Project") -> Capturer:
     """The project's :class:`Capturer`, kept while the key store file is unchanged (so a bulk
     import reads the key store once, not once per record)."""
     held = getattr(project, "_fieldkit_capturer", None)
