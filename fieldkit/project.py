@@ -126,16 +126,23 @@ def open(path: "str | os.PathLike[str] | None" = None, *, passphrase: Optional[s
             path = path.parent
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
-    if passphrase is None and connection.is_encrypted(path / DB_NAME):
-        from fieldkit.store.encryption import stored_passphrase
+    from fieldkit.store.lock import identity, shared
 
-        passphrase = stored_passphrase(path)
-    conn = connection.connect(path / DB_NAME, passphrase=passphrase)
-    try:
-        schema.migrate(conn)
-    except connection.errors("DatabaseError") as exc:
-        raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
-    project = Project(path, conn)
+    # connect under the project lock, so never while encrypt/decrypt swaps the file and its
+    # WAL; a file replaced after this makes the first write fail cleanly (see store.lock)
+    with shared(path):
+        if passphrase is None and connection.is_encrypted(path / DB_NAME):
+            from fieldkit.store.encryption import stored_passphrase
+
+            passphrase = stored_passphrase(path)
+        opened = identity(path / DB_NAME)
+        conn = connection.connect(path / DB_NAME, passphrase=passphrase)
+        try:
+            schema.migrate(conn)
+        except connection.errors("DatabaseError") as exc:
+            conn.close()
+            raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
+    project = Project(path, conn, opened=opened)
     project._migrate_plugins()
     return project
 
@@ -143,11 +150,11 @@ def open(path: "str | os.PathLike[str] | None" = None, *, passphrase: Optional[s
 class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
-    def __init__(self, path: Path, conn):
+    def __init__(self, path: Path, conn, *, opened: Optional[tuple] = None):
         self.path = Path(path)
         conn = getattr(conn, "conn", conn)  # a sqlite-utils Database is accepted too
         #: every statement the project runs goes through its store
-        self.store = Store(conn, self.path, author=lambda: self.author)
+        self.store = Store(conn, self.path, author=lambda: self.author, opened=opened)
         #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
@@ -220,8 +227,14 @@ class Project:
         return self.store.transaction()
 
     # writing ----------------------------------------------------------------------------
-    def prepare(self, record: R) -> R:
-        """The record as it will be stored: author filled, tags and mentions from its body."""
+    def prepare(self, record: R, *, capture: Optional[bool] = None) -> R:
+        """The record as it will be stored: pseudonymised on capture when the project asks for
+        it (``capture``: the setting, read here unless given), author filled, tags and
+        mentions from its body."""
+        if capture is None:
+            capture = bool(self.setting("pseudonymise_on_capture"))
+        if capture:
+            record = self._captured(record)
         changes = {}
         if not record.author:
             changes["author"] = self.author
@@ -233,6 +246,18 @@ class Project:
                 changes["tags"] = tags
             if mentions != record.mentions:
                 changes["mentions"] = mentions
+        return attrs.evolve(record, **changes) if changes else record
+
+    def _captured(self, record: R) -> R:
+        """``record`` as the ``capture_record`` hooks pseudonymise it; refuses when none answers,
+        so a project that promised to keep no names never stores one unseen."""
+        results = _hooks().capture_record(project=self, record=record)
+        if not results:
+            raise Refused("pseudonymise_on_capture is on but no plugin pseudonymises records "
+                          "(fieldkit.plugins.pseudonymise is missing); nothing was saved")
+        changes: dict = {}
+        for result in results:
+            changes.update(result)
         return attrs.evolve(record, **changes) if changes else record
 
     def _validate(self, record) -> list[str]:
@@ -267,10 +292,11 @@ class Project:
         hooks = _hooks()
         validate = bool(hooks.validate_record.get_hookimpls())
         saved = self._saved if hooks.record_saved.get_hookimpls() else None
+        capture = bool(self.setting("pseudonymise_on_capture"))
 
         def prepared() -> Iterator[records.Record]:
             for record in items:
-                record = self.prepare(record)
+                record = self.prepare(record, capture=capture)
                 if validate:
                     self._validate(record)
                 yield record

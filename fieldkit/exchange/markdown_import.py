@@ -63,10 +63,13 @@ def _list(value) -> list:
 
 
 def markdown_files(source: Path) -> list:
+    """The ``.md`` files under ``source`` (not hidden ones), in name order. A file or folder
+    that is a symbolic link to somewhere outside ``source`` is not followed."""
     if source.is_file():
         return [source]
+    root = source.resolve()
     return sorted(p for p in source.rglob("*.md") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(source).parts))
+        part.startswith(".") for part in p.relative_to(source).parts) and p.resolve().is_relative_to(root))
 
 
 def load(project, source: Path, options):

@@ -104,8 +104,8 @@ def write_report(project, dest: Path, options, exporter: str, write):
     from fieldkit.exchange.exporting import ExportReport, Lookups, atomic_output, text_fields
 
     report = ExportReport(exporter=exporter, dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     with atomic_output(dest, force=options.force) as tmp:
         work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
         try:

@@ -57,9 +57,14 @@ class AnonymisationTables:
         self.conn = store.conn
 
     def secret(self) -> Optional[bytes]:
-        """The key of the project's digests (it never leaves the project database)."""
+        """The digest key a project made before it moved into the key store still holds, if any
+        (``fieldkit.privacy.anonymiser.digest_key`` moves it)."""
         row = self.conn.execute("select secret from anonymisation_secret where id = 1").fetchone()
         return None if row is None else bytes.fromhex(row[0])
+
+    def drop_secret(self) -> None:
+        """Delete the digest key from the project database (it is in the key store now)."""
+        self.conn.execute("delete from anonymisation_secret")
 
     def decisions(self) -> list[tuple]:
         """``(record_id, start, end, digest, action)`` of every review decision, oldest first."""

@@ -170,9 +170,17 @@ def _anonymisation(db) -> None:
     import secrets
 
     _run(ANONYMISATION)(db)
-    # the key for the anonymisation digests; it never leaves the project database
+    # the key for the anonymisation digests (0005 moves it out of the project database)
     db.execute("INSERT INTO anonymisation_secret (id, secret) VALUES (1, ?)", [secrets.token_hex(32)])
 
+
+# The digest key belongs in the key store (fieldkit.privacy.anonymiser.digest_key moves it
+# there). Where no decision, rule or log entry depends on it yet, it is simply dropped; the
+# table stays (empty) so that every project has the same schema.
+DIGEST_KEY_OUT = (
+    'DELETE FROM "anonymisation_secret" WHERE NOT EXISTS (SELECT 1 FROM "anonymisation_decisions")\n'
+    '  AND NOT EXISTS (SELECT 1 FROM "anonymisation_rules") AND NOT EXISTS (SELECT 1 FROM "anonymisation_log")',
+)
 
 #: every fieldkit migration, in order: (name, function of a sqlite-utils Database)
 STEPS = (
@@ -180,6 +188,7 @@ STEPS = (
     ("0002_anonymisation", _anonymisation),
     ("0003_search_batches", _run(SEARCH_BATCHES)),
     ("0004_consent_turns", _run(CONSENT_TURNS)),
+    ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, S
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
-from fieldkit.store.connection import errors
+from fieldkit.store.connection import DB_NAME, errors
 from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
 
 if TYPE_CHECKING:  # annotations only: each part is imported when first used
@@ -56,15 +56,28 @@ def _marks(values) -> str:
 class Store:
     """The project database behind one connection (see the module notes)."""
 
-    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown"):
+    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown",
+                 opened: Optional[tuple] = None):
         self.conn = conn
         self.path = Path(path) if path else None
+        #: the identity of the database file this connection opened (``fieldkit.store.lock``):
+        #: a write refuses once encrypt or decrypt has replaced that file
+        self.opened = opened
+        self._lock = contextlib.nullcontext()
+        if self.path is not None:
+            from fieldkit.store.lock import WriterLock, identity
+
+            if opened is None:
+                self.opened = identity(self.path / DB_NAME)
+            self._lock = WriterLock(self.path, self.opened, DB_NAME)
         #: who writes: revisions and audit lines are signed with ``author()``
         self.author = author
         self._columns: dict[str, tuple] = {}
 
     def close(self) -> None:
         self.conn.close()
+        if hasattr(self._lock, "close"):
+            self._lock.close()
 
     @functools.cached_property
     def db(self) -> "sqlite_utils.Database":
@@ -143,23 +156,24 @@ class Store:
                 raise
             conn.execute("RELEASE fieldkit")
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except errors("OperationalError") as exc:
-            raise self._db_error(exc) from None
-        try:
-            yield self
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
+        with self._lock:  # the project lock, shared (see fieldkit.store.lock)
             try:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
             except errors("OperationalError") as exc:
+                raise self._db_error(exc) from None
+            try:
+                yield self
+            except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise self._db_error(exc) from None
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except errors("OperationalError") as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise self._db_error(exc) from None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator["Store"]:

@@ -32,8 +32,8 @@ def evidence_rows(project, options, report) -> list[dict]:
     from fieldkit.coding.codings import is_auto_coder
     from fieldkit.exchange.exporting import LeftOut, Lookups, export_items, selected_code_ids, text_fields
 
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     wanted = set(selected_code_ids(project, options)) if options.codes else None
     rows = []
     for item in export_items(project, options, report):

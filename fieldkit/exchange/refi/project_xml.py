@@ -228,16 +228,22 @@ class _QdpxWriter:
     def load_context(self):
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
         from fieldkit.privacy.consent import current_consent
+        from fieldkit.exchange.exporting import scrub
+
         project = self.project
-        self.codes = {c.id: c for c in project.list("code")}
+
+        def records(type_name):  # every free-text field anonymised, as the bodies are
+            return [scrub(record, self.free_text) for record in project.list(type_name)]
+
+        self.codes = {c.id: c for c in records("code")}
         self.code_guids = {cid: record_guid(cid) for cid in self.codes}
-        self.encounters = {e.id: e for e in project.list("encounter")}
+        self.encounters = {e.id: e for e in records("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
             self.encounters = {k: v for k, v in self.encounters.items() if k in wanted}
-        self.sites = {s.id: s for s in project.list("site")}
+        self.sites = {s.id: s for s in records("site")}
         self.participants = {}
-        for person in project.list("participant"):
+        for person in records("participant"):
             consent = current_consent(project, person.id)
             if consent is not None and consent.status == "withdrawn":
                 from fieldkit.exchange.exporting import LeftOut
