@@ -233,6 +233,7 @@ class Project:
         mentions from its body."""
         if capture is None:
             capture = bool(self.setting("pseudonymise_on_capture"))
+        records.check_writable(record)
         if capture:
             record = self._captured(record)
         changes = {}

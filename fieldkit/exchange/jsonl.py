@@ -168,6 +168,7 @@ class _Batch:
 
 def _restore(project, handle, report) -> None:
     from fieldkit.core.convert import error_reason, from_row
+    from fieldkit.core.records import check_writable
     from fieldkit.core.records import RECORD_TYPES
     from fieldkit.store.connection import errors
     from fieldkit.store.schema import MIGRATIONS, TABLES
@@ -225,6 +226,7 @@ def _restore(project, handle, report) -> None:
         if table in type_of:
             try:
                 record = from_row(RECORD_TYPES[type_of[table]], row)
+                check_writable(record)
             except Exception as exc:  # cattrs/attrs raise many kinds; all mean a bad record
                 report.problems.append(f"line {number}: invalid {type_of[table]}: {error_reason(exc)}")
                 continue
