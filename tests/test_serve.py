@@ -22,6 +22,7 @@ from fieldkit.core.errors import FieldkitError
 from fieldkit.fieldwork import capture
 from fieldkit.serve.offsets import Utf16Index, to_code_points, to_utf16
 from fieldkit.serve.render import render_body, turns
+from serve_support import check_review_decisions
 
 TOKEN = "serve-test-token-abcdefghijklmnop"
 HOST = "testserver"
@@ -470,6 +471,144 @@ def test_real_names_need_the_key_store(client, project, monkeypatch):
         p.close()
     assert client.post("/api/names", headers=WRITE, json={}).json() == {"names": {"P03": "Dana Okafor"}}
     assert "Dana Okafor" not in client.get("/").text  # pseudonyms only until asked
+
+
+# anonymisation review ---------------------------------------------------------------------
+#: fictional people and places: a registered name, its namesake, a prison, a name nobody
+#: registered, an @mention that is not a participant and a room number
+REVIEW_TEXT = ("Met Dana Okafor and Jane Okafor at HMP Thornbury. Mr Hendry said @P03 and @zed99 rang "
+               "about room 4412.")
+
+
+def with_keys(project_path, *, passphrase=None) -> str:
+    """A real key store (P03 registered) and a note to review; returns the note's id."""
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy.anonymiser import create_keystore
+
+    p = fieldkit.open(project_path)
+    try:
+        add_participant(p, "P03", role="expert_by_experience")
+        store = create_keystore(p, project_path.parent / "keys" / "study.keys", passphrase=passphrase)
+        store.add("P03", "Dana Okafor")
+        store.close()
+        return capture.note(p, REVIEW_TEXT).id
+    finally:
+        p.close()
+
+
+def listed_on_page(client, url="/review?anonymise=1") -> list[dict]:
+    page = client.get(url)
+    assert page.status_code == 200
+    found = re.findall(r'data-record="([^"]+)"\s+data-start="(\d+)" data-end="(\d+)" data-digest="([^"]+)"', page.text)
+    return [{"record": r, "start": int(s), "end": int(e), "digest": d} for r, s, e, d in found]
+
+
+def decide(client, item, action, **extra):
+    return client.post("/api/anonymise/decide", headers=WRITE, json={**item, "action": action, **extra})
+
+
+def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effect(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy import review
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project)
+    signed_in(client)
+    p = fieldkit.open(project)
+    try:
+        expected = review.candidates(p)
+    finally:
+        p.close()
+    shown = listed_on_page(client)
+    assert shown == [{"record": c.record_id, "start": c.start, "end": c.end, "digest": c.digest} for c in expected]
+    by_text = {REVIEW_TEXT[c["start"]:c["end"]]: c for c in shown}
+    assert set(by_text) >= {"Jane Okafor", "Mr Hendry", "@zed99", "4412"}
+    assert len(listed_on_page(client, "/review?anonymise=1&pending=1")) == sum(c.needs_review for c in expected)
+
+    for text, action, extra in (("@zed99", "accept", {}), ("4412", "reject", {}),
+                                ("Mr Hendry", "register", {"pseudonym": "X01"})):
+        answer = decide(client, by_text[text], action, **extra)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == ("rejected" if action == "reject" else "accepted")
+
+    p = fieldkit.open(project)
+    try:
+        check_review_decisions(p, record, REVIEW_TEXT)
+        text = an.anonymise_record(p, record)
+        assert "@zed99" not in text and "4412" in text and "Hendry" not in text and "[X01]" in text
+        log = an.log_entries(p, record)
+        kept = json.dumps(log) + str(p.db.execute("select * from anonymisation_decisions").fetchall())
+        for original in ("zed99", "4412", "hendry", "okafor", "thornbury"):
+            assert original not in kept.lower()
+    finally:
+        p.close()
+    assert "status-rejected" in client.get("/review?anonymise=1").text
+    waiting = [REVIEW_TEXT[c["start"]:c["end"]] for c in listed_on_page(client, "/review?anonymise=1&pending=1")]
+    assert waiting == ["Jane Okafor"]
+
+
+def test_a_decision_made_with_the_cli_is_shown_in_the_workbench(client, project, monkeypatch):
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project)
+    signed_in(client)
+    first = listed_on_page(client)
+    assert f'data-record="{record}"' in client.get("/review?anonymise=1").text
+    run = subprocess.run([str(Path(sys.executable).with_name("fieldkit")), "--project", str(project),
+                          "anonymise", "review", record, "--reject", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    page = client.get("/review?anonymise=1").text
+    items = re.findall(r'<li class="candidate status-(\w+)', page)
+    assert items[0] == "rejected" and set(items[1:]) == {"pending"}
+    assert listed_on_page(client)[0] == first[0]
+
+
+def test_anonymisation_review_refuses_clearly_and_writes_nothing(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = note(project, REVIEW_TEXT)
+    signed_in(client)
+    shown = listed_on_page(client)
+    name = next(c for c in shown if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
+    refused = decide(client, name, "register", pseudonym="X02")
+    assert refused.status_code == 400 and "no key store" in refused.json()["error"]
+    assert decide(client, name, "register").status_code == 400  # no key store, and no pseudonym
+    wrong = decide(client, name, "ignore")
+    assert wrong.status_code == 400 and "one of accept, reject, register" in wrong.json()["error"]
+    stale = decide(client, {**name, "digest": "0" * len(name["digest"])}, "accept")
+    assert stale.status_code == 400 and "no longer listed" in stale.json()["error"]
+    p = fieldkit.open(project)
+    try:
+        assert an.log_entries(p, record) == []
+    finally:
+        p.close()
+
+
+def test_a_locked_key_store_is_refused_on_the_page_and_in_the_api(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy import review
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project, passphrase="correct horse")
+    signed_in(client)
+    page = client.get("/review?anonymise=1").text
+    assert "key store is locked" in page and "FIELDKIT_KEYS_PASSPHRASE" in page and "data-digest" not in page
+    p = fieldkit.open(project)
+    try:
+        item = review.candidates(p, [record], passphrase="correct horse")[0]
+    finally:
+        p.close()
+    refused = decide(client, {"record": record, "start": item.start, "end": item.end, "digest": item.digest},
+                     "accept")
+    assert refused.status_code == 400 and "key store is locked" in refused.json()["error"]
+    monkeypatch.setenv("FIELDKIT_KEYS_PASSPHRASE", "correct horse")
+    assert len(listed_on_page(client)) == 6
+    p = fieldkit.open(project)
+    try:
+        assert an.log_entries(p, record) == []
+    finally:
+        p.close()
 
 
 # library helpers the workbench added ----------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 import fieldkit
 from fieldkit.coding import autocode, codebook, codings
 from fieldkit.fieldwork import capture
-from serve_support import CHROMIUM, chromium_context, running_server
+from serve_support import CHROMIUM, check_review_decisions, chromium_context, running_server
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -197,6 +197,54 @@ def test_accept_a_proposal_with_one_key(session):
                                       proposal.end) is not None
     finally:
         p.close()
+
+
+#: fictional: a registered name, a name nobody registered, an @mention and a room number
+REVIEW_TEXT = "Met Dana Okafor at HMP Thornbury. Mr Hendry said @zed99 rang about room 4412."
+
+
+def test_anonymisation_review_accept_reject_and_add_to_the_key_store(session, tmp_path):
+    from fieldkit.exchange.exporting import ExportOptions, run_export
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy import anonymiser as an
+    p = library(session)
+    try:
+        add_participant(p, "P03")
+        store = an.create_keystore(p, session["path"].parent / "keys" / "study.keys")
+        store.add("P03", "Dana Okafor")
+        store.close()
+        record = capture.note(p, REVIEW_TEXT).id
+    finally:
+        p.close()
+    page = open_page(session, f"/review?anonymise=1&record={record}")
+
+    def candidate(text: str):
+        item = page.locator("#candidates li.candidate", has_text=f"«{text} →")
+        assert item.count() == 1, text
+        return item
+
+    candidate("@zed99").locator("p.meta").click()
+    page.keyboard.press("a")
+    wait_toast(page, "Accepted")
+    candidate("4412").locator("p.meta").click()
+    page.keyboard.press("r")
+    wait_toast(page, "Rejected")
+    candidate("Mr Hendry").locator("p.meta").click()
+    page.keyboard.press("n")
+    page.keyboard.type("X01")
+    page.keyboard.press("Enter")
+    wait_toast(page, "Added to the key store")
+    assert candidate("4412").locator(".status").inner_text() == "rejected"
+
+    p = library(session)
+    try:
+        check_review_decisions(p, record, REVIEW_TEXT)
+        run_export(p, "markdown", tmp_path / "out", ExportOptions())
+    finally:
+        p.close()
+    exported = "\n".join(f.read_text(encoding="utf-8") for f in (tmp_path / "out").rglob("*.md"))
+    assert "rang about room 4412" in exported and "[X01] said" in exported
+    assert "@zed99" not in exported and "Hendry" not in exported and "Dana Okafor" not in exported
 
 
 def test_write_a_memo_on_a_selection(session):

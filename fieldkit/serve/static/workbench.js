@@ -643,33 +643,46 @@ function reviewPage() {
   }
   async function act(li, op) {
     try {
-      if (li.classList.contains("proposal")) await api("POST", `/api/proposals/${li.dataset.id}/${op}`, {});
-      else await api("POST", "/api/anonymise/decide", { record: li.dataset.record, number: Number(li.dataset.number), action: op });
-      if (li.classList.contains("proposal")) { li.remove(); focus(current); }
-      else { li.className = `candidate status-${op === "accept" ? "accepted" : "rejected"} current`; focus(current + 1); }
-      toast(op === "reject" ? "Rejected" : "Done");
+      if (li.classList.contains("proposal")) {
+        await api("POST", `/api/proposals/${li.dataset.id}/${op}`, {});
+        li.remove();
+        focus(current);
+        toast(op === "reject" ? "Rejected" : "Done");
+        return;
+      }
+      const input = $(".pseudonym-input", li);
+      if (op === "register" && !input.value.trim()) { input.focus(); toast("Type the pseudonym, then Enter"); return; }
+      const done = await api("POST", "/api/anonymise/decide", {
+        record: li.dataset.record, start: Number(li.dataset.start), end: Number(li.dataset.end),
+        digest: li.dataset.digest, action: op, pseudonym: op === "register" ? input.value.trim() : null });
+      li.className = `candidate status-${done.status} current`;
+      $(".status", li).textContent = op === "register" ? "registered" : done.status;
+      for (const b of $$("button, input", li)) b.disabled = true;
+      focus(current + 1);
+      toast({ accept: "Accepted", reject: "Rejected", register: "Added to the key store" }[op]);
     } catch (e) { fail(e); }
   }
   for (const li of items()) {
     for (const b of $$("button[data-op]", li)) b.addEventListener("click", () => act(li, b.dataset.op));
-  }
-  for (const b of $$(".names button[data-op=keystore]")) {
-    b.addEventListener("click", async () => {
-      const row = b.closest("tr");
-      try {
-        await api("POST", "/api/anonymise/keystore", { name: row.dataset.phrase, pseudonym: row.querySelector("input").value });
-        row.remove();
-        toast("Added to the key store");
-      } catch (e) { fail(e); }
+    li.addEventListener("click", (ev) => { if (!ev.target.closest("button, input, a")) focus(items().indexOf(li)); });
+    $(".pseudonym-input", li)?.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") { ev.preventDefault(); act(li, "register"); }
+      else if (ev.key === "Escape") { ev.target.blur(); li.focus(); }
     });
   }
   document.addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, textarea, select")) return;
     const li = items()[current];
-    const keys = { a: "accept", r: "reject", s: "sentence", p: "paragraph" };
     if (ev.key === "j") focus(current + 1);
     else if (ev.key === "k") focus(current - 1);
-    else if (li && keys[ev.key] && (li.classList.contains("proposal") || ev.key === "a" || ev.key === "r")) { ev.preventDefault(); act(li, keys[ev.key]); }
+    else if (!li) return;
+    else if (li.classList.contains("proposal")) {
+      const keys = { a: "accept", r: "reject", s: "sentence", p: "paragraph" };
+      if (keys[ev.key]) { ev.preventDefault(); act(li, keys[ev.key]); }
+    } else {
+      const keys = { a: "accept", r: "reject", n: "register" };
+      if (keys[ev.key]) { ev.preventDefault(); act(li, keys[ev.key]); }
+    }
   });
   focus(0);
   document.body.dataset.ready = "1";
