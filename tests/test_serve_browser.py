@@ -184,6 +184,54 @@ def test_remove_a_coding_with_the_delete_key(session):
         p.close()
 
 
+def test_annotate_hover_move_edges_by_a_word_and_code_a_whole_record(session):
+    record = session["ids"]["main"]
+    page = open_page(session, f"/doc/{record}")
+    box = phrase_box(page, PHRASE)
+    page.mouse.click((box["x1"] + box["x2"]) / 2, box["y1"])
+    page.wait_for_selector("#active-coding:not([hidden])")
+    page.keyboard.press("n")
+    page.keyboard.type("said twice")
+    page.get_by_role("button", name="Save note").click()
+    wait_toast(page, "Note saved")
+    page.mouse.move(box["x1"] + 2, box["y1"])
+    page.mouse.move(box["x1"] + 4, box["y1"])  # hovering the highlight shows code, coder and note
+    page.wait_for_selector("#tooltip:not([hidden])")
+    assert page.locator("#tooltip").inner_text().strip() == "power/voice · alice · said twice"
+    assert page.locator("#margin .bar").first.get_attribute("title") == "power/voice · alice · said twice"
+
+    def move(key: str) -> str:
+        before = page.locator("#active-text").inner_text()
+        page.keyboard.press(key)
+        page.wait_for_function("(t) => document.querySelector('#active-text').textContent !== t", arg=before)
+        return page.locator("#active-text").inner_text()
+
+    assert move("Alt+Shift+ArrowRight") == "it was consultation not partnership."
+    assert move("Alt+Shift+ArrowRight") == "it was consultation not partnership. Then"
+    assert move("Alt+ArrowRight") == "was consultation not partnership. Then"
+    assert move("Alt+Shift+ArrowLeft") == "was consultation not partnership."
+    assert move("Alt+ArrowLeft") == "it was consultation not partnership."
+    p = library(session)
+    try:
+        whole = capture.note(p, "A short exchange, coded as a whole.").id
+        (coding,) = [c for c in codings.list_codings(p, record=record, coder="alice")]
+        body = p.get(record).body
+        assert body[coding.start:coding.end] == "it was consultation not partnership." and coding.note == "said twice"
+    finally:
+        p.close()
+    page = open_page(session, f"/doc/{whole}")
+    page.keyboard.press("w")
+    page.keyboard.type("voice")
+    page.keyboard.press("Enter")
+    wait_toast(page, "Coded")
+    p = library(session)
+    try:
+        (made,) = codings.list_codings(p, record=whole)
+        assert made.whole_record and made.coder == "alice" and made.code_id == codings.resolve_code(p, "voice").id
+    finally:
+        p.close()
+
+
 def test_accept_a_proposal_with_one_key(session):
     page = open_page(session, "/review")
     first = page.locator("#proposals li.proposal").first

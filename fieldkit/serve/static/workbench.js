@@ -195,7 +195,7 @@ function paintMargin(map, codings, margin, container) {
     const el = document.createElement("div");
     el.className = "bar";
     el.dataset.coding = bar.c.id;
-    el.title = `${bar.c.code} (${bar.c.coder})`;
+    el.title = `${bar.c.code} · ${bar.c.coder}${bar.c.note ? " · " + bar.c.note : ""}`;
     el.style.top = `${bar.top}px`;
     el.style.height = `${Math.max(4, bar.bottom - bar.top)}px`;
     el.style.right = `${lane * 6}px`;
@@ -441,15 +441,14 @@ function documentPage() {
     if (!c || c.whole) return;
     const full = fullText();
     let pos = edge === "start" ? c.s16 : c.e16;
-    const re = /\s/;
-    if (step > 0) {
-      while (pos < full.length && !re.test(full[pos])) pos++;
-      while (pos < full.length && re.test(full[pos])) pos++;
-      if (edge === "end") { while (pos > 0 && re.test(full[pos - 1])) pos--; }
-    } else {
-      while (pos > 0 && re.test(full[pos - 1])) pos--;
-      while (pos > 0 && !re.test(full[pos - 1])) pos--;
-    }
+    // a start lands on the first character of a word, an end just after the last one
+    const space = (i) => /\s/.test(full[i]);
+    const forward = (inSpace) => { while (pos < full.length && space(pos) === inSpace) pos++; };
+    const back = (inSpace) => { while (pos > 0 && space(pos - 1) === inSpace) pos--; };
+    if (step > 0 && edge === "start") { forward(false); forward(true); }
+    else if (step > 0) { forward(true); forward(false); }
+    else if (edge === "start") { back(true); back(false); }
+    else { back(false); back(true); }
     const s = edge === "start" ? pos : c.s16, e = edge === "end" ? pos : c.e16;
     if (e <= s) return;
     rebound(s, e);
