@@ -422,6 +422,69 @@ def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, proje
         p.close()
 
 
+def test_each_search_filter_keeps_the_right_hits(client, project):
+    from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
+
+    p = fieldkit.open(project)
+    try:
+        north, east = add_site(p, "Northgate Probation Office").id, add_site(p, "Eastbrook Approved Premises").id
+        add_participant(p, "P01", role="expert_by_experience")
+        add_participant(p, "P02", role="probation_practitioner")
+        add_encounter(p, "interview", code="E1", site=north, participants=["P01", "P02"])
+        add_encounter(p, "meeting", code="E2", site=east)
+        talk = capture.note(p, "[00:00:01] P01: the panel listened\n\n[00:00:09] P02: then the panel decided",
+                            encounter="E1", when="2024-03-05 10:00").id
+        met = capture.note(p, "The panel met again.", encounter="E2", when="2024-04-10 10:00").id
+        three = capture.note(p, "A panel of three.", when="2024-05-01 10:00").id
+        codings.apply_code(p, met, "power", start=0, end=3, coder="alice")
+        codings.apply_code(p, three, "voice", start=0, end=1, coder="bob")
+    finally:
+        p.close()
+    signed_in(client)
+    turn_one, turn_two = (20, 25), (61, 66)
+
+    def hits(**params):
+        answer = client.post("/api/search/preview", headers=WRITE,
+                             json={"code": "power", "params": {"q": "panel", **params}})
+        assert answer.status_code == 200, answer.text
+        return sorted((s["record"], s["start"], s["end"]) for s in answer.json()["spans"])
+
+    assert hits() == sorted([(talk, *turn_one), (talk, *turn_two), (met, 4, 9), (three, 2, 7)])
+    assert hits(site=north) == [(talk, *turn_one), (talk, *turn_two)]
+    assert hits(encounter="E2") == [(met, 4, 9)]
+    assert hits(speaker="P01") == [(talk, *turn_one)]
+    assert hits(role="probation_practitioner") == [(talk, *turn_two)]
+    assert hits(coder="bob") == [(three, 2, 7)]
+    assert hits(code="power") == [(met, 4, 9)]
+    assert hits(since="2024-04-01") == sorted([(met, 4, 9), (three, 2, 7)])
+    assert hits(until="2024-03-31") == [(talk, *turn_one), (talk, *turn_two)]
+    assert "2024-13-01" in client.post("/api/search/preview", headers=WRITE, json={
+        "code": "power", "params": {"q": "panel", "since": "2024-13-01"}}).json()["error"]
+
+
+def test_a_search_past_the_page_limit_says_so_and_filters_see_every_match(client, project, monkeypatch):
+    from fieldkit.fieldwork.registers import add_encounter, add_site
+    from fieldkit.serve import search
+
+    p = fieldkit.open(project)
+    try:
+        east = add_site(p, "Eastbrook Approved Premises").id
+        add_encounter(p, "meeting", code="E2", site=east)
+        for n in range(3):
+            capture.note(p, f"The panel met, panel {n}, panel again: " + "panel " * (5 - n))
+        last = capture.note(p, "Once a panel.", encounter="E2").id  # the weakest match: ranked last
+    finally:
+        p.close()
+    monkeypatch.setattr(search, "LIMIT", 2)
+    signed_in(client)
+    page = client.get("/search?q=panel").text
+    assert 'id="truncated"' in page and len(re.findall(r'<article class="result">', page)) == 2
+    preview = client.post("/api/search/preview", headers=WRITE, json={"code": "power", "params": {"q": "panel"}})
+    assert preview.json()["warnings"] and len({s["record"] for s in preview.json()["spans"]}) == 2
+    filtered = client.get(f"/search?q=panel&site={east}").text
+    assert f"/doc/{last}" in filtered and 'id="truncated"' not in filtered
+
+
 def test_compare_shows_both_coders_and_the_librarys_agreement(client, project):
     signed_in(client)
     record = note(project, "One two three four five six seven eight nine ten.")
