@@ -391,6 +391,24 @@ def test_a_memo_on_a_selection_quotes_it_links_its_record_and_private_memos_are_
     assert "An analytic thought" in exported and "Why Arabic here?" not in exported
 
 
+def test_a_memo_can_be_linked_to_a_code_and_an_unknown_link_saves_nothing(client, project):
+    signed_in(client)
+    p = fieldkit.open(project)
+    try:
+        power = codings.resolve_code(p, "power").id
+    finally:
+        p.close()
+    saved = client.post("/api/memos", headers=WRITE, json={"body": "What power means here", "links": [power]})
+    assert saved.status_code == 201 and saved.json()["memo"]["links"] == [power]
+    refused = client.post("/api/memos", headers=WRITE, json={"body": "Lost?", "links": ["NO-SUCH-RECORD"]})
+    assert refused.status_code == 404
+    p = fieldkit.open(project)
+    try:
+        assert [m.links for m in p.list("memo")] == [(power,)]
+    finally:
+        p.close()
+
+
 def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, project):
     signed_in(client)
     first = note(project, "The panel met. Later the Panel spoke about the panel.")
@@ -777,6 +795,39 @@ def test_the_installed_command_serves_on_loopback_with_a_token(project):
         out, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
     assert os.path.exists(project)
+
+
+def test_open_in_a_project_folder_opens_the_token_address_in_the_browser(project, tmp_path):
+    """``cd study && fieldkit serve --open``: the browser (here a script named by $BROWSER, as
+    Python's webbrowser module reads it) is given exactly the printed token address."""
+    import os
+    import signal
+    import time
+
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    env = {**os.environ, "BROWSER": str(browser)}
+    env.pop("FIELDKIT_PROJECT", None)
+    proc = subprocess.Popen(["fieldkit", "serve", "--port", "0", "--open"], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = ""
+        for _ in range(10):
+            line = proc.stdout.readline()
+            if "token=" in line:
+                printed = line.strip()
+                break
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{40,}", printed), printed
+        assert opened.read_text() == printed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
 
 
 def test_another_interface_is_used_only_when_asked_and_with_a_warning(project):
