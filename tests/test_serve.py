@@ -748,6 +748,15 @@ def test_without_the_extra_serve_says_what_to_install(project, tmp_path):
     assert result.stderr.strip() == "Error: the workbench needs its extra: pip install 'fieldkit[serve]'"
 
 
+def printed_address(proc) -> str:
+    """The token address a running ``fieldkit serve`` printed ("" if none in its first lines)."""
+    for _ in range(10):
+        line = proc.stdout.readline()
+        if "token=" in line:
+            return line.strip()
+    return ""
+
+
 def test_the_installed_command_serves_on_loopback_with_a_token(project):
     """``fieldkit serve`` in a fresh process: prints a token URL on 127.0.0.1 that works,
     and refuses requests without it."""
@@ -758,12 +767,7 @@ def test_the_installed_command_serves_on_loopback_with_a_token(project):
     proc = subprocess.Popen(["fieldkit", "serve", "-p", str(project), "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        url = ""
-        for _ in range(10):
-            line = proc.stdout.readline()
-            if "token=" in line:
-                url = line.strip()
-                break
+        url = printed_address(proc)
         match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})", url)
         assert match, url
         port, token = int(match.group(1)), match.group(2)
@@ -813,12 +817,7 @@ def test_open_in_a_project_folder_opens_the_token_address_in_the_browser(project
     proc = subprocess.Popen(["fieldkit", "serve", "--port", "0", "--open"], cwd=project, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        printed = ""
-        for _ in range(10):
-            line = proc.stdout.readline()
-            if "token=" in line:
-                printed = line.strip()
-                break
+        printed = printed_address(proc)
         deadline = time.monotonic() + 30
         while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
             time.sleep(0.05)
