@@ -184,7 +184,7 @@ def test_remove_a_coding_with_the_delete_key(session):
         p.close()
 
 
-def test_annotate_hover_move_edges_by_a_word_and_code_a_whole_record(session):
+def test_annotate_hover_move_edges_by_a_word_code_a_whole_record_and_a_keyboard_selection(session):
     record = session["ids"]["main"]
     page = open_page(session, f"/doc/{record}")
     box = phrase_box(page, PHRASE)
@@ -224,10 +224,19 @@ def test_annotate_hover_move_edges_by_a_word_and_code_a_whole_record(session):
     page.keyboard.type("voice")
     page.keyboard.press("Enter")
     wait_toast(page, "Coded")
+    select_with_mouse(page, "short")  # a selection is widened with the keyboard, then coded
+    for _ in range(len(" exchange")):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("c")
+    page.keyboard.type("voice")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#codings li').length === 2")
     p = library(session)
     try:
-        (made,) = codings.list_codings(p, record=whole)
-        assert made.whole_record and made.coder == "alice" and made.code_id == codings.resolve_code(p, "voice").id
+        made = sorted(codings.list_codings(p, record=whole), key=lambda c: c.start or -1)
+        voice = codings.resolve_code(p, "voice").id
+        assert [(c.start, c.end, c.whole_record, c.coder, c.code_id) for c in made] == [
+            (None, None, True, "alice", voice), (2, 16, False, "alice", voice)]
     finally:
         p.close()
 
