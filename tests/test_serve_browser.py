@@ -211,12 +211,23 @@ def test_annotate_hover_move_edges_by_a_word_code_a_whole_record_and_a_keyboard_
     assert move("Alt+ArrowRight") == "was consultation not partnership. Then"
     assert move("Alt+Shift+ArrowLeft") == "was consultation not partnership."
     assert move("Alt+ArrowLeft") == "it was consultation not partnership."
+    # drag the start handle to just before "consultation", the end handle to just after "not"
+    end = phrase_box(page, "consultation not")  # x2: inside the right half of its last character
+    for edge, x, y in (("start", box["x1"], box["y1"]), ("end", end["x2"], end["y2"])):
+        handle = page.locator(f".handle[data-edge={edge}]").bounding_box()
+        before = page.locator("#active-text").inner_text()
+        page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(x, y, steps=6)
+        page.mouse.up()
+        page.wait_for_function("(t) => document.querySelector('#active-text').textContent !== t", arg=before)
+    assert page.locator("#active-text").inner_text() == "consultation not"
     p = library(session)
     try:
         whole = capture.note(p, "A short exchange, coded as a whole.").id
         (coding,) = [c for c in codings.list_codings(p, record=record, coder="alice")]
         body = p.get(record).body
-        assert body[coding.start:coding.end] == "it was consultation not partnership." and coding.note == "said twice"
+        assert body[coding.start:coding.end] == "consultation not" and coding.note == "said twice"
     finally:
         p.close()
     page = open_page(session, f"/doc/{whole}")

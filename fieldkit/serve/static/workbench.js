@@ -240,9 +240,64 @@ function documentPage() {
     paintMargin(map, state.codings, margin, body);
     const active = state.codings.find((c) => c.id === state.active);
     paintMarks(map, active && !active.whole ? [active] : [], "active");
+    placeHandles(active);
     renderList();
     renderRecent();
   }
+
+  // drag handles on the two ends of the selected coding
+  let dragging = null;
+  const handles = {};
+  for (const edge of ["start", "end"]) {
+    const el = document.createElement("div");
+    el.className = "handle";
+    el.dataset.edge = edge;
+    el.hidden = true;
+    el.title = `drag to move the coding's ${edge}`;
+    el.addEventListener("mousedown", (ev) => {
+      const c = state.codings.find((x) => x.id === state.active);
+      if (!c || c.whole) return;
+      ev.preventDefault();  // no text selection while dragging
+      dragging = { edge, s16: c.s16, e16: c.e16, from: [c.s16, c.e16] };
+    });
+    document.body.appendChild(el);
+    handles[edge] = el;
+  }
+
+  function placeHandles(span) {
+    const range = span && !span.whole ? map.range(span.s16, span.e16) : null;
+    const rects = range ? range.getClientRects() : [];
+    for (const edge of ["start", "end"]) {
+      const el = handles[edge];
+      el.hidden = !rects.length;
+      if (!rects.length) continue;
+      const r = edge === "start" ? rects[0] : rects[rects.length - 1];
+      el.style.left = `${(edge === "start" ? r.left : r.right) + window.scrollX}px`;
+      el.style.top = `${r.top + window.scrollY}px`;
+      el.style.height = `${r.height}px`;
+    }
+  }
+
+  // while text is being selected the handles let the mouse through to the text under them
+  document.addEventListener("mousedown", (ev) => {
+    if (!ev.target.closest(".handle")) document.body.classList.add("selecting");
+  });
+  document.addEventListener("mousemove", (ev) => {
+    if (!dragging) return;
+    const u = map.at(ev.clientX, ev.clientY);
+    if (u === null) return;
+    if (dragging.edge === "start" && u < dragging.e16) dragging.s16 = u;
+    if (dragging.edge === "end" && u > dragging.s16) dragging.e16 = u;
+    paintMarks(map, [dragging], "active");
+    placeHandles(dragging);
+  });
+  document.addEventListener("mouseup", () => {
+    document.body.classList.remove("selecting");
+    if (!dragging) return;
+    const { s16, e16, from } = dragging;
+    dragging = null;
+    if (s16 !== from[0] || e16 !== from[1]) rebound(s16, e16); else repaint();
+  });
 
   function codeById(id) { return state.codes.find((c) => c.id === id); }
 
@@ -524,7 +579,10 @@ function documentPage() {
     } else if (ev.key === "Escape") { closePicker(); if (state.active) select(null); }
   });
 
-  window.addEventListener("resize", () => paintMargin(map, state.codings, margin, body));
+  window.addEventListener("resize", () => {
+    paintMargin(map, state.codings, margin, body);
+    placeHandles(state.codings.find((c) => c.id === state.active));
+  });
   repaint();
   document.body.dataset.ready = "1";
 }
