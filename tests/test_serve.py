@@ -628,6 +628,29 @@ def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effec
     assert waiting == ["Jane Okafor"]
 
 
+def test_add_to_key_store_under_an_existing_pseudonym_adds_an_alias(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    with_keys(project)
+    record = note(project, "Later Dee rang the office again.")
+    signed_in(client)
+    (dee,) = [c for c in listed_on_page(client, f"/review?anonymise=1&record={record}")
+              if c["end"] - c["start"] == 3]
+    answer = decide(client, dee, "register", pseudonym="P03")
+    assert answer.status_code == 200, answer.text
+    p = fieldkit.open(project)
+    try:
+        store = an.open_keystore(p)
+        try:
+            assert store.get("P03").names == ("Dana Okafor", "Dee") and len(store.pseudonyms()) == 1
+        finally:
+            store.close()
+        assert an.anonymise_record(p, record) == "Later [P03] rang the office again."
+    finally:
+        p.close()
+
+
 def test_a_decision_made_with_the_cli_is_shown_in_the_workbench(client, project, monkeypatch):
     monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
     record = with_keys(project)
