@@ -218,6 +218,8 @@ def test_transcript_turns_are_marked_with_speaker_and_time():
     assert out.count('class="turn"') == 2 and 'data-speaker="P03"' in out
     assert '<span data-u="0" class="tc">[00:00:02] </span><span data-u="11" class="spk">R1: </span>' in out
     assert turns("Note: a fieldnote paragraph.\n\nAnother paragraph.\n\nA third.") == []
+    assert turns("Marc: 'doing to us, not with us' - room goes quiet #voice") == []  # a jotting
+    assert [t.speaker for t in turns("Ann: We were asked.\n\nBo: Too late.")] == ["Ann", "Bo"]
 
 
 def test_a_selection_with_emoji_combining_marks_and_rtl_is_stored_at_code_point_offsets(client, project, tmp_path):
