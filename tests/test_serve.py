@@ -608,7 +608,7 @@ def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effec
     assert set(by_text) >= {"Jane Okafor", "Mr Hendry", "@zed99", "4412"}
     assert len(listed_on_page(client, "/review?anonymise=1&pending=1")) == sum(c.needs_review for c in expected)
 
-    for text, action, extra in (("@zed99", "accept", {}), ("4412", "reject", {}),
+    for text, action, extra in (("@zed99", "accept", {"kind": "handle"}), ("4412", "reject", {}),
                                 ("Mr Hendry", "register", {"pseudonym": "X01"})):
         answer = decide(client, by_text[text], action, **extra)
         assert answer.status_code == 200, answer.text
@@ -618,7 +618,7 @@ def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effec
     try:
         check_review_decisions(p, record, REVIEW_TEXT)
         text = an.anonymise_record(p, record)
-        assert "@zed99" not in text and "4412" in text and "Hendry" not in text and "[X01]" in text
+        assert "@[HANDLE-" in text and "4412" in text and "Hendry" not in text and "[X01]" in text
         log = an.log_entries(p, record)
         kept = json.dumps(log) + str(p.db.execute("select * from anonymisation_decisions").fetchall())
         for original in ("zed99", "4412", "hendry", "okafor", "thornbury"):

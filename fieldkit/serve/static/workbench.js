@@ -711,7 +711,8 @@ function reviewPage() {
       if (op === "register" && !input.value.trim()) { input.focus(); toast("Type the pseudonym, then Enter"); return; }
       const done = await api("POST", "/api/anonymise/decide", {
         record: li.dataset.record, start: Number(li.dataset.start), end: Number(li.dataset.end),
-        digest: li.dataset.digest, action: op, pseudonym: op === "register" ? input.value.trim() : null });
+        digest: li.dataset.digest, action: op, pseudonym: op === "register" ? input.value.trim() : null,
+        kind: op === "accept" ? ($(".kind-input", li)?.value.trim() || null) : null });
       li.className = `candidate status-${done.status} current`;
       $(".status", li).textContent = op === "register" ? "registered" : done.status;
       for (const b of $$("button, input", li)) b.disabled = true;
@@ -722,10 +723,12 @@ function reviewPage() {
   for (const li of items()) {
     for (const b of $$("button[data-op]", li)) b.addEventListener("click", () => act(li, b.dataset.op));
     li.addEventListener("click", (ev) => { if (!ev.target.closest("button, input, a")) focus(items().indexOf(li)); });
-    $(".pseudonym-input", li)?.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") { ev.preventDefault(); act(li, "register"); }
-      else if (ev.key === "Escape") { ev.target.blur(); li.focus(); }
-    });
+    for (const [cls, op] of [[".pseudonym-input", "register"], [".kind-input", "accept"]]) {
+      $(cls, li)?.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); act(li, op); }
+        else if (ev.key === "Escape") { ev.target.blur(); li.focus(); }
+      });
+    }
   }
   document.addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, textarea, select")) return;
