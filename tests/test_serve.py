@@ -620,7 +620,7 @@ def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effec
         text = an.anonymise_record(p, record)
         assert "@[HANDLE-" in text and "4412" in text and "Hendry" not in text and "[X01]" in text
         log = an.log_entries(p, record)
-        kept = json.dumps(log) + str(p.db.execute("select * from anonymisation_decisions").fetchall())
+        kept = json.dumps(log) + str(review_decisions(p))
         for original in ("zed99", "4412", "hendry", "okafor", "thornbury"):
             assert original not in kept.lower()
     finally:
@@ -675,20 +675,28 @@ def test_anonymisation_review_refuses_clearly_and_writes_nothing(client, project
     monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
     record = note(project, REVIEW_TEXT)
     signed_in(client)
-    shown = listed_on_page(client)
-    name = next(c for c in shown if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
-    refused = decide(client, name, "register", pseudonym="X02")
-    assert refused.status_code == 400 and "no key store" in refused.json()["error"]
-    assert decide(client, name, "register").status_code == 400  # no key store, and no pseudonym
+    page = client.get("/review?anonymise=1").text
+    assert "no key store" in page and "fieldkit keys init" in page  # listed, but decisions need one
+    name = next(c for c in listed_on_page(client) if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
+    for action, extra in (("accept", {}), ("reject", {}), ("register", {"pseudonym": "X02"})):
+        refused = decide(client, name, action, **extra)
+        assert refused.status_code == 400 and "no key store" in refused.json()["error"], action
     wrong = decide(client, name, "ignore")
     assert wrong.status_code == 400 and "one of accept, reject, register" in wrong.json()["error"]
+    with_keys(project)
+    name = next(c for c in listed_on_page(client) if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
+    assert decide(client, name, "register").status_code == 400  # no pseudonym given
     stale = decide(client, {**name, "digest": "0" * len(name["digest"])}, "accept")
     assert stale.status_code == 400 and "no longer listed" in stale.json()["error"]
     p = fieldkit.open(project)
     try:
-        assert an.log_entries(p, record) == []
+        assert an.log_entries(p, record) == [] and review_decisions(p) == []
     finally:
         p.close()
+
+
+def review_decisions(project) -> list:
+    return project.db.execute("select * from anonymisation_decisions").fetchall()
 
 
 def test_a_locked_key_store_is_refused_on_the_page_and_in_the_api(client, project, monkeypatch):

@@ -250,7 +250,7 @@ class _Handlers:
             except FieldkitError as exc:  # fails closed: nothing is shown, the reason is
                 anonymise, anonymise_error = [], str(exc)
         return self.page("review", proposals=rows, anonymise=anonymise, anonymise_error=anonymise_error,
-                         show_anonymise=show_anonymise, pending=pending,
+                         show_anonymise=show_anonymise, pending=pending, has_keystore=data.has_keystore(project),
                          waiting=sum(c["needs_review"] for c in anonymise))
 
     # API: codebook ---------------------------------------------------------------------

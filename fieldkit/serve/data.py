@@ -222,6 +222,9 @@ def anonymise_decide(project, body: dict) -> dict:
     if action not in review.REVIEW_ACTIONS:
         raise FieldkitError(f"a review decision is one of {', '.join(review.REVIEW_ACTIONS)}, not {action!r}")
     _keys_unlocked(project)
+    if not has_keystore(project):
+        raise FieldkitError("this project has no key store, so no decision can be kept (decisions are named by a "
+                            "keyed digest whose key the key store holds); create one with: fieldkit keys init")
     record = project.get(str(body.get("record", ""))).id
     try:
         where = (int(body.get("start")), int(body.get("end")), str(body.get("digest", "")))
@@ -234,6 +237,13 @@ def anonymise_decide(project, body: dict) -> dict:
                          kind=(str(body.get("kind") or "").strip() or None))
     return {"record": record, "start": done.start, "end": done.end, "action": action, "status": done.status,
             "kind": done.kind}
+
+
+def has_keystore(project) -> bool:
+    """Whether the project has a key store configured (review decisions need its digest key)."""
+    from fieldkit.privacy.anonymiser import keystore_path
+
+    return keystore_path(project) is not None
 
 
 def _keys_unlocked(project) -> None:
