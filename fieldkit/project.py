@@ -28,6 +28,8 @@ from fieldkit.store.store import Store
 
 from fieldkit.core.settings import DEFAULTS as DEFAULT_SETTINGS
 _MISSING = object()
+#: the revision reason of a coding whose text an edit changed (``review_texts`` looks for it)
+REVIEW_REASON = "text edited: the coded text changed; needs review"
 
 
 @attrs.frozen
@@ -292,23 +294,32 @@ class Project:
         return record
 
     def _follow_edit(self, old, new) -> None:
-        """Move every coding of an edited body onto the new text; flag those that cannot follow.
+        """Move every coding of an edited body onto the new text; flag those whose text changed.
 
-        A person's edit may rewrite a passage freely, so replaced text counts as lost: a
-        coding keeps status ``ok`` only while at least half of its characters are still there.
+        An exact character diff (``fieldkit.core.remap.diff_edits``) says which codings an
+        edit reached: one whose characters it left alone keeps its status and moves exactly
+        with its text. One whose text was changed, cut or added to is marked ``review``,
+        never left looking ``ok`` on other text, and is placed over the changed words (a
+        word diff, ``diff_words``, so it does not land on scraps of another word). Its
+        previous span stays in its history, so the text it covered can be shown beside the
+        new (``fieldkit.coding.codings.review_texts``).
         """
-        from fieldkit.core.remap import diff_edits, map_span
+        from fieldkit.core.remap import diff_edits, diff_words, map_span
 
         codings = self.store.select("coding", record_id=old.id, has_span=True)
         if not codings:
             return
         edits = diff_edits(old.body, new.body)
+        words = None
         for coding in codings:
-            mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
-            status = "review" if mapped.status == "lost" else coding.status
-            changed = attrs.evolve(coding, start=mapped.start, end=mapped.end, status=status)
+            mapped = map_span(edits, coding.start, coding.end)
+            if mapped.status == "exact":
+                changed, why = attrs.evolve(coding, start=mapped.start, end=mapped.end), "text edited: coding moved"
+            else:
+                words = diff_words(old.body, new.body) if words is None else words
+                placed = map_span(words, coding.start, coding.end)
+                changed, why = attrs.evolve(coding, start=placed.start, end=placed.end, status="review"), REVIEW_REASON
             if changed != coding:
-                why = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
                 self.store.update(coding, changed, reason=why)
 
     def delete(self, ref, *, reason: str = "") -> object:

@@ -119,9 +119,13 @@ def edit(ref: str, reason: str, from_file: Any) -> None:
     text = from_file.read() if from_file is not None else edit_text(record.body)
     if not text.strip():
         raise InvalidInput("the new text is empty; nothing was saved")
+    waiting = {c.id for c in project.list("coding", record_id=record.id, status="review")}
     updated = edit_(project, record.id, text, reason=reason)
     echo_warnings(project)
     click.echo("no change" if updated == record else f"{updated.type_name} {updated.id} updated")
+    flagged = [c for c in project.list("coding", record_id=record.id, status="review") if c.id not in waiting]
+    if flagged:
+        click.echo(f"{len(flagged)} coding(s) covered text that changed and now need review: fieldkit code review")
 
 
 @click.command()
