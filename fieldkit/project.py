@@ -277,7 +277,9 @@ class Project:
     def update(self, record, *, reason: str = ""):
         """Save a changed record, keeping the previous version in the revision history."""
         old = self.get(record.id, type_name=record.type_name)
-        if isinstance(old, records.Observation) and old.stage == "jotting":
+        if isinstance(old, records.Observation) and old.stage == "jotting" \
+                and attrs.evolve(record, encounter_id=old.encounter_id) != old:
+            # only its link to an encounter can be corrected (with history); its words never change
             raise Refused("jottings cannot be changed; expand them into a fieldnote instead")
         if type(record) is not type(old):
             raise Refused("a record cannot change its type")

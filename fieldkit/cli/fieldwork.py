@@ -50,12 +50,38 @@ def encounter_add(kind: str, code: Optional[str], title: str, site: Optional[str
 @click.argument("ref")
 @click.option("--at", "when", help="Start time (default now).")
 def encounter_start(ref: str, when: Optional[str]) -> None:
-    """Mark an encounter as started."""
+    """Start an encounter: it becomes current, and jottings attach to it."""
     from fieldkit.fieldwork.registers import start_encounter
 
     project = get_project()
     record = start_encounter(project, ref, parse_when(project, when))
-    click.echo(f"encounter {record.code} started")
+    click.echo(f"encounter {record.code} started; jottings attach to it until 'fieldkit encounter stop' "
+               "(or the end of the day)")
+
+
+@encounter.command("stop")
+@click.option("--at", "when", help="End time (default now).")
+@click.option("--summary", default=None, help="Contact summary.")
+def encounter_stop(when: Optional[str], summary: Optional[str]) -> None:
+    """End the current encounter: jottings no longer attach to it."""
+    from fieldkit.fieldwork.registers import stop_encounter
+
+    project = get_project()
+    record = stop_encounter(project, parse_when(project, when), summary)
+    click.echo(f"encounter {record.code} ended; jottings no longer attach to it")
+
+
+@encounter.command("current")
+@json_option
+def encounter_current(fmt: str) -> None:
+    """Say which encounter jottings attach to now, if any."""
+    from fieldkit.fieldwork.registers import current_encounter
+
+    record = current_encounter(get_project())
+    if fmt == "json":
+        output(record_row(record) if record else None, fmt="json")
+    else:
+        click.echo(f"{record.code} {record.title}".rstrip() if record else "no current encounter")
 
 
 @encounter.command("end")

@@ -106,14 +106,31 @@ def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional
 @click.option("--reason", default="", help="Why the change was made (kept in history).")
 @click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"),
               help="Take the new text from a file ('-' for stdin) instead of $EDITOR.")
-def edit(ref: str, reason: str, from_file: Any) -> None:
-    """Edit a fieldnote or memo in $EDITOR; the old version stays in its history."""
+@click.option("--encounter", "-e", help="Link a jotting or fieldnote to this encounter instead ('none': to none); "
+                                        "its text is left as it is.")
+def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str]) -> None:
+    """Edit a fieldnote or memo in $EDITOR; the old version stays in its history.
+
+    With --encounter, correct which encounter a jotting or fieldnote belongs to (the
+    only change a jotting takes)."""
     from fieldkit.fieldwork.capture import edit as edit_
 
     project = get_project()
+    if encounter is not None:
+        if from_file is not None:
+            raise click.UsageError("--encounter changes the link only; give the new text in a separate edit")
+        from fieldkit.fieldwork.capture import relink
+
+        before = project.get(ref)
+        target = None if encounter.strip().lower() in ("none", "") else encounter
+        updated = relink(project, ref, target, reason=reason)
+        code = project.get(updated.encounter_id, type_name="encounter").code if updated.encounter_id else "no encounter"
+        click.echo("no change" if updated == before else f"{updated.type_name} {updated.id} now in {code}")
+        return
     record = project.get(ref)
     if getattr(record, "stage", None) == "jotting":
-        raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them")
+        raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them "
+                      "(or 'fieldkit edit JOTTING --encounter E12' to correct its encounter)")
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
     text = from_file.read() if from_file is not None else edit_text(record.body)

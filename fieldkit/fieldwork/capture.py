@@ -54,10 +54,18 @@ def _captured(project, text: str) -> str:
 
 
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-        tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
-    """Save a jotting: quick, immutable, stamped with both clocks."""
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
+    """Save a jotting: quick, immutable, stamped with both clocks.
+
+    Without ``encounter`` it attaches to the capture session's encounter, if one is current
+    (``encounter start``; pass ``session=False`` to leave it unattached)."""
     text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    if encounter_id is None and session:
+        from fieldkit.fieldwork.registers import current_encounter
+
+        current = current_encounter(project)
+        encounter_id = current.id if current else None
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
     return project.add(Observation(stage="jotting", body=_with_tags(text, tags), encounter_id=encounter_id, **observed))
@@ -74,17 +82,40 @@ def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[
     ))
 
 
-def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None) -> list[Observation]:
-    """The jottings of an encounter (or, with no encounter, of one local day), oldest first."""
-    if encounter:
-        return project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
-    from zoneinfo import ZoneInfo
+def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None,
+                 include_expanded: bool = False) -> list[Observation]:
+    """The jottings of an encounter (or, with no encounter, of one local day), oldest first.
 
-    zone = ZoneInfo(project.timezone)
-    day = day or dt.datetime.now(zone).date()
-    start = dt.datetime.combine(day, dt.time(), zone)
-    end = start + dt.timedelta(days=1)
-    return project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+    Jottings a fieldnote already expands are left out unless ``include_expanded``."""
+    if encounter:
+        found = project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
+    else:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(project.timezone)
+        day = day or dt.datetime.now(zone).date()
+        start = dt.datetime.combine(day, dt.time(), zone)
+        end = start + dt.timedelta(days=1)
+        found = project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+    if include_expanded:
+        return found
+    done = project.store.expanded_jottings()
+    return [j for j in found if j.id not in done]
+
+
+def relink(project, ref: str, encounter: Optional[str], *, reason: str = "") -> Observation:
+    """Attach a jotting or fieldnote to another encounter (``None``: to none), keeping the old
+    link in its history. A jotting's text never changes; only this link can be corrected."""
+    import attrs
+
+    from fieldkit.core.errors import Refused
+
+    record = project.get(ref)
+    if record.type_name != "observation":
+        raise Refused(f"only jottings and fieldnotes belong to an encounter, not a {record.type_name}")
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    return project.update(attrs.evolve(record, encounter_id=encounter_id),
+                          reason=reason or ("linked to another encounter" if encounter_id else "unlinked from its encounter"))
 
 
 def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:

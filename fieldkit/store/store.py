@@ -458,6 +458,12 @@ class Store:
             found.append(row)
         return found
 
+    def expanded_jottings(self) -> set[str]:
+        """Ids of the jottings a live fieldnote expands (its ``derived_from``)."""
+        return {row[0] for row in self.conn.execute(
+            "select value from observations, json_each(observations.derived_from) "
+            "where observations.stage = 'fieldnote' and observations.deleted_at is null")}
+
     def search(self, type_name: str, match: str, *, limit: int, conditions: dict) -> list[tuple]:
         """``(record, snippet, rank)`` for an FTS5 ``match`` over one searchable type, best first."""
         from fieldkit.store.search import search
