@@ -8,7 +8,7 @@ import click
 
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text, read_text
-from fieldkit.cli.options import split
+from fieldkit.cli.options import split, warn_if_future
 from fieldkit.cli.output import echo_warnings, json_option, output, record_row
 from fieldkit.core.errors import InvalidInput
 from fieldkit.core.records import MEMO_KINDS
@@ -21,6 +21,7 @@ def echo_observed(project: Any, record: Any) -> None:
 
         t = ObservedTime(at=record.observed_at, precision=record.observed_precision, raw=record.observed_raw)
         click.echo(f"  observed: {describe(t, project.timezone)}  (from '{record.observed_raw}')", err=True)
+        warn_if_future(t, "observed time")
 
 
 def _saved(project: Any, record: Any, fmt: str, message: str) -> None:

@@ -10,7 +10,7 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.groups import SubGroup
 from fieldkit.cli.options import pairs, parse_when, split
-from fieldkit.cli.output import format_option, json_option, output, record_row, summary_row
+from fieldkit.cli.output import format_option, json_option, local_time, output, record_row, summary_row
 from fieldkit.core.records import CONSENT_SCOPES, CONSENT_STATUSES, ENCOUNTER_KINDS, MODES, ROLES, SITE_KINDS
 
 
@@ -102,8 +102,13 @@ def encounter_end(ref: str, when: Optional[str], summary: Optional[str]) -> None
 def encounter_list(fmt: Optional[str]) -> None:
     """List encounters."""
     project = get_project()
-    rows = [record_row(e) for e in project.list("encounter")]
-    output(rows, ["code", "kind", "title", "start", "end", "mode"], fmt or "table")
+    found = project.list("encounter", order_by="when, id")
+    if fmt in ("json", "csv"):
+        output([record_row(e) for e in found], fmt=fmt)
+        return
+    rows = [{**record_row(e), "start": local_time(project, e.start), "end": local_time(project, e.end)}
+            for e in found]
+    output(rows, ["code", "kind", "title", "start", "end", "mode"])
 
 
 @encounter.command("show")
@@ -113,14 +118,15 @@ def encounter_show(ref: str, fmt: str) -> None:
     """Show an encounter with its participants and notes."""
     project = get_project()
     record = project.get(ref, type_name="encounter")
-    notes = project.list("observation", encounter=record.id)
+    notes = project.list("observation", encounter=record.id, order_by="when, id")
     data = record_row(record)
     data["observations"] = [summary_row(project, n) for n in notes]
     if fmt == "json":
         output(data, fmt="json")
         return
+    shown = {**data, "start": local_time(project, record.start), "end": local_time(project, record.end)}
     for key in ("code", "kind", "title", "mode", "start", "end", "summary"):
-        click.echo(f"{key:>9}: {data[key] or ''}")
+        click.echo(f"{key:>9}: {shown[key] or ''}")
     for p in record.participants:
         person = project.get(p.participant_id)
         click.echo(f"  participant {person.code} ({person.role}){' as ' + p.role if p.role else ''}")
@@ -175,15 +181,16 @@ def participant_show(ref: str, fmt: str) -> None:
     project = get_project()
     record = project.get(ref, type_name="participant")
     data = record_row(record)
-    data["consent_events"] = [record_row(e) for e in project.list("consent", participant=record.id, order_by="at, id")]
+    events = project.list("consent", participant=record.id, order_by="at, id")
+    data["consent_events"] = [record_row(e) for e in events]
     data["encounters"] = [e.code for e in project.list("encounter", participant=record.id)]
     if fmt == "json":
         output(data, fmt="json")
         return
     for key in ("code", "role", "organisation", "attributes", "note", "encounters"):
         click.echo(f"{key:>12}: {data[key]}")
-    for e in data["consent_events"]:
-        click.echo(f"     consent: {e['at'][:16]} {e['status']} {', '.join(e['scopes'])} {e['note']}".rstrip())
+    for event, e in zip(events, data["consent_events"]):
+        click.echo(f"     consent: {local_time(project, event.at)} {e['status']} {', '.join(e['scopes'])} {e['note']}".rstrip())
 
 
 @participant.command("consent")

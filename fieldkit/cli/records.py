@@ -45,7 +45,10 @@ def _filters(project: Any, since: Optional[str], until: Optional[str], **given: 
 def list_(type_name: str, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
           tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str],
           limit: Optional[int], fmt: Optional[str]) -> None:
-    """List records of a type (default: observations), newest last."""
+    """List records of a type (default: observations), in time order, newest last.
+
+    Notes go by when they happened (their observed time, else when they were written),
+    encounters by their start."""
     project = get_project()
     filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
                        tag=tag, code=code)
@@ -53,7 +56,7 @@ def list_(type_name: str, stage: Optional[str], encounter: Optional[str], partic
         wrong = [key for key in TEXT_FILTERS if key in filters]
         if wrong:
             raise InvalidInput(f"--{wrong[0]} applies to observations and memos only")
-    records = project.list(type_name, limit=limit, **filters)
+    records = project.list(type_name, limit=limit, order_by="when, id", **filters)
     if fmt in ("json", "csv"):
         output([record_row(r) for r in records], fmt=fmt)
     else:

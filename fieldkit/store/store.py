@@ -34,6 +34,11 @@ SPECIAL = ("tag", "not_tag", "about", "coded_with", "since", "until", "after", "
 _TYPE_OF = {table: type_name for type_name, table in TABLES.items()}
 
 
+#: what ``order_by="when"`` sorts by: when it happened, else when it was written down
+_WHEN = {"observations": "coalesce([observed_at], [created_at])", "encounters": "coalesce([start], [created_at])",
+         "consent_events": "[at]"}
+
+
 def _now() -> str:
     from fieldkit.core.convert import iso
 
@@ -341,7 +346,8 @@ class Store:
         ``coded_with`` (code ids, any of them in a live coding), ``since``/``until``
         (datetimes, on ``observed_at`` or ``created_at``), ``after`` (ids above this one, for
         paging), ``human`` (codings by people, or with False by auto-coders) and ``has_span``.
-        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it).
+        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it); ``when``
+        is the time a record is about (an observation's observed time, else its creation).
         """
         from fieldkit.core.convert import from_row
 
@@ -378,8 +384,12 @@ class Store:
             direction = direction.strip().lower()
             if direction not in ("", "asc", "desc"):
                 raise FieldkitError(f"cannot order by {item.strip()!r}")
-            self._check_columns(table, [name])
-            parts.append(f"[{name}]" + (" desc" if direction == "desc" else ""))
+            if name == "when":  # the time a record is about, as since/until read it
+                column = _WHEN.get(table, "[created_at]")
+            else:
+                self._check_columns(table, [name])
+                column = f"[{name}]"
+            parts.append(column + (" desc" if direction == "desc" else ""))
         return ", ".join(parts)
 
     def _check_columns(self, table: str, names) -> None:
