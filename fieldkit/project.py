@@ -376,6 +376,9 @@ class Project:
                 return found[0]
             if len(found) > 1 and t == "code":
                 return self.resolve_code(ref).id
+            if len(found) > 1:
+                raise NotFound(f"{len(found)} {t}s are named '{ref}' (in one letter case or another); give the id, "
+                               f"or rename one ('fieldkit doctor' lists them)")
         if "code" in types and "/" in ref:
             return self.resolve_code(ref).id
         if 6 <= len(ref) <= 40:  # an id ending or beginning (ids are 26 characters; longer text is not one)

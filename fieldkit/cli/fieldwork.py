@@ -14,6 +14,14 @@ from fieldkit.cli.output import format_option, json_option, local_time, output, 
 from fieldkit.core.records import CONSENT_SCOPES, CONSENT_STATUSES, ENCOUNTER_KINDS, MODES, ROLES, SITE_KINDS
 
 
+def _report(record, fmt: str, message: str) -> None:
+    """The saved record as JSON with --json, else one line about it."""
+    if fmt == "json":
+        output(record_row(record), fmt="json")
+    else:
+        click.echo(message)
+
+
 # encounters ---------------------------------------------------------------------------
 @click.group(cls=SubGroup)
 def encounter() -> None:
@@ -40,10 +48,48 @@ def encounter_add(kind: str, code: Optional[str], title: str, site: Optional[str
     record = add_encounter(project, kind, code=code, title=title, site=site, participants=split(people),
                            mode=mode, start=parse_when(project, start), end=parse_when(project, end),
                            summary=summary)
+    _report(record, fmt, f"encounter {record.code} ({record.id}) saved")
+
+
+@encounter.command("edit")
+@click.argument("ref")
+@click.option("--add", "add", multiple=True, help="Add participants: P03,P07 or P03:interviewee.")
+@click.option("--remove", "remove", multiple=True, help="Remove participants: P03,P07.")
+@click.option("--title", default=None, help="A new title.")
+@click.option("--site", default=None, help="Move it to this site ('none': to no site).")
+@click.option("--kind", type=click.Choice(ENCOUNTER_KINDS), default=None)
+@click.option("--mode", type=click.Choice(MODES), default=None)
+@click.option("--start", "start", default=None, help="A new start time ('none' clears it).")
+@click.option("--end", "end", default=None, help="A new end time ('none' clears it).")
+@click.option("--summary", default=None, help="A new contact summary.")
+@click.option("--reason", default="", help="Why (kept in history).")
+@json_option
+def encounter_edit(ref: str, add: tuple, remove: tuple, title: Optional[str], site: Optional[str],
+                   kind: Optional[str], mode: Optional[str], start: Optional[str], end: Optional[str],
+                   summary: Optional[str], reason: str, fmt: str) -> None:
+    """Change an encounter: its people, title, site, kind, mode, times or summary (with history)."""
+    from fieldkit.fieldwork.registers import edit_encounter
+
+    project = get_project()
+    times = {}
+    for name, text in (("start", start), ("end", end)):
+        if text is not None:
+            times[name] = None if _none(text) else parse_when(project, text, name)
+    if site is not None:
+        times["site"] = None if _none(site) else site
+    record = edit_encounter(project, ref, add=split(add), remove=split(remove), title=title, kind=kind, mode=mode,
+                            summary=summary, reason=reason, **times)
     if fmt == "json":
         output(record_row(record), fmt="json")
     else:
-        click.echo(f"encounter {record.code} ({record.id}) saved")
+        people = ", ".join(project.get(p.participant_id).code + (f":{p.role}" if p.role else "")
+                           for p in record.participants)
+        click.echo(f"encounter {record.code} updated (people: {people or 'none'})")
+
+
+def _none(text: str) -> bool:
+    """Whether an option's value asks to clear a field."""
+    return text.strip().lower() in ("", "none", "-")
 
 
 @encounter.command("start")
@@ -153,10 +199,43 @@ def participant_add(code: str, role: str, organisation: str, attrs_: tuple, note
     attributes = pairs(attrs_, "--attr")
     project = get_project()
     record = add_participant(project, code, role=role, organisation=organisation, attributes=attributes, note=note)
-    if fmt == "json":
-        output(record_row(record), fmt="json")
-    else:
-        click.echo(f"participant {record.code} ({record.role}) saved")
+    _report(record, fmt, f"participant {record.code} ({record.role}) saved")
+
+
+@participant.command("edit")
+@click.argument("ref")
+@click.option("--role", type=click.Choice(ROLES), default=None)
+@click.option("--org", "organisation", default=None, help="Organisation (pseudonymous).")
+@click.option("--attr", "attrs_", multiple=True, help="Set attribute key=value (repeatable).")
+@click.option("--unset", "unset", multiple=True, help="Remove attribute KEY (repeatable).")
+@click.option("--note", default=None)
+@click.option("--reason", default="", help="Why (kept in history).")
+@json_option
+def participant_edit(ref: str, role: Optional[str], organisation: Optional[str], attrs_: tuple, unset: tuple,
+                     note: Optional[str], reason: str, fmt: str) -> None:
+    """Change a participant's role, organisation, attributes or note (with history)."""
+    from fieldkit.fieldwork.registers import edit_participant
+
+    record = edit_participant(get_project(), ref, role=role, organisation=organisation,
+                              attributes=pairs(attrs_, "--attr"), remove_attributes=split(unset), note=note,
+                              reason=reason)
+    _report(record, fmt, f"participant {record.code} updated ({record.role})")
+
+
+@participant.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"), metavar="FILE.csv")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would be added; save nothing.")
+def participant_import(csv_file, dry_run: bool) -> None:
+    """Register participants from a CSV file, all or nothing.
+
+    Columns: code (required), role, organisation, note, consent (given, limited,
+    withdrawn), scopes (observation;quotes…) and attr:KEY for free attributes. Real
+    names and contact details are refused: they go in the key store."""
+    from fieldkit.fieldwork.registers import import_participants
+
+    name = getattr(csv_file, "name", "the file")
+    result = import_participants(get_project(), csv_file.read(), source=str(name), dry_run=dry_run)
+    click.echo(result.summary())
 
 
 @participant.command("list")
@@ -227,6 +306,33 @@ def site_add(name: str, kind: str, note: str) -> None:
 
     record = add_site(get_project(), name, kind=kind, note=note)
     click.echo(f"site {record.name} ({record.id}) saved")
+
+
+@site.command("edit")
+@click.argument("ref")
+@click.option("--kind", type=click.Choice(SITE_KINDS), default=None)
+@click.option("--note", default=None)
+@click.option("--reason", default="", help="Why (kept in history).")
+def site_edit(ref: str, kind: Optional[str], note: Optional[str], reason: str) -> None:
+    """Change a site's kind or note (with history)."""
+    from fieldkit.fieldwork.registers import edit_site
+
+    record = edit_site(get_project(), ref, kind=kind, note=note, reason=reason)
+    click.echo(f"site {record.name} updated ({record.kind})")
+
+
+@site.command("rename")
+@click.argument("ref")
+@click.argument("new_name")
+@click.option("--reason", default="", help="Why (kept in history).")
+def site_rename(ref: str, new_name: str, reason: str) -> None:
+    """Give a site a new name (unique whatever its letter case; history kept)."""
+    from fieldkit.fieldwork.registers import edit_site
+
+    project = get_project()
+    old = project.get(ref, type_name="site").name
+    record = edit_site(project, ref, name=new_name, reason=reason or f"renamed from {old}")
+    click.echo(f"site {old} renamed to {record.name}")
 
 
 @site.command("list")

@@ -508,7 +508,8 @@ def _integrity_error(exc, table: str, written: list) -> FieldkitError:
     if len(written) == 1:
         record = written[0]
         what = getattr(record, "code", None) or getattr(record, "name", None) or record.id
-        existing, subject, after = f"a {type_name} '{what}'", type_name, ""
+        article = "an" if type_name[0] in "aeiou" else "a"
+        existing, subject, after = f"{article} {type_name} '{what}'", type_name, ""
     else:
         subject = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
         existing, after = subject, "; nothing was imported"
