@@ -53,6 +53,31 @@ def _captured(project, text: str) -> str:
     return pseudonymise_on_capture(project, text)
 
 
+def unknown_mentions(project, record) -> list[str]:
+    """The mentions of a record that name no registered participant or site (``@P99``)."""
+    if not getattr(record, "mentions", ()):
+        return []
+    known = {p.code.casefold() for p in project.list("participant")} | {
+        s.name.casefold() for s in project.list("site")}
+    return [m for m in record.mentions if m.casefold() not in known]
+
+
+def _checked(project, record):
+    """Warn (in ``project.warnings``) about mentions of no one registered: a typo such as
+    ``@P99`` would otherwise leave a person out of consent checks and withdrawal."""
+    unknown = unknown_mentions(project, record)
+    if not unknown:
+        return record
+    import difflib
+
+    codes = [p.code for p in project.list("participant")]
+    for mention in unknown:
+        near = difflib.get_close_matches(mention, codes, n=1)
+        hint = f" (did you mean @{near[0]}?)" if near else ""
+        project.warnings.append((record.id, f"@{mention} is not a registered participant or site{hint}"))
+    return record
+
+
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
         tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks.
@@ -68,7 +93,8 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
         encounter_id = current.id if current else None
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
-    return project.add(Observation(stage="jotting", body=_with_tags(text, tags), encounter_id=encounter_id, **observed))
+    return _checked(project, project.add(Observation(stage="jotting", body=_with_tags(text, tags),
+                                                     encounter_id=encounter_id, **observed)))
 
 
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
@@ -76,10 +102,10 @@ def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[
     """Save a full fieldnote (editable later, with history)."""
     text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
-    return project.add(Observation(
+    return _checked(project, project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
         derived_from=tuple(project.resolve(d, "observation") for d in derived_from), **_observed(project, when, now),
-    ))
+    )))
 
 
 def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None,
@@ -154,8 +180,8 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
         observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
                     "observed_raw": first.observed_raw}
     encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
-    return project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
-                                   derived_from=tuple(j.id for j in jottings), **observed))
+    return _checked(project, project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
+                                                     derived_from=tuple(j.id for j in jottings), **observed)))
 
 
 #: the tag that keeps a memo out of every export (reflexive notes meant for the researcher only)
@@ -170,7 +196,8 @@ def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: 
     body = _captured(project, text)
     if private:
         body = _with_tags(body, [PRIVATE_TAG])
-    return project.add(Memo(kind=kind, title=title, body=body, links=tuple(project.resolve(x) for x in links)))
+    return _checked(project, project.add(Memo(kind=kind, title=title, body=body,
+                                              links=tuple(project.resolve(x) for x in links))))
 
 
 def is_private(record) -> bool:
@@ -187,4 +214,5 @@ def edit(project, ref: str, body: str, *, reason: str = ""):
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return project.update(attrs.evolve(record, body=_captured(project, body)), reason=reason or "edited")
+    return _checked(project, project.update(attrs.evolve(record, body=_captured(project, body)),
+                                            reason=reason or "edited"))
