@@ -170,3 +170,46 @@ def test_with_a_terminal_and_no_editor_one_line_names_the_editor(run, monkeypatc
     assert "no $EDITOR set: opening nano (set $EDITOR to choose another)" in result.output
     memos = json.loads(run("list", "memo", "--json").output)
     assert [m["body"] for m in memos] == ["written in the fallback editor\n"]
+
+
+# --- an encrypted key store and pseudonymise-on-capture (item 6) --------------------------------
+
+def _encrypted_keys(path):
+    """A project at ``path`` pseudonymising on capture with an encrypted key store (real ones)."""
+    import fieldkit
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy import anonymiser as an
+
+    project = fieldkit.open(path)
+    store = an.create_keystore(project, path.parent / "keys" / "study.keys", passphrase="correct horse")
+    store.add("P03", "Dana Okafor", ["Dee"])
+    store.close()
+    add_participant(project, "P03")
+    project.set_setting("pseudonymise_on_capture", True)
+    project.close()
+
+
+def test_a_jot_in_a_terminal_asks_for_the_key_store_passphrase(run, monkeypatch):
+    from fieldkit.cli import editor
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    _encrypted_keys(run.path)
+    monkeypatch.setattr(editor, "stdin_is_tty", lambda: True)
+    result = run("jot", "Dee nodded", input="correct horse\n")
+    assert result.exit_code == 0, result.output
+    assert "Key store passphrase" in result.output
+    bodies = [r["body"] for r in json.loads(run("list", "--json").output)]
+    assert bodies == ["@P03 nodded"]
+    wrong = run("memo", "Dana Okafor again", input="wrong\n")
+    assert wrong.exit_code == 1 and "nothing was saved" in wrong.output
+    assert json.loads(run("list", "memo", "--json").output) == []
+
+
+def test_without_a_terminal_the_passphrase_is_asked_for_in_one_line(run, monkeypatch):
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    _encrypted_keys(run.path)
+    result = run("jot", "Dee nodded")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: the key store passphrase is needed; set FIELDKIT_KEYS_PASSPHRASE or run in a terminal"]
+    assert json.loads(run("list", "--json").output) == []

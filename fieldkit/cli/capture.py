@@ -24,6 +24,16 @@ def echo_observed(project: Any, record: Any) -> None:
         warn_if_future(t, "observed time")
 
 
+def capture_passphrase(project: Any) -> Optional[str]:
+    """The key store passphrase when names are pseudonymised on capture and the key store is
+    encrypted: FIELDKIT_KEYS_PASSPHRASE, else asked for on the terminal (else one clear error)."""
+    if not project.setting("pseudonymise_on_capture"):
+        return None
+    from fieldkit.cli.privacy import keys_passphrase
+
+    return keys_passphrase(project)
+
+
 def _saved(project: Any, record: Any, fmt: str, message: str) -> None:
     echo_warnings(project)
     if fmt == "json":
@@ -52,7 +62,8 @@ def jot(text: tuple, encounter: Optional[str], no_encounter: bool, tags: tuple, 
         raise click.UsageError("give -e or --no-encounter, not both")
     project = get_project()
     body = read_text(text, allow_editor=False)
-    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter)
+    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter,
+                  passphrase=capture_passphrase(project))
     _saved(project, record, fmt, f"jotting {record.id} saved {_where(project, record, encounter)}")
 
 
@@ -76,7 +87,8 @@ def note(text: tuple, encounter: Optional[str], tags: tuple, when: Optional[str]
 
     project = get_project()
     body = read_text(text, template="")
-    record = note_(project, body, encounter=encounter, when=when, tags=split(tags))
+    record = note_(project, body, encounter=encounter, when=when, tags=split(tags),
+                   passphrase=capture_passphrase(project))
     _saved(project, record, fmt, f"fieldnote {record.id} saved")
 
 
@@ -113,7 +125,7 @@ def expand(encounter: Optional[str], day: Optional[str], from_file: Any, include
         template, give="give the fieldnote with --from-file FILE ('-' reads it piped in)")
     if not strip_template_comments(body).strip() or body == template:
         raise InvalidInput("the fieldnote was left empty or unchanged; nothing was saved")
-    record = expand_(project, body, jottings, encounter=encounter)
+    record = expand_(project, body, jottings, encounter=encounter, passphrase=capture_passphrase(project))
     echo_warnings(project)
     click.echo(f"fieldnote {record.id} saved, expanding {len(jottings)} jotting(s)")
 
@@ -130,7 +142,7 @@ def memo(text: tuple, kind: str, title: str, links: tuple, fmt: str) -> None:
 
     project = get_project()
     body = read_text(text)
-    record = memo_(project, body, kind=kind, title=title, links=split(links))
+    record = memo_(project, body, kind=kind, title=title, links=split(links), passphrase=capture_passphrase(project))
     echo_warnings(project)
     if fmt == "json":
         output(record_row(record), fmt="json")

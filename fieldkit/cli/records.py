@@ -140,7 +140,9 @@ def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str]) -> Non
     if not text.strip():
         raise InvalidInput("the new text is empty; nothing was saved")
     waiting = {c.id for c in project.list("coding", record_id=record.id, status="review")}
-    updated = edit_(project, record.id, text, reason=reason)
+    from fieldkit.cli.capture import capture_passphrase
+
+    updated = edit_(project, record.id, text, reason=reason, passphrase=capture_passphrase(project))
     echo_warnings(project)
     click.echo("no change" if updated == record else f"{updated.type_name} {updated.id} updated")
     flagged = [c for c in project.list("coding", record_id=record.id, status="review") if c.id not in waiting]

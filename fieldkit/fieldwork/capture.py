@@ -44,13 +44,14 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
-def _captured(project, text: str) -> str:
-    """Registered names become pseudonyms as they are captured, when the project asks for it."""
+def _captured(project, text: str, passphrase: Optional[str] = None) -> str:
+    """Registered names become pseudonyms as they are captured, when the project asks for it
+    (``passphrase`` opens an encrypted key store; else FIELDKIT_KEYS_PASSPHRASE)."""
     if not project.setting("pseudonymise_on_capture"):
         return text
     from fieldkit.privacy.anonymiser import pseudonymise_on_capture
 
-    return pseudonymise_on_capture(project, text)
+    return pseudonymise_on_capture(project, text, passphrase=passphrase)
 
 
 def unknown_mentions(project, record) -> list[str]:
@@ -79,12 +80,14 @@ def _checked(project, record):
 
 
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True,
+        passphrase: Optional[str] = None) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks.
 
     Without ``encounter`` it attaches to the capture session's encounter, if one is current
-    (``encounter start``; pass ``session=False`` to leave it unattached)."""
-    text = _captured(project, text)
+    (``encounter start``; pass ``session=False`` to leave it unattached). ``passphrase``
+    opens an encrypted key store when the project pseudonymises names on capture."""
+    text = _captured(project, text, passphrase)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     if encounter_id is None and session:
         from fieldkit.fieldwork.registers import current_encounter
@@ -98,9 +101,10 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
 
 
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
+         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None,
+         passphrase: Optional[str] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
-    text = _captured(project, text)
+    text = _captured(project, text, passphrase)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     return _checked(project, project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
@@ -171,9 +175,9 @@ def strip_template_comments(text: str) -> str:
 
 
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
-           when: Optional[str] = None) -> Observation:
+           when: Optional[str] = None, passphrase: Optional[str] = None) -> Observation:
     """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
-    body = _captured(project, strip_template_comments(body))
+    body = _captured(project, strip_template_comments(body), passphrase)
     observed = _observed(project, when)
     if not observed and jottings:
         first = jottings[0]
@@ -189,11 +193,11 @@ PRIVATE_TAG = "private"
 
 
 def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = (),
-         private: bool = False) -> Memo:
+         private: bool = False, passphrase: Optional[str] = None) -> Memo:
     """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names).
 
     ``private`` adds the ``#private`` tag: exports leave such memos out."""
-    body = _captured(project, text)
+    body = _captured(project, text, passphrase)
     if private:
         body = _with_tags(body, [PRIVATE_TAG])
     return _checked(project, project.add(Memo(kind=kind, title=title, body=body,
@@ -205,7 +209,7 @@ def is_private(record) -> bool:
     return record.type_name == "memo" and PRIVATE_TAG in record.tags
 
 
-def edit(project, ref: str, body: str, *, reason: str = ""):
+def edit(project, ref: str, body: str, *, reason: str = "", passphrase: Optional[str] = None):
     """Replace the body of a fieldnote or memo, keeping the old version in its history."""
     import attrs
 
@@ -214,5 +218,5 @@ def edit(project, ref: str, body: str, *, reason: str = ""):
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return _checked(project, project.update(attrs.evolve(record, body=_captured(project, body)),
+    return _checked(project, project.update(attrs.evolve(record, body=_captured(project, body, passphrase)),
                                             reason=reason or "edited"))
