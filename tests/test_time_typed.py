@@ -189,3 +189,15 @@ def test_typed_times_in_a_fresh_process(tmp_path):
     assert "morning" in listed[0] and "earlier" in listed[0] and "15:00" in listed[1]
     bad = fieldkit_run("jot", "--at", "9999-12-31 23:00", "x", env=env, check=1)
     assert bad.stderr.strip().startswith("Error: cannot read time") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_history_shows_local_times_without_seconds(run):
+    from fieldkit.core.timeinput import from_iso
+
+    assert run("config", "timezone", "Asia/Tokyo").exit_code == 0
+    run("participant", "add", "P01")
+    run("participant", "edit", "P01", "--role", "inspector")
+    at = json.loads(run("history", "P01", "--json").output)[0]["at"]
+    table = run("history", "P01").output
+    assert from_iso(at).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M") in table
+    assert at[:16].replace("T", " ") not in table  # not the UTC text

@@ -9,7 +9,8 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text
 from fieldkit.cli.options import COUNT, since_until_options, time_range
-from fieldkit.cli.output import echo_warnings, format_option, json_option, output, record_row, short, summary_row
+from fieldkit.cli.output import (echo_warnings, format_option, json_option, local_time, output, record_row, short,
+                                 summary_row)
 from fieldkit.core.errors import InvalidInput, Refused
 
 LISTABLE = ("observation", "memo", "participant", "encounter", "site", "code", "coding", "consent", "attachment")
@@ -174,5 +175,7 @@ def history(ref: str, fmt: str) -> None:
         click.echo("no earlier versions")
         return
     from fieldkit.core.output import preview
+    from fieldkit.core.timeinput import from_iso
 
-    output([{**r, "text": preview(r["text"])} for r in rows], ["version", "at", "author", "reason", "text"])
+    output([{**r, "at": local_time(project, from_iso(r["at"])), "text": preview(r["text"])} for r in rows],
+           ["version", "at", "author", "reason", "text"])
