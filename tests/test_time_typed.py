@@ -140,6 +140,17 @@ def test_relative_days_with_a_time_either_side(days, hour, part):
     assert local(f"{name} {part}") == (dt.datetime.combine(day, dt.time(anchor)), "part_of_day")
 
 
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(min_value=dt.date(1900, 1, 2), max_value=dt.date(2100, 12, 30)),
+       part=st.sampled_from(["morning", "afternoon", "evening"]),
+       style=st.sampled_from(["%d/%m/%Y {part}", "{part} %d %B %Y", "%a %d %b %Y {part}", "%Y-%m-%d {part}"]))
+def test_a_part_of_the_day_reads_back_and_shows_as_that_part(day, part, style):
+    text = day.strftime(style.replace("{part}", part))
+    t = parse_time(text, now=NOW)
+    assert t.precision == "part_of_day"
+    assert show(t.at, "Europe/London", t.precision) == f"{day:%Y-%m-%d} {part}"
+
+
 # --- the command line -------------------------------------------------------------------------
 
 def test_lists_show_part_of_day_and_sort_by_observed_time(run):
