@@ -93,12 +93,14 @@ def test_the_session_on_the_command_line(run, tmp_path):
     assert "(no encounter)" in run("jot", "first").output
     assert "jottings attach to it" in run("encounter", "start", "E1").output
     assert run("encounter", "current").output.strip() == "E1"
+    assert json.loads(run("encounter", "current", "--json").output)["code"] == "E1"
     said = run("jot", "LI hands the intro to the EbE").output
     assert "in E1 (the current encounter)" in said
     assert "in E2" in run("jot", "-e", "E2", "aside").output and "current" not in run("jot", "-e", "E2", "x").output
     assert "(no encounter)" in run("jot", "--no-encounter", "loose").output
     assert run("encounter", "stop").exit_code == 0
     assert run("encounter", "current").output.strip() == "no current encounter"
+    assert json.loads(run("encounter", "current", "--json").output) is None
     stop_again = run("encounter", "stop")
     assert stop_again.exit_code == 1 and "no encounter is current" in stop_again.output
     # link the first jotting afterwards; its history keeps the old link

@@ -125,7 +125,10 @@ def encounter_current(fmt: str) -> None:
 
     record = current_encounter(get_project())
     if fmt == "json":
-        output(record_row(record) if record else None, fmt="json")
+        if record is None:
+            click.echo("null")
+        else:
+            output(record_row(record), fmt="json")
     else:
         click.echo(f"{record.code} {record.title}".rstrip() if record else "no current encounter")
 
