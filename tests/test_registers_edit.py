@@ -186,3 +186,20 @@ def test_participant_import_in_a_fresh_process(tmp_path):
     fieldkit_run("participant", "import", good, env=env, check=0)
     listed = json.loads(fieldkit_run("participant", "list", "--json", env=env, check=0).stdout)
     assert [p["code"] for p in listed] == ["P10", "P11", "P12"]
+
+
+def test_a_csv_that_is_not_text_or_not_csv_imports_nothing(run, tmp_path):
+    binary = tmp_path / "people.csv"
+    binary.write_bytes(b"code\n\xffP1\n")
+    result = run("participant", "import", str(binary))
+    assert result.exit_code == 1 and result.output.strip() == (
+        f"Error: {binary} is not UTF-8 text (save it as CSV UTF-8); nothing was imported")
+    broken = tmp_path / "broken.csv"
+    broken.write_text('code,role\n"P1,other\n', encoding="utf-8")
+    result = run("participant", "import", str(broken))
+    assert result.exit_code == 1 and "is not a readable CSV file" in result.output
+    odd = tmp_path / "odd.csv"
+    odd.write_text("code\nP 1\n", encoding="utf-8")
+    result = run("participant", "import", str(odd))
+    assert result.exit_code == 1 and "'P 1' is not a pseudonym code" in result.output
+    assert json.loads(run("participant", "list", "--json").output) == []

@@ -226,7 +226,7 @@ def participant_edit(ref: str, role: Optional[str], organisation: Optional[str],
 
 
 @participant.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"), metavar="FILE.csv")
+@click.argument("csv_file", type=click.File("rb"), metavar="FILE.csv")
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would be added; save nothing.")
 def participant_import(csv_file, dry_run: bool) -> None:
     """Register participants from a CSV file, all or nothing.
@@ -236,8 +236,14 @@ def participant_import(csv_file, dry_run: bool) -> None:
     names and contact details are refused: they go in the key store."""
     from fieldkit.fieldwork.registers import import_participants
 
-    name = getattr(csv_file, "name", "the file")
-    result = import_participants(get_project(), csv_file.read(), source=str(name), dry_run=dry_run)
+    from fieldkit.core.errors import InvalidInput
+
+    name = str(getattr(csv_file, "name", "the file"))
+    try:
+        text = csv_file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name} is not UTF-8 text (save it as CSV UTF-8); nothing was imported") from None
+    result = import_participants(get_project(), text, source=name, dry_run=dry_run)
     click.echo(result.summary())
 
 

@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 import attrs
 
 from fieldkit.core.errors import Refused
+from fieldkit.core.patterns import lazy
 from fieldkit.core.records import Encounter, EncounterParticipant, Participant, Site
 
 
@@ -209,6 +210,9 @@ def end_encounter(project, ref: str, at: Optional[dt.datetime] = None, summary: 
 
 # importing participants ------------------------------------------------------------------------
 
+#: what a pseudonym code looks like (so that ``@P03`` can mention it)
+_CODE = lazy(r"[^\W\d_][\w-]*")
+
 #: the columns of a participants CSV besides ``attr:KEY`` ones (only ``code`` is required)
 IMPORT_COLUMNS = ("code", "role", "organisation", "note", "consent", "scopes")
 
@@ -244,8 +248,13 @@ def import_participants(project, text: str, *, source: str = "the file", dry_run
     from fieldkit.core.records import CONSENT_SCOPES, CONSENT_STATUSES, ROLES
     from fieldkit.privacy.consent import record_consent
 
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = [(c or "").strip() for c in reader.fieldnames or ()]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    try:
+        columns = [(c or "").strip() for c in reader.fieldnames or ()]
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} is not a readable CSV file (line {reader.line_num}: {exc}); "
+                           "nothing was imported") from None
     if "code" not in columns:
         raise InvalidInput(f"{source} has no 'code' column (the columns are code, role, organisation, note, "
                            "consent, scopes and attr:KEY)")
@@ -255,7 +264,7 @@ def import_participants(project, text: str, *, source: str = "the file", dry_run
                            "details go in the key store, never in the project; free attributes are attr:KEY "
                            "columns)")
     problems, people, consents, seen = [], [], [], set()
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(rows, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue
@@ -264,6 +273,8 @@ def import_participants(project, text: str, *, source: str = "the file", dry_run
         if not code:
             problems.append(f"{where}: no code")
             continue
+        if not _CODE.fullmatch(code):
+            problems.append(f"{where}: '{code}' is not a pseudonym code (a letter, then letters, digits, - or _)")
         if code.casefold() in seen:
             problems.append(f"{where}: {code} is in the file twice")
         seen.add(code.casefold())
