@@ -24,14 +24,19 @@ def echo_observed(project: Any, record: Any) -> None:
         warn_if_future(t, "observed time")
 
 
-def capture_passphrase(project: Any) -> Optional[str]:
-    """The key store passphrase when names are pseudonymised on capture and the key store is
-    encrypted: FIELDKIT_KEYS_PASSPHRASE, else asked for on the terminal (else one clear error)."""
+def unlock_capture(project: Any) -> None:
+    """When names are pseudonymised on capture and the key store is encrypted, get its
+    passphrase (FIELDKIT_KEYS_PASSPHRASE, else asked for on the terminal, else one clear
+    error) before anything is saved."""
     if not project.setting("pseudonymise_on_capture"):
-        return None
+        return
     from fieldkit.cli.privacy import keys_passphrase
 
-    return keys_passphrase(project)
+    secret = keys_passphrase(project)
+    if secret is not None:
+        from fieldkit.privacy.anonymiser import unlock_capture as unlock
+
+        unlock(project, secret)
 
 
 def _saved(project: Any, record: Any, fmt: str, message: str) -> None:
@@ -62,8 +67,8 @@ def jot(text: tuple, encounter: Optional[str], no_encounter: bool, tags: tuple, 
         raise click.UsageError("give -e or --no-encounter, not both")
     project = get_project()
     body = read_text(text, allow_editor=False)
-    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter,
-                  passphrase=capture_passphrase(project))
+    unlock_capture(project)
+    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter)
     _saved(project, record, fmt, f"jotting {record.id} saved {_where(project, record, encounter)}")
 
 
@@ -87,8 +92,8 @@ def note(text: tuple, encounter: Optional[str], tags: tuple, when: Optional[str]
 
     project = get_project()
     body = read_text(text, template="")
-    record = note_(project, body, encounter=encounter, when=when, tags=split(tags),
-                   passphrase=capture_passphrase(project))
+    unlock_capture(project)
+    record = note_(project, body, encounter=encounter, when=when, tags=split(tags))
     _saved(project, record, fmt, f"fieldnote {record.id} saved")
 
 
@@ -125,7 +130,8 @@ def expand(encounter: Optional[str], day: Optional[str], from_file: Any, include
         template, give="give the fieldnote with --from-file FILE ('-' reads it piped in)")
     if not strip_template_comments(body).strip() or body == template:
         raise InvalidInput("the fieldnote was left empty or unchanged; nothing was saved")
-    record = expand_(project, body, jottings, encounter=encounter, passphrase=capture_passphrase(project))
+    unlock_capture(project)
+    record = expand_(project, body, jottings, encounter=encounter)
     echo_warnings(project)
     click.echo(f"fieldnote {record.id} saved, expanding {len(jottings)} jotting(s)")
 
@@ -142,7 +148,8 @@ def memo(text: tuple, kind: str, title: str, links: tuple, fmt: str) -> None:
 
     project = get_project()
     body = read_text(text)
-    record = memo_(project, body, kind=kind, title=title, links=split(links), passphrase=capture_passphrase(project))
+    unlock_capture(project)
+    record = memo_(project, body, kind=kind, title=title, links=split(links))
     echo_warnings(project)
     if fmt == "json":
         output(record_row(record), fmt="json")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from typing import Sequence
 
 from fieldkit.core.errors import FieldkitError, InvalidInput
@@ -43,6 +40,11 @@ def edit_text(initial: str = "", *, suffix: str = ".md", give: str = "pipe the t
     without one, so metacharacters in $EDITOR cannot run other commands. ``give`` says how
     else the text can be given, for the one-line error when no editor can open.
     """
+    # imported here: the quick commands (jot) never open an editor
+    import shlex
+    import subprocess
+    import tempfile
+
     command = _editor_command(give)
     try:
         argv = shlex.split(command)

@@ -141,9 +141,10 @@ def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str]) -> Non
     if not text.strip():
         raise InvalidInput("the new text is empty; nothing was saved")
     waiting = {c.id for c in project.list("coding", record_id=record.id, status="review")}
-    from fieldkit.cli.capture import capture_passphrase
+    from fieldkit.cli.capture import unlock_capture
 
-    updated = edit_(project, record.id, text, reason=reason, passphrase=capture_passphrase(project))
+    unlock_capture(project)
+    updated = edit_(project, record.id, text, reason=reason)
     echo_warnings(project)
     click.echo("no change" if updated == record else f"{updated.type_name} {updated.id} updated")
     flagged = [c for c in project.list("coding", record_id=record.id, status="review") if c.id not in waiting]

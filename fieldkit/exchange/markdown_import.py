@@ -63,10 +63,13 @@ def _list(value) -> list:
 
 
 def markdown_files(source: Path) -> list:
+    """The ``.md`` files under ``source`` (not hidden ones), in name order. A file or folder
+    that is a symbolic link to somewhere outside ``source`` is not followed."""
     if source.is_file():
         return [source]
+    root = source.resolve()
     return sorted(p for p in source.rglob("*.md") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(source).parts))
+        part.startswith(".") for part in p.relative_to(source).parts) and p.resolve().is_relative_to(root))
 
 
 def load(project, source: Path, options):
@@ -136,6 +139,10 @@ def _one(project, path: Path, name: str, options, report) -> None:
         return
     if people:
         add_to_encounter(project, project.get(encounter.id, type_name="encounter"), [p.id for p in people])
-    project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None, **observed),
-                reason=f"imported from {name}")
+    record = project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None,
+                                     **observed), reason=f"imported from {name}")
+    from fieldkit.exchange.transcripts import store_turns
+
+    if store_turns(project, record):  # a focus group written as speaker lines
+        report.count("speaker turns")
     report.count(f"{stage}s")

@@ -44,16 +44,6 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
-def _captured(project, text: str, passphrase: Optional[str] = None) -> str:
-    """Registered names become pseudonyms as they are captured, when the project asks for it
-    (``passphrase`` opens an encrypted key store; else FIELDKIT_KEYS_PASSPHRASE)."""
-    if not project.setting("pseudonymise_on_capture"):
-        return text
-    from fieldkit.privacy.anonymiser import pseudonymise_on_capture
-
-    return pseudonymise_on_capture(project, text, passphrase=passphrase)
-
-
 def unknown_mentions(project, record) -> list[str]:
     """The mentions of a record that name no registered participant or site (``@P99``)."""
     if not getattr(record, "mentions", ()):
@@ -80,14 +70,11 @@ def _checked(project, record):
 
 
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True,
-        passphrase: Optional[str] = None) -> Observation:
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks.
 
     Without ``encounter`` it attaches to the capture session's encounter, if one is current
-    (``encounter start``; pass ``session=False`` to leave it unattached). ``passphrase``
-    opens an encrypted key store when the project pseudonymises names on capture."""
-    text = _captured(project, text, passphrase)
+    (``encounter start``; pass ``session=False`` to leave it unattached)."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     if encounter_id is None and session:
         from fieldkit.fieldwork.registers import current_encounter
@@ -101,10 +88,8 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
 
 
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None,
-         passphrase: Optional[str] = None) -> Observation:
+         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
-    text = _captured(project, text, passphrase)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     return _checked(project, project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
@@ -175,9 +160,9 @@ def strip_template_comments(text: str) -> str:
 
 
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
-           when: Optional[str] = None, passphrase: Optional[str] = None) -> Observation:
+           when: Optional[str] = None) -> Observation:
     """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
-    body = _captured(project, strip_template_comments(body), passphrase)
+    body = strip_template_comments(body)
     observed = _observed(project, when)
     if not observed and jottings:
         first = jottings[0]
@@ -193,11 +178,11 @@ PRIVATE_TAG = "private"
 
 
 def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = (),
-         private: bool = False, passphrase: Optional[str] = None) -> Memo:
+         private: bool = False) -> Memo:
     """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names).
 
     ``private`` adds the ``#private`` tag: exports leave such memos out."""
-    body = _captured(project, text, passphrase)
+    body = text
     if private:
         body = _with_tags(body, [PRIVATE_TAG])
     return _checked(project, project.add(Memo(kind=kind, title=title, body=body,
@@ -209,7 +194,7 @@ def is_private(record) -> bool:
     return record.type_name == "memo" and PRIVATE_TAG in record.tags
 
 
-def edit(project, ref: str, body: str, *, reason: str = "", passphrase: Optional[str] = None):
+def edit(project, ref: str, body: str, *, reason: str = ""):
     """Replace the body of a fieldnote or memo, keeping the old version in its history."""
     import attrs
 
@@ -218,5 +203,4 @@ def edit(project, ref: str, body: str, *, reason: str = "", passphrase: Optional
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return _checked(project, project.update(attrs.evolve(record, body=_captured(project, body, passphrase)),
-                                            reason=reason or "edited"))
+    return _checked(project, project.update(attrs.evolve(record, body=body), reason=reason or "edited"))
