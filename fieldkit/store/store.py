@@ -43,6 +43,11 @@ SPECIAL = ("tag", "not_tag", "about", "coded_with", "since", "until", "after", "
 _TYPE_OF = {table: type_name for type_name, table in TABLES.items()}
 
 
+#: what ``order_by="when"`` sorts by: when it happened, else when it was written down
+_WHEN = {"observations": "coalesce([observed_at], [created_at])", "encounters": "coalesce([start], [created_at])",
+         "consent_events": "[at]"}
+
+
 def _now() -> str:
     from fieldkit.core.convert import iso
 
@@ -370,7 +375,8 @@ class Store:
         ``coded_with`` (code ids, any of them in a live coding), ``since``/``until``
         (datetimes, on ``observed_at`` or ``created_at``), ``after`` (ids above this one, for
         paging), ``human`` (codings by people, or with False by auto-coders) and ``has_span``.
-        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it).
+        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it); ``when``
+        is the time a record is about (an observation's observed time, else its creation).
         """
         from fieldkit.core.convert import from_row
 
@@ -407,8 +413,12 @@ class Store:
             direction = direction.strip().lower()
             if direction not in ("", "asc", "desc"):
                 raise FieldkitError(f"cannot order by {item.strip()!r}")
-            self._check_columns(table, [name])
-            parts.append(f"[{name}]" + (" desc" if direction == "desc" else ""))
+            if name == "when":  # the time a record is about, as since/until read it
+                column = _WHEN.get(table, "[created_at]")
+            else:
+                self._check_columns(table, [name])
+                column = f"[{name}]"
+            parts.append(column + (" desc" if direction == "desc" else ""))
         return ", ".join(parts)
 
     def _check_columns(self, table: str, names) -> None:
@@ -487,6 +497,12 @@ class Store:
             found.append(row)
         return found
 
+    def expanded_jottings(self) -> set[str]:
+        """Ids of the jottings a live fieldnote expands (its ``derived_from``)."""
+        return {row[0] for row in self.conn.execute(
+            "select value from observations, json_each(observations.derived_from) "
+            "where observations.stage = 'fieldnote' and observations.deleted_at is null")}
+
     def search(self, type_name: str, match: str, *, limit: int, conditions: dict) -> list[tuple]:
         """``(record, snippet, rank)`` for an FTS5 ``match`` over one searchable type, best first."""
         from fieldkit.store.search import search
@@ -521,7 +537,8 @@ def _integrity_error(exc, table: str, written: list) -> FieldkitError:
     if len(written) == 1:
         record = written[0]
         what = getattr(record, "code", None) or getattr(record, "name", None) or record.id
-        existing, subject, after = f"a {type_name} '{what}'", type_name, ""
+        article = "an" if type_name[0] in "aeiou" else "a"
+        existing, subject, after = f"{article} {type_name} '{what}'", type_name, ""
     else:
         subject = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
         existing, after = subject, "; nothing was imported"
