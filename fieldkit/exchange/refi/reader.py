@@ -426,11 +426,13 @@ def import_qdpx(project, source: Path, options=None):
     report = ImportReport(importer="qdpx", source=str(source))
     extra = option(options, "extra", None) or {}
     crlf_as_one = bool(option(options, "crlf_as_one", False)) or str(extra.get("crlf", "")).lower() in ("one", "1")
+    offsets = str(option(options, "offsets", None) or extra.get("offsets") or "auto").strip().lower()
     with Archive(source) as archive:
         root = parse_xml(archive.qde(), archive.qde_name)
         model = parse_project(root, archive.qde_name)
         loader = _Loader(project, model, report, crlf_as_one=crlf_as_one, stage=option(options, "stage"),
-                         tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"))
+                         tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"),
+                         offsets=offsets)
         loader.read_texts(archive)
     return run_import(project, report, loader.write, dry_run=bool(option(options, "dry_run", False)))
 
@@ -444,14 +446,17 @@ class PositionMap:
     position inside a unit (between a letter and its accent) widens to the whole unit.
     """
 
-    def __init__(self, raw: str, crlf_as_one: bool = False):
+    def __init__(self, raw: str, crlf_as_one: bool = False, unit: str = "codepoints"):
         from fieldkit.core.markdown import normalise
+        from fieldkit.exchange.refi.offsets import UTF16, Utf16Index, has_astral
 
         self.text = normalise(raw)
         # the same replacements, in the same order, as ``normalise``
         middle = raw.replace("\r\n", "\n").replace("\r", "\n")
         base = middle if crlf_as_one else raw
-        self.length = len(base)  # the file's positions run from 0 to here
+        # a file counting UTF-16 units: its positions are first turned into code points of ``base``
+        self.utf16 = Utf16Index(base) if unit == UTF16 and has_astral(base) else None
+        self.length = self.utf16.length if self.utf16 else len(base)  # the file's positions run 0 to here
         self.crs: list[int] = []  # positions in ``base`` of each CR dropped from a CRLF
         at = base.find("\r\n")
         while at >= 0:
@@ -467,7 +472,7 @@ class PositionMap:
 
     @property
     def identity(self) -> bool:
-        return not self.crs and self.units is None
+        return not self.crs and self.units is None and self.utf16 is None
 
     def _units(self, middle: str, *, marks_may_start: bool):
         import unicodedata
@@ -495,6 +500,8 @@ class PositionMap:
         """``[start, end)`` in the stored text, and whether it still covers the same characters."""
         from bisect import bisect_left, bisect_right
 
+        if self.utf16 is not None:
+            start, end = self.utf16.to_codepoints(start), self.utf16.to_codepoints(end)
         new_start = start - bisect_left(self.crs, start)
         new_end = end - bisect_left(self.crs, end)
         exact = True
@@ -511,7 +518,8 @@ class PositionMap:
 
 class _Loader:
     def __init__(self, project, model: ProjectModel, report, *, crlf_as_one: bool = False,
-                 stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None):
+                 stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None,
+                 offsets: str = "auto"):
         self.project = project
         self.model = model
         self.report = report
@@ -520,6 +528,11 @@ class _Loader:
         self.tags = tags
         self.encounter_ref = encounter
         self.trusted = is_fieldkit_origin(model.origin)
+        from fieldkit.exchange.refi.offsets import producer
+
+        self.producer = producer(model.origin)
+        self.offsets = offsets
+        self.unit = "codepoints"
         self.texts: dict[str, PositionMap] = {}  # doc GUID -> its stored text and position map
         self.taken: set[str] = set()
         self.ids: dict[str, str] = {}  # GUID -> fieldkit id, for whatever was imported
@@ -530,6 +543,7 @@ class _Loader:
         return f"{what} {doc.name!r}" if doc.name else f"{what} {doc.guid}"
 
     def read_texts(self, archive: Archive):
+        raws: dict[str, str] = {}
         for doc in self.model.sources + self.model.notes:
             data, why = archive.source_bytes(doc.path) if doc.path else (None, "")
             if data is not None:
@@ -552,9 +566,52 @@ class _Loader:
             if not raw.strip():
                 self.report.skipped.append(f"{self.describe(doc)}: its text is empty")
                 continue
-            self.texts[doc.guid] = PositionMap(raw, self.crlf_as_one)
+            raws[doc.guid] = raw
+        self.unit = self.choose_unit(raws)
+        for guid, raw in raws.items():
+            self.texts[guid] = PositionMap(raw, self.crlf_as_one, self.unit)
         for kind, n in sorted(self.model.other_sources.items()):
             self.report.skipped.append(f"{n} {kind} element(s): fieldkit imports text sources only")
+
+    def choose_unit(self, raws: dict) -> str:
+        """The unit the file's positions count: as asked, else the one that cuts fewer words.
+
+        The two units differ only on texts holding characters outside the Basic Multilingual
+        Plane; on those, each unit is tried, and the producer's usual unit is kept unless the
+        other puts clearly fewer selection boundaries inside words. Files from fieldkit and
+        QualCoder (which count as Python does) are always read in code points.
+        """
+        from fieldkit.exchange.refi.offsets import (AUTO, CERTAIN, CODEPOINTS, UNITS, UTF16, clearly_fewer,
+                                                    has_astral, word_cuts)
+
+        tool, usual = self.producer
+        if self.offsets in UNITS:
+            self.report.notes.append(f"positions read as {self.offsets} (--offsets); the file is from {tool}")
+            return self.offsets
+        if self.offsets != AUTO:
+            raise FieldkitError(f"--offsets must be codepoints, utf16 or auto, not {self.offsets!r}")
+        if tool in CERTAIN:
+            return usual
+        cuts = {CODEPOINTS: 0, UTF16: 0}
+        for doc in self.model.sources + self.model.notes:
+            raw = raws.get(doc.guid)
+            if raw is None or not doc.selections or not has_astral(raw):
+                continue
+            for unit in cuts:
+                positions = PositionMap(raw, self.crlf_as_one, unit)
+                spans = [positions.span(s.start, s.end)[:2] for s in doc.selections
+                         if 0 <= s.start <= s.end <= positions.length]
+                cuts[unit] += word_cuts(positions.text, spans)[0]
+        other = UTF16 if usual == CODEPOINTS else CODEPOINTS
+        chosen = other if clearly_fewer(cuts[other], cuts[usual]) else usual
+        if chosen != usual:
+            self.report.notes.append(
+                f"positions read as {chosen}, not the {usual} {tool} usually writes: counted that way, "
+                f"{cuts[usual] - cuts[other]} fewer selection boundaries fall inside a word "
+                "(override with --offsets)")
+        elif chosen == UTF16:
+            self.report.notes.append(f"positions read as UTF-16 units, as {tool} counts them")
+        return chosen
 
     def new_id(self, guid: str) -> str:
         """The record id for a GUID: the id it came from (fieldkit files) unless already used."""
@@ -788,6 +845,7 @@ class _Loader:
                 continue
             positions = self.texts[doc.guid]
             length = positions.length
+            mapped: list[tuple[int, int]] = []
             spans = [(sel, sel.codings) for sel in doc.selections]
             spans += [(None, (c,)) for c in doc.codings]  # a Coding on the source itself: whole text
             for sel, codings in spans:
@@ -813,6 +871,7 @@ class _Loader:
                         start, end = sel.start, sel.end
                     if not codings:
                         self.report.count("selections without a code (skipped)")
+                own_coders = len({c.user for c in codings}) > 1
                 for coding in codings:
                     code_id = code_map.get(coding.code_guid)
                     if code_id is None:
@@ -821,16 +880,38 @@ class _Loader:
                         continue
                     one = sel is not None and len(codings) == 1
                     coding_id = self.new_id(sel.guid if one else coding.guid)
-                    coder = (self.user(coding.user, sel.user if sel else None, doc.user) or "imported")
+                    # who coded it and when: the selection's, when it says (NVivo puts the code's
+                    # creator and creation time on every Coding element of that code), unless
+                    # the codings of one selection name different coders of their own
+                    if sel is not None and not own_coders:
+                        coder = self.user(sel.user, coding.user, doc.user)
+                        created = sel.created or coding.created
+                    else:
+                        coder = self.user(coding.user, sel.user if sel else None, doc.user)
+                        created = coding.created or (sel.created if sel else None)
                     out.append(Coding(
-                        id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end, coder=coder,
-                        note=sel.description if sel else "",
-                        created_at=coding.created or (sel.created if sel else None) or now,
+                        id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end,
+                        coder=coder or "imported", note=sel.description if sel else "", created_at=created or now,
                     ))
+                    if start is not None:
+                        mapped.append((start, end))
                     self.ids[coding.guid] = coding_id
                     if sel is not None:
                         self.selection_ids.setdefault(sel.guid, []).append(coding_id)
+            self.check_shift(doc, positions.text, mapped)
         return out
+
+    def check_shift(self, doc, text: str, spans: list) -> None:
+        """Warn when many codings of a text start or end inside a word: its positions may be
+        counted in another unit than the one used (a shift nothing else would reveal)."""
+        from fieldkit.exchange.refi.offsets import looks_shifted, word_cuts
+
+        cut, checked = word_cuts(text, spans)
+        if looks_shifted(cut, checked):
+            self.report.notes.append(
+                f"{self.describe(doc)}: {cut} of {checked} selection boundaries fall inside a word; its "
+                f"positions may be counted differently from how they were read ({self.unit}) -- check a few "
+                "codings, and try --offsets utf16 or --offsets codepoints")
 
     def memos_with_links(self, memos: list):
         """Each memo linked to whatever carried a ``NoteRef`` to its note, or a ``Link`` with it."""

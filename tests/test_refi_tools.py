@@ -1,0 +1,126 @@
+"""Files that behave like NVivo, MAXQDA, ATLAS.ti, OpenQDA and QualCoder exports import right.
+
+The fixtures are built by ``tests/fixtures/refi/make_tool_fixtures.py`` (hand-written XML,
+positions counted with Python's codecs); ``NAME.expected.json`` says which words each
+selection covers and who coded it.
+"""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fieldkit
+from fieldkit.core.errors import FieldkitError
+from fieldkit.exchange import refi
+from fieldkit.exchange.refi.offsets import Utf16Index, cuts_word, producer
+
+TOOLS = Path(__file__).parent / "fixtures" / "refi" / "tools"
+
+
+def expected(name):
+    return json.loads((TOOLS / f"{name}.expected.json").read_text(encoding="utf-8"))
+
+
+def imported(project, name, **extra):
+    return refi.import_qdpx(project, TOOLS / name, {"extra": extra})
+
+
+def landed(project):
+    """``{coding id: (covered text, coder, created)}`` of every coding in the project."""
+    out = {}
+    for coding in project.list("coding"):
+        body = project.get(coding.record_id).body
+        out[coding.id] = (body[coding.start:coding.end], coding.coder, coding.created_at.isoformat())
+    return out
+
+
+@pytest.mark.parametrize("name", ["nvivo.qdpx", "maxqda.qdpx", "atlas.qdpx", "qualcoder.qdpx"])
+def test_every_selection_lands_on_its_words_with_its_coder(tmp_path, name):
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, name)
+    want = expected(name)["selections"]
+    got = sorted((text, coder) for text, coder, _ in landed(project).values())
+    assert got == sorted((w["text"], w["coder"]) for w in want.values())
+
+
+def test_nvivo_coder_and_time_come_from_the_selection_not_the_coding_element(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "nvivo.qdpx")
+    want = {(w["text"], w["coder"], w["created"]) for w in expected("nvivo.qdpx")["selections"].values()}
+    assert set(landed(project).values()) == want
+    assert "Cat Lowe" not in {c.coder for c in project.list("coding")}
+
+
+def test_nvivo_read_as_code_points_is_reported_as_shifted(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    report = imported(project, "nvivo.qdpx", offsets="codepoints")
+    assert any("inside a word" in note for note in report.notes)
+    texts = {text for text, _, _ in landed(project).values()}
+    assert "it was rushed" not in texts  # read the wrong way, the codings are off
+
+
+def test_correctly_read_files_give_no_shift_warning(tmp_path):
+    for name in ("nvivo.qdpx", "maxqda.qdpx", "atlas.qdpx", "qualcoder.qdpx"):
+        project = fieldkit.init(tmp_path / name)
+        report = imported(project, name)
+        assert not any("inside a word" in note for note in report.notes), name
+
+
+def _with_origin(tmp_path, origin):
+    """nvivo.qdpx with its origin attribute replaced (an unknown producer)."""
+    source = zipfile.ZipFile(TOOLS / "nvivo.qdpx")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "project.qde":
+                data = data.replace(b'origin="NVivo 12 (Windows)"', f'origin="{origin}"'.encode())
+            out.writestr(info.filename, data)
+    path = tmp_path / "unknown.qdpx"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_auto_detects_utf16_positions_from_an_unknown_producer(tmp_path):
+    path = _with_origin(tmp_path, "SomeTool 1.0")
+    project = fieldkit.init(tmp_path / "p")
+    report = refi.import_qdpx(project, path)
+    assert any("positions read as utf16" in note for note in report.notes)
+    want = sorted((w["text"], w["coder"]) for w in expected("nvivo.qdpx")["selections"].values())
+    assert sorted((t, c) for t, c, _ in landed(project).values()) == want
+
+
+def test_a_bad_offsets_value_is_refused_before_anything_is_written(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    with pytest.raises(FieldkitError, match="--offsets"):
+        imported(project, "nvivo.qdpx", offsets="bytes")
+    assert project.list("observation") == []
+
+
+def test_producers_are_recognised_from_origin():
+    assert producer("NVivo 14 (Mac)") == ("NVivo", "utf16")
+    assert producer("MAXQDA 2022")[1] == "codepoints"
+    assert producer("Qualcoder-1.4")[0] == "QualCoder"
+    assert producer("")[1] == "codepoints"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40), st.data())
+@settings(max_examples=200, deadline=None)
+def test_utf16_positions_become_code_points_as_the_codec_counts(text, data):
+    # oracle: the UTF-16 length of each prefix, by Python's codec
+    index = Utf16Index(text)
+    assert index.length == len(text.encode("utf-16-le")) // 2
+    cp = data.draw(st.integers(0, len(text)))
+    units = len(text[:cp].encode("utf-16-le")) // 2
+    assert index.to_codepoints(units) == cp
+
+
+def test_word_cut_counts_boundaries_inside_words():
+    assert cuts_word("hello world", 0, 5) == 0
+    assert cuts_word("hello world", 1, 5) == 1
+    assert cuts_word("hello world", 1, 8) == 2
