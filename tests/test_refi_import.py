@@ -94,11 +94,13 @@ def test_other_tool_ids_are_new_and_cases_reported(other_tool):
     assert project.list("participant") == []
 
 
-def test_importing_twice_reuses_the_codes(other_tool):
+def test_importing_twice_changes_nothing(other_tool):
     project, _ = other_tool
+    before = {t: sorted(map(repr, project.list(t))) for t in ("code", "observation", "memo", "coding")}
     report = refi.import_qdpx(project, FIXTURES / "other-tool.qdpx")
-    assert len(project.list("code")) == 3 and report.counts["codes already in the project"] == 3
-    assert len(project.list("observation")) == 2
+    assert report.counts["codes already in the project (unchanged)"] == 3
+    assert {t: sorted(map(repr, project.list(t))) for t in before} == before
+    assert "codings" not in report.counts and "observations" not in report.counts
 
 
 def test_crlf_counted_as_one_option(project, tmp_path):

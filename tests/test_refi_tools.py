@@ -124,3 +124,63 @@ def test_word_cut_counts_boundaries_inside_words():
     assert cuts_word("hello world", 0, 5) == 0
     assert cuts_word("hello world", 1, 5) == 1
     assert cuts_word("hello world", 1, 8) == 2
+
+
+# nothing silently dropped; identity kept through a round trip --------------------------------
+
+
+def export_xml(project, tmp_path, name="out.qdpx"):
+    from fieldkit.exchange.exporting import ExportOptions
+
+    dest = tmp_path / name
+    report = refi.export_qdpx(project, dest, ExportOptions(anonymise=False))
+    with zipfile.ZipFile(dest) as zf:
+        return dest, zf.read("project.qde").decode("utf-8"), report
+
+
+def test_maxqda_report_lists_what_is_kept_aside_and_what_is_dropped(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    report = imported(project, "maxqda.qdpx")
+    lines = "\n".join(report.summary_lines())
+    assert "2 document name(s), 4 document variable value(s), 2 document(s) in sets" in lines
+    assert "(Eli Stone)" in lines
+    assert "1 code or memo set membership(s)" in lines
+
+
+def test_maxqda_names_variables_sets_and_guids_survive_a_round_trip(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "maxqda.qdpx")
+    _, xml, _ = export_xml(project, tmp_path)
+    root = ET.fromstring(xml)
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    with zipfile.ZipFile(TOOLS / "maxqda.qdpx") as zf:
+        original = ET.fromstring(zf.read("Supervision.qde"))
+    def sources(tree):
+        return {s.get("guid").strip("{}").lower(): s.get("name") for s in tree.iter("{urn:QDA-XML:project:1.0}TextSource")}
+    assert sources(root) == sources(original)
+    codes = {c.get("guid") for c in root.iter("{urn:QDA-XML:project:1.0}Code")}
+    assert codes == {c.get("guid").strip("{}").lower() for c in original.iter("{urn:QDA-XML:project:1.0}Code")}
+    variables = {v.get("name") for v in root.find("q:Variables", ns)}
+    assert {"Age", "Site"} <= variables
+    sets = root.find("q:Sets", ns)
+    assert [s.get("name") for s in sets] == ["First wave"] and len(list(sets[0])) == 2
+
+
+def test_atlas_categories_stay_not_codable_after_a_round_trip(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "atlas.qdpx")
+    _, xml, _ = export_xml(project, tmp_path)
+    assert 'name="Atmosphere" isCodable="false"' in xml
+    assert 'name="Calm" isCodable="true"' in xml
+
+
+def test_other_tool_round_trip_back_into_the_same_project_changes_nothing(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "nvivo.qdpx")
+    before = {t: sorted(map(repr, project.list(t))) for t in ("code", "observation", "coding")}
+    dest, _, _ = export_xml(project, tmp_path)
+    report = refi.import_qdpx(project, dest)
+    assert {t: sorted(map(repr, project.list(t))) for t in before} == before
+    assert report.counts["codings already in the project (unchanged)"] == 7

@@ -195,6 +195,10 @@ class _QdpxWriter:
         # UTF-8 without a byte-order mark; bodies are stored with "\n" line ends already
         self.zipper.add([(f"sources/{guid}.txt", text.encode("utf-8")) for guid, text in texts])
 
+    def guid_of(self, record_id: str) -> str:
+        """A record's GUID: the one another tool gave it, else its id's."""
+        return _kept_guid(self.kept.get(record_id)) or record_guid(record_id)
+
     def scrub(self, text: str) -> str:
         return self.free_text(text) if text else text
 
@@ -230,7 +234,13 @@ class _QdpxWriter:
         from fieldkit.privacy.consent import current_consent
         project = self.project
         self.codes = {c.id: c for c in project.list("code")}
-        self.code_guids = {cid: record_guid(cid) for cid in self.codes}
+        # what other tools gave records (their GUIDs, a document's name, variables and sets,
+        # a code being a category): given back, so a round trip keeps their identity
+        self.kept = project.store.exchange.identities()
+        kept_codes = {cid: self.kept[cid] for cid in self.codes if cid in self.kept}
+        self.code_guids = {cid: _kept_guid(kept_codes.get(cid)) or record_guid(cid) for cid in self.codes}
+        self.not_codable = frozenset(cid for cid, (_, data) in kept_codes.items() if data.get("codable") is False)
+        self.sets: dict[str, list[str]] = {}  # set name -> GUIDs of the exported sources in it
         self.encounters = {e.id: e for e in project.list("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
@@ -258,7 +268,7 @@ class _QdpxWriter:
         """Write each memo's text into the zip; keep what its ``Note`` needs (never the text)."""
         for item in items:
             memo = item.record
-            guid = record_guid(memo.id)
+            guid = self.guid_of(memo.id)
             self.add_texts([(guid, item.text)])
             self.exported.add(memo.id)
             # selections are built later, once every note about a coding is known
@@ -312,7 +322,7 @@ class _QdpxWriter:
         Not one text and its element at a time: when the zip is written here, each compressor
         it makes churns the processor's caches, and alternating with the XML slows both.
         """
-        self.batch_guids = {item.record.id: record_guid(item.record.id) for item in items}
+        self.batch_guids = {item.record.id: self.guid_of(item.record.id) for item in items}
         self.add_texts((self.batch_guids[item.record.id], item.text) for item in items)
         for item in items:
             self.write_source(item)
@@ -327,6 +337,9 @@ class _QdpxWriter:
         label = self.local_minute(when) if when else ""
         parts = (encounter.code if encounter else "", record.stage, label, f"({record.id[-6:]})")
         name = " ".join(p for p in parts if p)
+        kept = self.kept.get(record.id, ("", {}))[1]
+        if kept.get("name"):  # the document's name in the tool it came from (it may name someone)
+            name = self.scrub(kept["name"])
         user = self.users.get(record.author) or self.user(record.author)
         user_attr = f' creatingUser="{user}"' if user else ""
         description = ""
@@ -342,6 +355,11 @@ class _QdpxWriter:
             values += value("observed at", observed, "DateTime")
             values += value("observed precision", record.observed_precision)
         values += value("recorded at", record.recorded_at, "DateTime")
+        for var, text in (kept.get("variables") or {}).items():
+            if var not in VARIABLE_TYPES:  # another tool's document variables, as text
+                values += value(var, self.scrub(str(text)))
+        for set_name in kept.get("sets") or ():
+            self.sets.setdefault(set_name, []).append(guid)
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
@@ -410,7 +428,7 @@ class _QdpxWriter:
             if name == "derived from":
                 if target not in self.exported:
                     continue
-                target_guid = record_guid(target)
+                target_guid = self.guid_of(target)
             else:
                 target_guid = target
             kept.append((derived_guid("link", key), name, origin_guid, target_guid))
@@ -450,6 +468,13 @@ class _QdpxWriter:
                 tail += [f'<Link guid="{g}" name="{name}" direction="OneWay" originGUID="{o}" targetGUID="{t}"/>\n'
                          for g, name, o, t in self.links]
                 tail.append("</Links>\n")
+            if self.sets:
+                tail.append("<Sets>\n")
+                for set_name, members in self.sets.items():
+                    tail.append(f'<Set guid="{derived_guid("set", set_name)}" name="{xml_attr(set_name)}">'
+                                + "".join(f'<MemberSource targetGUID="{g}"/>' for g in members) + "</Set>\n")
+                tail.append("</Sets>\n")
+                self.report.count("sets", len(self.sets))
             state = "anonymised" if self.options.anonymise else "NOT anonymised"
             tail.append(f"<Description>Exported by {xml_text(origin())} ({state}).</Description>\n</Project>\n")
             out.write("".join(tail).encode("utf-8"))
@@ -461,7 +486,8 @@ class _QdpxWriter:
         project = self.project
         me = self.user(project.author)
         name = project.setting("name") or project.path.name or "fieldkit project"
-        codes = list(code_elements(self.codes.values(), about=self.note_refs))
+        codes = list(code_elements(self.codes.values(), about=self.note_refs, guids=self.code_guids,
+                                   not_codable=self.not_codable))
         self.report.count("codes", len(self.codes))
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>\n',
@@ -521,6 +547,13 @@ class _QdpxWriter:
         self.report.count("cases")
         return (f'<Case guid="{record_guid(record.id)}" name="{xml_attr(name)}">\n'
                 f'{description}{"".join(values)}{refs}</Case>\n')
+
+
+def _kept_guid(kept) -> Optional[str]:
+    """The GUID another tool gave a record, if it was a GUID (OpenQDA's own ids are not)."""
+    from fieldkit.exchange.refi import clean_guid
+
+    return clean_guid(kept[0]) if kept else None
 
 
 def _batches(items, size: int):

@@ -285,6 +285,17 @@ class Link:
     target: Optional[str]
 
 
+@attrs.frozen
+class Set:
+    """A REFI-QDA ``Set``: a named group of codes, sources and notes (MAXQDA's document sets)."""
+
+    guid: str
+    name: str
+    codes: tuple
+    sources: tuple
+    notes: tuple
+
+
 @attrs.define
 class ProjectModel:
     name: str
@@ -297,6 +308,7 @@ class ProjectModel:
     notes: list
     links: list
     other_sources: dict
+    sets: list = attrs.Factory(list)
 
 
 def _codings(element, where: str) -> tuple:
@@ -394,9 +406,15 @@ def parse_project(root, where: str) -> ProjectModel:
         for el in children(group, "Link"):
             links.append(Link(require_guid(el, "Link", where), el.get("name") or "",
                               optional_guid(el, "originGUID"), optional_guid(el, "targetGUID")))
+    sets = []
+    for group in children(root, "Sets"):
+        for el in children(group, "Set"):
+            sets.append(Set(require_guid(el, "Set", where), el.get("name") or "",
+                            ref_guids(el, "MemberCode", where), ref_guids(el, "MemberSource", where),
+                            ref_guids(el, "MemberNote", where)))
     return ProjectModel(name=root.get("name") or "", origin=root.get("origin") or "", users=users, codes=codes,
                         variables=variables, cases=cases, sources=sources, notes=notes, links=links,
-                        other_sources=other)
+                        other_sources=other, sets=sets)
 
 
 # loading into a project ---------------------------------------------------------------------
@@ -537,6 +555,16 @@ class _Loader:
         self.taken: set[str] = set()
         self.ids: dict[str, str] = {}  # GUID -> fieldkit id, for whatever was imported
         self.selection_ids: dict[str, list] = {}  # selection GUID -> coding ids made from it
+        self.present: dict[str, str] = {}  # id -> type of records of the file this project has
+        self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
+        self.identities: list[tuple] = []  # other tools' ids to keep
+        self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
+        for group in model.sets:
+            for member in group.codes + group.sources + group.notes:
+                self.sets.setdefault(member, []).append(group.name)
+        from fieldkit.exchange.merging import CARRIED, Merger
+
+        self.merger = Merger(project, report, source=report.source, fields=CARRIED)
 
     def describe(self, doc) -> str:
         what = "note" if doc.kind == "note" else "source"
@@ -613,23 +641,73 @@ class _Loader:
             self.report.notes.append(f"positions read as UTF-16 units, as {tool} counts them")
         return chosen
 
+    def find_existing(self):
+        """Which GUIDs of the file name records this project already has: the ids of a fieldkit
+        file, or another tool's ids an earlier import kept. Read in bulk, once."""
+        from fieldkit.core.ids import from_guid
+
+        model = self.model
+        guids = [c.guid for c in model.codes] + [c.guid for c in model.cases]
+        for doc in model.sources + model.notes:
+            guids.append(doc.guid)
+            for sel in doc.selections:
+                guids.append(sel.guid)
+                guids += [c.guid for c in sel.codings]
+            guids += [c.guid for c in doc.codings]
+        store = self.project.store
+        for guid, (record_id, record_type) in store.exchange.records_for(guids).items():
+            if store.ids_present(record_type, [record_id]):
+                self.known[guid] = record_id
+                self.present[record_id] = record_type
+        if self.trusted:
+            ids = []
+            for guid in guids:
+                if guid not in self.known:
+                    try:
+                        ids.append(from_guid(guid))
+                    except ValueError:
+                        continue
+            for type_name in ("observation", "memo", "code", "coding", "site", "participant", "encounter"):
+                for found in store.ids_present(type_name, ids):
+                    self.present[found] = type_name
+
     def new_id(self, guid: str) -> str:
-        """The record id for a GUID: the id it came from (fieldkit files) unless already used."""
+        """The record id for a GUID: the record it names when this project has it (merged, not
+        doubled), the id it came from (fieldkit files), else a new id."""
         from fieldkit.core.ids import from_guid, new_id
 
-        if self.trusted:
+        wanted = self.known.get(guid)
+        if wanted is None and self.trusted:
             try:
                 wanted = from_guid(guid)
             except ValueError:
                 wanted = None
-            if wanted and wanted not in self.taken and self.project.find_type(wanted) is None:
-                self.taken.add(wanted)
-                return wanted
-            if wanted:
-                self.report.count("records given new ids (id already in use)")
+        if wanted and wanted not in self.taken:
+            self.taken.add(wanted)
+            return wanted
+        if wanted:
+            self.report.count("records given new ids (id used twice in the file)")
         made = new_id()
         self.taken.add(made)
         return made
+
+    def save(self, record, what: str) -> bool:
+        """Add ``record``, or merge it into the stored record with its id; True when added."""
+        kind = self.present.get(record.id)
+        if kind is None:
+            self.project.add(record, reason=f"imported from {self.report.source}")
+            self.report.count(what)
+            return True
+        if kind != record.type_name:
+            self.report.skipped.append(f"{record.type_name} {record.id}: that id is a {kind} in this project")
+            return False
+        self.merger.merge(record)
+        return False
+
+    def remember(self, guid: str, record, data: Optional[dict] = None) -> None:
+        """Keep another tool's id for ``record`` (and what fieldkit has no field for)."""
+        if not self.trusted:
+            self.identities.append((guid, record.id, record.type_name, self.producer[0], data or {}))
 
     def user(self, *guids) -> str:
         for guid in guids:
@@ -645,22 +723,71 @@ class _Loader:
 
         project = self.project
         default_encounter = project.resolve(self.encounter_ref, "encounter") if self.encounter_ref else None
-        code_map = merge_codes(project, self.model.codes, trusted=self.trusted, report=self.report, taken=self.taken)
+        self.find_existing()
+        code_map = merge_codes(project, self.model.codes, trusted=self.trusted, report=self.report, taken=self.taken,
+                               loader=self)
         self.ids.update(code_map)
         source_encounter = self.write_cases()
         self.write_observations(source_encounter, default_encounter)
         memo_plan = self.plan_memos()
         codings = self.plan_codings(code_map)
-        for memo in self.memos_with_links(memo_plan):
-            project.add(memo, reason=f"imported from {self.report.source}")
-            self.report.count("memos")
-        for coding in codings:
-            project.add(coding, reason=f"imported from {self.report.source}")
-            self.report.count("codings")
-        renamed = self.report.counts.pop("records given new ids (id already in use)", 0)
+        for guid, memo in self.memos_with_links(memo_plan):
+            self.save(memo, "memos")
+            self.remember(guid, memo, {"name": memo.title})
+        self.write_codings(codings)
+        if self.identities:
+            project.store.exchange.remember(self.identities)
+        self.report_unkept(codings)
+        renamed = self.report.counts.pop("records given new ids (id used twice in the file)", 0)
         if renamed:
-            self.report.notes.append(f"{renamed} record(s) already in this project under the same id were "
-                                     "imported with new ids")
+            self.report.notes.append(f"{renamed} record(s) whose GUID the file uses twice were imported with new ids")
+
+    def report_unkept(self, codings: list) -> None:
+        """One line per kind of thing the file holds that fieldkit keeps aside or cannot carry."""
+        report = self.report
+        if self.trusted:
+            return
+        model = self.model
+        kept_docs = [d for d in model.sources if d.guid in self.ids]
+        named = sum(1 for d in kept_docs if d.name)
+        values = sum(len(d.values) for d in kept_docs)
+        in_sets = sum(1 for d in kept_docs if self.sets.get(d.guid))
+        if named or values or in_sets:
+            report.notes.append(
+                f"kept beside the notes, and written back by a qdpx export: {named} document name(s), "
+                f"{values} document variable value(s), {in_sets} document(s) in sets "
+                "(fieldkit notes have no title, variables or sets of their own)")
+        code_sets = sum(len(s.codes) for s in model.sets)
+        note_sets = sum(len(s.notes) for s in model.sets)
+        if code_sets or note_sets:
+            report.skipped.append(f"{code_sets + note_sets} code or memo set membership(s) in "
+                                  f"{len(model.sets)} set(s): fieldkit keeps sets of documents only")
+        used = {c.coder for c in codings}
+        used.update(self.user(d.user) for d in model.sources + model.notes if d.guid in self.ids)
+        idle = sorted(name for name in model.users.values() if name and name not in used)
+        if idle:
+            report.skipped.append(f"{len(idle)} user(s) with nothing they made in this project "
+                                  f"({', '.join(idle)}): fieldkit keeps a coder's name on their codings only")
+
+    def write_codings(self, codings: list) -> None:
+        """New codings in bulk; those the project has (same id, or the same span, code and coder
+        on the same record) merged or left alone, so a second import adds nothing."""
+        have = self.project.store.exchange.coding_keys([c.record_id for c in codings if c.record_id in self.present])
+        new = []
+        for coding in codings:
+            if coding.id in self.present:
+                self.save(coding, "codings")
+                continue
+            # another tool's codings have no id this project kept: the same span, code and
+            # coder already on the record is the same coding (a fieldkit file's ids say it)
+            key = (coding.record_id, coding.code_id, coding.start, coding.end, coding.coder)
+            if not self.trusted and key in have:
+                self.report.count("codings already in the project (unchanged)")
+                continue
+            new.append(coding)
+        if new:
+            self.project.add_many(new, reason=f"imported from {self.report.source}")
+            self.report.count("codings", len(new))
 
     def write_cases(self) -> dict:
         """Participants, encounters and sites from a fieldkit file; other tools' cases are reported."""
@@ -774,6 +901,7 @@ class _Loader:
                     derived.setdefault(link.origin, []).append(link.target)
         now = dt.datetime.now(dt.timezone.utc)
         planned = []
+        docs = {doc.guid: doc for doc in self.model.sources}
         for doc in self.model.sources:
             if doc.guid not in self.texts:
                 continue
@@ -808,8 +936,9 @@ class _Loader:
                 import attrs as _attrs
 
                 record = _attrs.evolve(record, derived_from=sources)
-            self.project.add(record, reason=f"imported from {self.report.source}")
-            self.report.count("observations")
+            self.save(record, "observations")
+            doc = docs[guid]
+            self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, [])})
 
     def plan_memos(self) -> list:
         from fieldkit.core.records import MEMO_KINDS, Memo
@@ -945,4 +1074,4 @@ class _Loader:
                 link(item.target, [self.ids.get(item.origin)])
         for guid, memo in memos:
             targets = tuple(t for t in about.get(guid, ()) if t != memo.id)
-            yield _attrs.evolve(memo, links=targets) if targets else memo
+            yield guid, (_attrs.evolve(memo, links=targets) if targets else memo)
