@@ -184,3 +184,14 @@ def test_other_tool_round_trip_back_into_the_same_project_changes_nothing(tmp_pa
     report = refi.import_qdpx(project, dest)
     assert {t: sorted(map(repr, project.list(t))) for t in before} == before
     assert report.counts["codings already in the project (unchanged)"] == 7
+
+
+def test_openqda_codebook_with_non_guid_ids_is_accepted_with_a_warning(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    report = refi.import_qdc(project, TOOLS / "openqda.qdc")
+    assert any("not GUIDs" in note and "'17'" in note for note in report.notes)
+    codes = {c.name: c for c in project.list("code")}
+    assert set(codes) == {"Trust", "Distrust", "Housing"}
+    assert codes["Distrust"].parent_id == codes["Trust"].id
+    again = refi.import_qdc(project, TOOLS / "openqda.qdc")
+    assert again.counts == {"codes already in the project": 3}

@@ -241,7 +241,7 @@ def _guid_to_id(guid: str) -> Optional[str]:
 def import_qdc(project, source: Path, options=None):
     """Add the codes of a ``.qdc`` file to the project, in one transaction (``dry_run`` honoured)."""
     from fieldkit.exchange.importing import ImportReport, run_import
-    from fieldkit.exchange.refi.reader import children, local_name, option, parse_xml, read_limited
+    from fieldkit.exchange.refi.reader import children, foreign_ids, local_name, option, parse_xml, read_limited
 
     source = Path(source)
     report = ImportReport(importer="qdc", source=str(source))
@@ -253,6 +253,10 @@ def import_qdc(project, source: Path, options=None):
     if not codes:
         raise FieldkitError(f"{source.name} is not valid REFI-QDA: CodeBook has no Codes")
     nodes = read_codes(codes[0], source.name)
+    foreign = foreign_ids(root)
+    if foreign:
+        report.notes.append(f"{len(foreign)} code id(s) are not GUIDs (e.g. {next(iter(foreign.values()))!r}); "
+                            "accepted, each mapped to a fixed GUID")
     for group in children(root, "Sets"):
         report.skipped.append(f"{len(children(group, 'Set'))} code set(s): fieldkit has no code sets")
     trusted = is_fieldkit_origin(root.get("origin"))

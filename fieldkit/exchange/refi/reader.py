@@ -23,7 +23,7 @@ from typing import Optional
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound
-from fieldkit.exchange.refi import WHOLE_RECORD, clean_guid, is_fieldkit_origin
+from fieldkit.exchange.refi import WHOLE_RECORD, any_id, clean_guid, is_fieldkit_origin
 
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
@@ -48,22 +48,33 @@ def child_text(element, name: str) -> str:
 
 
 def require_guid(element, kind: str, where: str) -> str:
-    raw = element.get("guid")
-    guid = clean_guid(raw)
+    """The element's ``guid`` as a GUID; an id that is not one (OpenQDA's) is mapped to a fixed
+    GUID (``foreign_ids`` finds and reports them)."""
+    guid = any_id(element.get("guid"))
     if guid is None:
-        what = "no guid" if raw is None else f"guid {raw!r}, which is not a GUID"
-        raise FieldkitError(f"{where} is not valid REFI-QDA: a {kind} has {what}")
+        raise FieldkitError(f"{where} is not valid REFI-QDA: a {kind} has no guid")
     return guid
 
 
 def optional_guid(element, attribute: str) -> Optional[str]:
-    return clean_guid(element.get(attribute))
+    return any_id(element.get(attribute))
+
+
+def foreign_ids(root) -> dict:
+    """``{GUID made: id as written}`` for every id in the XML that is not a GUID."""
+    found = {}
+    for el in root.iter():
+        for attribute in ("guid", "targetGUID", "creatingUser", "originGUID"):
+            raw = el.get(attribute)
+            if raw is not None and raw.strip() and clean_guid(raw) is None:
+                found[any_id(raw)] = raw.strip()
+    return found
 
 
 def ref_guids(element, name: str, where: str) -> tuple:
     out = []
     for ref in children(element, name):
-        guid = clean_guid(ref.get("targetGUID"))
+        guid = any_id(ref.get("targetGUID"))
         if guid is None:
             raise FieldkitError(f"{where} is not valid REFI-QDA: a {name} has no valid targetGUID")
         out.append(guid)
@@ -448,9 +459,14 @@ def import_qdpx(project, source: Path, options=None):
     with Archive(source) as archive:
         root = parse_xml(archive.qde(), archive.qde_name)
         model = parse_project(root, archive.qde_name)
+        foreign = foreign_ids(root)
+        if foreign:
+            report.notes.append(f"{len(foreign)} id(s) in the file are not GUIDs (e.g. {next(iter(foreign.values()))!r}); "
+                                "accepted, each mapped to a fixed GUID, and the original id kept with the record")
         loader = _Loader(project, model, report, crlf_as_one=crlf_as_one, stage=option(options, "stage"),
                          tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"),
                          offsets=offsets)
+        loader.foreign = foreign
         loader.read_texts(archive)
     return run_import(project, report, loader.write, dry_run=bool(option(options, "dry_run", False)))
 
@@ -558,6 +574,7 @@ class _Loader:
         self.present: dict[str, str] = {}  # id -> type of records of the file this project has
         self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
         self.identities: list[tuple] = []  # other tools' ids to keep
+        self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
         self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
         for group in model.sets:
             for member in group.codes + group.sources + group.notes:
@@ -707,7 +724,10 @@ class _Loader:
     def remember(self, guid: str, record, data: Optional[dict] = None) -> None:
         """Keep another tool's id for ``record`` (and what fieldkit has no field for)."""
         if not self.trusted:
-            self.identities.append((guid, record.id, record.type_name, self.producer[0], data or {}))
+            data = dict(data or {})
+            if guid in self.foreign:
+                data["id"] = self.foreign[guid]
+            self.identities.append((guid, record.id, record.type_name, self.producer[0], data))
 
     def user(self, *guids) -> str:
         for guid in guids:
