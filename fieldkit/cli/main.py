@@ -9,7 +9,7 @@ module               commands
 ``cli.fieldwork``    encounter, participant, site
 ``cli.coding``       code, codebook, autocode, agreement
 ``cli.privacy``      keys, anonymise (show, review), participant withdraw
-``cli.exchange``     export, import, demo
+``cli.exchange``     export, import, merge, demo
 ``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
 ===================  ===========================================================
@@ -49,7 +49,7 @@ for command in (
     fieldwork.encounter, fieldwork.participant, fieldwork.site,
     coding.code, coding.codebook, coding.autocode, coding.agreement_command,
     privacy.keys, privacy.anonymise,
-    exchange.export_command, exchange.import_command, exchange.demo_command,
+    exchange.export_command, exchange.import_command, exchange.merge_command, exchange.demo_command,
     maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.encrypt, maintenance.decrypt,
     maintenance.plugins, serve.serve,
 ):

@@ -100,3 +100,18 @@ def resolve(project, conflict_id: int) -> None:
     with project.transaction():
         if not project.store.exchange.resolve(conflict_id):
             raise NotFound(f"no open conflict {conflict_id}; 'fieldkit merge --review' lists them")
+
+
+def merge_file(project, source, *, dry_run: bool = False, offsets: str = "auto"):
+    """Merge a ``.qdpx`` or ``.jsonl`` file into the project (what ``fieldkit merge`` runs)."""
+    from pathlib import Path
+
+    from fieldkit.core.errors import InvalidInput
+    from fieldkit.exchange.importing import ImportOptions, run_importer
+
+    suffix = Path(source).suffix.lower()
+    formats = {".qdpx": "qdpx", ".qde": "qdpx", ".jsonl": "jsonl"}
+    if suffix not in formats:
+        raise InvalidInput(f"merge reads .qdpx and .jsonl files, not {Path(source).name}")
+    extra = {"offsets": offsets} if offsets != "auto" else {}
+    return run_importer(project, formats[suffix], source, ImportOptions(dry_run=dry_run, extra=extra))
