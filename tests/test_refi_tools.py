@@ -195,3 +195,16 @@ def test_openqda_codebook_with_non_guid_ids_is_accepted_with_a_warning(tmp_path)
     assert codes["Distrust"].parent_id == codes["Trust"].id
     again = refi.import_qdc(project, TOOLS / "openqda.qdc")
     assert again.counts == {"codes already in the project": 3}
+
+
+def test_a_coding_on_an_encounter_is_reported_as_left_out(tmp_path):
+    from fieldkit.core.records import Code, Coding, Encounter, Observation
+
+    project = fieldkit.init(tmp_path / "p")
+    encounter = project.add(Encounter(code="E1", kind="interview"))
+    code = project.add(Code(name="tone"))
+    project.add(Observation(stage="fieldnote", body="We met at the office.", encounter_id=encounter.id))
+    coding = project.add(Coding(record_id=encounter.id, code_id=code.id, coder="ana"))
+    _, xml, report = export_xml(project, tmp_path)
+    assert [(item.record_id, item.record_type) for item in report.left_out] == [(coding.id, "coding")]
+    assert any("coding on an encounter" in line for line in report.summary_lines())

@@ -226,8 +226,19 @@ class _QdpxWriter:
                     self.write_sources(batch)
         for memo in memos:
             self.write_note(memo)
+        self.leave_out_case_codings()
         self.finish_links()
         self.write_project()
+
+    def leave_out_case_codings(self):
+        """Codings on an encounter, site or participant: REFI-QDA codes text, so each is reported."""
+        labels = {"encounter": self.encounters, "site": self.sites, "participant": self.participants}
+        for kind, records in labels.items():
+            if not records:
+                continue
+            for coding in self.project.store.select("coding", record_id=list(records)):
+                self.leave_out(coding.id, f"coding on a{'n' if kind[0] in 'aeiou' else ''} {kind}: "
+                                          "REFI-QDA codes text sources only")
 
     def load_context(self):
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
