@@ -208,3 +208,78 @@ def test_a_coding_on_an_encounter_is_reported_as_left_out(tmp_path):
     _, xml, report = export_xml(project, tmp_path)
     assert [(item.record_id, item.record_type) for item in report.left_out] == [(coding.id, "coding")]
     assert any("coding on an encounter" in line for line in report.summary_lines())
+
+
+# --for profiles ---------------------------------------------------------------------------------
+
+
+def _exported_selections(project, tmp_path, profile):
+    from xml.etree import ElementTree as ET
+
+    from fieldkit.exchange.exporting import ExportOptions
+
+    dest = tmp_path / f"{profile}.qdpx"
+    report = refi.export_qdpx(project, dest, ExportOptions(anonymise=False, profile=profile))
+    with zipfile.ZipFile(dest) as zf:
+        root = ET.fromstring(zf.read("project.qde"))
+        out = []
+        for source in root.iter("{urn:QDA-XML:project:1.0}TextSource"):
+            text = zf.read(f"sources/{source.get('guid')}.txt").decode("utf-8")
+            for sel in source.iter("{urn:QDA-XML:project:1.0}PlainTextSelection"):
+                out.append((text, int(sel.get("startPosition")), int(sel.get("endPosition"))))
+    return out, report
+
+
+TRICKY = ["Sam \U0001F642 said the hostel felt safe", "cafe\u0301 then \u05e9\u05dc\u05d5\u05dd and \U0001F46E\U0001F3FD ok",
+          "\u0645\u0631\u062d\u0628\u0627 \U0001F4DD note"]
+
+
+@pytest.mark.parametrize("body", TRICKY)
+def test_exports_write_code_points_and_the_nvivo_profile_utf16(tmp_path, body):
+    from fieldkit.core.records import Code, Coding, Observation
+
+    project = fieldkit.init(tmp_path / "p")
+    code = project.add(Code(name="c"))
+    record = project.add(Observation(stage="fieldnote", body=body))
+    wanted = body.split()[-2]  # a word after the emoji or the marks
+    start = record.body.index(wanted)
+    project.add(Coding(record_id=record.id, code_id=code.id, start=start, end=start + len(wanted), coder="ana"))
+    [(text, s, e)], _ = _exported_selections(project, tmp_path, None)
+    assert text[s:e] == wanted  # the standard: code points
+    [(text, s, e)], report = _exported_selections(project, tmp_path, "nvivo")
+    units = text.encode("utf-16-le")  # oracle: Python's codec
+    assert units[2 * s:2 * e].decode("utf-16-le") == wanted
+    assert any("UTF-16" in w for w in report.warnings)
+
+
+def test_nvivo_profile_file_reads_back_through_the_nvivo_path(tmp_path):
+    from fieldkit.core.records import Code, Coding, Observation
+
+    project = fieldkit.init(tmp_path / "p")
+    code = project.add(Code(name="c"))
+    record = project.add(Observation(stage="fieldnote", body=TRICKY[0]))
+    start = record.body.index("hostel")
+    project.add(Coding(record_id=record.id, code_id=code.id, start=start, end=start + 6, coder="ana"))
+    _exported_selections(project, tmp_path, "nvivo")
+    other = fieldkit.init(tmp_path / "other")
+    refi.import_qdpx(other, tmp_path / "nvivo.qdpx", {"extra": {"offsets": "utf16"}})
+    [coding] = other.list("coding")
+    assert other.get(coding.record_id).body[coding.start:coding.end] == "hostel"
+
+
+def test_qualcoder_profile_warns_what_qualcoder_drops(tmp_path):
+    from fieldkit.core.records import Code, Coding, Memo, Observation
+
+    project = fieldkit.init(tmp_path / "p")
+    parent_a, parent_b = project.add(Code(name="a")), project.add(Code(name="b"))
+    project.add(Code(name="same", parent_id=parent_a.id))
+    project.add(Code(name="same", parent_id=parent_b.id))
+    note = project.add(Observation(stage="fieldnote", body="A note."))
+    first = project.add(Memo(title="m1", body="Memo one.", links=(note.id,)))
+    second = project.add(Memo(title="m2", body="Memo two.", links=(first.id,)))
+    project.add(Coding(record_id=second.id, code_id=parent_a.id, start=0, end=4, coder="ana"))
+    _, report = _exported_selections(project, tmp_path, "qualcoder")
+    text = "\n".join(report.warnings)
+    assert "QualCoder will drop 1 coding(s) on memos" in text
+    assert "QualCoder will drop 1 memo link(s) to other memos" in text
+    assert "QualCoder will drop 2 code(s) sharing a name" in text

@@ -52,10 +52,12 @@ class _ImportCommand(_FormatsCommand):
 @click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes.")
 @click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
+@click.option("--for", "profile", type=click.Choice(["nvivo", "atlas", "maxqda", "qualcoder"]),
+              help="qdpx: write what this program reads, and warn what it will drop.")
 @progress_option
 def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
                    tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool,
-                   passphrase_env: Optional[str], progress: Optional[bool]) -> None:
+                   passphrase_env: Optional[str], profile: Optional[str], progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
     Prints what was exported and what was left out, and why.
@@ -73,8 +75,10 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
         types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=show_progress(progress),
-        force=force,
+        force=force, profile=profile,
     )
+    if profile and format_name != "qdpx":
+        raise InvalidInput("--for applies to qdpx exports only")
     report = run_export(project, format_name, dest, options)
     for line in report.summary_lines():
         click.echo(line)

@@ -30,6 +30,8 @@ class ExportOptions:
     progress: bool = False
     #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
     force: bool = False
+    #: the program a file is written for (``qdpx``: ``nvivo``, ``atlas``, ``maxqda``, ``qualcoder``)
+    profile: Optional[str] = None
 
 
 @attrs.frozen

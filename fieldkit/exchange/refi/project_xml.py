@@ -148,8 +148,14 @@ class _QdpxWriter:
         self.links: list[tuple[str, str, str, str]] = []  # (key, name, origin GUID, target)
         self.exported: set[str] = set()  # ids of the observations and memos written
         self.batch_guids: dict[str, str] = {}  # id -> GUID of the sources being written
+        self.memo_ids: set[str] = set()
         # titles, summaries and notes can name people as easily as bodies: same anonymiser
         self.free_text = text_fields(project, options, report)
+        self.profile = getattr(options, "profile", None)
+        if self.profile is not None and self.profile not in PROFILES:
+            from fieldkit.core.errors import InvalidInput
+
+            raise InvalidInput(f"--for must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     # helpers ---------------------------------------------------------------------------
     def user(self, name: str) -> Optional[str]:
@@ -214,6 +220,7 @@ class _QdpxWriter:
         if "memo" in types:
             only_memos = attrs.evolve(self.options, types=("memo",))
             memos = list(self.collect_memos(export_items(self.project, only_memos, self.report)))
+            self.memo_ids = {m["record"].id for m in memos}
             for memo in memos:
                 for target in memo["links"]:
                     self.about.setdefault(target, []).append(memo["guid"])
@@ -229,6 +236,29 @@ class _QdpxWriter:
         self.leave_out_case_codings()
         self.finish_links()
         self.write_project()
+        if self.profile:
+            self.warn_profile(memos)
+
+    def warn_profile(self, memos: list) -> None:
+        """Say what the ``--for`` profile changed and what the target program will drop."""
+        report = self.report
+        report.warn(f"written for {self.profile}: {PROFILES[self.profile]}")
+        if self.profile != "qualcoder":
+            return
+        # what QualCoder's REFI-QDA import does not keep, as fieldkit's issue 15 records it
+        drops = {
+            "coding(s) on memos": sum(len(m["codings"]) for m in memos),
+            "case-to-source link(s)": sum(len(v) for v in self.case_sources.values()),
+            "memo link(s) to other memos": sum(1 for m in memos for t in m["links"] if t in self.memo_ids),
+        }
+        names: dict = {}
+        for code in self.codes.values():
+            names.setdefault(code.name, []).append(code.id)
+        drops["code(s) sharing a name with a code under another parent (QualCoder merges them)"] = sum(
+            len(ids) for ids in names.values() if len(ids) > 1)
+        for what, n in drops.items():
+            if n:
+                report.warn(f"QualCoder will drop {n} {what}")
 
     def leave_out_case_codings(self):
         """Codings on an encounter, site or participant: REFI-QDA codes text, so each is reported."""
@@ -286,11 +316,14 @@ class _QdpxWriter:
             yield {
                 "record": memo, "guid": guid, "links": tuple(memo.links),
                 "title": self.scrub(memo.title), "length": len(item.text), "codings": item.codings,
+                "text": item.text if self.profile == "nvivo" else "",
             }
 
-    def selections(self, record, length: int, codings) -> str:
+    def selections(self, record, length: int, codings, text: str = "") -> str:
         """``PlainTextSelection`` elements for the codings of one exported text."""
         parts = []
+        # the NVivo profile counts positions as NVivo does (UTF-16 units)
+        convert = utf16_position(text) if self.profile == "nvivo" else None
         about = self.about
         code_guids, users, coding_guid = self.code_guids, self.users, self.coding_guid
         for coding in codings:
@@ -307,6 +340,8 @@ class _QdpxWriter:
                 if end > length:
                     self.leave_out(cid, "coding lies beyond the end of its text")
                     continue
+            if convert is not None:
+                start, end = convert(start), convert(end)
             user = users.get(coding.coder) or self.user(coding.coder)
             description = ""
             if coding.note:
@@ -374,7 +409,7 @@ class _QdpxWriter:
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
-            f'{self.selections(record, len(item.text), item.codings)}'
+            f'{self.selections(record, len(item.text), item.codings, item.text)}'
             f'{self.note_refs(record.id) if self.about else ""}{values}</TextSource>\n'
         )
         self.report.count("sources")
@@ -423,7 +458,7 @@ class _QdpxWriter:
         self.notes.write(
             f'<Note guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n'
-            f'{self.selections(record, memo["length"], memo["codings"])}{self.note_refs(record.id)}'
+            f'{self.selections(record, memo["length"], memo["codings"], memo["text"])}{self.note_refs(record.id)}'
             f'{self.value("memo kind", record.kind)}{self.value("memo title", title)}</Note>\n'
         )
         self.report.count("notes")
@@ -558,6 +593,27 @@ class _QdpxWriter:
         self.report.count("cases")
         return (f'<Case guid="{record_guid(record.id)}" name="{xml_attr(name)}">\n'
                 f'{description}{"".join(values)}{refs}</Case>\n')
+
+
+#: what each ``--for`` profile changes, and what the target program is known to drop on import
+PROFILES = {
+    "nvivo": "positions written in UTF-16 code units, as NVivo counts them",
+    "atlas": "positions in code points, as the standard says",
+    "maxqda": "positions in code points, as the standard says",
+    "qualcoder": "positions in code points, as the standard says",
+}
+
+
+def utf16_position(text: str):
+    """A function from code-point positions in ``text`` to UTF-16 positions (None when they agree)."""
+    from bisect import bisect_left
+
+    if text.isascii():
+        return None
+    astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
+    if not astral:
+        return None
+    return lambda position: position + bisect_left(astral, position)
 
 
 def _kept_guid(kept) -> Optional[str]:

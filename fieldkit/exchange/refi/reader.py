@@ -28,6 +28,7 @@ from fieldkit.exchange.refi import WHOLE_RECORD, any_id, clean_guid, is_fieldkit
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+SAMPLE_TEXTS = 200  # texts holding astral characters tried in both units to choose one
 
 
 # XML helpers ------------------------------------------------------------------------------
@@ -39,7 +40,9 @@ def local_name(tag) -> str:
 
 
 def children(element, name: str) -> list:
-    return [c for c in element if local_name(c.tag) == name]
+    """Child elements named ``name`` in any namespace (or none)."""
+    suffix = "}" + name
+    return [c for c in element if isinstance(c.tag, str) and (c.tag.endswith(suffix) or c.tag == name)]
 
 
 def child_text(element, name: str) -> str:
@@ -638,10 +641,14 @@ class _Loader:
         if tool in CERTAIN:
             return usual
         cuts = {CODEPOINTS: 0, UTF16: 0}
+        tried = 0
         for doc in self.model.sources + self.model.notes:
             raw = raws.get(doc.guid)
             if raw is None or not doc.selections or not has_astral(raw):
                 continue
+            tried += 1
+            if tried > SAMPLE_TEXTS:  # enough texts to tell; the check after import sees them all
+                break
             for unit in cuts:
                 positions = PositionMap(raw, self.crlf_as_one, unit)
                 spans = [positions.span(s.start, s.end)[:2] for s in doc.selections
