@@ -60,14 +60,16 @@ class Merger:
     def _fields(self, type_name: str) -> Optional[tuple]:
         return None if self.fields is None else self.fields.get(type_name)
 
-    def merge(self, incoming, their_history: Iterable[dict] = ()) -> str:
-        """Merge ``incoming`` into the stored record with its id; returns what happened."""
+    def merge(self, incoming, their_history: Iterable[dict] = (), *, current=None) -> str:
+        """Merge ``incoming`` into the stored record with its id (``current``, when the caller
+        has read it already); returns what happened."""
         store = self.project.store
         kind = incoming.type_name
-        found = store.get(kind, incoming.id)
-        if found is None:
-            raise ValueError(f"no stored {kind} {incoming.id} to merge into")
-        current = found[0]
+        if current is None:
+            found = store.get(kind, incoming.id)
+            if found is None:
+                raise ValueError(f"no stored {kind} {incoming.id} to merge into")
+            current = found[0]
         fields = self._fields(kind)
         theirs = content(incoming, fields)
         if content(current, fields) == theirs:

@@ -69,7 +69,9 @@ def foreign_ids(root) -> dict:
     for el in root.iter():
         for attribute in ("guid", "targetGUID", "creatingUser", "originGUID"):
             raw = el.get(attribute)
-            if raw is not None and raw.strip() and clean_guid(raw) is None:
+            if raw is None or (len(raw) == 36 and raw[8] == "-" and raw[23] == "-"):
+                continue  # shaped like a GUID: parsing checks it (most values; this is quick)
+            if raw.strip() and clean_guid(raw) is None:
                 found[any_id(raw)] = raw.strip()
     return found
 
@@ -576,6 +578,7 @@ class _Loader:
         self.selection_ids: dict[str, list] = {}  # selection GUID -> coding ids made from it
         self.present: dict[str, str] = {}  # id -> type of records of the file this project has
         self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
+        self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
         self.identities: list[tuple] = []  # other tools' ids to keep
         self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
         self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
@@ -694,6 +697,12 @@ class _Loader:
             for type_name in ("observation", "memo", "code", "coding", "site", "participant", "encounter"):
                 for found in store.ids_present(type_name, ids):
                     self.present[found] = type_name
+        # the stored versions of what will be merged, read in bulk rather than one by one
+        for type_name in ("observation", "memo", "coding"):
+            ids = [i for i, t in self.present.items() if t == type_name]
+            for k in range(0, len(ids), 500):
+                for record in store.select(type_name, id=ids[k:k + 500], include_deleted=True):
+                    self.current[record.id] = record
 
     def new_id(self, guid: str) -> str:
         """The record id for a GUID: the record it names when this project has it (merged, not
@@ -725,7 +734,7 @@ class _Loader:
         if kind != record.type_name:
             self.report.skipped.append(f"{record.type_name} {record.id}: that id is a {kind} in this project")
             return False
-        self.merger.merge(record)
+        self.merger.merge(record, current=self.current.get(record.id))
         return False
 
     def remember(self, guid: str, record, data: Optional[dict] = None) -> None:
@@ -957,15 +966,22 @@ class _Loader:
             planned.append((doc.guid, record))
         # jottings before the fieldnotes that expand them, so every reference exists when saved
         planned.sort(key=lambda item: bool(derived.get(item[0])))
+        new = []
         for guid, record in planned:
             sources = tuple(self.ids[t] for t in derived.get(guid, ()) if t in self.ids)
             if sources:
                 import attrs as _attrs
 
                 record = _attrs.evolve(record, derived_from=sources)
-            self.save(record, "observations")
+            if record.id in self.present:
+                self.save(record, "observations")
+            else:
+                new.append(record)
             doc = docs[guid]
             self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, [])})
+        if new:  # in one bulk write, jottings still before the fieldnotes that expand them
+            self.project.add_many(new, reason=f"imported from {self.report.source}")
+            self.report.count("observations", len(new))
 
     def plan_memos(self) -> list:
         from fieldkit.core.records import MEMO_KINDS, Memo
