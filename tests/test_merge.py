@@ -199,3 +199,32 @@ def test_second_coder_workflow_with_two_project_folders(tmp_path):
     coders = sorted(c["coder"] for c in json.loads(listed))
     assert coders == ["ana", "ben", "ben"]
     fk("merge", tmp_path / "notes.txt", env=lead, check=1)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(texts=st.lists(bodies, min_size=1, max_size=3), data=st.data())
+def test_second_coder_jsonl_round_trip_merges_exactly(tmp_path_factory, texts, data):
+    tmp = tmp_path_factory.mktemp("j")
+
+    def span(length):
+        start = data.draw(st.integers(0, length))
+        return start, data.draw(st.integers(start, length))
+
+    first = fieldkit.init(tmp / "first")
+    code = first.add(Code(name="trust"))
+    records = [first.add(Observation(stage="fieldnote", body=t)) for t in texts]
+    for record in records:
+        code_spans(first, span, record, code, "ana", data.draw(st.integers(0, 2)))
+    run_export_jsonl(first, tmp / "to-second.jsonl")
+    second = fieldkit.init(tmp / "second")
+    run_importer(second, "jsonl", tmp / "to-second.jsonl", ImportOptions())
+    assert codings_of(second) == codings_of(first)
+    for record in records:
+        code_spans(second, span, second.get(record.id), second.get(code.id), "ben", data.draw(st.integers(0, 2)))
+    theirs = codings_of(second)
+    run_export_jsonl(second, tmp / "back.jsonl")
+    run_importer(first, "jsonl", tmp / "back.jsonl", ImportOptions())
+    assert codings_of(first) == theirs
+    assert [o.body for o in first.list("observation")] == [o.body for o in second.list("observation")]
+    assert merging.review(first) == []
