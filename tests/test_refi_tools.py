@@ -283,3 +283,32 @@ def test_qualcoder_profile_warns_what_qualcoder_drops(tmp_path):
     assert "QualCoder will drop 1 coding(s) on memos" in text
     assert "QualCoder will drop 1 memo link(s) to other memos" in text
     assert "QualCoder will drop 2 code(s) sharing a name" in text
+
+
+def test_agreement_on_an_imported_two_coder_project_counts_each_coder(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("fieldkit")
+    script = script if script.exists() else Path(shutil.which("fieldkit"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env.update(FIELDKIT_PROJECT=str(tmp_path / "p"), FIELDKIT_AUTHOR="t", FIELDKIT_LOAD_PLUGINS="",
+               FIELDKIT_KEYS_PASSPHRASE="")
+
+    def run(*args):
+        done = subprocess.run([str(script), *map(str, args)], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("init", tmp_path / "p")
+    run("import", "qdpx", TOOLS / "qualcoder.qdpx")
+    rows = {r["code"]: r for r in json.loads(run("agreement", "--coders", "gail,hal", "--json"))["rows"]}
+    # oracle from the fixture's own text: both coders coded the same words with Employment;
+    # only hal coded "The flat was tidy" with Home, so they agree on every other character
+    with zipfile.ZipFile(TOOLS / "qualcoder.qdpx") as zf:
+        [text] = [zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".txt")
+                  and b"The flat was tidy" in zf.read(n)]
+    assert rows["Employment"]["percent"] == 1.0
+    assert rows["Home"]["percent"] == pytest.approx((len(text) - len("The flat was tidy")) / len(text))
