@@ -142,3 +142,13 @@ def test_redaction_never_leaves_a_mention(tmp_path_factory, words):
         assert after.count("@P07") == body.count("@P07")
     finally:
         project.close()
+
+
+def test_identities_kept_from_other_tools_go_with_the_records(project, study):
+    # a document name from another tool (kept for re-export) can name the person
+    rows = [(f"guid-{k}", study[k].id, study[k].type_name, "NVivo", {"name": "Interview Dana Okafor"})
+            for k in ("own", "group", "other")]
+    project.store.exchange.remember(rows)
+    withdraw(project, "P03", mode="redact")
+    left = project.store.exchange.identities()
+    assert set(left) == {study["other"].id}
