@@ -140,10 +140,10 @@ def test_inline_and_decomposed_texts_import(problems):
     assert memo.body == "A memo kept inside the XML." and memo.title == "Inline memo"
 
 
-def test_problems_are_reported_one_line_each(problems):
+def test_problems_are_reported_one_line_per_kind(problems):
     project, report = problems
     text = "\n".join(report.skipped)
-    assert "beyond the end of its text" in text
+    assert "1 selection(s) ending beyond the end of their text" in text
     assert "unknown code a0000000-0000-4000-8000-0000000000ff" in text
     assert "reversed or negative" in text
     assert "missing from the archive" in text

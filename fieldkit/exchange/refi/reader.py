@@ -579,6 +579,7 @@ class _Loader:
         self.present: dict[str, str] = {}  # id -> type of records of the file this project has
         self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
         self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
+        self.skipped: dict[str, tuple] = {}  # kind -> (how many, the first one), reported once per kind
         self.identities: list[tuple] = []  # other tools' ids to keep
         self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
         self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
@@ -770,6 +771,7 @@ class _Loader:
         for guid, memo in self.memos_with_links(memo_plan):
             self.save(memo, "memos")
             self.remember(guid, memo, {"name": memo.title})
+        self.flush_skips()
         self.write_codings(codings)
         if self.identities:
             project.store.exchange.remember(self.identities)
@@ -1026,18 +1028,20 @@ class _Loader:
                 else:
                     where = f"{self.describe(doc)}: selection {sel.guid}"
                     if sel.start < 0 or sel.end < sel.start:
-                        self.report.skipped.append(f"{where}: positions {sel.start}-{sel.end} are reversed or negative")
+                        self.skip("selection(s) with reversed or negative positions",
+                                  f"{where}: {sel.start}-{sel.end}")
                         continue
                     if sel.end > length:
-                        self.report.skipped.append(f"{where}: ends at {sel.end}, beyond the end of its text ({length})")
+                        self.skip("selection(s) ending beyond the end of their text",
+                                  f"{where} ends at {sel.end}, the text at {length}")
                         continue
                     if self.trusted and sel.name == WHOLE_RECORD and sel.start == 0 and sel.end == length:
                         start = end = None
                     elif not positions.identity:
                         start, end, _ = positions.span(sel.start, sel.end)
                         if start == end and sel.start != sel.end:
-                            self.report.skipped.append(f"{where}: it covers only a line-end character, "
-                                                       "which fieldkit does not store")
+                            self.skip("selection(s) covering only a line-end character, which fieldkit "
+                                      "does not store", where)
                             continue
                     else:
                         start, end = sel.start, sel.end
@@ -1047,8 +1051,8 @@ class _Loader:
                 for coding in codings:
                     code_id = code_map.get(coding.code_guid)
                     if code_id is None:
-                        self.report.skipped.append(
-                            f"{self.describe(doc)}: a coding refers to unknown code {coding.code_guid}")
+                        self.skip("coding(s) of a code the file does not define",
+                                  f"{self.describe(doc)}: unknown code {coding.code_guid}")
                         continue
                     one = sel is not None and len(codings) == 1
                     coding_id = self.new_id(sel.guid if one else coding.guid)
@@ -1072,6 +1076,16 @@ class _Loader:
                         self.selection_ids.setdefault(sel.guid, []).append(coding_id)
             self.check_shift(doc, positions.text, mapped)
         return out
+
+    def skip(self, kind: str, example: str) -> None:
+        """Count a skipped item of one kind; the report gets one line per kind (``flush_skips``)."""
+        n, first = self.skipped.get(kind, (0, example))
+        self.skipped[kind] = (n + 1, first)
+
+    def flush_skips(self) -> None:
+        for kind, (n, first) in self.skipped.items():
+            self.report.skipped.append(f"{n} {kind} (first: {first})")
+        self.skipped.clear()
 
     def check_shift(self, doc, text: str, spans: list) -> None:
         """Warn when many codings of a text start or end inside a word: its positions may be
