@@ -302,7 +302,7 @@ class Link:
 
 
 @attrs.frozen
-class Set:
+class MemberSet:
     """A REFI-QDA ``Set``: a named group of codes, sources and notes (MAXQDA's document sets)."""
 
     guid: str
@@ -425,7 +425,7 @@ def parse_project(root, where: str) -> ProjectModel:
     sets = []
     for group in children(root, "Sets"):
         for el in children(group, "Set"):
-            sets.append(Set(require_guid(el, "Set", where), el.get("name") or "",
+            sets.append(MemberSet(require_guid(el, "Set", where), el.get("name") or "",
                             ref_guids(el, "MemberCode", where), ref_guids(el, "MemberSource", where),
                             ref_guids(el, "MemberNote", where)))
     return ProjectModel(name=root.get("name") or "", origin=root.get("origin") or "", users=users, codes=codes,
@@ -683,8 +683,12 @@ class _Loader:
                 guids += [c.guid for c in sel.codings]
             guids += [c.guid for c in doc.codings]
         store = self.project.store
-        for guid, (record_id, record_type) in store.exchange.records_for(guids).items():
-            if store.ids_present(record_type, [record_id]):
+        kept = store.exchange.records_for(guids)
+        alive: set = set()
+        for record_type in {t for _, t in kept.values()}:
+            alive |= store.ids_present(record_type, [r for r, t in kept.values() if t == record_type])
+        for guid, (record_id, record_type) in kept.items():
+            if record_id in alive:  # a record since erased is imported afresh
                 self.known[guid] = record_id
                 self.present[record_id] = record_type
         if self.trusted:
