@@ -20,12 +20,20 @@ import datetime as dt
 import functools
 import json
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import errors
 from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
+
+if TYPE_CHECKING:  # annotations only: each part is imported when first used
+    import sqlite_utils
+
+    from fieldkit.store.coding import CodingQueries
+    from fieldkit.store.dump import Dump
+    from fieldkit.store.exchange import ExchangeTables
+    from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -58,50 +66,50 @@ class Store:
         self.conn.close()
 
     @functools.cached_property
-    def db(self):
+    def db(self) -> "sqlite_utils.Database":
         """A sqlite-utils ``Database`` on the same connection (for migrations and scripts)."""
         from fieldkit.store.connection import database
 
         return database(self.conn)
 
     @functools.cached_property
-    def coding(self):
+    def coding(self) -> "CodingQueries":
         from fieldkit.store.coding import CodingQueries
 
         return CodingQueries(self)
 
     @functools.cached_property
-    def consent(self):
+    def consent(self) -> "ConsentQueries":
         from fieldkit.store.privacy import ConsentQueries
 
         return ConsentQueries(self)
 
     @functools.cached_property
-    def anonymisation(self):
+    def anonymisation(self) -> "AnonymisationTables":
         from fieldkit.store.privacy import AnonymisationTables
 
         return AnonymisationTables(self)
 
     @functools.cached_property
-    def erasure(self):
+    def erasure(self) -> "Erasure":
         from fieldkit.store.privacy import Erasure
 
         return Erasure(self)
 
     @functools.cached_property
-    def exchange(self):
+    def exchange(self) -> "ExchangeTables":
         from fieldkit.store.exchange import ExchangeTables
 
         return ExchangeTables(self)
 
     @functools.cached_property
-    def dump(self):
+    def dump(self) -> "Dump":
         from fieldkit.store.dump import Dump
 
         return Dump(self)
 
     # plumbing ---------------------------------------------------------------------------
-    def rows(self, sql: str, args=()) -> Iterator[dict]:
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> Iterator[dict]:
         """Rows of one of the store's own statements, as dicts."""
         cursor = self.conn.execute(sql, args)
         keys = [d[0] for d in cursor.description]
@@ -175,7 +183,7 @@ class Store:
         return FieldkitError(f"database error in {where}: {text}")
 
     # settings and the audit log -----------------------------------------------------------
-    def setting(self, key: str, default=None):
+    def setting(self, key: str, default: Any = None) -> Any:
         """The stored value of a setting (JSON), or ``default`` when it was never set."""
         row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
         return default if row is None else json.loads(row[0])
@@ -184,7 +192,7 @@ class Store:
         """Every stored setting."""
         return {key: json.loads(value) for key, value in self.conn.execute("select key, value from settings")}
 
-    def set_setting(self, key: str, value) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         self.conn.execute(
             "insert into settings (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
             [key, json.dumps(value)],
@@ -269,7 +277,7 @@ class Store:
         """Write rows exactly as given (a backup being restored), batch-indexed like ``insert``."""
         self._insert_rows(table, tuple(columns), rows)
 
-    def update(self, old, new, *, reason: str) -> None:
+    def update(self, old: records.Record, new: records.Record, *, reason: str) -> None:
         """Write ``new`` over ``old`` (same id), keeping ``old`` as a revision, and audit it."""
         from fieldkit.core.convert import to_json, to_row
 
@@ -292,7 +300,7 @@ class Store:
             raise _integrity_error(exc, table, [new]) from None
         self.audit("update", old.type_name, old.id, reason)
 
-    def keep_revision(self, record, *, reason: str) -> None:
+    def keep_revision(self, record: records.Record, *, reason: str) -> None:
         """Keep ``record`` in the history of the stored record with its id, leaving that one current
         (a merge keeps the other side of a conflict this way)."""
         from fieldkit.core.convert import to_json
@@ -307,7 +315,7 @@ class Store:
         )
         self.audit("keep version", record.type_name, record.id, reason)
 
-    def ids_present(self, type_name: str, ids) -> set:
+    def ids_present(self, type_name: str, ids: Iterable[str]) -> set:
         """Those of ``ids`` that are stored as records of ``type_name`` (deleted ones too)."""
         table = TABLES[type_name]
         ids = list(ids)
@@ -318,12 +326,12 @@ class Store:
                 f"select id from [{table}] where id in ({_marks(chunk)})", chunk))
         return found
 
-    def tombstone(self, record, *, reason: str = "") -> None:
+    def tombstone(self, record: records.Record, *, reason: str = "") -> None:
         """Mark a record deleted: it leaves lists and searches but stays in the database."""
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = ? where id = ?", [_now(), record.id])
         self.audit("delete", record.type_name, record.id, reason)
 
-    def untombstone(self, record, *, reason: str = "") -> None:
+    def untombstone(self, record: records.Record, *, reason: str = "") -> None:
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
         self.audit("undelete", record.type_name, record.id, reason)
 
@@ -362,7 +370,7 @@ class Store:
         return [r[0] for r in self.conn.execute(
             f"select [{column}] from [{TABLES[type_name]}] where [{column}] like ?", [f"{prefix}%"])]
 
-    def select(self, type_name: str, *, order_by="id", limit: Optional[int] = None, include_deleted: bool = False,
+    def select(self, type_name: str, *, order_by: str = "id", limit: Optional[int] = None, include_deleted: bool = False,
                **conditions) -> list:
         """Records of one type meeting every condition, in ``order_by`` order.
 
