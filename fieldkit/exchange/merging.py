@@ -15,7 +15,12 @@ before) merges instead of adding a copy:
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Optional, Union
+
+if TYPE_CHECKING:  # annotations only
+    from fieldkit.exchange.importing import ImportReport
+    from fieldkit.project import Project
 
 #: what a REFI-QDA file carries of each record, so the fields two copies are compared on
 #: (the rest -- raw time text, tags derived from the body -- a .qdpx cannot carry)
@@ -29,7 +34,7 @@ CARRIED = {
 _IGNORED = frozenset({"created_at", "author"})
 
 
-def content(record_or_json, fields: Optional[tuple] = None) -> dict:
+def content(record_or_json: object, fields: Optional[tuple] = None) -> dict:
     """The fields of a record (or its JSON shape) that a merge compares."""
     from fieldkit.core.convert import to_json
 
@@ -39,7 +44,7 @@ def content(record_or_json, fields: Optional[tuple] = None) -> dict:
     return {k: v for k, v in data.items() if k not in _IGNORED}
 
 
-def describe(current, incoming) -> str:
+def describe(current: object, incoming: object) -> str:
     """A short line saying what differs (names of codes, never note text)."""
     kind = current.type_name
     if kind == "code" and current.name != incoming.name:
@@ -51,7 +56,7 @@ def describe(current, incoming) -> str:
 class Merger:
     """Merges records of one import into the project; counts outcomes in the import report."""
 
-    def __init__(self, project, report, *, source: str, fields: Optional[dict] = None):
+    def __init__(self, project: "Project", report: "ImportReport", *, source: str, fields: Optional[dict] = None):
         self.project = project
         self.report = report
         self.source = source
@@ -60,7 +65,7 @@ class Merger:
     def _fields(self, type_name: str) -> Optional[tuple]:
         return None if self.fields is None else self.fields.get(type_name)
 
-    def merge(self, incoming, their_history: Iterable[dict] = (), *, current=None) -> str:
+    def merge(self, incoming: object, their_history: Iterable[dict] = (), *, current: object = None) -> str:
         """Merge ``incoming`` into the stored record with its id (``current``, when the caller
         has read it already); returns what happened."""
         store = self.project.store
@@ -90,12 +95,12 @@ class Merger:
         return "conflict"
 
 
-def review(project, *, include_resolved: bool = False) -> list[dict]:
+def review(project: "Project", *, include_resolved: bool = False) -> list[dict]:
     """The conflicts merges found and not yet marked resolved (``fieldkit merge --review``)."""
     return project.store.exchange.conflicts(include_resolved=include_resolved)
 
 
-def resolve(project, conflict_id: int) -> None:
+def resolve(project: "Project", conflict_id: int) -> None:
     """Mark a conflict resolved (after choosing or editing the version to keep)."""
     from fieldkit.core.errors import NotFound
 
@@ -104,10 +109,9 @@ def resolve(project, conflict_id: int) -> None:
             raise NotFound(f"no open conflict {conflict_id}; 'fieldkit merge --review' lists them")
 
 
-def merge_file(project, source, *, dry_run: bool = False, offsets: str = "auto"):
+def merge_file(project: "Project", source: Union[str, Path], *, dry_run: bool = False,
+               offsets: str = "auto") -> "ImportReport":
     """Merge a ``.qdpx`` or ``.jsonl`` file into the project (what ``fieldkit merge`` runs)."""
-    from pathlib import Path
-
     from fieldkit.core.errors import InvalidInput
     from fieldkit.exchange.importing import ImportOptions, run_importer
 
