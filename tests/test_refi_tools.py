@@ -312,3 +312,38 @@ def test_agreement_on_an_imported_two_coder_project_counts_each_coder(tmp_path):
                   and b"The flat was tidy" in zf.read(n)]
     assert rows["Employment"]["percent"] == 1.0
     assert rows["Home"]["percent"] == pytest.approx((len(text) - len("The flat was tidy")) / len(text))
+
+
+def _crlf_file(tmp_path, origin):
+    """A tool that counts each CRLF as one character (positions computed on the text with LF)."""
+    text = "Visit notes\r\nThe officer listened\r\nThe hostel felt calm\r\nStaff were kind\r\nTea was offered\r\n"
+    flat = text.replace("\r\n", "\n")
+    quotes = ["officer listened", "hostel felt calm", "Staff were kind", "Tea was offered"]
+    sels = "".join(
+        f'<PlainTextSelection guid="e0000000-0000-4000-8000-00000000000{i}" startPosition="{flat.index(q)}" '
+        f'endPosition="{flat.index(q) + len(q)}"><Coding guid="f0000000-0000-4000-8000-00000000000{i}">'
+        '<CodeRef targetGUID="a0000000-0000-4000-8000-000000000001"/></Coding></PlainTextSelection>'
+        for i, q in enumerate(quotes))
+    qde = (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x" origin="{origin}">'
+           '<CodeBook><Codes><Code guid="a0000000-0000-4000-8000-000000000001" name="c" isCodable="true"/></Codes>'
+           '</CodeBook><Sources><TextSource guid="b0000000-0000-4000-8000-000000000001" '
+           'plainTextPath="internal://b0000000-0000-4000-8000-000000000001.txt">'
+           f"{sels}</TextSource></Sources></Project>")
+    path = tmp_path / "crlf.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+        zf.writestr("sources/b0000000-0000-4000-8000-000000000001.txt", text.encode("utf-8"))
+    return path, quotes
+
+
+def test_auto_detects_a_tool_that_counts_crlf_as_one(tmp_path):
+    path, quotes = _crlf_file(tmp_path, "LineTool 2")
+    project = fieldkit.init(tmp_path / "p")
+    report = refi.import_qdpx(project, path)
+    assert sorted(t for t, _, _ in landed(project).values()) == sorted(quotes)
+    assert any("counting a CRLF line end as one character" in note for note in report.notes)
+    # told otherwise, it does as told (and the check warns)
+    other = fieldkit.init(tmp_path / "o")
+    report = refi.import_qdpx(other, path, {"extra": {"crlf": "two"}})
+    assert sorted(t for t, _, _ in landed(other).values()) != sorted(quotes)
+    assert any("inside a word" in note for note in report.notes)

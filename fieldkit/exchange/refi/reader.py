@@ -460,6 +460,7 @@ def import_qdpx(project, source: Path, options=None):
     report = ImportReport(importer="qdpx", source=str(source))
     extra = option(options, "extra", None) or {}
     crlf_as_one = bool(option(options, "crlf_as_one", False)) or str(extra.get("crlf", "")).lower() in ("one", "1")
+    crlf_given = bool(option(options, "crlf_as_one", False)) or "crlf" in extra
     offsets = str(option(options, "offsets", None) or extra.get("offsets") or "auto").strip().lower()
     with Archive(source) as archive:
         root = parse_xml(archive.qde(), archive.qde_name)
@@ -470,7 +471,7 @@ def import_qdpx(project, source: Path, options=None):
                                 "accepted, each mapped to a fixed GUID, and the original id kept with the record")
         loader = _Loader(project, model, report, crlf_as_one=crlf_as_one, stage=option(options, "stage"),
                          tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"),
-                         offsets=offsets)
+                         offsets=offsets, crlf_given=crlf_given)
         loader.foreign = foreign
         loader.read_texts(archive)
     return run_import(project, report, loader.write, dry_run=bool(option(options, "dry_run", False)))
@@ -558,8 +559,9 @@ class PositionMap:
 class _Loader:
     def __init__(self, project, model: ProjectModel, report, *, crlf_as_one: bool = False,
                  stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None,
-                 offsets: str = "auto"):
+                 offsets: str = "auto", crlf_given: bool = False):
         self.project = project
+        self.crlf_given = crlf_given
         self.model = model
         self.report = report
         self.crlf_as_one = crlf_as_one
@@ -629,9 +631,10 @@ class _Loader:
         """The unit the file's positions count: as asked, else the one that cuts fewer words.
 
         The two units differ only on texts holding characters outside the Basic Multilingual
-        Plane; on those, each unit is tried, and the producer's usual unit is kept unless the
-        other puts clearly fewer selection boundaries inside words. Files from fieldkit and
-        QualCoder (which count as Python does) are always read in code points.
+        Plane, and the two ways of counting a CRLF line end only on texts holding one; on those,
+        each way is tried, and the producer's usual way is kept unless another puts clearly
+        fewer selection boundaries inside words. Files from fieldkit and QualCoder (which count
+        as Python does) are always read in code points. Sets ``crlf_as_one`` when it chooses.
         """
         from fieldkit.exchange.refi.offsets import (AUTO, CERTAIN, CODEPOINTS, UNITS, UTF16, clearly_fewer,
                                                     has_astral, word_cuts)
@@ -644,30 +647,35 @@ class _Loader:
             raise FieldkitError(f"--offsets must be codepoints, utf16 or auto, not {self.offsets!r}")
         if tool in CERTAIN:
             return usual
-        cuts = {CODEPOINTS: 0, UTF16: 0}
+        usual_way = (usual, self.crlf_as_one)
+        ways = [(unit, crlf) for unit in (CODEPOINTS, UTF16)
+                for crlf in ((False, True) if not self.crlf_given else (self.crlf_as_one,))]
+        cuts = dict.fromkeys(ways, 0)
         tried = 0
         for doc in self.model.sources + self.model.notes:
             raw = raws.get(doc.guid)
-            if raw is None or not doc.selections or not has_astral(raw):
+            if raw is None or not doc.selections or not (has_astral(raw) or "\r\n" in raw):
                 continue
             tried += 1
             if tried > SAMPLE_TEXTS:  # enough texts to tell; the check after import sees them all
                 break
-            for unit in cuts:
-                positions = PositionMap(raw, self.crlf_as_one, unit)
+            for unit, crlf in ways:
+                positions = PositionMap(raw, crlf, unit)
                 spans = [positions.span(s.start, s.end)[:2] for s in doc.selections
                          if 0 <= s.start <= s.end <= positions.length]
-                cuts[unit] += word_cuts(positions.text, spans)[0]
-        other = UTF16 if usual == CODEPOINTS else CODEPOINTS
-        chosen = other if clearly_fewer(cuts[other], cuts[usual]) else usual
-        if chosen != usual:
+                cuts[unit, crlf] += word_cuts(positions.text, spans)[0]
+        best = min(ways, key=lambda way: (cuts[way], way != usual_way))
+        chosen = best if clearly_fewer(cuts[best], cuts[usual_way]) else usual_way
+        unit, self.crlf_as_one = chosen
+        if chosen != usual_way:
+            crlf = "a CRLF line end as one character" if self.crlf_as_one else "a CRLF line end as two characters"
             self.report.notes.append(
-                f"positions read as {chosen}, not the {usual} {tool} usually writes: counted that way, "
-                f"{cuts[usual] - cuts[other]} fewer selection boundaries fall inside a word "
-                "(override with --offsets)")
-        elif chosen == UTF16:
+                f"positions read as {unit}, counting {crlf}, not as {tool} usually writes them: counted that "
+                f"way, {cuts[usual_way] - cuts[chosen]} fewer selection boundaries fall inside a word "
+                "(override with --offsets and --option crlf=one|two)")
+        elif unit == UTF16:
             self.report.notes.append(f"positions read as UTF-16 units, as {tool} counts them")
-        return chosen
+        return unit
 
     def find_existing(self):
         """Which GUIDs of the file name records this project already has: the ids of a fieldkit
