@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import attrs
@@ -228,3 +229,30 @@ def test_second_coder_jsonl_round_trip_merges_exactly(tmp_path_factory, texts, d
     assert codings_of(first) == theirs
     assert [o.body for o in first.list("observation")] == [o.body for o in second.list("observation")]
     assert merging.review(first) == []
+
+
+def test_second_coder_on_a_project_first_imported_from_nvivo(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "refi" / "tools" / "nvivo.qdpx"
+    first = fieldkit.init(tmp_path / "first")
+    refi.import_qdpx(first, fixture)
+    ours = codings_of(first)
+    refi.export_qdpx(first, tmp_path / "send.qdpx", RAW)
+    second = fieldkit.init(tmp_path / "second")
+    refi.import_qdpx(second, tmp_path / "send.qdpx")
+    assert {c[3:] for c in codings_of(second)} == {c[3:] for c in ours}
+    (record,) = second.list("observation")
+    (code,) = [c for c in second.list("code") if c.name == "Safety"]
+    start = record.body.index("unsafe")
+    second.add(Coding(record_id=record.id, code_id=code.id, start=start, end=start + 6, coder="Dee Park"))
+    refi.export_qdpx(second, tmp_path / "back.qdpx", RAW)
+    refi.import_qdpx(first, tmp_path / "back.qdpx")
+    assert len(first.list("observation")) == 1 and len(first.list("code")) == 3
+    added = codings_of(first) - ours
+    assert [(c[5], c[6]) for c in added] == [("Dee Park", "unsafe")]
+    # the NVivo GUID of the document survives the whole trip
+    def source_guids(path):
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.lower().startswith("sources/")]
+        return {n.split("/")[-1][:-4].lower() for n in names}
+
+    assert source_guids(tmp_path / "back.qdpx") == source_guids(fixture)
