@@ -28,7 +28,7 @@ from fieldkit.exchange.refi import WHOLE_RECORD, any_id, clean_guid, is_fieldkit
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
-SAMPLE_TEXTS = 200  # texts holding astral characters tried in both units to choose one
+SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose one
 
 
 # XML helpers ------------------------------------------------------------------------------
