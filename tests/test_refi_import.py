@@ -90,7 +90,7 @@ def test_other_tool_ids_are_new_and_cases_reported(other_tool):
 
     (note,) = project.list("observation")
     assert note.id != from_guid("B0000000-0000-4000-8000-000000000001")  # only fieldkit GUIDs are ids
-    assert any("case" in line for line in report.skipped)
+    assert any("case(s) that are not fieldkit's" in line for line in report.notes + report.skipped)
     assert project.list("participant") == []
 
 

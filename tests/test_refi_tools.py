@@ -347,3 +347,26 @@ def test_auto_detects_a_tool_that_counts_crlf_as_one(tmp_path):
     report = refi.import_qdpx(other, path, {"extra": {"crlf": "two"}})
     assert sorted(t for t, _, _ in landed(other).values()) != sorted(quotes)
     assert any("inside a word" in note for note in report.notes)
+
+
+def test_other_tools_cases_survive_a_round_trip_with_their_variables(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "qualcoder.qdpx")
+    _, xml, _ = export_xml(project, tmp_path)
+    q = "{urn:QDA-XML:project:1.0}"
+    root = ET.fromstring(xml)
+    with zipfile.ZipFile(TOOLS / "qualcoder.qdpx") as zf:
+        original = ET.fromstring(zf.read("project.qde"))
+    variables = {v.get("guid"): v.get("name") for v in root.iter(q + "Variable")}
+
+    def cases(tree, names):
+        return {(c.get("guid").strip("{}").lower(), c.get("name"),
+                 tuple(sorted((names[v.find(q + "VariableRef").get("targetGUID")], v.find(q + "TextValue").text)
+                              for v in c.iter(q + "VariableValue") if v.find(q + "VariableRef").get("targetGUID") in names)),
+                 tuple(r.get("targetGUID").strip("{}").lower() for r in c.iter(q + "SourceRef")))
+                for c in tree.iter(q + "Case")}
+
+    original_names = {v.get("guid"): v.get("name") for v in original.iter(q + "Variable")}
+    assert cases(root, variables) == cases(original, original_names)

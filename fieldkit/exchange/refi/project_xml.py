@@ -149,6 +149,7 @@ class _QdpxWriter:
         self.exported: set[str] = set()  # ids of the observations and memos written
         self.batch_guids: dict[str, str] = {}  # id -> GUID of the sources being written
         self.memo_ids: set[str] = set()
+        self.foreign_cases: dict[str, tuple] = {}  # another tool's case GUID -> (name, variables, source GUIDs)
         # titles, summaries and notes can name people as easily as bodies: same anonymiser
         self.free_text = text_fields(project, options, report)
         self.profile = getattr(options, "profile", None)
@@ -406,6 +407,9 @@ class _QdpxWriter:
                 values += value(var, self.scrub(str(text)))
         for set_name in kept.get("sets") or ():
             self.sets.setdefault(set_name, []).append(guid)
+        for case in kept.get("cases") or ():  # another tool's case about this document
+            found = self.foreign_cases.setdefault(case["guid"], (case["name"], case.get("variables") or {}, []))
+            found[2].append(guid)
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
@@ -586,6 +590,13 @@ class _QdpxWriter:
             if people:
                 values.append(self.value("participants", ", ".join(people)))
             yield self.case(enc, enc.code, self.scrub(enc.summary), values)
+        for case_guid, (name, variables, sources) in self.foreign_cases.items():
+            values = [self.value(var, self.scrub(str(text))) for var, text in sorted(variables.items())
+                      if var not in VARIABLE_TYPES]
+            refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in sources)
+            self.report.count("cases")
+            yield (f'<Case guid="{_kept_guid((case_guid, {})) or derived_guid("case", case_guid)}" '
+                   f'name="{xml_attr(self.scrub(name))}">\n{"".join(values)}{refs}</Case>\n')
 
     def case(self, record, name: str, description: str, values: list[str]) -> str:
         description = f"<Description>{xml_text(description)}</Description>\n" if description else ""

@@ -582,6 +582,7 @@ class _Loader:
         self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
         self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
         self.skipped: dict[str, tuple] = {}  # kind -> (how many, the first one), reported once per kind
+        self.source_cases: dict[str, list] = {}  # source GUID -> other tools' cases referring to it
         self.identities: list[tuple] = []  # other tools' ids to keep
         self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
         self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
@@ -846,9 +847,19 @@ class _Loader:
         for case in self.model.cases:
             kind = case.values.get("fieldkit type") if self.trusted else None
             by_type.setdefault(kind if kind in ("site", "participant", "encounter") else None, []).append(case)
+        for case in by_type.get(None, ()):  # kept with the documents they refer to, for export
+            for ref in case.source_refs:
+                self.source_cases.setdefault(ref, []).append(
+                    {"guid": case.guid, "name": case.name, "variables": case.values})
         if by_type.get(None):
-            self.report.skipped.append(f"{len(by_type[None])} case(s): fieldkit keeps participants, encounters "
-                                       "and sites, not general cases")
+            linked = sum(1 for c in by_type[None] if c.source_refs)
+            self.report.notes.append(
+                f"{len(by_type[None])} case(s) that are not fieldkit's participants, encounters or sites: the "
+                f"{linked} that refer to documents are kept with those documents (name and variables), and "
+                "written back by a qdpx export")
+            if linked < len(by_type[None]):
+                self.report.skipped.append(f"{len(by_type[None]) - linked} case(s) referring to no document: "
+                                           "fieldkit has nowhere to keep them")
         for case in by_type.get("site", ()):
             self.site(case)
         for case in by_type.get("participant", ()):
@@ -992,7 +1003,8 @@ class _Loader:
             else:
                 new.append(record)
             doc = docs[guid]
-            self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, [])})
+            self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, []),
+                                         "cases": self.source_cases.get(guid, [])})
         if new:  # in one bulk write, jottings still before the fieldnotes that expand them
             self.project.add_many(new, reason=f"imported from {self.report.source}")
             self.report.count("observations", len(new))
