@@ -370,3 +370,17 @@ def test_other_tools_cases_survive_a_round_trip_with_their_variables(tmp_path):
 
     original_names = {v.get("guid"): v.get("name") for v in original.iter(q + "Variable")}
     assert cases(root, variables) == cases(original, original_names)
+
+
+def test_a_codebook_export_keeps_another_tools_code_guids_and_categories(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "atlas.qdpx")
+    refi.export_qdc(project, tmp_path / "book.qdc")
+    xml = (tmp_path / "book.qdc").read_text(encoding="utf-8")
+    with zipfile.ZipFile(TOOLS / "atlas.qdpx") as zf:
+        original = zf.read("project.qde").decode("utf-8")
+    import re
+
+    wanted = {g.strip("{}").lower() for g in re.findall(r'<qda:Code guid="([^"]+)"', original)}
+    assert set(re.findall(r'<Code guid="([^"]+)"', xml)) == wanted
+    assert 'name="Atmosphere" isCodable="false"' in xml

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Optional
 import attrs
 
 from fieldkit.core.errors import FieldkitError
-from fieldkit.exchange.refi import CODEBOOK_NS, is_fieldkit_origin, origin, record_guid
+from fieldkit.exchange.refi import CODEBOOK_NS, clean_guid, is_fieldkit_origin, origin, record_guid
 
 LABELS = ("Include", "Exclude", "Example")
 CODEBOOK_SCHEMA_LOCATION = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
@@ -108,11 +108,15 @@ def export_qdc(project, dest: Path, options=None, *, force: bool = False):
     report = ExportReport(exporter="qdc", dest=str(dest), anonymised=False)
     if not codes:
         raise FieldkitError("the codebook is empty; there is nothing to export")
+    # codes from another tool keep its GUIDs, and its categories stay not codable
+    kept = project.store.exchange.identities("code")
+    guids = {cid: clean_guid(ext) for cid, (ext, _) in kept.items() if clean_guid(ext)}
+    not_codable = frozenset(cid for cid, (_, data) in kept.items() if data.get("codable") is False)
     text = "".join([
         '<?xml version="1.0" encoding="utf-8"?>\n',
         f'<CodeBook xmlns="{CODEBOOK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:schemaLocation="{CODEBOOK_NS} {CODEBOOK_SCHEMA_LOCATION}" origin="{xml_attr(origin())}">\n',
-        "<Codes>\n", *code_elements(codes), "</Codes>\n</CodeBook>\n",
+        "<Codes>\n", *code_elements(codes, guids=guids, not_codable=not_codable), "</Codes>\n</CodeBook>\n",
     ])
     force = force or bool(getattr(options, "force", False))
     with atomic_output(Path(dest), force=force) as tmp:
