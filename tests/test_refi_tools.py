@@ -384,3 +384,13 @@ def test_a_codebook_export_keeps_another_tools_code_guids_and_categories(tmp_pat
     wanted = {g.strip("{}").lower() for g in re.findall(r'<qda:Code guid="([^"]+)"', original)}
     assert set(re.findall(r'<Code guid="([^"]+)"', xml)) == wanted
     assert 'name="Atmosphere" isCodable="false"' in xml
+
+
+def test_selection_guids_of_another_tool_survive_a_round_trip(tmp_path):
+    import re
+
+    project = fieldkit.init(tmp_path / "p")
+    imported(project, "nvivo.qdpx")
+    _, xml, _ = export_xml(project, tmp_path)
+    want = set(expected("nvivo.qdpx")["selections"])
+    assert set(re.findall(r'<PlainTextSelection guid="([^"]+)"', xml)) == want

@@ -326,7 +326,7 @@ class _QdpxWriter:
         # the NVivo profile counts positions as NVivo does (UTF-16 units)
         convert = utf16_position(text) if self.profile == "nvivo" else None
         about = self.about
-        code_guids, users, coding_guid = self.code_guids, self.users, self.coding_guid
+        code_guids, users, coding_guid, guid_of = self.code_guids, self.users, self.coding_guid, self.guid_of
         for coding in codings:
             cid = coding.id
             code_guid = code_guids.get(coding.code_id)
@@ -348,7 +348,7 @@ class _QdpxWriter:
             if coding.note:
                 description = f"<Description>{xml_text(self.scrub(coding.note))}</Description>"
             parts.append(
-                f'<PlainTextSelection guid="{record_guid(cid)}"{name} startPosition="{start}" '
+                f'<PlainTextSelection guid="{guid_of(cid)}"{name} startPosition="{start}" '
                 f'endPosition="{end}" creatingUser="{user}" creationDateTime="{xml_time(coding.created_at)}">'
                 f'{description}<Coding guid="{coding_guid(cid)}" creatingUser="{user}">'
                 f'<CodeRef targetGUID="{code_guid}"/></Coding>\n'

@@ -583,6 +583,7 @@ class _Loader:
         self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
         self.skipped: dict[str, tuple] = {}  # kind -> (how many, the first one), reported once per kind
         self.source_cases: dict[str, list] = {}  # source GUID -> other tools' cases referring to it
+        self.coding_guids: dict[str, str] = {}  # coding id -> the GUID of its selection (or Coding)
         self.identities: list[tuple] = []  # other tools' ids to keep
         self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
         self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
@@ -836,6 +837,7 @@ class _Loader:
                 self.report.count("codings already in the project (unchanged)")
                 continue
             new.append(coding)
+            self.remember(self.coding_guids[coding.id], coding)
         if new:
             self.project.add_many(new, reason=f"imported from {self.report.source}")
             self.report.count("codings", len(new))
@@ -1080,6 +1082,7 @@ class _Loader:
                         continue
                     one = sel is not None and len(codings) == 1
                     coding_id = self.new_id(sel.guid if one else coding.guid)
+                    self.coding_guids[coding_id] = sel.guid if one else coding.guid
                     # who coded it and when: the selection's, when it says (NVivo puts the code's
                     # creator and creation time on every Coding element of that code), unless
                     # the codings of one selection name different coders of their own
