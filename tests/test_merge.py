@@ -256,3 +256,27 @@ def test_second_coder_on_a_project_first_imported_from_nvivo(tmp_path):
         return {n.split("/")[-1][:-4].lower() for n in names}
 
     assert source_guids(tmp_path / "back.qdpx") == source_guids(fixture)
+
+
+def test_review_and_resolve_from_the_command_line(tmp_path):
+    first = fieldkit.init(tmp_path / "first")
+    code = first.add(Code(name="trust"))
+    refi.export_qdpx(first, tmp_path / "out.qdpx", RAW)
+    second = fieldkit.init(tmp_path / "second")
+    refi.import_qdpx(second, tmp_path / "out.qdpx")
+    first.update(attrs.evolve(first.get(code.id), name="trust in staff"), reason="renamed")
+    second.update(attrs.evolve(second.get(code.id), name="trust (staff)"), reason="renamed")
+    refi.export_qdpx(second, tmp_path / "back.qdpx", RAW)
+    first.close()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
+    env = {**base, "FIELDKIT_PROJECT": str(tmp_path / "first"), "FIELDKIT_AUTHOR": "ana",
+           "FIELDKIT_LOAD_PLUGINS": "", "FIELDKIT_KEYS_PASSPHRASE": ""}
+    out = fk("merge", tmp_path / "back.qdpx", env=env)
+    assert "1 conflicts (both versions kept" in out
+    listed = fk("merge", "--review", env=env)
+    assert f"1. code {code.id}: code renamed in both: 'trust in staff' here, 'trust (staff)' in the file" in listed
+    assert "conflict 1 marked resolved" in fk("merge", "--resolve", "1", env=env)
+    assert "no open merge conflicts" in fk("merge", "--review", env=env)
+    assert "(resolved" in fk("merge", "--review", "--all", env=env)
+    failed = fk("merge", "--resolve", "1", env=env, check=1)
+    assert failed == ""
