@@ -38,6 +38,8 @@ class ExportOptions:
     coders: tuple = ()
     #: only codings with these statuses (``ok``, ``review``; all when empty)
     statuses: tuple = ()
+    #: the program a file is written for (``qdpx``: ``nvivo``, ``atlas``, ``maxqda``, ``qualcoder``)
+    program: Optional[str] = None
 
 
 @attrs.frozen
