@@ -221,6 +221,12 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
         finally:
             conn.close()
         result["keystore"] = str(keys_dest)
+    from fieldkit.store.lifecycle import file_digest
+
     with project.transaction():
         project.store.audit("backup", "project", "", str(dest))
+        # a backup holds everyone's words: the export register lists it for every participant
+        project.store.lifecycle.register("backup", "backup", "raw", str(dest.resolve()), {},
+                                         {"attachments": copied}, {}, list(project.store.consent.codes()),
+                                         file_digest(dest))
     return result

@@ -89,6 +89,12 @@ class Store:
         return Erasure(self)
 
     @functools.cached_property
+    def lifecycle(self):
+        from fieldkit.store.lifecycle import LifecycleTables
+
+        return LifecycleTables(self)
+
+    @functools.cached_property
     def dump(self):
         from fieldkit.store.dump import Dump
 
