@@ -180,6 +180,14 @@ class LifecycleTables:
         return sorted(sha for sha in hashes
                       if not self.conn.execute("select 1 from attachments where sha256 = ?", [sha]).fetchone())
 
+    def attachment_files(self, attachment_ids: Sequence[str]) -> list[str]:
+        """The file hashes of these attachments."""
+        found: set = set()
+        for chunk in _chunks(attachment_ids):
+            found |= {r[0] for r in self.conn.execute(
+                f"select sha256 from attachments where id in ({_marks(chunk)})", chunk)}
+        return sorted(found)
+
     def record_ids(self, type_name: str, **where) -> list[tuple]:
         """``(id, created_at)`` of every row of a type (deleted ones too), optionally by column values."""
         sql = f"select id, created_at from [{TABLES[type_name]}]"
@@ -206,3 +214,70 @@ class LifecycleTables:
         self.conn.execute("PRAGMA secure_delete = ON")
         self.conn.execute("VACUUM")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def complete_destruction(store, project_path, journal_id: int) -> dict:
+    """Carry out (or finish) the destruction a journal row describes; returns its certificate.
+
+    Each step can be repeated: the rows go in one transaction that also writes the
+    certificate and moves the journal to ``rows-done``; then the files go, then the index,
+    VACUUM and the write-ahead log, and the journal is ``done``. A kill at any point leaves a
+    journal row that is not ``done``, which ``doctor`` reports and ``doctor --fix`` finishes.
+    """
+    import re
+    from pathlib import Path
+
+    tables = store.lifecycle
+    row = next((r for r in tables.unfinished() if r["id"] == journal_id), None)
+    if row is None:
+        raise ValueError(f"no unfinished destruction #{journal_id}")
+    plan = row["plan"]
+    certificate = {"journal": journal_id, "classes": row["classes"], "counts": plan.get("counts", {}),
+                   "planned_at": row["at"], "at": _now(), "author": store.author()}
+    store.conn.execute("PRAGMA secure_delete = ON")
+    if row["state"] == "started":
+        with store.transaction():
+            for type_name in ("observation", "memo"):
+                tables.erase_records(type_name, plan.get(type_name, ()))
+            tables.erase_attachments(plan.get("attachment", ()))
+            gone = set(plan.get("observation", ())) | set(plan.get("memo", ()))
+            if gone:
+                store.erasure.drop_references(gone)
+            if plan.get("keystore_setting"):
+                store.set_setting("keystore_path", "")
+            store.audit("destroy", "project", str(journal_id), json.dumps(certificate, sort_keys=True))
+            tables.set_journal_state(journal_id, "rows-done")
+    else:
+        found = [r for r in store.rows("select detail from audit where action = 'destroy' and record_id = ? "
+                                       "order by id desc limit 1", [str(journal_id)])]
+        if found:
+            certificate = json.loads(found[0]["detail"])
+    folder = Path(project_path) / "attachments"
+    for sha in plan.get("files", ()):
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+            continue  # never a path: a crafted hash must not name a file outside the folder
+        if not store.conn.execute("select 1 from attachments where sha256 = ?", [sha]).fetchone():
+            _shred(folder / sha)
+    for keystore in plan.get("keystore", ()):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            _shred(Path(keystore + suffix))
+    tables.compact()
+    with store.transaction():
+        tables.set_journal_state(journal_id, "done")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return certificate
+
+
+def _shred(path) -> None:
+    """Overwrite a file with zeros before unlinking it, so its bytes do not linger in the folder's
+    free blocks any longer than the file system keeps them."""
+    import os
+
+    if not path.is_file() or path.is_symlink():
+        return
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.write(b"\0" * size)
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()

@@ -66,6 +66,11 @@ def doctor(project) -> list[Finding]:
     if review:
         found.append(Finding("warning", "codings", f"{review} coding(s) lost their text in an edit and need review",
                              "fieldkit code review"))
+    for journal in project.store.lifecycle.unfinished():
+        found.append(Finding("error", "destruction",
+                             f"destruction #{journal['id']} ({', '.join(journal['classes'])}) was interrupted "
+                             f"({journal['state']}); what it destroys may still be in the project",
+                             "fieldkit doctor --fix (finishes it)"))
     found += _records(project)
     found += _permissions(project)
     found += _attachments(project)
@@ -149,8 +154,14 @@ def _keystore(project) -> list[Finding]:
 
 
 def fix(project) -> list[str]:
-    """Repair what can be repaired safely: rebuild search indexes and tighten permissions."""
+    """Repair what can be repaired safely: finish interrupted destructions, rebuild search
+    indexes and tighten permissions."""
+    from fieldkit.store.lifecycle import complete_destruction
+
     done = []
+    for journal in project.store.lifecycle.unfinished():
+        complete_destruction(project.store, project.path, journal["id"])
+        done.append(f"finished destruction #{journal['id']}")
     with project.transaction():
         for type_name in SEARCHABLE:
             rebuild_index(project.store, type_name)
