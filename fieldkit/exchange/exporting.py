@@ -142,6 +142,13 @@ def _pages(project, options: ExportOptions, type_name: str) -> Iterator[list]:
         after = page[-1].id
 
 
+def selected_records(project, options: ExportOptions) -> Iterator:
+    """Every record an export with ``options`` looks at (before consent rules), in id order."""
+    for type_name in options.types:
+        for page in _pages(project, options, type_name):
+            yield from page
+
+
 def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
     """Stream the records an export may contain, with anonymised text and remapped codings.
 

@@ -134,6 +134,16 @@ class LifecycleTables:
                                     [action, record_id]))
         return rows[0] if rows else None
 
+    def anonymisation_kinds(self, record_ids: Sequence[str]) -> dict:
+        """``{kind: how many distinct stretches}`` the anonymisation log replaced in these records."""
+        found: dict = {}
+        for chunk in _chunks(record_ids):
+            for kind, n in self.conn.execute(
+                    "select kind, count(*) from (select distinct record_id, start, [end], kind from anonymisation_log "
+                    f"where record_id in ({_marks(chunk)}) and action = 'export') group by kind", chunk):
+                found[kind] = found.get(kind, 0) + n
+        return found
+
     # destruction ----------------------------------------------------------------------------
     def open_journal(self, classes: Sequence[str], plan: dict) -> int:
         cursor = self.conn.execute(
