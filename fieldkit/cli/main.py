@@ -12,6 +12,7 @@ module               commands
 ``cli.exchange``     export, import, demo
 ``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
+``cli.lifecycle``    member-check, disclosure-report, retention, destroy, copies
 ===================  ===========================================================
 
 A new command group gets its own module and one ``add_command`` line below. Plugins add commands through the ``register_commands``
@@ -25,7 +26,7 @@ from typing import Optional
 import click
 
 from fieldkit import __version__
-from fieldkit.cli import capture, coding, exchange, fieldwork, maintenance, privacy, project, records, serve
+from fieldkit.cli import capture, coding, exchange, fieldwork, lifecycle, maintenance, privacy, project, records, serve
 from fieldkit.cli.groups import FieldkitGroup, remember_own_commands
 
 
@@ -52,6 +53,7 @@ for command in (
     exchange.export_command, exchange.import_command, exchange.demo_command,
     maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.encrypt, maintenance.decrypt,
     maintenance.plugins, serve.serve,
+    lifecycle.member_check, lifecycle.disclosure_report, lifecycle.retention, lifecycle.destroy, lifecycle.copies,
 ):
     cli.add_command(command)
 fieldwork.participant.add_command(privacy.participant_withdraw)
