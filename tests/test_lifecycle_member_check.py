@@ -188,3 +188,30 @@ def test_quote_status_matches_a_plain_rebuild_of_the_text(case):
             c = kept[f"c{i}"]
             assert new_text[c.start:c.end] == (w if s == "amended" else text[_a:_b])
         assert status[f"c{i}"] == s
+
+
+def test_quote_status_is_a_column_of_quotes_csv(study, tmp_path):
+    import csv
+
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q3", "approved")
+    run_export(project, "csv", tmp_path / "csv", ExportOptions())
+    with open(tmp_path / "csv" / "quotes.csv", encoding="utf-8-sig", newline="") as handle:
+        status = {row["coding_id"]: row["member_check"] for row in csv.DictReader(handle)}
+    assert status[ids["codings"][2]] == "approved"
+    assert status[ids["codings"][3]] == ""  # P01's words were never shown to anyone
+
+
+def test_withdrawal_of_the_participant_takes_their_quotes_and_wordings(study):
+    from fieldkit.privacy.withdrawal import withdraw
+
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q3", "amended", wording="PAPERWEIGHTWORDING the centre was short-staffed")
+    withdraw(project, "P03", mode="redact")
+    assert project.store.lifecycle.quotes() == []
+    assert project.store.lifecycle.quote_history("P03-Q3") == []
+    project.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    folder = project.path
+    assert not any(b"PAPERWEIGHTWORDING" in p.read_bytes() for p in folder.rglob("*") if p.is_file())

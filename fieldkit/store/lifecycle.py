@@ -120,13 +120,15 @@ class LifecycleTables:
 
     # disclosure sign-off ------------------------------------------------------------------
     def data_version(self) -> str:
-        """A digest that changes whenever any record, consent, review decision or quote changes."""
+        """A digest that changes whenever any record, consent, review decision, quote or setting changes."""
         digest = hashlib.sha256()
         for table in (*TABLES.values(),):
             digest.update(repr(self.conn.execute(
                 f"select count(*), max(created_at), max(updated_at), max(deleted_at) from [{table}]").fetchone()).encode())
         for table in ("anonymisation_decisions", "anonymisation_rules", "quote_versions", "revisions"):
             digest.update(repr(self.conn.execute(f"select count(*), max(id) from [{table}]").fetchone()).encode())
+        # settings decide what an export writes (detectors, styles, coarsened dates)
+        digest.update(repr(self.conn.execute("select key, value from settings order by key").fetchall()).encode())
         return digest.hexdigest()
 
     def latest_audit(self, action: str, record_id: str) -> Optional[dict]:
