@@ -215,3 +215,13 @@ def test_withdrawal_of_the_participant_takes_their_quotes_and_wordings(study):
     project.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     folder = project.path
     assert not any(b"PAPERWEIGHTWORDING" in p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_quote_status_shows_in_coding_queries(study):
+    from fieldkit.coding.queries import segments
+
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q1", "withdrawn")
+    found = {row["coding"]: row["member_check"] for row in segments(project, "trust")}
+    assert found == {ids["codings"][0]: "withdrawn", ids["codings"][1]: "pending"}

@@ -169,6 +169,7 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
     ctx = _Context(project)
     ctx.load(r["record_id"] for r in rows)
     records_cache: dict = {}
+    checked = _member_checks(project, rows)
     out = []
     for r in rows:
         rid = r["record_id"]
@@ -191,8 +192,19 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
             "coding": r["id"], "record": rid, "record_type": record.type_name, "code": paths.get(r["code_id"]),
             "coder": r["coder"], "start": start, "end": end, "text": quote, "before": before, "after": after,
             "encounter": enc["code"] if enc else None, "status": r["status"], "note": r["note"],
+            "member_check": checked.get(r["id"]) or checked.get((rid, start, end), ""),
         })
     return out
+
+
+def _member_checks(project, rows: list[dict]) -> dict:
+    """The member-check status of the segments that are quotes a participant was shown, by
+    coding id and by ``(record, start, end)`` (``fieldkit member-check``)."""
+    found: dict = {}
+    for quote in project.store.lifecycle.quotes(record_ids=sorted({r["record_id"] for r in rows})):
+        found[quote["coding_id"]] = quote["status"]
+        found[(quote["record_id"], quote["start"], quote["end"])] = quote["status"]
+    return found
 
 
 # frequencies ---------------------------------------------------------------------------------
