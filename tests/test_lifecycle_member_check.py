@@ -225,3 +225,21 @@ def test_quote_status_shows_in_coding_queries(study):
     member_check.respond(project, "P03-Q1", "withdrawn")
     found = {row["coding"]: row["member_check"] for row in segments(project, "trust")}
     assert found == {ids["codings"][0]: "withdrawn", ids["codings"][1]: "pending"}
+
+
+def test_a_restored_backup_keeps_withdrawn_quotes_withdrawn(study, tmp_path):
+    import fieldkit
+    from fieldkit.exchange.importing import ImportOptions, run_importer
+
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q1", "withdrawn")
+    run_export(project, "jsonl", tmp_path / "backup.jsonl", ExportOptions(anonymise=False))
+    restored = fieldkit.init(tmp_path / "restored")
+    try:
+        run_importer(restored, "jsonl", tmp_path / "backup.jsonl", ImportOptions())
+        assert restored.store.lifecycle.quote("P03-Q1")["status"] == "withdrawn"
+        text = _export(restored, anonymise=False)[ids["transcript"]].text
+        assert "listened" not in text and WITHDRAWN in text
+    finally:
+        restored.close()
