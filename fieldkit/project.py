@@ -288,6 +288,7 @@ class Project:
             self.store.update(old, record, reason=reason)
             if getattr(old, "body", None) is not None and old.body != record.body:
                 self._follow_edit(old, record)
+                self._move_quotes(old, record)
             self._saved([record])
         return record
 
@@ -310,6 +311,20 @@ class Project:
             if changed != coding:
                 why = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
                 self.store.update(coding, changed, reason=why)
+
+    def _move_quotes(self, old, new) -> None:
+        """Move the member-checked quotes of an edited body with their text, as codings move:
+        a withdrawn quote must keep covering the words the participant withdrew."""
+        from fieldkit.core.remap import diff_edits, map_span
+
+        quotes = self.store.lifecycle.quotes(record_ids=[old.id])
+        if not quotes:
+            return
+        edits = diff_edits(old.body, new.body)
+        for quote in quotes:
+            mapped = map_span(edits, quote["start"], quote["end"], replacements_ok=False)
+            if (mapped.start, mapped.end) != (quote["start"], quote["end"]):
+                self.store.lifecycle.move_quote(quote["id"], mapped.start, mapped.end)
 
     def delete(self, ref, *, reason: str = "") -> object:
         """Tombstone a record: it disappears from lists but stays in the database."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import attrs
+
 import docx
 import pytest
 from hypothesis import given, settings
@@ -243,3 +245,15 @@ def test_a_restored_backup_keeps_withdrawn_quotes_withdrawn(study, tmp_path):
         assert "listened" not in text and WITHDRAWN in text
     finally:
         restored.close()
+
+
+def test_a_withdrawn_quote_follows_its_words_through_edits_even_without_its_coding(study):
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q2", "withdrawn")
+    project.delete(ids["codings"][1], reason="recoded elsewhere")
+    record = project.get(ids["transcript"])
+    project.update(attrs.evolve(record, body="[00:00:01] R1: Hello.\n\n" + record.body), reason="added the start")
+    text = _export(project, anonymise=False)[ids["transcript"]].text
+    assert "felt like mine" not in text
+    assert f"because {WITHDRAWN}." in text
