@@ -96,8 +96,9 @@ def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> 
         codings = [c for c in codings_by_record.get(record.id, ()) if not c.coder.startswith("auto:")]
         if codings and not policy.quotes_allowed(record):
             no_quotes += len(codings)
+        speakers = _speakers(record, found)
         for coding in codings:
-            for person in found:
+            for person in speakers(coding):
                 code_people[(coding.code_id, person.role)].add(person.id)
         if getattr(record, "observed_at", None) is not None and record.observed_precision == "minute":
             exact_times += 1
@@ -128,10 +129,30 @@ def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> 
     return DisclosureReport(selection(options), selection_key(options), k, len(records), tuple(items))
 
 
+def _speakers(record, people: list):
+    """Who said the words a coding covers: the speaker of the turn it lies in, when the text
+    has speaker turns (``fieldkit.lifecycle.passages``); else everyone the record is about."""
+    from fieldkit.lifecycle.passages import turns
+
+    by_code = {p.code.lower(): p for p in people}
+    found = [(start, end, by_code.get(label.lower())) for label, start, end in turns(getattr(record, "body", ""))]
+
+    def of(coding) -> list:
+        if coding.start is not None and found:
+            return [person for start, end, person in found
+                    if person is not None and start <= coding.start and coding.end <= end]
+        return people
+
+    return of
+
+
 def _small_cells(project, people: dict, sites_of: dict, code_people: dict, lookups, k: int) -> list[Item]:
     cells: dict = defaultdict(set)
     wanted = (project.setting("disclosure") or {}).get("attributes")
     for pid, person in people.items():
+        for key, value in person.attributes.items():
+            if wanted is None or key in wanted:
+                cells[(f"attribute {key}", str(value), "")].add(pid)
         for site in sites_of.get(pid, ()):
             cells[("role", person.role, site)].add(pid)
             for key, value in person.attributes.items():
@@ -140,7 +161,8 @@ def _small_cells(project, people: dict, sites_of: dict, code_people: dict, looku
     out = []
     for (what, value, site), members in sorted(cells.items()):
         if len(members) < k:
-            out.append(Item("open", "small cell", f"{what} {value!r} at {site}: {len(members)} person(s), below k = {k}",
+            where = f" at {site}" if site else " in the whole export"
+            out.append(Item("open", "small cell", f"{what} {value!r}{where}: {len(members)} person(s), below k = {k}",
                             len(members)))
     for (code_id, role), members in sorted(code_people.items(), key=lambda kv: (lookups.code_path(kv[0][0]), kv[0][1])):
         if len(members) < k:
