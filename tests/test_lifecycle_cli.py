@@ -78,9 +78,12 @@ def test_disclosure_retention_and_copies_from_the_command_line(study, tmp_path):
     done = run("destroy", "raw_notes", "--yes")
     assert done.exit_code == 0 and "observations: 1" in done.output
     assert run("export", "html", str(tmp_path / "r.html")).exit_code == 0
-    assert run("backup", str(tmp_path / "backup")).exit_code == 0
-    kinds = [c["kind"] for c in json.loads(run("copies", "P03", "--json").output)]
-    assert kinds == ["export", "backup"]
+    assert run("backup", str(tmp_path / "backup"), "--keys", str(tmp_path / "keys-copy")).exit_code == 0
+    listed = json.loads(run("copies", "P03", "--json").output)
+    assert [c["kind"] for c in listed] == ["export", "backup", "key store copy"]
+    assert all(c["state"] == "present" for c in listed)
+    (tmp_path / "r.html").write_text("changed since", encoding="utf-8")
+    assert json.loads(run("copies", "P03", "--json").output)[0]["state"] == "changed"
 
 
 def fresh(*args, env, check):

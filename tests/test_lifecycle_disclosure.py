@@ -11,7 +11,8 @@ from lifecycle_helpers import build
 
 from fieldkit.core.errors import InvalidInput, Refused
 from fieldkit.core.records import Observation
-from fieldkit.exchange.exporting import ExportOptions, run_export, selection_key
+from fieldkit.exchange.exporting import ExportOptions, run_export
+from fieldkit.exchange.register import selection_key
 from fieldkit.lifecycle.deposit import MANIFEST_FILE, verify
 from fieldkit.lifecycle.disclosure import disclosure_report, sign_off
 from fieldkit.privacy.consent import record_consent

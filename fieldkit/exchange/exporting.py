@@ -154,42 +154,32 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
 
     Records a consent rule excludes are recorded in ``report.left_out`` instead.
     """
-    from fieldkit.exchange.quote_status import apply_quote_status, quote_spans
+    from fieldkit.exchange.quote_status import MemberChecks
 
     policy = _release_policy(project)
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
     codings_of = project.store.coding.of_records
-    prepare = text_fields(project, options, report)
+    checks = MemberChecks(project, options, prepare=text_fields(project, options, report))
     try:
         for type_name in options.types:
             for page in _pages(project, options, type_name):
-                ids = [record.id for record in page]
-                codings_by_record = codings_of(ids)
-                quotes_by_record: dict = {}
-                for quote in project.store.lifecycle.quotes(record_ids=ids):
-                    quotes_by_record.setdefault(quote["record_id"], []).append(quote)
+                codings_by_record = codings_of([record.id for record in page])
+                checks.load(page)
                 for record in page:
                     reason = policy.excluded(record) if policy else None
                     if reason:
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
-                    codings = codings_by_record.get(record.id, ())
-                    quotes = quotes_by_record.get(record.id, ())
-                    checking = bool(quotes) or options.member_checked_only
-                    if checking:
-                        codings = (*codings, *quote_spans(record, quotes))
+                    codings = checks.with_quotes(record, codings_by_record.get(record.id, ()))
                     text = record.body
                     if anonymiser is not None:
                         text, codings = anonymiser.apply(record, codings)
-                    status: dict = {}
-                    if checking:
-                        text, codings, status = apply_quote_status(
-                            text, codings, quotes, member_checked_only=options.member_checked_only, prepare=prepare)
-                    if hasattr(policy, "linked"):
+                    text, codings, status = checks.apply(record, text, codings)
+                    if hasattr(policy, "linked"):  # whose words went out, for the export register
                         direct, encounters = policy.linked(record)
                         report.participants.update(direct, *(people for _kind, people in encounters))
-                    allowed = policy.quotes_allowed(record) if policy else True
-                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=allowed,
+                    quotes = policy.quotes_allowed(record) if policy else True
+                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes,
                                      quote_status=status)
     finally:
         if anonymiser is not None:
@@ -459,6 +449,8 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
     exporter = found.get(format_name)
     if exporter is None:
         raise NotFound(f"no export format '{format_name}'; choose from {', '.join(sorted(found)) or 'none'}")
+    from fieldkit.exchange.register import register_copy, require_sign_off
+
     dest = check_dest(dest, force=options.force, folder=not exporter.suffix)
     require_sign_off(project, options)
     result = exporter.export(project, dest, options)
@@ -471,71 +463,3 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
         raise FieldkitError(f"exporter '{format_name}' returned {type(result).__name__}, not an ExportReport")
     register_copy(project, "export", format_name, dest, options, result)
     return result
-
-
-# --- the export register and the disclosure sign-off (docs/ethics.md) --------------------------
-
-def selection(options: ExportOptions) -> dict:
-    """What an export selects, as plain data: the register records it and a sign-off covers it."""
-    def when(value):
-        return value.isoformat() if value else None
-
-    return {"encounters": sorted(options.encounters), "since": when(options.since), "until": when(options.until),
-            "tags": sorted(options.tags), "codes": sorted(options.codes), "stages": sorted(options.stages),
-            "types": sorted(options.types), "anonymise": options.anonymise,
-            "member_checked_only": options.member_checked_only}
-
-
-def selection_key(options: ExportOptions) -> str:
-    """A short stable name for a selection (the audit log's record id of a sign-off)."""
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(selection(options), sort_keys=True).encode()).hexdigest()[:16]
-
-
-SIGN_OFF = "disclosure-sign-off"
-
-
-def current_sign_off(project, options: ExportOptions) -> Optional[dict]:
-    """The sign-off of this selection, if one was made and nothing has changed since."""
-    import json
-
-    found = project.store.lifecycle.latest_audit(SIGN_OFF, selection_key(options))
-    if found is None:
-        return None
-    detail = json.loads(found["detail"])
-    return found if detail.get("data_version") == project.store.lifecycle.data_version() else None
-
-
-def require_sign_off(project, options: ExportOptions) -> None:
-    """Under the setting ``disclosure.strict``, refuse an export nobody signed off (unchanged)."""
-    from fieldkit.core.errors import Refused
-
-    if not (project.setting("disclosure") or {}).get("strict"):
-        return
-    if current_sign_off(project, options) is None:
-        raise Refused("disclosure.strict is on and this export selection has no current disclosure sign-off; "
-                      "run fieldkit disclosure-report with the same selection options and --sign-off")
-
-
-def register_copy(project, kind: str, format_name: str, dest, options: Optional[ExportOptions],
-                  report: Optional[ExportReport] = None, *, participants=None, profile: Optional[str] = None) -> int:
-    """Add a copy that left the project to the export register (see ``fieldkit copies``)."""
-    from fieldkit.store.lifecycle import file_digest
-
-    dest = Path(dest)
-    if participants is None and report is not None:
-        participants = report.participants
-        if not participants and not report.anonymised:
-            # a raw copy that did not say whose records it holds is taken to hold everyone's
-            participants = project.store.consent.codes()
-    if profile is None:
-        profile = "raw" if options is not None and not options.anonymise else "anonymised"
-    with project.transaction():
-        return project.store.lifecycle.register(
-            kind, format_name, profile, str(dest.resolve()) if dest.exists() else str(dest),
-            selection(options) if options is not None else {}, report.counts if report else {},
-            report.left_out_by_reason() if report else {},
-            sorted(participants or ()),
-            file_digest(dest) if dest.exists() else "")

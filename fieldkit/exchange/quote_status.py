@@ -20,6 +20,39 @@ CHECKED = ("approved", "amended")
 _QUOTE_CODE = "quote"
 
 
+class MemberChecks:
+    """The member-check statuses of one export, read a page of records at a time.
+
+    ``export_items`` adds the quotes of a record to its codings (:meth:`with_quotes`) so that
+    anonymisation moves them too, then applies their statuses (:meth:`apply`)."""
+
+    def __init__(self, project, options, *, prepare: Optional[Callable[[str], str]] = None):
+        self.project = project
+        self.only_checked = options.member_checked_only
+        self.prepare = prepare
+        self._quotes: dict = {}
+
+    def load(self, records: Sequence) -> None:
+        self._quotes = {}
+        for quote in self.project.store.lifecycle.quotes(record_ids=[r.id for r in records]):
+            self._quotes.setdefault(quote["record_id"], []).append(quote)
+
+    def _active(self, record) -> bool:
+        return bool(self._quotes.get(record.id)) or self.only_checked
+
+    def with_quotes(self, record, codings: Sequence) -> tuple:
+        if not self._active(record):
+            return tuple(codings)
+        return (*codings, *quote_spans(record, self._quotes.get(record.id, ())))
+
+    def apply(self, record, text: str, codings: Sequence) -> tuple:
+        """``(text, codings, {coding id: status})`` (see :func:`apply_quote_status`)."""
+        if not self._active(record):
+            return text, tuple(codings), {}
+        return apply_quote_status(text, codings, self._quotes.get(record.id, ()),
+                                  member_checked_only=self.only_checked, prepare=self.prepare)
+
+
 def quote_spans(record, quotes: Sequence[dict]) -> tuple:
     """The quotes of ``record`` as codings, so the anonymiser moves them with the real ones."""
     from fieldkit.core.records import Coding

@@ -42,7 +42,7 @@ def check_disclosure(project, options) -> None:
     """Refuse while the selection's disclosure report has open items no current sign-off accepted."""
     import json
 
-    from fieldkit.exchange.exporting import current_sign_off
+    from fieldkit.exchange.register import current_sign_off
     from fieldkit.lifecycle.disclosure import disclosure_report
 
     report = disclosure_report(project, options, passphrase=options.passphrase)

@@ -14,7 +14,7 @@ would hold and lists
 
 ``sign_off`` writes the sign-off, the selection it covers and the state of the data into
 the audit log. Under the setting ``disclosure.strict`` an export needs a sign-off of its
-exact selection made since the data last changed (``fieldkit.exchange.exporting``).
+exact selection made since the data last changed (``fieldkit.exchange.register``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def _k(project) -> int:
 
 def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> DisclosureReport:
     """The report for an export with ``options`` (an ``ExportOptions``)."""
-    from fieldkit.exchange.exporting import Lookups, selected_records, selection, selection_key
+    from fieldkit.exchange.exporting import Lookups, selected_records
+    from fieldkit.exchange.register import selection, selection_key
     from fieldkit.privacy.consent import release_policy
 
     k = _k(project)
@@ -194,7 +195,7 @@ def sign_off(project, report: DisclosureReport, *, accept: Sequence[str] = (), n
 
     Refused while open items remain, unless their kinds are in ``accept`` (e.g. ``small
     cell``) with a ``note`` saying why the risk is acceptable; the sign-off records both."""
-    from fieldkit.exchange.exporting import SIGN_OFF
+    from fieldkit.exchange.register import SIGN_OFF
 
     accept = tuple(dict.fromkeys(accept))
     unknown = [kind for kind in accept if kind not in OPEN_KINDS]

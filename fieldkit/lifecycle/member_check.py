@@ -146,7 +146,8 @@ def _paragraph(text: str, start: int, end: int) -> tuple[int, int]:
 def build_pack(project, participant: str, folder, *, cover: Optional[Path] = None, force: bool = False,
                passphrase: Optional[str] = None) -> Pack:
     """Write the DOCX and HTML packs of a participant into ``folder`` and register both."""
-    from fieldkit.exchange.exporting import atomic_output, register_copy
+    from fieldkit.exchange.exporting import atomic_output
+    from fieldkit.exchange.register import register_copy
 
     pack = pack_contents(project, participant, cover=cover, passphrase=passphrase)
     folder = Path(folder).expanduser()

@@ -237,7 +237,10 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
     with project.transaction():
         project.store.audit("backup", "project", "", str(dest))
         # a backup holds everyone's words: the export register lists it for every participant
+        everyone = list(project.store.consent.codes())
         project.store.lifecycle.register("backup", "backup", "raw", str(dest.resolve()), {},
-                                         {"attachments": copied}, {}, list(project.store.consent.codes()),
-                                         file_digest(dest))
+                                         {"attachments": copied}, {}, everyone, file_digest(dest))
+        if result["keystore"]:  # the names behind the pseudonyms: a copy to account for too
+            project.store.lifecycle.register("key store copy", "keystore", "raw", str(Path(result["keystore"]).resolve()),
+                                             {}, {}, {}, everyone, file_digest(result["keystore"]))
     return result
