@@ -137,18 +137,20 @@ import fieldkit
 from fieldkit.lifecycle import retention
 from fieldkit.store import lifecycle
 point = sys.argv[2]
-real = getattr(lifecycle.LifecycleTables, point)
-def die(self, *args, **kwargs):
-    if point == "compact":
-        real(self, *args, **kwargs)
+owner = lifecycle if point == "_shred" else lifecycle.LifecycleTables
+real = getattr(owner, point)
+def die(*args, **kwargs):
+    if point in ("compact", "_shred"):
+        real(*args, **kwargs)  # die just after this step
     os._exit(9)
-setattr(lifecycle.LifecycleTables, point, die)
+setattr(owner, point, die)
 project = fieldkit.open(sys.argv[1])
 retention.destroy(project, ["audio", "transcripts", "raw_notes"], today=dt.date(2028, 6, 1))
 """
 
 
-@pytest.mark.parametrize("point", ["erase_attachments", "compact"])
+#: before any row goes, inside the rows' transaction, after the first file, after the index
+@pytest.mark.parametrize("point", ["erase_records", "erase_attachments", "_shred", "compact"])
 def test_a_killed_destruction_is_finished_by_doctor(project, tmp_path, monkeypatch, point):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     plant(project, tmp_path)
