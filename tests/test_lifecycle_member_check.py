@@ -257,3 +257,13 @@ def test_a_withdrawn_quote_follows_its_words_through_edits_even_without_its_codi
     text = _export(project, anonymise=False)[ids["transcript"]].text
     assert "felt like mine" not in text
     assert f"because {WITHDRAWN}." in text
+
+
+def test_a_pack_leaves_out_quotes_whose_coding_went_unless_answered(study, tmp_path):
+    project, ids = study
+    member_check.sync_quotes(project, "P03")
+    member_check.respond(project, "P03-Q1", "approved")
+    project.delete(ids["codings"][0], reason="wrong code")
+    project.delete(ids["codings"][1], reason="wrong code")
+    pack = member_check.pack_contents(project, "P03")
+    assert [q.quote_id for q in pack.quotes] == ["P03-Q1", "P03-Q3"]

@@ -107,8 +107,11 @@ def pack_contents(project, participant: str, *, cover: Optional[Path] = None,
 
     pid = project.resolve(participant, "participant")
     code = project.get(pid, type_name="participant").code
-    quotes = [q for q in sync_quotes(project, pid)]
-    turns = [p for p in participant_passages(project, pid) if p.kind == "turn"]
+    passages = participant_passages(project, pid)
+    current = {p.coding_id for p in passages if p.kind == "quote"}
+    # a quote whose coding is gone is shown only if the participant already answered it
+    quotes = [q for q in sync_quotes(project, pid) if q["coding_id"] in current or q["status"] != "pending"]
+    turns = [p for p in passages if p.kind == "turn"]
     records = sorted({q["record_id"] for q in quotes} | {t.record_id for t in turns})
     an = anonymiser(project, passphrase=passphrase, log=False)
     an.refuse_if_strict()
