@@ -21,8 +21,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.core.errors import Refused
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.exporting import ExportReport
 
 MANIFEST_FILE = "manifest-sha256.txt"
 FILES = {
@@ -57,7 +61,7 @@ def check_disclosure(project, options) -> None:
                       "options, resolve them or sign them off, then deposit")
 
 
-def export(project, dest: Path, options):
+def export(project, dest: Path, options) -> "ExportReport":
     """The ``deposit`` exporter (see the module docstring)."""
     from fieldkit.exchange.csv_tables import _Table, quote_text
     from fieldkit.exchange.exporting import (ExportReport, LeftOut, Lookups, atomic_output, export_items,

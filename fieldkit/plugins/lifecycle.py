@@ -3,14 +3,14 @@
 from fieldkit.hooks.specs import hookimpl
 
 
-def _deposit(project, dest, options):
+def _deposit(project, dest, options):  # imported only when a deposit is made
     from fieldkit.lifecycle.deposit import export
 
     return export(project, dest, options)
 
 
 @hookimpl
-def register_exporters(register):
+def register_exporters(register) -> None:
     """A package for the UK Data Service's ReShare: data list, data, codebook, checksums."""
     from fieldkit.hooks.registry import Exporter
 
