@@ -15,7 +15,7 @@ import contextlib
 import getpass
 import os
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, TypeVar
 
 import attrs
 
@@ -27,6 +27,14 @@ from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.store import Store
 
 from fieldkit.core.settings import DEFAULTS as DEFAULT_SETTINGS
+
+if TYPE_CHECKING:  # annotations only
+    import sqlite3
+
+    import sqlite_utils
+
+#: a record type: ``add``, ``update`` and ``prepare`` give back the type they were given
+R = TypeVar("R", bound=records.Record)
 _MISSING = object()
 
 
@@ -79,7 +87,7 @@ def find_project(start: Optional[Path] = None) -> Path:
     )
 
 
-def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project":
+def init(path: "str | os.PathLike[str]", *, timezone: str = "Europe/London", author: str = "") -> "Project":
     """Create a new project directory (mode 0700) with an empty database (mode 0600)."""
     from fieldkit.core.timeinput import check_timezone
     from fieldkit.store import connection
@@ -106,7 +114,7 @@ def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project
     return project
 
 
-def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: A001 - as in the brief
+def open(path: "str | os.PathLike[str] | None" = None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: A001 - as in the brief
     """Open an existing project (``path`` or discovery), migrating its schema if needed.
 
     An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
@@ -148,16 +156,16 @@ class Project:
         return f"<Project {self.path}>"
 
     @property
-    def conn(self):
+    def conn(self) -> "sqlite3.Connection":
         """The project's ``sqlite3`` connection, for a script's own reads."""
         return self.store.conn
 
     @property
-    def db(self):
+    def db(self) -> "sqlite_utils.Database":
         """A sqlite-utils ``Database`` on the project's connection, for a script's own reads."""
         return self.store.db
 
-    def close(self):
+    def close(self) -> None:
         self.store.close()
 
     def __enter__(self):
@@ -175,7 +183,7 @@ class Project:
             schema.migrate_plugins(self.store.conn, sets)
 
     # settings ---------------------------------------------------------------------------
-    def setting(self, key: str, default=None):
+    def setting(self, key: str, default: Any = None) -> Any:
         value = self.store.setting(key, _MISSING)
         if value is _MISSING:
             return DEFAULT_SETTINGS.get(key, default)
@@ -185,7 +193,7 @@ class Project:
         """Every setting: the defaults, overridden by what the project stores."""
         return {**DEFAULT_SETTINGS, **self.store.settings()}
 
-    def set_setting(self, key: str, value) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         import json
 
         from fieldkit.core.settings import validate
@@ -212,7 +220,7 @@ class Project:
         return self.store.transaction()
 
     # writing ----------------------------------------------------------------------------
-    def prepare(self, record):
+    def prepare(self, record: R) -> R:
         """The record as it will be stored: author filled, tags and mentions from its body."""
         changes = {}
         if not record.author:
@@ -241,7 +249,7 @@ class Project:
         for record in written:
             hook(project=self, record=record)
 
-    def add(self, record, *, reason: str = "created"):
+    def add(self, record: R, *, reason: str = "created") -> R:
         """Save a new record; returns it as stored (author filled, tags derived)."""
         record = self.prepare(record)
         self._check_references(record)
@@ -260,7 +268,7 @@ class Project:
         validate = bool(hooks.validate_record.get_hookimpls())
         saved = self._saved if hooks.record_saved.get_hookimpls() else None
 
-        def prepared():
+        def prepared() -> Iterator[records.Record]:
             for record in items:
                 record = self.prepare(record)
                 if validate:
@@ -272,7 +280,7 @@ class Project:
             self.store.audit("bulk_create", "*", "", f"{reason}: {count} records")
         return count
 
-    def update(self, record, *, reason: str = ""):
+    def update(self, record: R, *, reason: str = "") -> R:
         """Save a changed record, keeping the previous version in the revision history."""
         old = self.get(record.id, type_name=record.type_name)
         if isinstance(old, records.Observation) and old.stage == "jotting":
@@ -301,9 +309,11 @@ class Project:
         from fieldkit.core.remap import diff_edits, map_span
 
         codings = self.store.select("coding", record_id=old.id, has_span=True)
-        if not codings:
+        turns = self.store.turns.of_record(old.id)
+        if not codings and not turns:
             return
         edits = diff_edits(old.body, new.body)
+        self.store.turns.follow(old.id, edits)  # who said what moves with the words
         for coding in codings:
             mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
             status = "review" if mapped.status == "lost" else coding.status
@@ -326,14 +336,14 @@ class Project:
             if (mapped.start, mapped.end) != (quote["start"], quote["end"]):
                 self.store.lifecycle.move_quote(quote["id"], mapped.start, mapped.end)
 
-    def delete(self, ref, *, reason: str = "") -> object:
+    def delete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
         """Tombstone a record: it disappears from lists but stays in the database."""
         record = self.get(ref)
         with self.transaction():
             self.store.tombstone(record, reason=reason)
         return record
 
-    def undelete(self, ref, *, reason: str = "") -> object:
+    def undelete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
         record = self.get(ref, include_deleted=True)
         with self.transaction():
             self.store.untombstone(record, reason=reason)
@@ -389,7 +399,7 @@ class Project:
         what = type_name or "record"
         raise NotFound(f"no {what} '{ref}' in this project")
 
-    def resolve_code(self, ref: str):
+    def resolve_code(self, ref: str) -> records.Code:
         """A live code by id, path (``parent/child``) or unique name; raises NotFound."""
         ref = (ref or "").strip()
         queries = self.store.coding
@@ -411,7 +421,7 @@ class Project:
                            "give its path")
         return found[0]
 
-    def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False):
+    def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False) -> records.Record:
         """The record for an id or a name a person typed; raises NotFound."""
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
@@ -471,7 +481,7 @@ class Project:
         return self.store.audit_log(limit)
 
     # search -----------------------------------------------------------------------------
-    def search(self, query: str, *, types=("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
+    def search(self, query: str, *, types: Iterable[str] = ("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
         ``query`` is taken as plain words (all must match); filters as in ``list``."""
@@ -496,7 +506,7 @@ def plugin_migrations() -> dict[str, tuple]:
     and a sequence of SQL statements (literal DDL, frozen like fieldkit's own)."""
     found: dict[str, tuple] = {}
 
-    def register(set_name: str, steps) -> None:
+    def register(set_name: str, steps: Iterable[Any]) -> None:
         # raised inside the plugin's hook call, so the plugin manager names the plugin
         if not isinstance(set_name, str) or not set_name or set_name == schema.SET_NAME:
             raise ValueError(f"a plugin migration set needs a name of its own, not {set_name!r}")

@@ -91,6 +91,9 @@ def selection_options(f: Callable) -> Callable:
         click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True,
                      help="Only these record types (default both)."),
         click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes."),
+        click.option("--profile", type=click.Choice(("internal", "publication")), default="internal",
+                     show_default=True,
+                     help="internal: for supervision; publication: quotes only with quote consent, dates to the day."),
         click.option("--member-checked-only", is_flag=True,
                      help="Keep only coded quotes their participant approved or amended (fieldkit member-check)."),
         click.option("--passphrase-env", metavar="VAR",
@@ -101,7 +104,7 @@ def selection_options(f: Callable) -> Callable:
 
 
 def export_options(project: Any, *, encounters: tuple, since: Optional[str], until: Optional[str], tags: tuple,
-                   codes: tuple, stages: tuple, types: tuple, raw: bool, member_checked_only: bool,
+                   codes: tuple, stages: tuple, types: tuple, raw: bool, profile: str, member_checked_only: bool,
                    passphrase_env: Optional[str], **extra: Any) -> Any:
     """The ``ExportOptions`` the options of :func:`selection_options` (and ``extra`` fields) ask for."""
     import os
@@ -118,4 +121,4 @@ def export_options(project: Any, *, encounters: tuple, since: Optional[str], unt
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
         types=tuple(types) or ("observation", "memo"), passphrase=passphrase,
-        member_checked_only=member_checked_only, **extra)
+        profile=profile, member_checked_only=member_checked_only, **extra)

@@ -102,7 +102,7 @@ def export(project, dest: Path, options):
 
 
 def _write_item(project, lookups, texts, tables, item, quote_codes, report):
-    from fieldkit.exchange.exporting import LeftOut
+    from fieldkit.exchange.exporting import LeftOut, speaker_context
     from fieldkit.exchange.markdown_files import local_time
 
     record = item.record
@@ -121,7 +121,8 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
             "links": record.links, "tags": record.tags, "mentions": record.mentions, "author": record.author,
             "text": item.text,
         })
-    for coding in item.codings:
+    withheld = {coding.id for coding in item.withheld}
+    for coding in (*item.codings, *item.withheld):
         path = lookups.code_path(coding.code_id)
         tables["coding"].write({
             "id": coding.id, "record_id": record.id, "record_type": record.type_name, "code_id": coding.code_id,
@@ -130,14 +131,15 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
         })
         if quote_codes is not None and coding.code_id not in quote_codes:
             continue
-        if not item.quotes_allowed:
+        if coding.id in withheld:  # its position is listed above; its words stay out
             report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
             continue
+        said = speaker_context(project, lookups, item, coding)  # in a transcript: who said it
         tables["quote"].write({
             "code_path": path, "quote": quote_text(item.text, coding), "record_type": record.type_name,
             "record_id": record.id, "coding_id": coding.id, "start": coding.start, "end": coding.end,
-            "coder": coding.coder, "participants": context["participants"],
-            "participant_roles": context["participant_roles"], "site": context["site"],
+            "coder": coding.coder, "participants": said["participants"],
+            "participant_roles": said["participant_roles"], "site": context["site"],
             "encounter": context["encounter"], "observed_at": getattr(record, "observed_at", None),
             "member_check": item.quote_status.get(coding.id, ""),
         })
@@ -146,7 +148,7 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
 def _write_people(project, folder, lookups, texts, tables, report) -> set:
     """Participants and consent events; withdrawn participants are left out. Returns their ids."""
     from fieldkit.privacy.consent import current_consent
-    from fieldkit.exchange.exporting import LeftOut
+    from fieldkit.exchange.exporting import LeftOut, speaker_context
 
     people = tables["participant"] = _Table(folder, "participants.csv", PARTICIPANT_COLUMNS)
     events = tables["consent"] = _Table(folder, "consent_events.csv", CONSENT_COLUMNS)

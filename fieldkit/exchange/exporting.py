@@ -30,18 +30,28 @@ class ExportOptions:
     progress: bool = False
     #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
     force: bool = False
+    #: the release profile: ``internal`` (supervision) or ``publication`` (stricter; see
+    #: docs/anonymisation.md#release-profiles)
+    profile: str = "internal"
     #: keep only codings on quotes the participant approved or amended (``fieldkit member-check``)
     member_checked_only: bool = False
 
 
 @attrs.frozen
 class ExportItem:
-    """One record ready to leave: ``text`` is the (anonymised) body, ``codings`` sit on that text."""
+    """One record ready to leave, already obeying consent: ``text`` (also ``record.body``) is
+    the released, anonymised body, in which the turns of speakers whose consent does not
+    cover them read ``[turn omitted: consent]``; every coding in ``codings`` sits on that text
+    and MAY be quoted; ``withheld`` holds codings whose words may not be quoted (write their
+    positions if you must, never their text). ``quotes_allowed`` is False when anything was
+    withheld (kept for exporters written before ``withheld``)."""
 
     record: object
     text: str
     codings: tuple
     quotes_allowed: bool = True
+    withheld: tuple = ()
+    omitted_turns: int = 0
     #: ``{coding id: member-check status}`` of the codings that are quotes a participant was shown
     quote_status: dict = attrs.Factory(dict)
 
@@ -150,37 +160,42 @@ def selected_records(project, options: ExportOptions) -> Iterator:
 
 
 def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
-    """Stream the records an export may contain, with anonymised text and remapped codings.
+    """Stream the records an export may contain, already obeying consent: anonymised text,
+    turns without consent omitted, and only quotable codings in ``codings``.
 
-    Records a consent rule excludes are recorded in ``report.left_out`` instead.
+    Records a consent rule excludes are recorded in ``report.left_out`` instead. The consent
+    release policy is core: if it cannot run, the export stops (privacy fails closed).
     """
+    from fieldkit.core.errors import Refused
     from fieldkit.exchange.quote_status import MemberChecks
 
-    policy = _release_policy(project)
+    policy = _release_policy(project, options)
+    if options.profile == "publication" and not options.anonymise:
+        raise Refused("the publication profile is always anonymised; leave out --raw (or use --profile internal)")
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
     codings_of = project.store.coding.of_records
+    turns_of = project.store.turns.of_records
     checks = MemberChecks(project, options, prepare=text_fields(project, options, report))
     try:
         for type_name in options.types:
             for page in _pages(project, options, type_name):
-                codings_by_record = codings_of([record.id for record in page])
+                ids = [record.id for record in page]
+                codings_by_record = codings_of(ids)
+                turns_by_record = turns_of(ids)
                 checks.load(page)
                 for record in page:
-                    reason = policy.excluded(record) if policy else None
+                    turns = turns_by_record.get(record.id, [])
+                    reason = policy.excluded(record) or policy.excluded_by_profile(record, turns)
                     if reason:
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
-                    codings = checks.with_quotes(record, codings_by_record.get(record.id, ()))
-                    text = record.body
-                    if anonymiser is not None:
-                        text, codings = anonymiser.apply(record, codings)
-                    text, codings, status = checks.apply(record, text, codings)
-                    if hasattr(policy, "linked"):  # whose words went out, for the export register
-                        direct, encounters = policy.linked(record)
-                        report.participants.update(direct, *(people for _kind, people in encounters))
-                    quotes = policy.quotes_allowed(record) if policy else True
-                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes,
-                                     quote_status=status)
+                    item = _released(policy, anonymiser, options, record, codings_by_record.get(record.id, ()), turns,
+                                     checks)
+                    if item.omitted_turns:
+                        report.count("turns omitted (consent)", item.omitted_turns)
+                    direct, encounters = policy.linked(record)  # whose words went out, for the export register
+                    report.participants.update(direct, *(people for _kind, people in encounters))
+                    yield item
     finally:
         if anonymiser is not None:
             if anonymiser.pending_review:
@@ -190,12 +205,61 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
             anonymiser.close()
 
 
-def _release_policy(project):
-    """Consent rules for what may leave (``fieldkit.privacy.consent.release_policy``), if available."""
-    from fieldkit.privacy import consent
+def _released(policy, anonymiser, options: ExportOptions, record, codings, turns, checks=None) -> ExportItem:
+    """One record as consent lets it leave, anonymised, dates coarsened for publication, and
+    with what its participants said in member checking (``checks``) applied."""
+    if checks is not None:  # quotes travel as codings, so consent and anonymisation move them
+        codings = checks.with_quotes(record, codings)
+    release = policy.release(record, codings, turns)
+    if release.text != record.body:
+        record = attrs.evolve(record, body=release.text)
+    text, quotable, withheld = release.text, release.codings, release.withheld
+    if anonymiser is not None:
+        text, moved = anonymiser.apply(record, (*quotable, *withheld))
+        quotable, withheld = tuple(moved[:len(quotable)]), tuple(moved[len(quotable):])
+    status: dict = {}
+    if checks is not None:
+        text, kept, status = checks.apply(record, text, (*quotable, *withheld))
+        withheld_ids = {c.id for c in withheld}
+        quotable = tuple(c for c in kept if c.id not in withheld_ids)
+        withheld = tuple(c for c in kept if c.id in withheld_ids)
+    changes: dict = {"body": text} if text != record.body else {}
+    if options.profile == "publication":
+        changes.update(coarse_dates(record))
+    if changes:
+        record = attrs.evolve(record, **changes)
+    return ExportItem(record=record, text=text, codings=quotable, quotes_allowed=not withheld, withheld=withheld,
+                      omitted_turns=release.omitted_turns, quote_status=status)
 
-    make = getattr(consent, "release_policy", None)
-    return make(project) if make else None
+
+def coarse_dates(record) -> dict:
+    """The publication profile's dates: each to the day (times of day and the phrase a note's
+    time was typed as are left out)."""
+    changes: dict = {}
+    for name in ("observed_at", "recorded_at", "created_at"):
+        value = getattr(record, name, None)
+        if value is not None:
+            changes[name] = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    if getattr(record, "observed_at", None) is not None:
+        changes["observed_precision"] = "day"
+    if getattr(record, "observed_raw", ""):
+        changes["observed_raw"] = ""
+    return changes
+
+
+def _release_policy(project, options: ExportOptions):
+    """The consent release policy (``fieldkit.privacy.consent.release_policy``), called
+    directly: an export never runs without it."""
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.privacy.consent import release_policy
+
+    try:
+        return release_policy(project, options.profile)
+    except FieldkitError:
+        raise
+    except Exception as exc:
+        raise FieldkitError(f"cannot export: the consent release policy could not run ({exc}); "
+                            "nothing was written") from None
 
 
 def _anonymiser(project, options, report, *, log: bool = True):
@@ -329,6 +393,7 @@ class Lookups:
         self._participants = None
         self._by_code = None
         self._sites = None
+        self._withdrawn = None
 
     @property
     def codes(self) -> dict:
@@ -380,8 +445,17 @@ class Lookups:
                     found.append(encounter_id)
         return list(dict.fromkeys(found))
 
+    @property
+    def withdrawn(self) -> set:
+        """Ids of participants whose current consent is withdrawn (never named as present)."""
+        if self._withdrawn is None:
+            self._withdrawn = {pid for pid, (status, _) in self.project.store.consent.latest().items()
+                               if status == "withdrawn"}
+        return self._withdrawn
+
     def people(self, record) -> list:
-        """Participants a record is about: its encounters' participants and its @mentions."""
+        """Participants a record is about: its encounters' participants and its @mentions,
+        leaving out anyone who withdrew."""
         if self._by_code is None:
             self._by_code = {p.code.lower(): p for p in self.participants.values()}
         by_code = self._by_code
@@ -398,7 +472,7 @@ class Lookups:
         for link in getattr(record, "links", ()):
             if link in self.participants:
                 found[link] = self.participants[link]
-        return sorted(found.values(), key=lambda p: p.code)
+        return sorted((p for p in found.values() if p.id not in self.withdrawn), key=lambda p: p.code)
 
     def context(self, record) -> dict:
         """Encounter codes, site names, participant codes and roles for a record, as text."""
@@ -411,6 +485,31 @@ class Lookups:
             "participants": ", ".join(p.code for p in people),
             "participant_roles": ", ".join(sorted({p.role for p in people})),
         }
+
+
+def speaker_context(project, lookups: "Lookups", item: ExportItem, coding) -> dict:
+    """``context`` for one coded segment: in a note with speaker turns, ``participants`` and
+    ``participant_roles`` are those of the speakers of the coded words (the researcher as
+    ``(researcher)``), not everyone present."""
+    context = lookups.context(item.record)
+    turns = project.store.turns.of_record(item.record.id) if coding.start is not None else ()
+    if not turns:
+        return context
+    # the coding sits on the exported text; its words' speakers are found on the stored one
+    stored = project.store.coding.of_records([item.record.id]).get(item.record.id, ())
+    original = next((c for c in stored if c.id == coding.id and c.start is not None), None)
+    if original is None:
+        return context
+    codes, roles = [], []
+    for turn in turns:
+        if not (turn.start < original.end and original.start < turn.end):
+            continue
+        person = lookups.participants.get(turn.speaker_id) if turn.speaker_kind == "participant" else None
+        code = "(researcher)" if turn.speaker_kind == "researcher" else person.code if person else turn.speaker_label
+        role = "(researcher)" if turn.speaker_kind == "researcher" else person.role if person else "(unregistered)"
+        codes += [code] if code not in codes else []
+        roles += [role] if role not in roles else []
+    return {**context, "participants": ", ".join(codes), "participant_roles": ", ".join(sorted(roles))}
 
 
 def text_fields(project, options: ExportOptions, report: ExportReport):

@@ -136,6 +136,10 @@ def _one(project, path: Path, name: str, options, report) -> None:
         return
     if people:
         add_to_encounter(project, project.get(encounter.id, type_name="encounter"), [p.id for p in people])
-    project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None, **observed),
-                reason=f"imported from {name}")
+    record = project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None,
+                                     **observed), reason=f"imported from {name}")
+    from fieldkit.exchange.transcripts import store_turns
+
+    if store_turns(project, record):  # a focus group written as speaker lines
+        report.count("speaker turns")
     report.count(f"{stage}s")

@@ -21,7 +21,7 @@ def selection(options: ExportOptions) -> dict:
 
     return {"encounters": sorted(options.encounters), "since": when(options.since), "until": when(options.until),
             "tags": sorted(options.tags), "codes": sorted(options.codes), "stages": sorted(options.stages),
-            "types": sorted(options.types), "anonymise": options.anonymise,
+            "types": sorted(options.types), "anonymise": options.anonymise, "profile": options.profile,
             "member_checked_only": options.member_checked_only}
 
 

@@ -131,6 +131,11 @@ class Person:
         """Aliases and nicknames (everything after the full name)."""
         return self.names[1:]
 
+    @property
+    def withdrawn(self) -> bool:
+        """A tombstone left by a withdrawal: the code without names (see ``KeyStore.tombstone``)."""
+        return not self.names
+
 
 # --------------------------------------------------------------------------- crypto helpers
 
@@ -401,6 +406,8 @@ class KeyStore:
         _check_aliases(pseudonym, [alias])
         with _transaction(self._db):
             person = self.get(pseudonym)
+            if person.withdrawn:
+                raise KeyStoreError(f"{person.pseudonym} withdrew from the study; their entry keeps no names")
             if alias.casefold() in {n.casefold() for n in person.names}:
                 return []
             updated = attrs.evolve(person, names=person.names + (alias,))
@@ -461,6 +468,21 @@ class KeyStore:
             person = self.get(pseudonym)
             self._db.execute("DELETE FROM people WHERE pseudonym = ?", (person.pseudonym,))
         return person
+
+    def tombstone(self, pseudonym: str) -> None:
+        """Keep ``pseudonym`` as a withdrawn entry: its names, contact and note are erased
+        (overwritten inside the file), the code stays so it is never given to anyone else and
+        nothing falls back to treating it as unknown. Adds the tombstone if the code is new;
+        doing it twice is harmless."""
+        pseudonym = _check_pseudonym(pseudonym)
+        with _transaction(self._db) as db:
+            row = db.execute("SELECT kind FROM people WHERE pseudonym = ?", (pseudonym,)).fetchone()
+            empty = self._person_row(Person(pseudonym, (), kind=row[0] if row else "participant"))
+            if row:
+                db.execute("UPDATE people SET names = ?, contact = ?, note = ? WHERE pseudonym = ?",
+                           (*empty[2:], pseudonym))
+            else:
+                db.execute("INSERT INTO people (pseudonym, kind, names, contact, note) VALUES (?, ?, ?, ?, ?)", empty)
 
     def _person_row(self, person: Person) -> tuple:
         p = person.pseudonym

@@ -66,6 +66,12 @@ def doctor(project) -> list[Finding]:
     if review:
         found.append(Finding("warning", "codings", f"{review} coding(s) lost their text in an edit and need review",
                              "fieldkit code review"))
+    pending = project.store.erasure.journal_pending()
+    if pending:
+        found.append(Finding("error", "withdrawal",
+                             f"the withdrawal of {', '.join(p['code'] for p in pending)} was interrupted "
+                             "after the project was changed (the key store or attachment files are not done)",
+                             "fieldkit doctor (run with the key store connected; it finishes the withdrawal)"))
     for journal in project.store.lifecycle.unfinished():
         found.append(Finding("error", "destruction",
                              f"destruction #{journal['id']} ({', '.join(journal['classes'])}) was interrupted "
@@ -118,10 +124,15 @@ def _permissions(project) -> list[Finding]:
 
 
 def _attachments(project) -> list[Finding]:
-    from fieldkit.store.attachments import sha256_file
+    from fieldkit.store.attachments import is_sha256, sha256_file
 
     out = []
     for row in project.store.rows("select id, sha256, filename from attachments where deleted_at is null"):
+        if not is_sha256(row["sha256"]):
+            out.append(Finding("error", "attachments", f"attachment {row['id']} has no valid file hash "
+                               "(it names no file; it was written outside fieldkit)",
+                               f"fieldkit delete {row['id']} --reason 'invalid hash'"))
+            continue
         path = project.path / "attachments" / row["sha256"]
         if not path.exists():
             out.append(Finding("error", "attachments", f"attachment {row['filename']} ({row['id']}) is missing",

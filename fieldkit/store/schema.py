@@ -162,6 +162,20 @@ LIFECYCLE = (
 )
 
 
+# A withdrawal's journal (written in the transaction that changes the project, finished once
+# the key store holds the tombstone and the files are gone; doctor finishes a pending one)
+# and speaker turns: the [start, end) of each speaker's words in a note's body.
+CONSENT_TURNS = (
+    'CREATE TABLE "withdrawals" (\n   "id" INTEGER PRIMARY KEY,\n   "participant_id" TEXT,\n   "code" TEXT,\n'
+    '   "mode" TEXT,\n   "files" TEXT,\n   "state" TEXT,\n   "started_at" TEXT,\n   "finished_at" TEXT\n)',
+    'CREATE TABLE "turns" (\n   "id" INTEGER PRIMARY KEY,\n   "record_id" TEXT NOT NULL,\n'
+    '   "start" INTEGER NOT NULL,\n   "end" INTEGER NOT NULL,\n   "speaker_id" TEXT,\n   "speaker_label" TEXT,\n'
+    '   "speaker_kind" TEXT,\n   "time_start" REAL,\n   "time_end" REAL\n)',
+    _index("idx_turns_record_id", "turns", '"record_id"'),
+    _index("idx_turns_speaker_id", "turns", '"speaker_id"'),
+)
+
+
 def _run(statements: Sequence[str]) -> Callable:
     def apply(db) -> None:
         for sql in statements:
@@ -183,6 +197,7 @@ STEPS = (
     ("0001_initial", _run(INITIAL)),
     ("0002_anonymisation", _anonymisation),
     ("0003_search_batches", _run(SEARCH_BATCHES)),
+    ("0004_consent_turns", _run(CONSENT_TURNS)),
     ("0009_lifecycle", _run(LIFECYCLE)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,

@@ -6,6 +6,7 @@ select, count, history, search), settings and the audit log; the queries of one 
 live in a module of their own, reached through an attribute of the store:
 
 * ``store.coding`` (:mod:`fieldkit.store.coding`): the codebook tree and coding analysis;
+* ``store.turns`` (:mod:`fieldkit.store.turns`): speaker turns in transcript bodies;
 * ``store.consent``, ``store.anonymisation``, ``store.erasure``
   (:mod:`fieldkit.store.privacy`): consent events, the anonymisation tables, withdrawal;
 * ``store.dump`` (:mod:`fieldkit.store.dump`): whole tables, for the JSONL backup.
@@ -20,12 +21,21 @@ import datetime as dt
 import functools
 import json
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import errors
 from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
+
+if TYPE_CHECKING:  # annotations only: each part is imported when first used
+    import sqlite_utils
+
+    from fieldkit.store.coding import CodingQueries
+    from fieldkit.store.dump import Dump
+    from fieldkit.store.lifecycle import LifecycleTables
+    from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
+    from fieldkit.store.turns import TurnQueries
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -58,50 +68,56 @@ class Store:
         self.conn.close()
 
     @functools.cached_property
-    def db(self):
+    def db(self) -> "sqlite_utils.Database":
         """A sqlite-utils ``Database`` on the same connection (for migrations and scripts)."""
         from fieldkit.store.connection import database
 
         return database(self.conn)
 
     @functools.cached_property
-    def coding(self):
+    def coding(self) -> "CodingQueries":
         from fieldkit.store.coding import CodingQueries
 
         return CodingQueries(self)
 
     @functools.cached_property
-    def consent(self):
+    def consent(self) -> "ConsentQueries":
         from fieldkit.store.privacy import ConsentQueries
 
         return ConsentQueries(self)
 
     @functools.cached_property
-    def anonymisation(self):
+    def anonymisation(self) -> "AnonymisationTables":
         from fieldkit.store.privacy import AnonymisationTables
 
         return AnonymisationTables(self)
 
     @functools.cached_property
-    def erasure(self):
+    def erasure(self) -> "Erasure":
         from fieldkit.store.privacy import Erasure
 
         return Erasure(self)
 
     @functools.cached_property
-    def lifecycle(self):
+    def lifecycle(self) -> "LifecycleTables":
         from fieldkit.store.lifecycle import LifecycleTables
 
         return LifecycleTables(self)
 
     @functools.cached_property
-    def dump(self):
+    def turns(self) -> "TurnQueries":
+        from fieldkit.store.turns import TurnQueries
+
+        return TurnQueries(self)
+
+    @functools.cached_property
+    def dump(self) -> "Dump":
         from fieldkit.store.dump import Dump
 
         return Dump(self)
 
     # plumbing ---------------------------------------------------------------------------
-    def rows(self, sql: str, args=()) -> Iterator[dict]:
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> Iterator[dict]:
         """Rows of one of the store's own statements, as dicts."""
         cursor = self.conn.execute(sql, args)
         keys = [d[0] for d in cursor.description]
@@ -175,7 +191,7 @@ class Store:
         return FieldkitError(f"database error in {where}: {text}")
 
     # settings and the audit log -----------------------------------------------------------
-    def setting(self, key: str, default=None):
+    def setting(self, key: str, default: Any = None) -> Any:
         """The stored value of a setting (JSON), or ``default`` when it was never set."""
         row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
         return default if row is None else json.loads(row[0])
@@ -184,7 +200,7 @@ class Store:
         """Every stored setting."""
         return {key: json.loads(value) for key, value in self.conn.execute("select key, value from settings")}
 
-    def set_setting(self, key: str, value) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         self.conn.execute(
             "insert into settings (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
             [key, json.dumps(value)],
@@ -269,7 +285,7 @@ class Store:
         """Write rows exactly as given (a backup being restored), batch-indexed like ``insert``."""
         self._insert_rows(table, tuple(columns), rows)
 
-    def update(self, old, new, *, reason: str) -> None:
+    def update(self, old: records.Record, new: records.Record, *, reason: str) -> None:
         """Write ``new`` over ``old`` (same id), keeping ``old`` as a revision, and audit it."""
         from fieldkit.core.convert import to_json, to_row
 
@@ -292,12 +308,12 @@ class Store:
             raise _integrity_error(exc, table, [new]) from None
         self.audit("update", old.type_name, old.id, reason)
 
-    def tombstone(self, record, *, reason: str = "") -> None:
+    def tombstone(self, record: records.Record, *, reason: str = "") -> None:
         """Mark a record deleted: it leaves lists and searches but stays in the database."""
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = ? where id = ?", [_now(), record.id])
         self.audit("delete", record.type_name, record.id, reason)
 
-    def untombstone(self, record, *, reason: str = "") -> None:
+    def untombstone(self, record: records.Record, *, reason: str = "") -> None:
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
         self.audit("undelete", record.type_name, record.id, reason)
 
@@ -336,7 +352,7 @@ class Store:
         return [r[0] for r in self.conn.execute(
             f"select [{column}] from [{TABLES[type_name]}] where [{column}] like ?", [f"{prefix}%"])]
 
-    def select(self, type_name: str, *, order_by="id", limit: Optional[int] = None, include_deleted: bool = False,
+    def select(self, type_name: str, *, order_by: str = "id", limit: Optional[int] = None, include_deleted: bool = False,
                **conditions) -> list:
         """Records of one type meeting every condition, in ``order_by`` order.
 

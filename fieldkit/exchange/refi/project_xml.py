@@ -264,7 +264,8 @@ class _QdpxWriter:
             # selections are built later, once every note about a coding is known
             yield {
                 "record": memo, "guid": guid, "links": tuple(memo.links),
-                "title": self.scrub(memo.title), "length": len(item.text), "codings": item.codings,
+                "title": self.scrub(memo.title), "length": len(item.text),
+                "codings": (*item.codings, *item.withheld),
             }
 
     def selections(self, record, length: int, codings) -> str:
@@ -345,7 +346,7 @@ class _QdpxWriter:
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
-            f'{self.selections(record, len(item.text), item.codings)}'
+            f'{self.selections(record, len(item.text), (*item.codings, *item.withheld))}'
             f'{self.note_refs(record.id) if self.about else ""}{values}</TextSource>\n'
         )
         self.report.count("sources")
