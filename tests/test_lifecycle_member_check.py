@@ -267,3 +267,25 @@ def test_a_pack_leaves_out_quotes_whose_coding_went_unless_answered(study, tmp_p
     project.delete(ids["codings"][1], reason="wrong code")
     pack = member_check.pack_contents(project, "P03")
     assert [q.quote_id for q in pack.quotes] == ["P03-Q1", "P03-Q3"]
+
+
+def test_imported_transcripts_use_their_stored_speaker_turns(study, tmp_path):
+    from fieldkit.exchange.importing import ImportOptions, run_importer
+    from fieldkit.lifecycle.passages import participant_passages
+
+    project, ids = study
+    source = tmp_path / "second.txt"
+    source.write_text("Interviewer: How was the induction?\n\nWren: It was quick and nobody explained the rules.\n",
+                      encoding="utf-8")
+    run_importer(project, "transcript", source,
+                 ImportOptions(encounter="E1", speakers={"Interviewer": "R1", "Wren": "P03"}))
+    note = [o for o in project.list("observation") if "induction" in o.body][0]
+    assert "P03: It was quick" in note.body
+    # the speaker line no longer names P03: only the stored turn still says who spoke
+    note = project.update(attrs.evolve(note, body=note.body.replace("P03: It was quick", "W: It was quick")),
+                          reason="label")
+    stored = [t for t in project.store.turns.of_record(note.id) if t.speaker_id == project.resolve("P03")]
+    assert len(stored) == 1
+    mine = [(p.start, p.end) for p in participant_passages(project, "P03") if p.record_id == note.id]
+    assert mine == [(stored[0].start, stored[0].end)]
+    assert note.body[stored[0].start:stored[0].end] == "It was quick and nobody explained the rules."

@@ -97,7 +97,7 @@ def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> 
         codings = [c for c in codings_by_record.get(record.id, ()) if not c.coder.startswith("auto:")]
         if codings and not policy.quotes_allowed(record):
             no_quotes += len(codings)
-        speakers = _speakers(record, found)
+        speakers = _speakers(project, record, found)
         for coding in codings:
             for person in speakers(coding):
                 code_people[(coding.code_id, person.role)].add(person.id)
@@ -130,13 +130,14 @@ def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> 
     return DisclosureReport(selection(options), selection_key(options), k, len(records), tuple(items))
 
 
-def _speakers(record, people: list):
-    """Who said the words a coding covers: the speaker of the turn it lies in, when the text
-    has speaker turns (``fieldkit.lifecycle.passages``); else everyone the record is about."""
-    from fieldkit.lifecycle.passages import turns
+def _speakers(project, record, people: list):
+    """Who said the words a coding covers: the speaker of the turn it lies in, when the note
+    has speaker turns (``fieldkit.lifecycle.passages.speakers``); else everyone the record is
+    about."""
+    from fieldkit.lifecycle.passages import speakers
 
-    by_code = {p.code.lower(): p for p in people}
-    found = [(start, end, by_code.get(label.lower())) for label, start, end in turns(getattr(record, "body", ""))]
+    by_id = {p.id: p for p in people}
+    found = [(start, end, by_id.get(pid)) for pid, _label, start, end in speakers(project, record)]
 
     def of(coding) -> list:
         if coding.start is not None and found:

@@ -1,9 +1,9 @@
 """Whose words are where: a participant's speaker turns and the coded quotes inside them.
 
-Transcripts are stored as one paragraph per turn, ``[hh:mm:ss] P03: words``
-(``fieldkit.exchange.transcripts``). Until speaker turns are records of their own, this
-module reads them from that text; :func:`participant_passages` is the one place the rest of
-the lifecycle asks, so a turn table can replace its inside without changing its callers.
+Imported transcripts keep their speaker turns as data (``store.turns``); a note typed with
+speaker lines (``P03: words``, as transcripts read) has them only in its text. :func:`speakers`
+answers for both, stored turns first, and :func:`participant_passages` builds on it: these two
+are the only places the lifecycle asks who said what.
 """
 
 from __future__ import annotations
@@ -37,20 +37,33 @@ def turns(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(1), m.start(2), m.end(2)) for m in TURN.finditer(text)]
 
 
+def speakers(project, record, *, stored: Optional[list] = None) -> list[tuple[Optional[str], str, int, int]]:
+    """``(participant id or None, speaker label, start, end)`` of each turn of a note: its
+    stored turns when it has any (``stored`` may pass them in), else its speaker lines, whose
+    labels are matched to participant codes."""
+    if stored is None:
+        stored = project.store.turns.of_record(record.id)
+    if stored:
+        return [(t.speaker_id if t.speaker_kind == "participant" else None, t.speaker_label, t.start, t.end)
+                for t in stored]
+    ids = project.store.consent.codes()
+    by_code = {code.lower(): pid for pid, code in ids.items()}
+    return [(by_code.get(label.lower()), label, start, end) for label, start, end in turns(getattr(record, "body", ""))]
+
+
 def participant_passages(project, participant: str) -> list[Passage]:
     """The turns of ``participant`` (code or id) and every quote of theirs (a coding by a
     person, not an auto-coder proposal), in record order then text order."""
     from fieldkit.privacy.consent import ONE_TO_ONE_KINDS
 
     pid = project.resolve(participant, "participant")
-    code = project.get(pid, type_name="participant").code
     encounters = {e.id: e for e in project.list("encounter") if any(p.participant_id == pid for p in e.participants)}
     out: list[Passage] = []
-    for record in project.list("observation"):
-        if record.encounter_id not in encounters:
-            continue
-        found = turns(record.body)
-        own = [(start, end) for label, start, end in found if label.lower() == code.lower()]
+    notes = [r for r in project.list("observation") if r.encounter_id in encounters]
+    stored = project.store.turns.of_records([r.id for r in notes])
+    for record in notes:
+        found = speakers(project, record, stored=stored.get(record.id, []))
+        own = [(start, end) for speaker, _label, start, end in found if speaker == pid]
         if not found and encounters[record.encounter_id].kind in ONE_TO_ONE_KINDS:
             own_text = [(0, len(record.body))]  # an interview note without speaker lines is theirs
         else:

@@ -119,7 +119,7 @@ def _anchor_date(project, rule: Rule) -> Optional[dt.date]:
 
 def _items(project, record_class: str) -> list[tuple[str, str, dt.date]]:
     """``(kind, id, collected on)`` of everything of a class (deleted records too: they still hold text)."""
-    from fieldkit.lifecycle.passages import turns
+    from fieldkit.lifecycle.passages import speakers
 
     tables = project.store.lifecycle
     if record_class in ("audio", "attachments"):
@@ -137,9 +137,10 @@ def _items(project, record_class: str) -> list[tuple[str, str, dt.date]]:
             return []
         return [("keystore", str(path), dt.datetime.fromtimestamp(path.stat().st_mtime).date())]
     out = []
-    codes = {p.code.lower() for p in project.list("participant", include_deleted=True)}
-    for record in project.list("observation", include_deleted=True):
-        is_transcript = any(label.lower() in codes for label, _s, _e in turns(record.body))
+    notes = project.list("observation", include_deleted=True)
+    stored = project.store.turns.of_records([r.id for r in notes])
+    for record in notes:
+        is_transcript = any(pid for pid, *_ in speakers(project, record, stored=stored.get(record.id, [])))
         if record_class == "transcripts" and is_transcript:
             out.append(("observation", record.id, record.created_at.date()))
         elif record_class == "raw_notes" and not is_transcript and record.stage == "jotting":
