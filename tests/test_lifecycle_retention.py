@@ -21,7 +21,7 @@ from fieldkit.store.attachments import attach
 from fieldkit.store.maintenance import doctor, fix
 
 PLANTED = (b"QUILLWORTJOT", b"XYLOPHONETURN", b"XYLOPHONEOLDER", b"ZEBRAFINCHAUDIO", b"MARROWAMENDED",
-           b"Wendeline", b"Oakhurst")
+           b"Wendeline", b"Oakhurst", b"BRIMSTONETURN")
 RULES = {"project": "until 2031-09-30", "transcripts": "6 months after submission",
          "raw_notes": "1 year after collection", "audio": "30 days after collection",
          "keystore": "6 months after submission"}
@@ -47,6 +47,12 @@ def plant(project, tmp_path) -> dict:
     member_check.sync_quotes(project, "P03")
     quote = [q for q in project.store.lifecycle.quotes() if q["record_id"] == turn.id][0]
     member_check.respond(project, quote["id"], "amended", wording="MARROWAMENDED said someone once")
+    from fieldkit.exchange.importing import ImportOptions, run_importer
+
+    spoken = tmp_path / "follow-up.txt"
+    spoken.write_text("Interviewer: And later?\n\nSpeaker 2: BRIMSTONETURN was the worst week.\n", encoding="utf-8")
+    run_importer(project, "transcript", spoken,
+                 ImportOptions(encounter="E1", speakers={"Interviewer": "R1"}, allow_unknown=True))
     audio = tmp_path / "interview-Oakhurst.mp3"
     audio.write_bytes(b"ID3 ZEBRAFINCHAUDIO " * 50)
     attach(project, audio, record=ids["interview"])
@@ -101,7 +107,7 @@ def test_retention_shows_what_is_due(planted):
     assert before["transcripts"].items == () and before["transcripts"].due_on == dt.date(2027, 8, 1)
     assert before["audio"].items and before["notes"].rule.text == "until 2031-09-30"
     after = {d.record_class: d for d in retention.retention(planted, today=dt.date(2027, 8, 1))}
-    assert len(after["transcripts"].items) == 3  # the interview, the focus group and the planted turns
+    assert len(after["transcripts"].items) == 4  # the interview, the focus group, the planted turns, the import
     assert after["notes"].items == ()
 
 
@@ -110,14 +116,18 @@ def test_destruction_leaves_no_byte_of_the_destroyed_content(planted):
     keystore = Path(planted.setting("keystore_path"))
     with pytest.raises(Refused, match="nothing of notes is due"):
         retention.destroy(planted, ["notes"], today=LATER)
+    due = {d.record_class: d for d in retention.retention(planted, today=LATER)}
+    transcripts = [item_id for _kind, item_id in due["transcripts"].items]
+    assert planted.store.turns.of_records(transcripts)  # the import's speaker turns are there
     certificate = retention.destroy(planted, ["audio", "transcripts", "raw_notes", "keystore"], today=LATER)
+    assert planted.store.turns.of_records(transcripts) == {}
     planted.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert hits(planted.path) == {}
     assert not keystore.exists()
     assert planted.search("XYLOPHONETURN") == [] and planted.search("QUILLWORTJOT") == []
-    assert certificate.counts == {"observations": 5, "attachments": 1, "key store": 1}
+    assert certificate.counts == {"observations": 6, "attachments": 1, "key store": 1}
     line = [a for a in planted.audit_log() if a["action"] == "destroy"][0]
-    assert '"observations": 5' in line["detail"] and "XYLOPHONE" not in line["detail"]
+    assert '"observations": 6' in line["detail"] and "XYLOPHONE" not in line["detail"]
     assert planted.store.lifecycle.unfinished() == []
     assert [d for d in doctor(planted) if d.check == "destruction"] == []
     # notes that stay are still there

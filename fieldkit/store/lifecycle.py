@@ -165,8 +165,9 @@ class LifecycleTables:
                           [state, _now() if state == "done" else None, journal_id])
 
     def erase_records(self, type_name: str, record_ids: Sequence[str]) -> None:
-        """Hard-delete records with everything that holds their text: codings, revisions, the
-        anonymisation tables, quotes and quote versions (the index follows by trigger)."""
+        """Hard-delete records with everything that holds their text or who spoke in it: codings,
+        revisions, the anonymisation tables, speaker turns, quotes and quote versions (the index
+        follows by trigger)."""
         for chunk in _chunks(record_ids):
             marks = _marks(chunk)
             self.conn.execute(f"delete from quote_versions where quote_id in "
@@ -177,7 +178,7 @@ class LifecycleTables:
             for inner in _chunks(coding_ids):
                 self.conn.execute(f"delete from revisions where record_id in ({_marks(inner)})", inner)
                 self.conn.execute(f"delete from codings where id in ({_marks(inner)})", inner)
-            for table in ("revisions", "anonymisation_decisions", "anonymisation_log"):
+            for table in ("revisions", "anonymisation_decisions", "anonymisation_log", "turns"):
                 self.conn.execute(f"delete from [{table}] where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from [{TABLES[type_name]}] where id in ({marks})", chunk)
 
