@@ -289,3 +289,14 @@ def test_imported_transcripts_use_their_stored_speaker_turns(study, tmp_path):
     mine = [(p.start, p.end) for p in participant_passages(project, "P03") if p.record_id == note.id]
     assert mine == [(stored[0].start, stored[0].end)]
     assert note.body[stored[0].start:stored[0].end] == "It was quick and nobody explained the rules."
+
+
+def test_no_pack_for_someone_who_withdrew(study, tmp_path):
+    from fieldkit.core.errors import Refused
+    from fieldkit.privacy.consent import record_consent
+
+    project, _ = study
+    record_consent(project, "P01", "withdrawn")
+    with pytest.raises(Refused, match="P01 withdrew consent"):
+        member_check.build_pack(project, "P01", tmp_path / "packs")
+    assert not (tmp_path / "packs" / "P01-member-check.docx").exists()

@@ -105,8 +105,13 @@ def pack_contents(project, participant: str, *, cover: Optional[Path] = None,
     from fieldkit.lifecycle.passages import participant_passages
     from fieldkit.privacy.anonymiser import anonymiser
 
+    from fieldkit.core.errors import Refused
+    from fieldkit.privacy.consent import current_consent
+
     pid = project.resolve(participant, "participant")
     code = project.get(pid, type_name="participant").code
+    if current_consent(project, pid).status == "withdrawn":
+        raise Refused(f"{code} withdrew consent; there is nothing of theirs to check")
     passages = participant_passages(project, pid)
     current = {p.coding_id for p in passages if p.kind == "quote"}
     # a quote whose coding is gone is shown only if the participant already answered it
