@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 import click
 
 from fieldkit.cli.context import get_project
-from fieldkit.cli.options import pairs, progress_option, show_progress, since_until_options, split, time_range
-from fieldkit.core.errors import InvalidInput
+from fieldkit.cli.options import export_options, pairs, progress_option, selection_options, show_progress, split
 
 
 class _FormatsCommand(click.Command):
@@ -41,55 +39,28 @@ class _ImportCommand(_FormatsCommand):
 @click.command("export", cls=_FormatsCommand)
 @click.argument("format_name", metavar="FORMAT")
 @click.argument("dest", type=click.Path(path_type=Path))
-@click.option("-e", "--encounter", "encounters", multiple=True, help="Only this encounter (repeat or comma-separate).")
-@since_until_options
-@click.option("-t", "--tag", "tags", multiple=True, help="Only records with this tag (repeatable: all must match).")
-@click.option("-c", "--code", "codes", multiple=True, help="Only records coded with this code or a code below it.")
-@click.option("--stage", "stages", type=click.Choice(["jotting", "fieldnote"]), multiple=True,
-              help="Only jottings or only fieldnotes.")
-@click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True,
-              help="Only these record types (default both).")
-@click.option("--coder", "coders", multiple=True, metavar="NAME",
-              help="Only the codings of this coder (repeat or comma-separate). Auto-coder proposals never leave.")
-@click.option("--status", "statuses", type=click.Choice(["ok", "review"]), multiple=True,
-              help="Only codings with this status (default both).")
-@click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes.")
-@click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
-@click.option("--profile", type=click.Choice(("internal", "publication")), default="internal", show_default=True,
-              help="internal: for supervision; publication: quotes only with quote consent, dates to the day.")
-@click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
+@selection_options
 @click.option("--for", "program", type=click.Choice(["nvivo", "atlas", "maxqda", "qualcoder"]),
               help="qdpx: write what this program reads, and warn what it will drop.")
+@click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
 @progress_option
-def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
-                   tags: tuple, codes: tuple, stages: tuple, types: tuple, coders: tuple, statuses: tuple,
-                   raw: bool, force: bool, profile: str, passphrase_env: Optional[str], program: Optional[str],
-                   progress: Optional[bool]) -> None:
+def export_command(format_name: str, dest: Path, program: Optional[str], force: bool, progress: Optional[bool],
+                   **selection) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
-    Prints what was exported and what was left out, and why.
+    Prints what was exported and what was left out, and why. Every export is listed in the
+    export register (fieldkit copies).
     """
-    from fieldkit.exchange.exporting import ExportOptions, run_export
+    from fieldkit.exchange.exporting import run_export
 
     project = get_project()
-    passphrase = None
-    if passphrase_env:
-        passphrase = os.environ.get(passphrase_env)
-        if passphrase is None:
-            raise InvalidInput(f"environment variable {passphrase_env} is not set")
-    period = time_range(project, since, until)
-    options = ExportOptions(
-        anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
-        tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
-        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=show_progress(progress),
-        force=force, profile=profile, program=program, coders=tuple(split(coders)), statuses=tuple(statuses),
-    )
     if program and format_name != "qdpx":
         raise InvalidInput("--for applies to qdpx exports only")
+    options = export_options(project, **selection, program=program, progress=show_progress(progress), force=force)
     report = run_export(project, format_name, dest, options)
     for line in report.summary_lines():
         click.echo(line)
-    if raw:
+    if selection["raw"]:
         click.echo("Warning: NOT anonymised; this export contains the names and details in your notes.", err=True)
 
 

@@ -12,6 +12,7 @@ module               commands
 ``cli.exchange``     export, import, merge, demo
 ``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
+``cli.lifecycle``    member-check, disclosure-report, retention, destroy, copies
 ===================  ===========================================================
 
 A new command group gets its own module and its commands a line in ``COMMANDS`` below. Plugins add commands through the ``register_commands``
@@ -43,6 +44,8 @@ COMMANDS = {
     "doctor": "maintenance:doctor", "backup": "maintenance:backup", "attach": "maintenance:attach",
     "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt", "plugins": "maintenance:plugins",
     "serve": "serve:serve",
+    "member-check": "lifecycle:member_check", "disclosure-report": "lifecycle:disclosure_report",
+    "retention": "lifecycle:retention", "destroy": "lifecycle:destroy", "copies": "lifecycle:copies",
 }
 #: commands fieldkit adds to a group defined in another module: group -> [(module:attribute)]
 SUBCOMMANDS = {

@@ -175,9 +175,14 @@ class Erasure:
                     self.conn.execute(f"update [{table}] set [{column}] = ? where id = ?", [json.dumps(kept), record_id])
 
     def forget(self, record_ids: Sequence[str]) -> None:
-        """Delete the revisions and anonymisation decisions and log lines of these records."""
+        """Delete the revisions, anonymisation decisions and log lines of these records, and the
+        member-checked quotes (with every wording) on them or of a participant among them."""
         for chunk in _chunks(record_ids):
             marks = _marks(chunk)
+            self.conn.execute(f"delete from quote_versions where quote_id in (select id from quotes where "
+                              f"record_id in ({marks}) or participant_id in ({marks}))", chunk + chunk)
+            self.conn.execute(f"delete from quotes where record_id in ({marks}) or participant_id in ({marks})",
+                              chunk + chunk)
             self.conn.execute(f"delete from revisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)

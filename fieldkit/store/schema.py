@@ -143,6 +143,24 @@ SEARCH_BATCHES = (
     '  INSERT INTO "memos_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");\nEND',
 )
 
+# The research data lifecycle (issue 16): member-checked quotes and their versions, the
+# register of every copy that left, and the journal that makes destruction completable.
+LIFECYCLE = (
+    'CREATE TABLE "quotes" (\n   "id" TEXT PRIMARY KEY NOT NULL,\n   "participant_id" TEXT,\n   "record_id" TEXT,\n'
+    '   "coding_id" TEXT,\n   "start" INTEGER,\n   "end" INTEGER,\n   "status" TEXT,\n   "version" INTEGER,\n'
+    '   "created_at" TEXT,\n   "updated_at" TEXT,\n   "author" TEXT\n)',
+    _index("idx_quotes_participant_id", "quotes", '"participant_id"'),
+    _index("idx_quotes_record_id", "quotes", '"record_id"'),
+    'CREATE TABLE "quote_versions" (\n   "id" INTEGER PRIMARY KEY,\n   "quote_id" TEXT,\n   "version" INTEGER,\n'
+    '   "status" TEXT,\n   "wording" TEXT,\n   "comment" TEXT,\n   "author" TEXT,\n   "at" TEXT\n)',
+    _index("idx_quote_versions_quote_id", "quote_versions", '"quote_id"'),
+    'CREATE TABLE "export_register" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "author" TEXT,\n'
+    '   "kind" TEXT,\n   "format" TEXT,\n   "profile" TEXT,\n   "dest" TEXT,\n   "selection" TEXT,\n'
+    '   "counts" TEXT,\n   "left_out" TEXT,\n   "participants" TEXT,\n   "sha256" TEXT\n)',
+    'CREATE TABLE "destruction_journal" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "author" TEXT,\n'
+    '   "classes" TEXT,\n   "plan" TEXT,\n   "state" TEXT,\n   "finished_at" TEXT\n)',
+)
+
 
 # A withdrawal's journal (written in the transaction that changes the project, finished once
 # the key store holds the tombstone and the files are gone; doctor finishes a pending one)
@@ -204,6 +222,7 @@ STEPS = (
     ("0004_consent_turns", _run(CONSENT_TURNS)),
     ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
     ("0006_exchange_ids", _run(EXCHANGE)),
+    ("0007_lifecycle", _run(LIFECYCLE)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

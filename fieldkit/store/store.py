@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: each part is imported when first used
     from fieldkit.store.coding import CodingQueries
     from fieldkit.store.dump import Dump
     from fieldkit.store.exchange import ExchangeTables
+    from fieldkit.store.lifecycle import LifecycleTables
     from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
     from fieldkit.store.turns import TurnQueries
 
@@ -115,6 +116,12 @@ class Store:
         from fieldkit.store.privacy import Erasure
 
         return Erasure(self)
+
+    @functools.cached_property
+    def lifecycle(self) -> "LifecycleTables":
+        from fieldkit.store.lifecycle import LifecycleTables
+
+        return LifecycleTables(self)
 
     @functools.cached_property
     def turns(self) -> "TurnQueries":
