@@ -53,13 +53,23 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default=",".join(SUITES))
     parser.add_argument("--no-write", action="store_true", help="print the table without updating the docs")
+    parser.add_argument("--save", metavar="FILE", help="also write the rows as JSON to FILE")
+    parser.add_argument("--add", metavar="FILE", action="append", default=[],
+                        help="put the rows an earlier run saved (--save) in the table too; each ratio is "
+                             "still from its own run")
     args = parser.parse_args(argv)
+    import json
+
     rows = []
+    for saved in args.add:
+        rows += json.loads(Path(saved).read_text())
     for suite in args.only.split(","):
         started = time.perf_counter()
         for row in load(suite).run(quick=args.quick):
             rows.append({"suite": suite, **row})
         print(f"{suite}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.save:
+        Path(args.save).write_text(json.dumps(rows, indent=1))
     print(table(rows))
     if not args.no_write:
         write_doc(rows, args.quick, HERE.parent / "docs" / "benchmarks.md")
