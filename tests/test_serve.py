@@ -22,7 +22,7 @@ from fieldkit.coding import autocode, codebook, codings
 from fieldkit.core.errors import FieldkitError
 from fieldkit.fieldwork import capture
 from fieldkit.serve.offsets import Utf16Index, to_code_points, to_utf16
-from fieldkit.serve.render import render_body
+from fieldkit.serve.render import ShownTurn, render_body
 from serve_support import check_review_decisions
 
 TOKEN = "serve-test-token-abcdefghijklmnop"
@@ -192,21 +192,32 @@ _MARKDOWN = st.lists(st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(_MARKDOWN)
-def test_every_positioned_run_of_rendered_text_is_the_body_at_that_position(body):
-    """The oracle is the stored body itself, counted in UTF-16 by Python's codec."""
+@given(_MARKDOWN, st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_every_positioned_run_of_rendered_text_is_the_body_at_that_position(body, cuts):
+    """The oracle is the stored body itself, counted in UTF-16 by Python's codec, and the
+    turns given: every run inside a turn is marked as that turn's, and only those are."""
     from fieldkit.core.markdown import normalise
 
     body = normalise(body)
     units = body.encode("utf-16-le")
-    out = render_body(body)
+    points = sorted({min(c, len(body)) for c in cuts})
+    spans = [(a, b) for a, b in zip(points[::2], points[1::2]) if a < b]
+    turns = [ShownTurn(a, b, "participant", "P03", "P03", "00:00:01") for a, b in spans]
+    out = render_body(body, turns)
     last = -1
-    for u, text in re.findall(r'<span data-u="(\d+)"[^>]*>([^<]*)</span>', out):
+    for u, turn, text in re.findall(r'<span data-u="(\d+)"(?: data-turn="(\d+)")?[^>]*>([^<]*)</span>', out):
         shown = html.unescape(text)
         start = int(u)
-        assert units[2 * start:2 * (start + len(shown.encode("utf-16-le")) // 2)].decode("utf-16-le") == shown
+        length = len(shown.encode("utf-16-le")) // 2
+        assert units[2 * start:2 * (start + length)].decode("utf-16-le") == shown
         assert start > last  # in document order, never overlapping
-        last = start + len(shown.encode("utf-16-le")) // 2 - 1
+        last = start + length - 1
+        cp = len(units[:2 * start].decode("utf-16-le"))
+        inside = [n for n, (a, b) in enumerate(spans) if a <= cp < b]
+        assert inside == ([int(turn)] if turn else [])
+        if turn:
+            assert cp + len(shown) <= spans[int(turn)][1]  # a run never runs past its turn's end
+    assert out.count('class="turn-mark"') <= len(turns)
     assert not re.search(r"<(?!/?(?:span|p|h[1-6]|blockquote|ul|ol|li|strong|em|s|code|pre|hr|br|table|thead|tbody|tr|th|td)\b)", out)
 
 

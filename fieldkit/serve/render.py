@@ -88,7 +88,8 @@ class _Writer:
         the turn its words belong to, or the label before a turn's words."""
         turns = self.turns
         while self.next_turn < len(turns) and turns[self.next_turn].start <= at:
-            self._marker(self.next_turn)
+            if at < turns[self.next_turn].end:  # a turn with no visible words gets no marker
+                self._marker(self.next_turn)
             self.next_turn += 1
         current = self.next_turn - 1
         if current >= 0 and at < turns[current].end:
