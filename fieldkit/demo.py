@@ -349,6 +349,11 @@ def _exports(project, path: Path, result: DemoResult, echo):
 
     folder = path / "exports"
     folder.mkdir(mode=0o700)
+    # the deposit needs a signed-off disclosure review; a real study resolves the items first
+    from fieldkit.lifecycle.disclosure import OPEN_KINDS, disclosure_report, sign_off
+
+    sign_off(project, disclosure_report(project, ExportOptions()), accept=OPEN_KINDS,
+             note="fictional demo data; a real study resolves these items before a deposit")
     for name, exporter in sorted(exporters().items()):
         echo(f"  export {name}")
         # the lossless backup cannot be anonymised by design; every other format is

@@ -327,6 +327,7 @@ class Project:
             self.store.update(old, record, reason=reason)
             if getattr(old, "body", None) is not None and old.body != record.body:
                 self._follow_edit(old, record)
+                self._move_quotes(old, record)
             self._saved([record])
         return record
 
@@ -360,6 +361,20 @@ class Project:
                 changed, why = attrs.evolve(coding, start=placed.start, end=placed.end, status="review"), REVIEW_REASON
             if changed != coding:
                 self.store.update(coding, changed, reason=why)
+
+    def _move_quotes(self, old, new) -> None:
+        """Move the member-checked quotes of an edited body with their text, as codings move:
+        a withdrawn quote must keep covering the words the participant withdrew."""
+        from fieldkit.core.remap import diff_edits, map_span
+
+        quotes = self.store.lifecycle.quotes(record_ids=[old.id])
+        if not quotes:
+            return
+        edits = diff_edits(old.body, new.body)
+        for quote in quotes:
+            mapped = map_span(edits, quote["start"], quote["end"], replacements_ok=False)
+            if (mapped.start, mapped.end) != (quote["start"], quote["end"]):
+                self.store.lifecycle.move_quote(quote["id"], mapped.start, mapped.end)
 
     def delete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
         """Tombstone a record: it disappears from lists but stays in the database."""

@@ -20,6 +20,7 @@ LAYERS = [
     ("privacy",),
     ("fieldwork",),
     ("exchange",),
+    ("lifecycle",),
     ("demo", "serve"),
     ("cli",),
     ("plugins", "testing"),
@@ -125,7 +126,7 @@ def fieldkit_tables() -> set:
 
     names = set(schema.TABLES.values()) | {"revisions", "audit", "settings", schema.SEARCH_DEFERRED,
                                             "_sqlite_migrations"}
-    ddl = " ".join(schema.INITIAL + schema.ANONYMISATION + schema.SEARCH_BATCHES)
+    ddl = " ".join(schema.INITIAL + schema.ANONYMISATION + schema.SEARCH_BATCHES + schema.LIFECYCLE)
     names |= set(re.findall(r'CREATE (?:VIRTUAL )?TABLE "(\w+)"', ddl))
     return names
 

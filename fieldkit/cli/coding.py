@@ -190,7 +190,8 @@ def code_segments(code_ref: str, no_descendants: bool, coder: Optional[str], inc
         head = f"{r['code']}  {r['record_type']} {_short(r['record'])}"
         head += f" ({r['encounter']})" if r["encounter"] else ""
         head += f"  said by {r['speakers']}" if r.get("speakers") else ""
-        click.echo(f"{head}  {where}  {r['coder']}" + ("  [needs review]" if r["status"] == "review" else ""))
+        click.echo(f"{head}  {where}  {r['coder']}" + ("  [needs review]" if r["status"] == "review" else "")
+                   + (f"  [member check: {r['member_check']}]" if r["member_check"] else ""))
         before = " ".join(r["before"].split())
         after = " ".join(r["after"].split())
         click.echo(f"    …{before} [{' '.join(r['text'].split())}] {after}…")

@@ -9,9 +9,10 @@ module               commands
 ``cli.fieldwork``    encounter, participant, site
 ``cli.coding``       code, codebook, autocode, agreement
 ``cli.privacy``      keys, anonymise (show, review), participant withdraw
-``cli.exchange``     export, import, demo
+``cli.exchange``     export, import, merge, demo
 ``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
+``cli.lifecycle``    member-check, disclosure-report, retention, destroy, copies
 ===================  ===========================================================
 
 A new command group gets its own module and its commands a line in ``COMMANDS`` below. Plugins add commands through the ``register_commands``
@@ -38,10 +39,13 @@ COMMANDS = {
     "code": "coding:code", "codebook": "coding:codebook", "autocode": "coding:autocode",
     "agreement": "coding:agreement_command",
     "keys": "privacy:keys", "anonymise": "privacy:anonymise",
-    "export": "exchange:export_command", "import": "exchange:import_command", "demo": "exchange:demo_command",
+    "export": "exchange:export_command", "import": "exchange:import_command", "merge": "exchange:merge_command",
+    "demo": "exchange:demo_command",
     "doctor": "maintenance:doctor", "backup": "maintenance:backup", "attach": "maintenance:attach",
     "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt", "plugins": "maintenance:plugins",
     "serve": "serve:serve",
+    "member-check": "lifecycle:member_check", "disclosure-report": "lifecycle:disclosure_report",
+    "retention": "lifecycle:retention", "destroy": "lifecycle:destroy", "copies": "lifecycle:copies",
 }
 #: commands fieldkit adds to a group defined in another module: group -> [(module:attribute)]
 SUBCOMMANDS = {

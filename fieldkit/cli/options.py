@@ -84,3 +84,54 @@ def show_progress(flag: Optional[bool]) -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def selection_options(f: Callable) -> Callable:
+    """The options that choose what an export covers (``export``, ``disclosure-report``);
+    :func:`export_options` reads them."""
+    for option in reversed((
+        click.option("-e", "--encounter", "encounters", multiple=True,
+                     help="Only this encounter (repeat or comma-separate)."),
+        since_until_options,
+        click.option("-t", "--tag", "tags", multiple=True, help="Only records with this tag (repeatable: all must match)."),
+        click.option("-c", "--code", "codes", multiple=True, help="Only records coded with this code or a code below it."),
+        click.option("--stage", "stages", type=click.Choice(["jotting", "fieldnote"]), multiple=True,
+                     help="Only jottings or only fieldnotes."),
+        click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True,
+                     help="Only these record types (default both)."),
+        click.option("--coder", "coders", multiple=True, metavar="NAME",
+                     help="Only the codings of this coder (repeat or comma-separate). Auto-coder proposals never leave."),
+        click.option("--status", "statuses", type=click.Choice(["ok", "review"]), multiple=True,
+                     help="Only codings with this status (default both)."),
+        click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes."),
+        click.option("--profile", type=click.Choice(("internal", "publication")), default="internal",
+                     show_default=True,
+                     help="internal: for supervision; publication: quotes only with quote consent, dates to the day."),
+        click.option("--member-checked-only", is_flag=True,
+                     help="Keep only coded quotes their participant approved or amended (fieldkit member-check)."),
+        click.option("--passphrase-env", metavar="VAR",
+                     help="Read the key store passphrase from environment variable VAR."),
+    )):
+        f = option(f)
+    return f
+
+
+def export_options(project: Any, *, encounters: tuple, since: Optional[str], until: Optional[str], tags: tuple,
+                   codes: tuple, stages: tuple, types: tuple, coders: tuple, statuses: tuple, raw: bool, profile: str,
+                   member_checked_only: bool, passphrase_env: Optional[str], **extra: Any) -> Any:
+    """The ``ExportOptions`` the options of :func:`selection_options` (and ``extra`` fields) ask for."""
+    import os
+
+    from fieldkit.exchange.exporting import ExportOptions
+
+    passphrase = None
+    if passphrase_env:
+        passphrase = os.environ.get(passphrase_env)
+        if passphrase is None:
+            raise InvalidInput(f"environment variable {passphrase_env} is not set")
+    period = time_range(project, since, until)
+    return ExportOptions(
+        anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
+        tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
+        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, coders=tuple(split(coders)),
+        statuses=tuple(statuses), profile=profile, member_checked_only=member_checked_only, **extra)

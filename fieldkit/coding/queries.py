@@ -211,6 +211,7 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
     ctx = _Context(project)
     ctx.load(r["record_id"] for r in rows)
     records_cache: dict = {}
+    checked = _member_checks(project, rows)
     out = []
     for r in rows:
         rid = r["record_id"]
@@ -234,6 +235,7 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
             "coder": r["coder"], "start": start, "end": end, "text": quote, "before": before, "after": after,
             "encounter": enc["code"] if enc else None, "status": r["status"], "note": r["note"],
             "speakers": ", ".join(dict.fromkeys(_speaker_names(ctx, rid, start, end))),
+            "member_check": checked.get(r["id"]) or checked.get((rid, start, end), ""),
         })
     return out
 
@@ -242,6 +244,16 @@ def _speaker_names(ctx: _Context, rid, start, end) -> list:
     found = ctx.speakers(rid, start, end) or []
     return [ctx.participants[pid]["code"] if kind == "participant" and pid in ctx.participants
             else RESEARCHER if kind == "researcher" else label for kind, pid, label in found]
+
+
+def _member_checks(project, rows: list[dict]) -> dict:
+    """The member-check status of the segments that are quotes a participant was shown, by
+    coding id and by ``(record, start, end)`` (``fieldkit member-check``)."""
+    found: dict = {}
+    for quote in project.store.lifecycle.quotes(record_ids=sorted({r["record_id"] for r in rows})):
+        found[quote["coding_id"]] = quote["status"]
+        found[(quote["record_id"], quote["start"], quote["end"])] = quote["status"]
+    return found
 
 
 # frequencies ---------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ def _is_flag(value: Any) -> bool:
     return isinstance(value, bool)
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 2
+
+
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("timezone", "timezone", "Europe/London",
             "the IANA time zone typed times are read in and shown in"),
@@ -70,6 +74,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "the encounter jottings attach to, from 'encounter start' until 'encounter stop' or the end of "
             "that day", user=False,
             keys={"encounter": (_is_text, "an encounter id"), "day": (_is_text, "a date (YYYY-MM-DD)")}),
+    Setting("retention", "mapping", None,
+            "retention rules: how long the project and each record class are kept (fieldkit retention)",
+            keys={name: (_is_text, "a rule such as 'until 2031-09-30' or '6 months after submission'")
+                  for name in ("project", "audio", "attachments", "transcripts", "raw_notes", "notes", "keystore")}),
+    Setting("milestones", "mapping", None, "named dates retention rules count from, e.g. submission: 2027-03-31"),
+    Setting("disclosure", "mapping", None, "disclosure review: the small-cell threshold k and strict sign-off",
+            keys={"k": (_is_count, "a whole number of at least 2"),
+                  "strict": (_is_flag, "true or false"),
+                  "attributes": (_text_list, "a list of participant attribute names to cross with site")}),
     Setting("codebook", "mapping", None, "the loaded codebook's name and code titles", user=False,
             keys={"name": (_is_text, "text"), "title": (_is_text, "text"), "description": (_is_text, "text"),
                   "titles": (_text_map, "a mapping of code ids to titles")}),
@@ -94,7 +107,11 @@ def setting(key: str) -> Setting:
 def _check_mapping(s: Setting, value: Any) -> dict:
     if not isinstance(value, dict):
         raise InvalidInput(f"setting {s.name} must be a mapping (a JSON object), not {type(value).__name__}")
-    allowed = s.keys or {}
+    if s.keys is None:  # a free mapping of names to text (e.g. milestones)
+        if not _text_map(value):
+            raise InvalidInput(f"setting {s.name} must map names to text")
+        return value
+    allowed = s.keys
     for key, item in value.items():
         if key not in allowed:
             raise InvalidInput(f"setting {s.name} has no key {key!r}; its keys are {', '.join(allowed)}")

@@ -20,7 +20,7 @@ MEMO_COLUMNS = ("id", "kind", "title", "created_at", "links", "tags", "mentions"
 CODING_COLUMNS = ("id", "record_id", "record_type", "code_id", "code_path", "start", "end", "coder", "status",
                   "note", "created_at")
 QUOTE_COLUMNS = ("code_path", "quote", "record_type", "record_id", "coding_id", "start", "end", "coder",
-                 "participants", "participant_roles", "site", "encounter", "observed_at")
+                 "participants", "participant_roles", "site", "encounter", "observed_at", "member_check")
 CODE_COLUMNS = ("id", "path", "name", "parent_id", "status", "merged_into", "colour", "definition", "include",
                 "exclude", "example", "keywords")
 PARTICIPANT_COLUMNS = ("id", "code", "role", "organisation", "attributes", "consent", "consent_scopes", "note")
@@ -141,6 +141,7 @@ def _write_item(project, lookups, tables, item, quote_codes, report):
             "coder": coding.coder, "participants": said["participants"],
             "participant_roles": said["participant_roles"], "site": context["site"],
             "encounter": context["encounter"], "observed_at": getattr(record, "observed_at", None),
+            "member_check": item.quote_status.get(coding.id, ""),
         })
 
 

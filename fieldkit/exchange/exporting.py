@@ -38,6 +38,10 @@ class ExportOptions:
     coders: tuple = ()
     #: only codings with these statuses (``ok``, ``review``; all when empty)
     statuses: tuple = ()
+    #: the program a file is written for (``qdpx``: ``nvivo``, ``atlas``, ``maxqda``, ``qualcoder``)
+    program: Optional[str] = None
+    #: keep only codings on quotes the participant approved or amended (``fieldkit member-check``)
+    member_checked_only: bool = False
 
 
 @attrs.frozen
@@ -55,6 +59,8 @@ class ExportItem:
     quotes_allowed: bool = True
     withheld: tuple = ()
     omitted_turns: int = 0
+    #: ``{coding id: member-check status}`` of the codings that are quotes a participant was shown
+    quote_status: dict = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -76,6 +82,8 @@ class ExportReport:
     anonymised: bool = True
     #: things the user should know, e.g. that no key store is configured so names stay
     warnings: list = attrs.Factory(list)
+    #: ids of the participants whose records went into the export (for the export register)
+    participants: set = attrs.Factory(set)
 
     def count(self, what: str, n: int = 1):
         self.counts[what] = self.counts.get(what, 0) + n
@@ -151,6 +159,13 @@ def _pages(project, options: ExportOptions, type_name: str) -> Iterator[list]:
         after = page[-1].id
 
 
+def selected_records(project, options: ExportOptions) -> Iterator:
+    """Every record an export with ``options`` looks at (before consent rules), in id order."""
+    for type_name in options.types:
+        for page in _pages(project, options, type_name):
+            yield from page
+
+
 def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
     """Stream the records an export may contain, already obeying consent: anonymised text,
     turns without consent omitted, and only quotable codings in ``codings``.
@@ -159,6 +174,7 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
     release policy is core: if it cannot run, the export stops (privacy fails closed).
     """
     from fieldkit.core.errors import Refused
+    from fieldkit.exchange.quote_status import MemberChecks
 
     policy = _release_policy(project, options)
     if options.profile == "publication" and not options.anonymise:
@@ -168,12 +184,14 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
     wanted = coding_filter(options)
     codings_of = project.store.coding.of_records
     turns_of = project.store.turns.of_records
+    checks = MemberChecks(project, options, prepare=texts)
     try:
         for type_name in options.types:
             for page in _pages(project, options, type_name):
                 ids = [record.id for record in page]
                 codings_by_record = codings_of(ids)
                 turns_by_record = turns_of(ids)
+                checks.load(page)
                 for record in page:
                     turns = turns_by_record.get(record.id, [])
                     reason = policy.excluded(record) or policy.excluded_by_profile(record, turns)
@@ -181,9 +199,11 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
                     codings = wanted(codings_by_record.get(record.id, ()))
-                    item = _released(policy, anonymiser, texts, options, record, codings, turns)
+                    item = _released(policy, anonymiser, texts, options, record, codings, turns, checks)
                     if item.omitted_turns:
                         report.count("turns omitted (consent)", item.omitted_turns)
+                    direct, encounters = policy.linked(record)  # whose words went out, for the export register
+                    report.participants.update(direct, *(people for _kind, people in encounters))
                     yield item
     finally:
         if anonymiser is not None:
@@ -194,9 +214,13 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
             anonymiser.close()
 
 
-def _released(policy, anonymiser, texts, options: ExportOptions, record, codings, turns) -> ExportItem:
+def _released(policy, anonymiser, texts, options: ExportOptions, record, codings, turns,
+              checks=None) -> ExportItem:
     """One record as consent lets it leave, anonymised (every free-text field too), dates
-    coarsened for publication."""
+    coarsened for publication, and with what its participants said in member checking
+    (``checks``) applied."""
+    if checks is not None:  # quotes travel as codings, so consent and anonymisation move them
+        codings = checks.with_quotes(record, codings)
     release = policy.release(record, codings, turns)
     if release.text != record.body:
         record = attrs.evolve(record, body=release.text)
@@ -204,6 +228,12 @@ def _released(policy, anonymiser, texts, options: ExportOptions, record, codings
     if anonymiser is not None:
         text, moved = anonymiser.apply(record, (*quotable, *withheld))
         quotable, withheld = tuple(moved[:len(quotable)]), tuple(moved[len(quotable):])
+    status: dict = {}
+    if checks is not None:
+        text, kept, status = checks.apply(record, text, (*quotable, *withheld))
+        withheld_ids = {c.id for c in withheld}
+        quotable = tuple(c for c in kept if c.id not in withheld_ids)
+        withheld = tuple(c for c in kept if c.id in withheld_ids)
     changes: dict = {"body": text} if text != record.body else {}
     if options.profile == "publication":
         changes.update(coarse_dates(record))
@@ -214,7 +244,7 @@ def _released(policy, anonymiser, texts, options: ExportOptions, record, codings
         quotable = tuple(scrub(coding, texts) for coding in quotable)
         withheld = tuple(scrub(coding, texts) for coding in withheld)
     return ExportItem(record=record, text=text, codings=quotable, quotes_allowed=not withheld, withheld=withheld,
-                      omitted_turns=release.omitted_turns)
+                      omitted_turns=release.omitted_turns, quote_status=status)
 
 
 def coding_filter(options: ExportOptions) -> Callable[[tuple], tuple]:
@@ -614,15 +644,19 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
     exporter = found.get(format_name)
     if exporter is None:
         raise NotFound(f"no export format '{format_name}'; choose from {', '.join(sorted(found)) or 'none'}")
+    from fieldkit.exchange.register import register_copy, require_sign_off
+
     dest = check_dest(dest, force=options.force, folder=not exporter.suffix)
+    require_sign_off(project, options)
     result = exporter.export(project, dest, options)
     if dest.exists() and not dest.is_symlink():  # a plugin's exporter may not use atomic_output
         _owner_only(dest)
-    if isinstance(result, ExportReport):
-        return result
     if isinstance(result, dict):
         known = {k: v for k, v in result.items() if k in ("counts", "files", "anonymised")}
         left = [item if isinstance(item, LeftOut) else LeftOut(*item) for item in result.get("left_out", ())]
-        return ExportReport(exporter=format_name, dest=str(dest), left_out=left,
-                            **{"anonymised": options.anonymise, **known})
-    raise FieldkitError(f"exporter '{format_name}' returned {type(result).__name__}, not an ExportReport")
+        result = ExportReport(exporter=format_name, dest=str(dest), left_out=left,
+                              **{"anonymised": options.anonymise, **known})
+    if not isinstance(result, ExportReport):
+        raise FieldkitError(f"exporter '{format_name}' returned {type(result).__name__}, not an ExportReport")
+    register_copy(project, "export", format_name, dest, options, result)
+    return result

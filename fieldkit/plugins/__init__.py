@@ -12,4 +12,5 @@ BUILTINS = (
     "fieldkit.plugins.uk_identifiers",
     "fieldkit.plugins.places",
     "fieldkit.plugins.pseudonymise",
+    "fieldkit.plugins.lifecycle",
 )

@@ -73,6 +73,11 @@ def doctor(project) -> list[Finding]:
                              f"the withdrawal of {', '.join(p['code'] for p in pending)} was interrupted "
                              "after the project was changed (the key store or attachment files are not done)",
                              "fieldkit doctor (run with the key store connected; it finishes the withdrawal)"))
+    for journal in project.store.lifecycle.unfinished():
+        found.append(Finding("error", "destruction",
+                             f"destruction #{journal['id']} ({', '.join(journal['classes'])}) was interrupted "
+                             f"({journal['state']}); what it destroys may still be in the project",
+                             "fieldkit doctor --fix (finishes it)"))
     found += _records(project)
     found += _site_names(project)
     found += _permissions(project)
@@ -236,9 +241,14 @@ def remove_leftovers(project) -> list[str]:
 
 
 def fix(project) -> list[str]:
-    """Repair what can be repaired safely: rebuild search indexes, tighten permissions and
-    remove what interrupted commands left (see ``leftovers``)."""
+    """Repair what can be repaired safely: finish interrupted destructions, rebuild search
+    indexes, tighten permissions and remove what interrupted commands left (see ``leftovers``)."""
+    from fieldkit.store.lifecycle import complete_destruction
+
     done = []
+    for journal in project.store.lifecycle.unfinished():
+        complete_destruction(project.store, project.path, journal["id"])
+        done.append(f"finished destruction #{journal['id']}")
     with project.transaction():
         for type_name in SEARCHABLE:
             rebuild_index(project.store, type_name)
@@ -337,6 +347,15 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
         finally:
             conn.close()
         result["keystore"] = str(keys_dest)
+    from fieldkit.store.lifecycle import file_digest
+
     with project.transaction():
         project.store.audit("backup", "project", "", str(dest))
+        # a backup holds everyone's words: the export register lists it for every participant
+        everyone = list(project.store.consent.codes())
+        project.store.lifecycle.register("backup", "backup", "raw", str(dest.resolve()), {},
+                                         {"attachments": copied}, {}, everyone, file_digest(dest))
+        if result["keystore"]:  # the names behind the pseudonyms: a copy to account for too
+            project.store.lifecycle.register("key store copy", "keystore", "raw", str(Path(result["keystore"]).resolve()),
+                                             {}, {}, {}, everyone, file_digest(result["keystore"]))
     return result

@@ -175,12 +175,20 @@ class Erasure:
                     self.conn.execute(f"update [{table}] set [{column}] = ? where id = ?", [json.dumps(kept), record_id])
 
     def forget(self, record_ids: Sequence[str]) -> None:
-        """Delete the revisions and anonymisation decisions and log lines of these records."""
+        """Delete the revisions, anonymisation decisions and log lines of these records, and the
+        member-checked quotes (with every wording) on them or of a participant among them."""
         for chunk in _chunks(record_ids):
             marks = _marks(chunk)
+            self.conn.execute(f"delete from quote_versions where quote_id in (select id from quotes where "
+                              f"record_id in ({marks}) or participant_id in ({marks}))", chunk + chunk)
+            self.conn.execute(f"delete from quotes where record_id in ({marks}) or participant_id in ({marks})",
+                              chunk + chunk)
             self.conn.execute(f"delete from revisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
+            # a document's name from another tool, kept for re-export, can name the person
+            self.conn.execute(f"delete from exchange_ids where record_id in ({marks})", chunk)
+            self.conn.execute(f"delete from merge_conflicts where record_id in ({marks})", chunk)
 
     def revision_rows(self) -> list[tuple]:
         """``(id, record_id, data)`` of every stored earlier version."""

@@ -143,6 +143,24 @@ SEARCH_BATCHES = (
     '  INSERT INTO "memos_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");\nEND',
 )
 
+# The research data lifecycle (issue 16): member-checked quotes and their versions, the
+# register of every copy that left, and the journal that makes destruction completable.
+LIFECYCLE = (
+    'CREATE TABLE "quotes" (\n   "id" TEXT PRIMARY KEY NOT NULL,\n   "participant_id" TEXT,\n   "record_id" TEXT,\n'
+    '   "coding_id" TEXT,\n   "start" INTEGER,\n   "end" INTEGER,\n   "status" TEXT,\n   "version" INTEGER,\n'
+    '   "created_at" TEXT,\n   "updated_at" TEXT,\n   "author" TEXT\n)',
+    _index("idx_quotes_participant_id", "quotes", '"participant_id"'),
+    _index("idx_quotes_record_id", "quotes", '"record_id"'),
+    'CREATE TABLE "quote_versions" (\n   "id" INTEGER PRIMARY KEY,\n   "quote_id" TEXT,\n   "version" INTEGER,\n'
+    '   "status" TEXT,\n   "wording" TEXT,\n   "comment" TEXT,\n   "author" TEXT,\n   "at" TEXT\n)',
+    _index("idx_quote_versions_quote_id", "quote_versions", '"quote_id"'),
+    'CREATE TABLE "export_register" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "author" TEXT,\n'
+    '   "kind" TEXT,\n   "format" TEXT,\n   "profile" TEXT,\n   "dest" TEXT,\n   "selection" TEXT,\n'
+    '   "counts" TEXT,\n   "left_out" TEXT,\n   "participants" TEXT,\n   "sha256" TEXT\n)',
+    'CREATE TABLE "destruction_journal" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "author" TEXT,\n'
+    '   "classes" TEXT,\n   "plan" TEXT,\n   "state" TEXT,\n   "finished_at" TEXT\n)',
+)
+
 
 # A withdrawal's journal (written in the transaction that changes the project, finished once
 # the key store holds the tombstone and the files are gone; doctor finishes a pending one)
@@ -155,6 +173,20 @@ CONSENT_TURNS = (
     '   "speaker_kind" TEXT,\n   "time_start" REAL,\n   "time_end" REAL\n)',
     _index("idx_turns_record_id", "turns", '"record_id"'),
     _index("idx_turns_speaker_id", "turns", '"speaker_id"'),
+)
+
+
+# What exchange with other tools keeps: each imported record's identity in the file it came
+# from (the other tool's GUID or id, and what fieldkit has no field for: a document's name,
+# its variables and sets, a code's codability), so a second import matches instead of
+# doubling and an export gives the record back its identity; and the conflicts a merge found.
+EXCHANGE = (
+    'CREATE TABLE "exchange_ids" (\n   "external_id" TEXT PRIMARY KEY,\n   "record_id" TEXT,\n'
+    '   "record_type" TEXT,\n   "origin" TEXT,\n   "data" TEXT\n)',
+    _index("idx_exchange_ids_record_id", "exchange_ids", '"record_id"'),
+    'CREATE TABLE "merge_conflicts" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "source" TEXT,\n'
+    '   "record_type" TEXT,\n   "record_id" TEXT,\n   "what" TEXT,\n   "resolved_at" TEXT\n)',
+    _index("idx_merge_conflicts_record_id", "merge_conflicts", '"record_id"'),
 )
 
 
@@ -189,6 +221,8 @@ STEPS = (
     ("0003_search_batches", _run(SEARCH_BATCHES)),
     ("0004_consent_turns", _run(CONSENT_TURNS)),
     ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
+    ("0006_exchange_ids", _run(EXCHANGE)),
+    ("0007_lifecycle", _run(LIFECYCLE)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # annotations only: each part is imported when first used
 
     from fieldkit.store.coding import CodingQueries
     from fieldkit.store.dump import Dump
+    from fieldkit.store.exchange import ExchangeTables
+    from fieldkit.store.lifecycle import LifecycleTables
     from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
     from fieldkit.store.turns import TurnQueries
 
@@ -116,10 +118,22 @@ class Store:
         return Erasure(self)
 
     @functools.cached_property
+    def lifecycle(self) -> "LifecycleTables":
+        from fieldkit.store.lifecycle import LifecycleTables
+
+        return LifecycleTables(self)
+
+    @functools.cached_property
     def turns(self) -> "TurnQueries":
         from fieldkit.store.turns import TurnQueries
 
         return TurnQueries(self)
+
+    @functools.cached_property
+    def exchange(self) -> "ExchangeTables":
+        from fieldkit.store.exchange import ExchangeTables
+
+        return ExchangeTables(self)
 
     @functools.cached_property
     def dump(self) -> "Dump":
@@ -319,6 +333,32 @@ class Store:
         except errors("IntegrityError") as exc:
             raise _integrity_error(exc, table, [new]) from None
         self.audit("update", old.type_name, old.id, reason)
+
+    def keep_revision(self, record: records.Record, *, reason: str) -> None:
+        """Keep ``record`` in the history of the stored record with its id, leaving that one current
+        (a merge keeps the other side of a conflict this way)."""
+        from fieldkit.core.convert import to_json
+
+        table = TABLES[record.type_name]
+        version = self.conn.execute(f"select version from [{table}] where id = ?", [record.id]).fetchone()[0] or 1
+        self.conn.execute(
+            "insert into revisions (record_type, record_id, version, data, author, at, reason) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [record.type_name, record.id, version, json.dumps(to_json(record), ensure_ascii=False), self.author(),
+             _now(), reason],
+        )
+        self.audit("keep version", record.type_name, record.id, reason)
+
+    def ids_present(self, type_name: str, ids: Iterable[str]) -> set:
+        """Those of ``ids`` that are stored as records of ``type_name`` (deleted ones too)."""
+        table = TABLES[type_name]
+        ids = list(ids)
+        found: set = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            found.update(row[0] for row in self.conn.execute(
+                f"select id from [{table}] where id in ({_marks(chunk)})", chunk))
+        return found
 
     def tombstone(self, record: records.Record, *, reason: str = "") -> None:
         """Mark a record deleted: it leaves lists and searches but stays in the database."""
