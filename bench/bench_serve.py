@@ -62,13 +62,20 @@ def build(folder: Path, words: int, n_codings: int):
     import fieldkit
     from fieldkit.coding.codebook import add_code
     from fieldkit.core.records import Coding
+    from fieldkit.exchange.transcripts import store_turns
     from fieldkit.fieldwork.capture import note
+    from fieldkit.fieldwork.registers import add_participant
 
     rng = random.Random(14)
     project = fieldkit.init(folder / "p", author="bench")
     try:
         codes = [add_code(project, f"code-{i:02d}").id for i in range(20)]
+        for speaker in ("R1", "P03"):
+            add_participant(project, speaker)
         record = note(project, transcript(words, rng))
+        # the page marks stored turns only, as an import stores them
+        with project.transaction():
+            assert store_turns(project, record) > 1
         body = record.body
         spans = set()
         while len(spans) < n_codings:

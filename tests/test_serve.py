@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from fieldkit.coding import autocode, codebook, codings
 from fieldkit.core.errors import FieldkitError
 from fieldkit.fieldwork import capture
 from fieldkit.serve.offsets import Utf16Index, to_code_points, to_utf16
-from fieldkit.serve.render import render_body, turns
+from fieldkit.serve.render import ShownTurn, render_body
 from serve_support import check_review_decisions
 
 TOKEN = "serve-test-token-abcdefghijklmnop"
@@ -191,35 +192,169 @@ _MARKDOWN = st.lists(st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(_MARKDOWN)
-def test_every_positioned_run_of_rendered_text_is_the_body_at_that_position(body):
-    """The oracle is the stored body itself, counted in UTF-16 by Python's codec."""
+@given(_MARKDOWN, st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_every_positioned_run_of_rendered_text_is_the_body_at_that_position(body, cuts):
+    """The oracle is the stored body itself, counted in UTF-16 by Python's codec, and the
+    turns given: every run inside a turn is marked as that turn's, and only those are."""
     from fieldkit.core.markdown import normalise
 
     body = normalise(body)
     units = body.encode("utf-16-le")
-    out = render_body(body)
+    points = sorted({min(c, len(body)) for c in cuts})
+    spans = [(a, b) for a, b in zip(points[::2], points[1::2]) if a < b]
+    turns = [ShownTurn(a, b, "participant", "P03", "P03", "00:00:01") for a, b in spans]
+    out = render_body(body, turns)
     last = -1
-    for u, text in re.findall(r'<span data-u="(\d+)"[^>]*>([^<]*)</span>', out):
+    for u, turn, text in re.findall(r'<span data-u="(\d+)"(?: data-turn="(\d+)")?[^>]*>([^<]*)</span>', out):
         shown = html.unescape(text)
         start = int(u)
-        assert units[2 * start:2 * (start + len(shown.encode("utf-16-le")) // 2)].decode("utf-16-le") == shown
+        length = len(shown.encode("utf-16-le")) // 2
+        assert units[2 * start:2 * (start + length)].decode("utf-16-le") == shown
         assert start > last  # in document order, never overlapping
-        last = start + len(shown.encode("utf-16-le")) // 2 - 1
+        last = start + length - 1
+        cp = len(units[:2 * start].decode("utf-16-le"))
+        inside = [n for n, (a, b) in enumerate(spans) if a <= cp < b]
+        assert inside == ([int(turn)] if turn else [])
+        if turn:
+            assert cp + len(shown) <= spans[int(turn)][1]  # a run never runs past its turn's end
+    assert out.count('class="turn-mark"') <= len(turns)
     assert not re.search(r"<(?!/?(?:span|p|h[1-6]|blockquote|ul|ol|li|strong|em|s|code|pre|hr|br|table|thead|tbody|tr|th|td)\b)", out)
 
 
-def test_transcript_turns_are_marked_with_speaker_and_time():
-    body = "[00:00:02] R1: Thanks for coming.\n\n[00:00:09] P03: It felt like a tick-box.\n"
-    found = turns(body)
-    assert [(t.speaker, t.time) for t in found] == [("R1", "00:00:02"), ("P03", "00:00:09")]
-    assert body[found[1].start:found[1].end] == "[00:00:09] P03: It felt like a tick-box."
-    out = render_body(body)
-    assert out.count('class="turn"') == 2 and 'data-speaker="P03"' in out
-    assert '<span data-u="0" class="tc">[00:00:02] </span><span data-u="11" class="spk">R1: </span>' in out
-    assert turns("Note: a fieldnote paragraph.\n\nAnother paragraph.\n\nA third.") == []
-    assert turns("Marc: 'doing to us, not with us' - room goes quiet #voice") == []  # a jotting
-    assert [t.speaker for t in turns("Ann: We were asked.\n\nBo: Too late.")] == ["Ann", "Bo"]
+class _TurnsOnPage(HTMLParser):
+    """Reads the document page back: each turn marker's kind, time code and speaker (as
+    shown, and the participant code the real-names toggle looks up), and the text and first
+    UTF-16 position of the words marked as that turn's."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.markers: dict = {}
+        self.words: dict = {}
+        self.stack: list = []  # per open span: (marker number or None, part, turn of its words)
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "span":
+            return
+        a = dict(attrs)
+        outer = self.stack[-1][0] if self.stack else None
+        if "turn-mark" in (a.get("class") or "").split():
+            outer = int(a["data-turn"])
+            self.markers[outer] = {"kind": a["data-kind"], "time": "", "speaker": "", "code": ""}
+        elif outer is not None and a.get("class") == "pseudonym":
+            self.markers[outer]["code"] = a.get("data-code")
+        part = a.get("class") if outer is not None and a.get("class") in ("tc", "spk") else None
+        part = part or (self.stack[-1][1] if self.stack else None)
+        turn = int(a["data-turn"]) if "data-u" in a and "data-turn" in a else None
+        if turn is not None:
+            self.words.setdefault(turn, {"u": int(a["data-u"]), "text": ""})
+        self.stack.append((outer, part, turn))
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self.stack.pop()
+
+    def handle_data(self, text):
+        if not self.stack:
+            return
+        outer, part, turn = self.stack[-1]
+        if outer is not None and part:
+            self.markers[outer]["time" if part == "tc" else "speaker"] += text
+        elif turn is not None:
+            self.words[turn]["text"] += text
+
+    def turns(self) -> list:
+        return [(m["kind"], m["speaker"], m["code"], m["time"], self.words.get(n, {}).get("text"),
+                 self.words.get(n, {}).get("u")) for n, m in sorted(self.markers.items())]
+
+
+def turns_on_page(page: str) -> list:
+    reader = _TurnsOnPage()
+    reader.feed(page.split('id="body"', 1)[1].split("</article>", 1)[0])
+    return reader.turns()
+
+
+_VTT = ("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Interviewer>Welcome, everyone.\n\n"
+        "00:00:04.000 --> 00:00:09.500\n<v Jo>The hostel curfew made work impossible.\n\n"
+        "00:00:09.500 --> 00:00:12.000\n<v Sam>My officer changed three times,\nin one year.\n\n"
+        "00:01:12.000 --> 00:01:15.000\n<v Alex>I never met mine 😀.\n")
+_SPEAKER_LINES = ("---\nencounter: E2\n---\nThe room was cold 😀.\n\n**P03:** Nobody *listens*.\n\n"
+                  "- **Facilitator:** Why?\n\nP07: Caseloads.\nThat is all.\n")
+
+
+def import_group(project_path, tmp_path, source: str) -> str:
+    """A focus group imported through the real importer (``vtt`` or Markdown speaker lines)."""
+    from fieldkit.exchange import markdown_import, transcripts
+    from fieldkit.exchange.importing import ImportOptions
+    from fieldkit.fieldwork.registers import add_encounter, add_participant
+
+    p = fieldkit.open(project_path)
+    try:
+        add_participant(p, "P03", role="person_on_probation")
+        add_participant(p, "P07", role="probation_practitioner")
+        add_encounter(p, "focus_group", code="E2", participants=["P03", "P07"])
+        if source == "vtt":
+            (tmp_path / "group.vtt").write_text(_VTT, encoding="utf-8")
+            report = transcripts.load(p, tmp_path / "group.vtt", ImportOptions(
+                encounter="E2", speakers={"Jo": "P03", "Sam": "P07"}, allow_unknown=True))
+        else:
+            (tmp_path / "notes").mkdir()
+            (tmp_path / "notes" / "group.md").write_text(_SPEAKER_LINES, encoding="utf-8")
+            report = markdown_import.load(p, tmp_path / "notes", ImportOptions())
+        assert not report.problems, report.problems
+        return p.list("observation")[-1].id
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("vtt", [("researcher", "(researcher)", "", "00:00:01", "Welcome, everyone."),
+             ("participant", "P03", "P03", "00:00:04", "The hostel curfew made work impossible."),
+             ("participant", "P07", "P07", "00:00:09", "My officer changed three times, in one year."),
+             ("unregistered", "Speaker 1", "", "00:01:12", "I never met mine 😀.")]),
+    ("markdown", [("participant", "P03", "P03", "", "Nobody listens."),
+                  ("researcher", "(researcher)", "", "", "Why?"),
+                  ("participant", "P07", "P07", "", "Caseloads.\nThat is all.")]),
+])
+def test_each_stored_turn_is_marked_with_its_speaker_and_time_at_its_words(client, project, tmp_path, source,
+                                                                           expected):
+    """Oracle: the source file as written (speakers mapped by hand), not the stored turns."""
+    record = import_group(project, tmp_path, source)
+    p = fieldkit.open(project)
+    try:
+        body = p.get(record).body
+    finally:
+        p.close()
+    signed_in(client)
+    page = client.get(f"/doc/{record}").text
+    shown = turns_on_page(page)
+    words = [w.replace("*", "") for *_, w in expected]  # the page shows emphasis, not its asterisks
+    assert [(kind, who, code, time, text) for kind, who, code, time, text, _ in shown] == \
+        [(*rest, w) for (*rest, _), w in zip(expected, words)]
+    # each turn's words start where that turn's words are in the body (the page counts in UTF-16)
+    assert [u for *_, u in shown] == [u16(body, body.index(w[:6])) for w in words]
+    speakers = re.search(r"Speakers: (.*?)</p>", page, re.S).group(1)
+    assert re.findall(r'<span class="(?:pseudonym" data-code="[^"]+|speaker)">([^<]+)</span>', speakers) == \
+        list(dict.fromkeys(who for _, who, *_ in expected))
+    assert 'id="show-names"' in speakers  # participants speak: the real-names toggle is on the page
+
+
+def test_a_note_with_name_lines_but_no_stored_turns_shows_no_turns(client, project):
+    from fieldkit.fieldwork.registers import add_participant
+
+    p = fieldkit.open(project)
+    try:  # the speakers exist, so only the absence of stored turns keeps these from being turns
+        add_participant(p, "P01")
+        add_participant(p, "P02")
+    finally:
+        p.close()
+    records = [note(project, "Marc: 'doing to us, not with us' - room goes quiet #voice"),
+               note(project, "Ann: We were asked.\n\nBo: Too late."),
+               note(project, "[00:00:01] P01: typed by hand, not imported\n\n[00:00:05] P02: so no turns")]
+    signed_in(client)
+    for record in records:
+        page = client.get(f"/doc/{record}").text
+        assert turns_on_page(page) == [] and "data-turn" not in page and "turn-label" not in page
+        assert "Speakers:" not in page
 
 
 def test_a_selection_with_emoji_combining_marks_and_rtl_is_stored_at_code_point_offsets(client, project, tmp_path):
@@ -442,7 +577,9 @@ def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, proje
         p.close()
 
 
-def test_each_search_filter_keeps_the_right_hits(client, project):
+def test_each_search_filter_keeps_the_right_hits(client, project, tmp_path):
+    from fieldkit.exchange import transcripts
+    from fieldkit.exchange.importing import ImportOptions
     from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
 
     p = fieldkit.open(project)
@@ -452,16 +589,23 @@ def test_each_search_filter_keeps_the_right_hits(client, project):
         add_participant(p, "P02", role="probation_practitioner")
         add_encounter(p, "interview", code="E1", site=north, participants=["P01", "P02"])
         add_encounter(p, "meeting", code="E2", site=east)
-        talk = capture.note(p, "[00:00:01] P01: the panel listened\n\n[00:00:09] P02: then the panel decided",
-                            encounter="E1", when="2024-03-05 10:00").id
+        # the speaker filters go by the turns the importer stored
+        (tmp_path / "talk.txt").write_text("[00:00:01] P01: the panel listened\n[00:00:09] P02: then the panel "
+                                           "decided\n[00:00:15] Interviewer: why the panel?\n")
+        transcripts.load(p, tmp_path / "talk.txt", ImportOptions(encounter="E1", at="2024-03-05 10:00"))
+        talk = p.list("observation")[-1].id
         met = capture.note(p, "The panel met again.", encounter="E2", when="2024-04-10 10:00").id
         three = capture.note(p, "A panel of three.", when="2024-05-01 10:00").id
+        # written like a turn but typed, not imported: no stored turns, so no speaker
+        typed = capture.note(p, "[00:00:01] P01: a panel\n\n[00:00:04] P02: a panel", encounter="E1",
+                             when="2024-03-06 10:00").id
         codings.apply_code(p, met, "power", start=0, end=3, coder="alice")
         codings.apply_code(p, three, "voice", start=0, end=1, coder="bob")
     finally:
         p.close()
     signed_in(client)
-    turn_one, turn_two = (20, 25), (61, 66)
+    turn_one, turn_two, asked = (20, 25), (61, 66), (107, 112)
+    typed_hits = [(typed, 18, 23), (typed, 43, 48)]
 
     def hits(**params):
         answer = client.post("/api/search/preview", headers=WRITE,
@@ -469,15 +613,19 @@ def test_each_search_filter_keeps_the_right_hits(client, project):
         assert answer.status_code == 200, answer.text
         return sorted((s["record"], s["start"], s["end"]) for s in answer.json()["spans"])
 
-    assert hits() == sorted([(talk, *turn_one), (talk, *turn_two), (met, 4, 9), (three, 2, 7)])
-    assert hits(site=north) == [(talk, *turn_one), (talk, *turn_two)]
+    assert hits() == sorted([(talk, *turn_one), (talk, *turn_two), (talk, *asked), (met, 4, 9), (three, 2, 7),
+                             *typed_hits])
+    assert hits(site=north) == sorted([(talk, *turn_one), (talk, *turn_two), (talk, *asked), *typed_hits])
     assert hits(encounter="E2") == [(met, 4, 9)]
     assert hits(speaker="P01") == [(talk, *turn_one)]
+    assert hits(speaker="P02") == [(talk, *turn_two)]
+    assert hits(speaker="(researcher)") == [(talk, *asked)]
     assert hits(role="probation_practitioner") == [(talk, *turn_two)]
+    assert hits(role="expert_by_experience", speaker="P02") == []
     assert hits(coder="bob") == [(three, 2, 7)]
     assert hits(code="power") == [(met, 4, 9)]
     assert hits(since="2024-04-01") == sorted([(met, 4, 9), (three, 2, 7)])
-    assert hits(until="2024-03-31") == [(talk, *turn_one), (talk, *turn_two)]
+    assert hits(until="2024-03-05") == [(talk, *turn_one), (talk, *turn_two), (talk, *asked)]
     assert "2024-13-01" in client.post("/api/search/preview", headers=WRITE, json={
         "code": "power", "params": {"q": "panel", "since": "2024-13-01"}}).json()["error"]
 

@@ -315,6 +315,50 @@ def test_anonymisation_review_accept_reject_and_add_to_the_key_store(session, tm
     assert "@zed99" not in exported and "Hendry" not in exported and "Dana Okafor" not in exported
 
 
+GROUP_VTT = ("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Interviewer>Welcome, everyone.\n\n"
+             "00:00:04.000 --> 00:00:09.500\n<v Jo>The hostel curfew made work impossible.\n")
+
+
+def test_a_transcripts_stored_turns_are_marked_selected_across_and_named_with_the_toggle(session, tmp_path):
+    """After the review test, P03 is in the key store (a fictional name): the transcript is
+    imported through the real importer, and its turns are marked from the stored turns."""
+    from fieldkit.exchange import transcripts
+    from fieldkit.exchange.importing import ImportOptions
+    from fieldkit.fieldwork.registers import add_encounter
+
+    (tmp_path / "group.vtt").write_text(GROUP_VTT, encoding="utf-8")
+    p = library(session)
+    try:
+        add_encounter(p, "focus_group", code="E9", participants=["P03"])
+        transcripts.load(p, tmp_path / "group.vtt", ImportOptions(encounter="E9", speakers={"Jo": "P03"}))
+        record = p.list("observation", encounter="E9")[-1].id
+    finally:
+        p.close()
+    page = open_page(session, f"/doc/{record}")
+    assert page.locator("#body .turn-mark").all_inner_texts() == ["00:00:01 (researcher)", "00:00:04 P03"]
+    # a selection across a marker: the marker is not text, the stored span is the body's
+    start, end = phrase_box(page, "everyone"), phrase_box(page, "hostel")
+    page.mouse.move(start["x1"], start["y1"])
+    page.mouse.down()
+    page.mouse.move(end["x2"], end["y2"], steps=8)
+    page.mouse.up()
+    page.keyboard.press("c")
+    page.keyboard.type("voice")
+    page.keyboard.press("Enter")
+    wait_toast(page, "Coded")
+    p = library(session)
+    try:
+        body = p.get(record).body
+        (made,) = codings.list_codings(p, record=record, coder="alice")
+        assert body[made.start:made.end] == "everyone.\n\n[00:00:04] P03: The hostel"
+    finally:
+        p.close()
+    page.get_by_role("button", name="Show real names").click()
+    page.wait_for_function("() => document.querySelector('#body .turn-mark .pseudonym').textContent.includes('(')")
+    assert page.locator("#body .turn-mark").all_inner_texts() == ["00:00:01 (researcher)",
+                                                                  "00:00:04 P03 (Dana Okafor)"]
+
+
 def test_write_a_memo_on_a_selection(session):
     record = session["ids"]["main"]
     page = open_page(session, f"/doc/{record}")

@@ -159,14 +159,15 @@ class _Handlers:
     @_guarded(page=True)
     async def document(self, request):
         from fieldkit.coding.codings import coders_in_project, is_auto_coder
-        from fieldkit.serve.render import render_body, turns
+        from fieldkit.serve.render import render_body
 
         project = self.bench.project()
         record = project.get(request.path_params["ref"])
         if record.type_name not in (*TEXT_TYPES, "encounter"):
             raise FieldkitError(f"a {record.type_name} has no document view")
         body = getattr(record, "body", None)
-        html = render_body(body) if body is not None else ""
+        turns = data.shown_turns(project, record) if body is not None else []
+        html = render_body(body, turns) if body is not None else ""
         encounter = project.get(record.encounter_id) if getattr(record, "encounter_id", None) else None
         codes = data.codes(project)
         payload = {
@@ -174,7 +175,7 @@ class _Handlers:
             "codings": data.record_codings(project, record), "codes": _code_choices(codes),
             "recent": self.bench.recent,
         }
-        speakers = sorted({t.speaker for t in turns(body)}) if body else []
+        speakers = list({(t.speaker, t.code): t for t in turns}.values())  # each once, in order of speaking
         return self.page("document", record=record, html=html, encounter=encounter, codes=codes,
                          label=data.label(record), speakers=speakers,
                          coders=[c for c in coders_in_project(project) if not is_auto_coder(c)],
@@ -210,7 +211,7 @@ class _Handlers:
                     disagreements = [{**d, "s16": index.to_utf16(d["start"]), "e16": index.to_utf16(d["end"])}
                                      for d in result.disagreements if d["record_id"] == record.id]
         payload = {"record": record.id, "columns": columns, "disagreements": disagreements}
-        return self.page("compare", record=record, label=data.label(record), html=render_body(text),
+        return self.page("compare", record=record, label=data.label(record), html=render_body(text, data.shown_turns(project, record)),
                          coders=people, a=a, b=b, figures=figures, disagreements=disagreements,
                          payload=_script_json(payload))
 

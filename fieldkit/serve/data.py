@@ -11,6 +11,8 @@ from fieldkit.serve.offsets import Utf16Index
 
 #: how many recently used codes get a number key
 RECENT = 9
+#: how the researcher's own speaker turns are named
+RESEARCHER = "(researcher)"
 
 
 class Workbench:
@@ -90,6 +92,27 @@ def label(record, encounters: Optional[dict] = None) -> str:
     if kind == "encounter":
         return f"{record.code} {record.title or record.kind.replace('_', ' ')}"
     return getattr(record, "code", None) or getattr(record, "name", None) or record.id
+
+
+def shown_turns(project, record) -> list:
+    """The stored speaker turns of a note (``store.turns``) as the page shows them
+    (``render.ShownTurn``): a participant by their code, the researcher as ``(researcher)``,
+    anyone else by the label the importer gave them (``Speaker 2``)."""
+    from fieldkit.exchange.transcripts import clock
+    from fieldkit.serve.render import ShownTurn
+
+    stored = project.store.turns.of_record(record.id)
+    if not stored:
+        return []
+    codes = {p.id: p.code for p in project.list("participant")}
+    shown = []
+    for turn in stored:
+        code = codes.get(turn.speaker_id, turn.speaker_label) if turn.speaker_kind == "participant" else ""
+        speaker = code or (RESEARCHER if turn.speaker_kind == "researcher" else turn.speaker_label)
+        shown.append(ShownTurn(turn.start, turn.end, turn.speaker_kind, speaker, code,
+                               clock(turn.time_start) if turn.time_start is not None else "",
+                               clock(turn.time_end) if turn.time_end is not None else ""))
+    return shown
 
 
 def coding_json(coding, index: Optional[Utf16Index], code_rows: dict, paths: dict) -> dict:

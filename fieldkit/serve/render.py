@@ -8,58 +8,45 @@ is its UTF-16 offset in the body. Markup that a reader does not see (``**``, lin
 addresses, ``>``) has no span; characters shown differently from the source (entities,
 backslash escapes) are shown without a position, so a selection snaps past them.
 
-Transcript turns (``[00:01:02] P03: …`` paragraphs, as ``fieldkit import transcript``
-writes them) are marked so the page can show speaker and time code.
+Speaker turns come from the store (``store.turns``, written by the transcript and Markdown
+speaker-line importers), never from the look of the text: each turn's words carry
+``data-turn`` and are preceded by a marker with its speaker and time code, and the text
+between the start of its line and its words (the label as the importer wrote it) is
+marked as that label. A body without stored turns shows none.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
-from typing import Optional
+from typing import Optional, Sequence
 
 import attrs
 
 from fieldkit.serve.offsets import Utf16Index
 
-#: a transcript turn: optional time code, then a speaker label and a colon
-TURN = re.compile(r"(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?)\]\s+)?(?P<speaker>[^\W\d_][\w'\u2019 .()-]{0,39}?)\s*:\s")
-
 
 @attrs.frozen
-class Turn:
-    """A speaker turn in a body: ``[start, end)`` in code points, speaker label, time code."""
+class ShownTurn:
+    """A stored speaker turn as the page shows it: its words are ``body[start:end]``
+    (code points); ``speaker`` is what is shown (a participant code, ``(researcher)`` or
+    the unregistered label), ``code`` the participant code when there is one (the real-names
+    toggle looks it up), ``time`` the time code or empty."""
 
     start: int
     end: int
+    kind: str
     speaker: str
-    time: str
-
-
-def turns(body: str) -> list[Turn]:
-    """The speaker turns of a transcript body: paragraphs that start ``[hh:mm:ss] LABEL:``.
-
-    Only bodies where the turn form has a time code, or where most paragraphs (two or more)
-    are turns, are read as transcripts: a fieldnote paragraph that starts ``Note:``, or a
-    one-line jotting that starts with a name and a colon, is not a turn."""
-    found, paragraphs = [], 0
-    for m in re.finditer(r"(?:^|\n\n)(?P<para>[^\n](?:.|\n(?!\n))*)", body):
-        paragraphs += 1
-        start, para = m.start("para"), m.group("para").rstrip()
-        turn = TURN.match(para)
-        if turn:
-            found.append(Turn(start, start + len(para), turn.group("speaker").strip(), turn.group("time") or ""))
-    if not found:
-        return []
-    if any(t.time for t in found) or (len(found) >= 2 and len(found) * 2 > paragraphs):
-        return found
-    return []
+    code: str = ""
+    time: str = ""
+    time_end: str = ""
 
 
 class _Writer:
     """Writes the HTML of one body; ``index`` maps code points to UTF-16."""
 
-    def __init__(self, body: str):
+    def __init__(self, body: str, turns: Sequence[ShownTurn] = ()):
         self.body = body
         self.index = Utf16Index(body)
         self.out: list[str] = []
@@ -67,13 +54,20 @@ class _Writer:
         for m in re.finditer("\n", body):
             starts.append(m.end())
         self.line_starts = starts
-        self.turn_at = {t.start: t for t in turns(body)}
+        self.turns = sorted(turns, key=lambda t: (t.start, t.end))
+        # a turn's label: from the start of its line (or the end of the turn before) to its words
+        self.labels, before = [], 0
+        for turn in self.turns:
+            self.labels.append(min(turn.start, max(body.rfind("\n", 0, turn.start) + 1, before)))
+            before = turn.end
+        self.cuts = sorted({p for t, label in zip(self.turns, self.labels) for p in (label, t.start, t.end)})
+        self.next_turn = 0  # the first turn whose marker is not written yet
 
     def line(self, n: int) -> int:
         return self.line_starts[n] if n < len(self.line_starts) else len(self.body)
 
     # text ------------------------------------------------------------------------------
-    def text(self, content: str, cursor: int, limit: int, marks=()) -> int:
+    def text(self, content: str, cursor: int, limit: int) -> int:
         """Write ``content``: with its position when found at or after ``cursor`` (before
         ``limit``), else without one. Returns the new cursor."""
         if not content:
@@ -83,22 +77,49 @@ class _Writer:
             self.out.append(html.escape(content, quote=False))
             return cursor
         end = at + len(content)
-        cuts = sorted({at, end, *(p for s, e, _ in marks for p in (s, e) if at < p < end)})
+        cuts = [at, *self.cuts[bisect.bisect_right(self.cuts, at):bisect.bisect_left(self.cuts, end)], end]
         for a, b in zip(cuts, cuts[1:]):
-            cls = next((c for s, e, c in marks if s <= a and b <= e), "")
-            attr = f' class="{cls}"' if cls else ""
-            self.out.append(f'<span data-u="{self.index.to_utf16(a)}"{attr}>'
+            self.out.append(f'<span data-u="{self.index.to_utf16(a)}"{self._turn_attributes(a)}>'
                             f'{html.escape(self.body[a:b], quote=False)}</span>')
         return end
 
-    def inline(self, token, limit_line: Optional[int] = None, marks=()) -> None:
+    def _turn_attributes(self, at: int) -> str:
+        """Write the markers of turns starting by ``at``; the attributes of the text at ``at``:
+        the turn its words belong to, or the label before a turn's words."""
+        turns = self.turns
+        while self.next_turn < len(turns) and turns[self.next_turn].start <= at:
+            if at < turns[self.next_turn].end:  # a turn with no visible words gets no marker
+                self._marker(self.next_turn)
+            self.next_turn += 1
+        current = self.next_turn - 1
+        if current >= 0 and at < turns[current].end:
+            return f' data-turn="{current}"'
+        if self.next_turn < len(turns) and self.labels[self.next_turn] <= at:
+            return ' class="turn-label"'
+        return ""
+
+    def _marker(self, n: int) -> None:
+        """The speaker and time code of turn ``n``, shown before its words (no position: a
+        selection snaps past it, and it is not part of the text)."""
+        turn = self.turns[n]
+        who = html.escape(turn.speaker, quote=False)
+        if turn.code:  # a participant: shown by pseudonym, real name only through the toggle
+            who = f'<span class="pseudonym" data-code="{html.escape(turn.code)}">{who}</span>'
+        time = ""
+        if turn.time:
+            span = f"{turn.time}\u2013{turn.time_end}" if turn.time_end else turn.time
+            time = f'<span class="tc" title="{span}">{turn.time}</span> '
+        self.out.append(f'<span class="turn-mark" data-turn="{n}" data-kind="{html.escape(turn.kind)}">'
+                        f'{time}<span class="spk">{who}</span></span>')
+
+    def inline(self, token, limit_line: Optional[int] = None) -> None:
         a, b = token.map or (0, len(self.line_starts))
         cursor, limit = self.line(a), self.line(b if limit_line is None else limit_line)
         links: list = []
         for child in token.children or ():
             kind = child.type
             if kind == "text":
-                cursor = self.text(child.content, cursor, limit, marks)
+                cursor = self.text(child.content, cursor, limit)
             elif kind == "text_special":  # an escape or entity: shown, not positioned
                 self.out.append(html.escape(child.content, quote=False))
                 at = self.body.find(child.markup, cursor, limit)
@@ -132,7 +153,7 @@ class _Writer:
                 self.out.append('<span class="image" title="image (not shown)">')
                 for grandchild in child.children or ():
                     if grandchild.type == "text":
-                        cursor = self.text(grandchild.content, cursor, limit, marks)
+                        cursor = self.text(grandchild.content, cursor, limit)
                 self.out.append("</span>")
                 cursor = self._past_destination(cursor, limit)
             else:  # anything else inline (html is off, so no raw HTML) is shown as its text
@@ -173,22 +194,16 @@ class _Writer:
     # blocks ----------------------------------------------------------------------------
     def render(self, tokens) -> str:
         out = self.out
-        marks: tuple = ()
         for i, token in enumerate(tokens):
             kind = token.type
             if kind == "inline":
-                self.inline(token, marks=marks)
-                marks = ()
+                self.inline(token)
             elif kind in ("fence", "code_block"):
                 self.code(token)
             elif kind == "hr":
                 out.append("<hr>")
             elif kind == "paragraph_open":
-                turn = self.turn_at.get(self.line(token.map[0])) if token.map and token.level == 0 else None
-                if turn is not None:
-                    marks = self._turn_marks(turn)
-                    out.append(f'<p class="turn" data-speaker="{html.escape(turn.speaker)}">')
-                elif not token.hidden:
+                if not token.hidden:
                     out.append("<p>")
             elif kind == "paragraph_close":
                 if not token.hidden:
@@ -206,18 +221,11 @@ class _Writer:
                 out.append(f"</{token.tag}>")
         return "".join(out)
 
-    def _turn_marks(self, turn: Turn) -> tuple:
-        m = TURN.match(self.body, turn.start)
-        marks = []
-        if m.group("time"):
-            marks.append((m.start(), m.start("speaker"), "tc"))
-        marks.append((m.start("speaker"), m.end(), "spk"))
-        return tuple(marks)
 
-
-def render_body(body: str) -> str:
-    """The body as an HTML fragment with positioned text spans (see the module docstring)."""
+def render_body(body: str, turns: Sequence[ShownTurn] = ()) -> str:
+    """The body as an HTML fragment with positioned text spans and its stored speaker
+    ``turns`` marked (see the module docstring)."""
     from fieldkit.core.markdown import normalise, render_tokens
 
     body = normalise(body)  # stored bodies already are; offsets count in this text
-    return _Writer(body).render(render_tokens(body))
+    return _Writer(body, turns).render(render_tokens(body))

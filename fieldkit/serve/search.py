@@ -4,7 +4,8 @@
 places in each body where the searched words occur together, in order
 (``codings.find_phrase``), or each word on its own when they never occur together. Filters
 the search itself cannot apply (site, coder, speaker and their role) are applied here to
-the records and hits it returns.
+the records and hits it returns; speaker and role by the stored speaker turns of each record
+(``store.turns``): a hit is a speaker's when it lies inside one of their turns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from typing import Optional
 
 from fieldkit.core.errors import FieldkitError
-from fieldkit.serve.data import label
+from fieldkit.serve.data import RESEARCHER, label
 
 CONTEXT = 60
 LIMIT = 200
@@ -30,7 +31,7 @@ def filter_choices(project) -> dict:
     return {"encounters": [(e.code, f"{e.code} {e.title}".strip()) for e in project.list("encounter")],
             "sites": [(s.id, s.name) for s in project.list("site")],
             "roles": [(r, r.replace("_", " ")) for r in ROLES],
-            "speakers": [(p.code, p.code) for p in participants],
+            "speakers": [(p.code, p.code) for p in participants] + [(RESEARCHER, RESEARCHER)],
             "codes": sorted((path, path) for path in code_paths(project, include_deleted=False).values()),
             "coders": [(c, c) for c in coders_in_project(project) if not is_auto_coder(c)]}
 
@@ -60,7 +61,6 @@ def hits_in(text: str, query: str) -> list[tuple[int, int]]:
 def run_search(project, params: dict) -> dict:
     """Records and hits for the search form's parameters (``q`` and the filters)."""
     from fieldkit.coding.codings import list_codings
-    from fieldkit.serve.render import turns
 
     query = (params.get("q") or "").strip()
     filters = {"encounter": params.get("encounter") or None, "code": params.get("code") or None,
@@ -76,7 +76,17 @@ def run_search(project, params: dict) -> dict:
     found = project.search(query, types=types, limit=EVERY if (site or coder or speaker or role) else LIMIT + 1,
                            **filters)
     encounters = {e.id: e for e in project.list("encounter")}
-    roles = {p.code.casefold(): p.role for p in project.list("participant")}
+    participants = project.list("participant")
+    roles = {p.id: p.role for p in participants}
+    speaker_id = next((p.id for p in participants if p.code.casefold() == speaker), None)
+    spoken = project.store.turns.of_records([hit.record.id for hit in found]) if speaker or role else {}
+
+    def said_by(turn) -> bool:
+        if speaker == RESEARCHER and turn.speaker_kind != "researcher":
+            return False
+        if speaker and speaker != RESEARCHER and (turn.speaker_kind != "participant" or turn.speaker_id != speaker_id):
+            return False
+        return not role or (turn.speaker_kind == "participant" and roles.get(turn.speaker_id) == role)
     coded = {c.record_id for c in list_codings(project, coder=coder)} if coder else None
     results, total = [], 0
     for hit in found:
@@ -89,10 +99,8 @@ def run_search(project, params: dict) -> dict:
             continue
         places = hits_in(record.body, query)
         if speaker or role:
-            spoken = [t for t in turns(record.body)
-                      if (not speaker or t.speaker.casefold() == speaker)
-                      and (not role or roles.get(t.speaker.casefold()) == role)]
-            places = [(s, e) for s, e in places if any(t.start <= s and e <= t.end for t in spoken)]
+            theirs = [t for t in spoken.get(record.id, ()) if said_by(t)]
+            places = [(s, e) for s, e in places if any(t.start <= s and e <= t.end for t in theirs)]
         if not places:
             continue
         body = record.body

@@ -748,9 +748,9 @@ function reviewPage() {
   document.body.dataset.ready = "1";
 }
 
-// ---------------------------------------------------------------- home
+// ---------------------------------------------------------------- real names (home, document)
 
-function homePage() {
+function namesToggle() {
   const button = $("#show-names");
   if (!button) return;
   const pass = $("#keys-passphrase");
@@ -781,6 +781,7 @@ function homePage() {
 // ---------------------------------------------------------------- every page
 
 function common() {
+  namesToggle();
   const form = $("#coder-form");
   if (form) {
     form.addEventListener("submit", async (ev) => {
@@ -799,6 +800,6 @@ document.addEventListener("DOMContentLoaded", () => {
   common();
   const page = document.body.dataset.page;
   ({ document: documentPage, compare: comparePage, codebook: codebookPage, search: searchPage,
-    review: reviewPage, home: homePage }[page] || (() => {}))();
+    review: reviewPage }[page] || (() => {}))();
   if (!document.body.dataset.ready) document.body.dataset.ready = "1";
 });
