@@ -61,6 +61,10 @@ class Tracer:
     def validate_record(self, project, record):
         return ["validated-marker"]
 
+    @hookimpl
+    def capture_record(self, project, record):
+        return {}  # nothing to change
+
 
 def _commands(project):
     from fieldkit.cli import cli
@@ -69,6 +73,15 @@ def _commands(project):
 
 
 def _saved(project):
+    capture.jot(project, "a traced jotting")
+
+
+def _captured(project):
+    from fieldkit.privacy.anonymiser import create_keystore, keystore_path
+
+    if keystore_path(project) is None:
+        create_keystore(project, project.path.parent / "trace.keys").close()
+    project.set_setting("pseudonymise_on_capture", True)
     capture.jot(project, "a traced jotting")
 
 
@@ -91,6 +104,7 @@ EXERCISE = {
     "record_saved": (_saved, "['saved-marker']"),
     "register_migrations": (_opened, "[]"),
     "validate_record": (_saved, "[['validated-marker'], []]"),
+    "capture_record": (_captured, "[{}, {}]"),
 }
 
 
