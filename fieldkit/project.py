@@ -459,19 +459,71 @@ class Project:
     def search(self, query: str, *, types=("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
-        ``query`` is taken as plain words (all must match); filters as in ``list``."""
-        words = [w for w in query.replace('"', " ").split() if w]
-        if not words:
-            raise FieldkitError("search needs at least one word")
-        match = " ".join(f'"{w}"' for w in words)
+        ``query`` as a person types it (see ``docs/search.md``): words (all must match),
+        ``OR``, ``NOT``, quoted phrases, ``prefix*``, ``NEAR``, brackets and the field filters
+        ``code:``, ``speaker:``, ``site:``, ``role:``, ``encounter:``, ``tag:``; other filters
+        as in ``list``. A type a filter cannot apply to (a memo has no encounter) is left out."""
+        from fieldkit.core.searchquery import parse_query
+
+        parsed = parse_query(query)
         hits = []
         for type_name in types:
             if type_name not in SEARCHABLE:
                 raise FieldkitError(f"cannot search {type_name} records; choose observation or memo")
-            conditions = self._conditions(type_name, filters)
-            hits += [SearchHit(*hit) for hit in self.store.search(type_name, match, limit=limit, conditions=conditions)]
+            conditions = self._search_conditions(type_name, parsed.filters, filters)
+            if conditions is None:
+                continue
+            found = self.store.search(type_name, parsed, limit=limit, conditions=conditions)
+            hits += [SearchHit(*hit) for hit in found]
         hits.sort(key=lambda h: h.rank)
         return hits[:limit]
+
+    def _search_conditions(self, type_name: str, fields: dict, filters: dict) -> Optional[dict]:
+        """Store conditions for a search's field filters and ``list`` filters; None when a
+        filter cannot apply to the type (its records can never match)."""
+        given = {key: value for key, value in filters.items() if value is not None and value != ()}
+        only_notes = {"encounter", "site", "stage", "speaker"}
+        if type_name != "observation" and only_notes & (set(given) | set(fields)):
+            return None
+        conditions = self._conditions(type_name, {k: v for k, v in given.items() if k != "code"})
+        codes = [*fields.get("code", ()), *([given["code"]] if "code" in given else [])]
+        for ref in codes:
+            conditions.setdefault("coded_with_all", []).append(self._code_and_below(ref))
+        for key, values in fields.items():
+            value = values[0]
+            if key == "encounter":
+                found = self.resolve(value, "encounter")
+                if conditions.get("encounter_id", found) != found:
+                    return None
+                conditions["encounter_id"] = found
+            elif key == "tag":
+                conditions["tag"] = [*([conditions["tag"]] if "tag" in conditions else []),
+                                     *(v.lstrip("#").lower() for v in values)]
+            elif key == "site":
+                conditions["at_site"] = self.resolve(value, "site")
+            elif key == "speaker":
+                conditions["speaker"] = self.get(self.resolve(value, "participant")).code
+            elif key == "role":
+                people = self.store.select("participant", role=value)
+                if not people:
+                    roles = sorted({p.role for p in self.store.select("participant")})
+                    raise NotFound(f"no participant has the role '{value}'"
+                                   + (f"; roles in use: {', '.join(roles)}" if roles else ""))
+                conditions["about_any"] = [(p.id, p.code) for p in people]
+        return conditions
+
+    def _code_and_below(self, ref: str) -> list[str]:
+        """A code's id and the ids of every code below it."""
+        top = self.resolve_code(ref).id
+        children: dict = {}
+        for code_id, parent_id in self.store.coding.children():
+            children.setdefault(parent_id, []).append(code_id)
+        found, stack = [], [top]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(children.get(current, ()))
+        return found
 
 
 def plugin_migrations() -> dict[str, tuple]:

@@ -88,7 +88,16 @@ def show(ref: str, fmt: str) -> None:
 def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
            tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str], limit: int,
            fmt: Optional[str]) -> None:
-    """Full-text search over fieldnotes, jottings and memos, best first."""
+    """Full-text search over fieldnotes, jottings and memos, best first.
+
+    QUERY: words (all must match), OR, NOT (or -word), "quoted phrases", prefix*,
+    NEAR(a b, 5), brackets, and the filters code:, speaker:, site:, role:, encounter:,
+    tag:. Operators are in capitals. See docs/search.md.
+
+    \b
+    fieldkit search paid OR remuneration
+    fieldkit search '"data protection"' code:consent -e E12
+    """
     project = get_project()
     filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
                        tag=tag, code=code)

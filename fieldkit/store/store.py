@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import errors
-from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
+from fieldkit.store.schema import INDEX_SUFFIXES, SEARCH_DEFERRED, SEARCHABLE, TABLES
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -250,8 +250,9 @@ class Store:
         try:
             conn.execute(f"insert into [{SEARCH_DEFERRED}] (id) values (1)")
             conn.executemany(sql, rows)
-            conn.execute(f"insert into [{table}_fts] (rowid, {listed}) select rowid, {listed} from [{table}] "
-                         f"where rowid > ?", [last or 0])
+            for suffix in INDEX_SUFFIXES:
+                conn.execute(f"insert into [{table}{suffix}] (rowid, {listed}) select rowid, {listed} from [{table}] "
+                             f"where rowid > ?", [last or 0])
             conn.execute(f"delete from [{SEARCH_DEFERRED}]")
         except BaseException:
             conn.execute("rollback to fieldkit_insert")
@@ -413,6 +414,25 @@ class Store:
                 clauses.append(f"id in (select record_id from codings where deleted_at is null "
                                f"and code_id in ({_marks(ids)}))")
                 args += ids
+            elif key == "coded_with_all":
+                for ids in value:
+                    clauses.append(f"id in (select record_id from codings where deleted_at is null "
+                                   f"and code_id in ({_marks(ids)}))")
+                    args += list(ids)
+            elif key == "about_any":
+                clauses.append("(" + " or ".join([_about(type_name)] * len(value)) + ")")
+                for pid, code in value:
+                    args += {"observation": [code, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
+            elif key == "at_site":
+                self._check_columns(table, ["encounter_id"])
+                clauses.append("encounter_id in (select id from encounters where site_id = ?)")
+                args.append(value)
+            elif key == "speaker":
+                # a transcript turn is a paragraph "[00:01:02] P03: ..." or "P03: ..."
+                self._check_columns(table, ["body"])
+                clauses.append("(substr(body, 1, length(?) + 1) = ? || ':' or instr(body, char(10) || ? || ':') > 0 "
+                               "or instr(body, '] ' || ? || ':') > 0)")
+                args += [value] * 4
             elif key in ("since", "until"):
                 from fieldkit.core.convert import iso
 
@@ -458,11 +478,12 @@ class Store:
             found.append(row)
         return found
 
-    def search(self, type_name: str, match: str, *, limit: int, conditions: dict) -> list[tuple]:
-        """``(record, snippet, rank)`` for an FTS5 ``match`` over one searchable type, best first."""
+    def search(self, type_name: str, query, *, limit: int, conditions: dict) -> list[tuple]:
+        """``(record, snippet, rank)`` for a parsed search (or an FTS5 expression) over one
+        searchable type, best first."""
         from fieldkit.store.search import search
 
-        return search(self, type_name, match, limit=limit, conditions=conditions)
+        return search(self, type_name, query, limit=limit, conditions=conditions)
 
 
 #: codings by people: coder names not starting with "auto:" (a range test, which SQLite
