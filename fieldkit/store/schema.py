@@ -167,11 +167,18 @@ def _words_index(table: str, columns: str, new: str, old: str) -> tuple:
     )
 
 
+#: the leading characters of a body that the text indexes hold (finding a text already
+#: stored looks up its start, then compares whole bodies)
+TEXT_START = 64
+
 # Words as written, beside the stemmed index, so that a prefix search finds every word that
-# starts with the prefix (see INDEX_SUFFIXES).
+# starts with the prefix (see INDEX_SUFFIXES); and the start of each body indexed, so that an
+# import finds a text already stored without reading every body.
 SEARCH_WORDS = (
     *_words_index("observations", '"body"', 'new."body"', 'old."body"'),
     *_words_index("memos", '"title", "body"', 'new."title", new."body"', 'old."title", old."body"'),
+    _index("idx_observations_body_start", "observations", 'substr("body", 1, 64)'),
+    _index("idx_memos_body_start", "memos", 'substr("body", 1, 64)'),
 )
 
 

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import errors
-from fieldkit.store.schema import INDEX_SUFFIXES, SEARCH_DEFERRED, SEARCHABLE, TABLES
+from fieldkit.store.schema import INDEX_SUFFIXES, SEARCH_DEFERRED, SEARCHABLE, TABLES, TEXT_START
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -458,6 +458,17 @@ class Store:
                     clauses.append(f"[{key}] = ?")
                     args.append(value)
         return clauses, args
+
+    def has_text(self, type_name: str, body: str, **conditions) -> bool:
+        """Whether a live record of the type has exactly this body (and the conditions);
+        looked up through the index of body starts."""
+        table = TABLES[type_name]
+        clauses, args = self.where(type_name, conditions)
+        # the index is named, as the planner would otherwise walk every note of an encounter
+        # (or of none); "+body" keeps SQLite from putting the text into the indexed expression
+        sql = (f"select 1 from [{table}] indexed by [idx_{table}_body_start] where substr(body, 1, {TEXT_START}) = ? "
+               f"and +body = ? and deleted_at is null{''.join(f' and {c}' for c in clauses)} limit 1")
+        return self.conn.execute(sql, [body[:TEXT_START], body, *args]).fetchone() is not None
 
     def bodies(self, type_name: str) -> Iterator[str]:
         """The bodies of the live records of a type with a body, streamed in table order."""
