@@ -372,7 +372,22 @@ class Project:
             if len(matches) > 1:
                 raise NotFound(f"'{ref}' matches {len(matches)} records; give more of the id")
         what = type_name or "record"
-        raise NotFound(f"no {what} '{ref}' in this project")
+        raise NotFound(f"no {what} '{ref}' in this project{self._did_you_mean(ref, types)}")
+
+    def _did_you_mean(self, ref: str, types: list) -> str:
+        """``"; did you mean P01?"`` from the codes and names of registers close to ``ref``."""
+        import difflib
+
+        by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
+        names = [getattr(record, by_name[t]) for t in types if t in by_name for record in self.store.select(t)]
+        if "code" in types:
+            names += list(self.store.coding.paths(include_deleted=False).values())
+        lowered = {n.casefold(): n for n in names if n}
+        close = difflib.get_close_matches(ref.casefold(), list(lowered), n=3, cutoff=0.6)
+        score = {n: difflib.SequenceMatcher(None, ref.casefold(), n).ratio() for n in close}
+        # only the closest (ties in alphabetical order): one good guess, not a list of near misses
+        best = sorted((n for n in close if score[n] >= max(score.values()) - 0.05), key=lambda n: (-score[n], n))
+        return f"; did you mean {' or '.join(lowered[n] for n in best)}?" if best else ""
 
     def resolve_code(self, ref: str):
         """A live code by id, path (``parent/child``) or unique name; raises NotFound."""
@@ -386,10 +401,10 @@ class Project:
             for part in ref.strip("/").split("/"):
                 found = queries.named(part, parent_id=parent_id)
                 if not found:
-                    raise NotFound(f"no code '{ref}' in the codebook")
+                    raise NotFound(f"no code '{ref}' in the codebook{self._did_you_mean(ref, ['code'])}")
                 parent_id = found[0].id
         if not found:
-            raise NotFound(f"no code '{ref}' in the codebook")
+            raise NotFound(f"no code '{ref}' in the codebook{self._did_you_mean(ref, ['code'])}")
         if len(found) > 1:
             paths = queries.paths()
             raise NotFound(f"code name '{ref}' is ambiguous ({', '.join(paths[c.id] for c in found)}); "

@@ -72,7 +72,7 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
     options = ExportOptions(
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
-        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, progress=show_progress(progress),
+        types=tuple(types) or None, passphrase=passphrase, progress=show_progress(progress),
         force=force,
     )
     report = run_export(project, format_name, dest, options)

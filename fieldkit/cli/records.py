@@ -9,7 +9,8 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text
 from fieldkit.cli.options import COUNT, since_until_options, time_range
-from fieldkit.cli.output import echo_warnings, format_option, json_option, output, record_row, short, summary_row
+from fieldkit.cli.output import (LIST_COLUMNS, echo_warnings, format_option, json_option, list_rows, output, readable,
+                                 record_row, short)
 from fieldkit.core.errors import InvalidInput, Refused
 
 LISTABLE = ("observation", "memo", "participant", "encounter", "site", "code", "coding", "consent", "attachment")
@@ -57,7 +58,7 @@ def list_(type_name: str, stage: Optional[str], encounter: Optional[str], partic
     if fmt in ("json", "csv"):
         output([record_row(r) for r in records], fmt=fmt)
     else:
-        output([summary_row(project, r) for r in records], ["id", "stage", "when", "text"])
+        output(list_rows(project, type_name, records), LIST_COLUMNS[type_name])
 
 
 @click.command()
@@ -73,7 +74,7 @@ def show(ref: str, fmt: str) -> None:
     body = data.pop("body", None)
     for key, value in data.items():
         if value not in (None, "", [], {}):
-            click.echo(f"{key:>18}: {value}")
+            click.echo(f"{key:>18}: {readable(value)}")
     if body is not None:
         click.echo("")
         click.echo(body)
