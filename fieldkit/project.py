@@ -126,6 +126,10 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
     try:
         schema.migrate(conn)
     except connection.errors("DatabaseError") as exc:
+        conn.close()
+        if "readonly" in str(exc):
+            raise FieldkitError(f"{path} needs an upgrade to this fieldkit's schema but is read-only; open it once "
+                                "where it can be written") from None
         raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
     project = Project(path, conn)
     project._migrate_plugins()

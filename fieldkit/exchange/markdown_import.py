@@ -33,6 +33,24 @@ KNOWN_KEYS = {"type", "stage", "encounter", "observed", "date", "tags", "partici
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
+#: the largest front matter read (characters); notes' front matter is a few lines
+FRONT_MATTER_LIMIT = 64_000
+
+
+def _safe_loader():
+    """A safe YAML loader that refuses aliases: an alias repeats a structure without copying
+    it, and a few nested ones (an "alias bomb") grow into more than memory holds."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise InvalidInput("front matter uses a YAML alias (*name); write the value out instead")
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
 def split_front_matter(text: str):
     """``(front matter dict, body)``; a file without front matter gives ``({}, text)``."""
     import yaml
@@ -40,8 +58,10 @@ def split_front_matter(text: str):
     match = _FRONT.match(text)
     if not match:
         return {}, text
+    if len(match.group(1) or "") > FRONT_MATTER_LIMIT:
+        raise InvalidInput(f"front matter is longer than {FRONT_MATTER_LIMIT:,} characters")
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = yaml.load(match.group(1) or "", Loader=_safe_loader()) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""

@@ -134,6 +134,12 @@ class Store:
             raise self._db_error(exc) from None
         try:
             yield self
+        except errors("OperationalError") as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if "readonly" in str(exc):
+                raise self._db_error(exc) from None
+            raise
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
