@@ -136,6 +136,10 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
     return project
 
 
+#: the column a person names a record of each type by (beside its id)
+NAMED_BY = {"participant": "code", "encounter": "code", "site": "name", "code": "name", "attachment": "filename"}
+
+
 class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
@@ -349,7 +353,8 @@ class Project:
         return self.store.find_type(record_id)
 
     def resolve(self, ref: str, type_name: Optional[str] = None) -> str:
-        """Turn what a person typed (an id, a unique id suffix, P03, E12, a site or code name) into an id."""
+        """Turn what a person typed (an id, a unique id suffix, P03, E12, a site, code or attachment
+        file name) into an id."""
         ref = (ref or "").strip()
         if not ref:
             raise NotFound("no record given")
@@ -357,9 +362,8 @@ class Project:
         for t in types:
             if self.store.count(t, id=ref, include_deleted=True):
                 return ref
-        by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
         for t in types:
-            column = by_name.get(t)
+            column = NAMED_BY.get(t)
             if not column:
                 continue
             found = self.store.ids_named(t, column, ref)
@@ -382,8 +386,7 @@ class Project:
         """``"; did you mean P01?"`` from the codes and names of registers close to ``ref``."""
         import difflib
 
-        by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
-        names = [getattr(record, by_name[t]) for t in types if t in by_name for record in self.store.select(t)]
+        names = [getattr(record, NAMED_BY[t]) for t in types if t in NAMED_BY for record in self.store.select(t)]
         if "code" in types:
             names += list(self.store.coding.paths(include_deleted=False).values())
         lowered = {n.casefold(): n for n in names if n}

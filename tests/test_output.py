@@ -161,3 +161,57 @@ def capture_jottings(n: int):
     from fieldkit.core.records import Observation
 
     return [Observation(stage="jotting", body=f"Line {i} of a long day.") for i in range(n)]
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+@pytest.fixture
+def photo(study, tmp_path):
+    from fieldkit.store.attachments import attach
+
+    source = tmp_path / "site-visit.jpg"
+    source.write_bytes(b"fictional image bytes")
+    return attach(study, source)
+
+
+def test_attachment_extract_writes_an_owner_only_copy_and_never_overwrites(study, photo, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    first = fresh(study, "attachment", "extract", "site-visit.jpg", str(out))
+    assert first.returncode == 0, first.stderr
+    copy = out / "site-visit.jpg"
+    assert copy.read_bytes() == b"fictional image bytes"
+    assert copy.stat().st_mode & 0o777 == 0o600
+    copy.write_bytes(b"the researcher's own edit")
+    again = fresh(study, "attachment", "extract", photo.id, str(out))
+    assert again.returncode == 1 and again.stderr.strip().startswith("Error: ") and "--force" in again.stderr
+    assert copy.read_bytes() == b"the researcher's own edit"
+    assert sorted(p.name for p in out.iterdir()) == ["site-visit.jpg"]
+    forced = fresh(study, "attachment", "extract", photo.id, str(out / "renamed.jpg"), "--force")
+    assert forced.returncode == 0 and (out / "renamed.jpg").read_bytes() == b"fictional image bytes"
+
+
+def test_a_damaged_stored_attachment_is_not_handed_out(study, photo, tmp_path):
+    from fieldkit.store.attachments import stored_path
+
+    stored = stored_path(study, photo)
+    stored.chmod(0o600)
+    stored.write_bytes(b"changed on disk")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = fresh(study, "attachment", "extract", photo.id, str(out))
+    assert result.returncode == 1 and "damaged" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_attachment_open_launches_a_private_copy(study, photo, monkeypatch):
+    import click
+
+    launched = []
+    monkeypatch.setattr(click, "launch", lambda path, **kw: launched.append(Path(path)) or 0)
+    result = cli_run(study, "attachment", "open", "site-visit.jpg")
+    assert result.exit_code == 0, result.output
+    assert len(launched) == 1 and launched[0].name == "site-visit.jpg"
+    assert launched[0].read_bytes() == b"fictional image bytes"
+    assert launched[0].parent.stat().st_mode & 0o777 == 0o700
+    assert launched[0].stat().st_mode & 0o777 == 0o600

@@ -10,7 +10,7 @@ module               commands
 ``cli.coding``       code, codebook, autocode, agreement
 ``cli.privacy``      keys, anonymise (show, review), participant withdraw
 ``cli.exchange``     export, import, demo
-``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
+``cli.maintenance``  doctor, backup, attach, attachment, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
 ===================  ===========================================================
 
@@ -50,8 +50,8 @@ for command in (
     coding.code, coding.codebook, coding.autocode, coding.agreement_command,
     privacy.keys, privacy.anonymise,
     exchange.export_command, exchange.import_command, exchange.demo_command,
-    maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.encrypt, maintenance.decrypt,
-    maintenance.plugins, serve.serve,
+    maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.attachment, maintenance.encrypt,
+    maintenance.decrypt, maintenance.plugins, serve.serve,
 ):
     cli.add_command(command)
 fieldwork.participant.add_command(privacy.participant_withdraw)
