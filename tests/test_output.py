@@ -215,3 +215,23 @@ def test_attachment_open_launches_a_private_copy(study, photo, monkeypatch):
     assert launched[0].read_bytes() == b"fictional image bytes"
     assert launched[0].parent.stat().st_mode & 0o777 == 0o700
     assert launched[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_every_command_that_lists_or_shows_takes_json():
+    import click
+
+    def walk(command, path):
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                yield from walk(command.get_command(ctx, name), [*path, name])
+        else:
+            yield path, command
+
+    listing = []
+    for path, command in walk(cli, []):
+        first = (command.help or "").split()[:1]
+        if path[-1] in ("list", "show", "search", "history", "segments", "review") or first in (["List"], ["Show"]):
+            listing.append((" ".join(path), {o for p in command.params for o in getattr(p, "opts", [])}))
+    assert len(listing) >= 10
+    assert [name for name, opts in listing if "--json" not in opts] == []
