@@ -151,6 +151,8 @@ class Project:
         #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
+        #: record id -> the record as ``check`` passed it, until it is added
+        self._checked: dict = {}
 
     def __repr__(self):
         return f"<Project {self.path}>"
@@ -249,11 +251,29 @@ class Project:
         for record in written:
             hook(project=self, record=record)
 
-    def add(self, record, *, reason: str = "created"):
-        """Save a new record; returns it as stored (author filled, tags derived)."""
+    def check(self, record):
+        """The record as ``add`` would store it, after the checks ``add`` makes (references
+        exist, ``validate_record`` hooks), without writing anything; raises as ``add`` would.
+
+        Adding exactly the record returned does not run the hooks a second time (an importer
+        checks every file before it writes any); ``forget_checks`` drops what was not added."""
         record = self.prepare(record)
         self._check_references(record)
         self._validate(record)
+        self._checked[record.id] = record
+        return record
+
+    def forget_checks(self) -> None:
+        """Forget records ``check`` passed that were not added."""
+        self._checked.clear()
+
+    def add(self, record, *, reason: str = "created"):
+        """Save a new record; returns it as stored (author filled, tags derived)."""
+        if self._checked.pop(record.id, None) != record:
+            record = self.check(record)
+            self._checked.pop(record.id, None)
+        else:
+            self._check_references(record)  # a reference may have gone since the check
         with self.transaction():
             self.store.insert([record], written=self._saved)
             self.store.audit("create", record.type_name, record.id, reason)

@@ -93,17 +93,27 @@ def markdown_files(source: Path) -> list:
 def load(project, source: Path, options):
     """The ``markdown`` importer: a folder (or one file) of Markdown notes.
 
-    Every file is read and checked first, writing nothing; a problem in any file stops the
-    import there. The notes are then written in batches, each its own short transaction,
+    Every file is read and checked first (as ``Project.add`` checks, plugins' ``validate_record``
+    included), writing nothing; a problem in any file stops the import there. The notes are then written in batches, each its own short transaction,
     so a large import never keeps other writers (a ``jot``) waiting long."""
     from fieldkit.core.errors import FieldkitError
-    from fieldkit.exchange.importing import ImportFailed, ImportReport, write_in_batches
+    from fieldkit.exchange.importing import ImportReport
 
     source = Path(source)
     files = markdown_files(source)
     if not files:
         raise FieldkitError(f"no .md files in {source}")
     report = ImportReport(importer="markdown", source=str(source), dry_run=options.dry_run)
+    try:
+        return _import(project, source, files, options, report)
+    finally:
+        project.forget_checks()
+
+
+def _import(project, source: Path, files: list, options, report):
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.exchange.importing import ImportFailed, write_in_batches
+
     planned: list = []
     seen: set = set()
     for path in files:
@@ -154,7 +164,7 @@ def _plan(project, path: Path, name: str, options, report):
         if project.store.has_text("memo", body):
             report.skipped.append(f"{name}: already imported")
             return None
-        return name, Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links), ()
+        return name, project.check(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links)), ()
     if kind not in ("observation", "fieldnote", "jotting"):
         raise InvalidInput(f"type must be observation or memo, not {kind!r}")
     stage = str(meta.get("stage") or (kind if kind == "jotting" else "") or options.stage or "fieldnote")
@@ -170,7 +180,8 @@ def _plan(project, path: Path, name: str, options, report):
     if already_imported(project, body, encounter.id if encounter else None):
         report.skipped.append(f"{name}: already imported")
         return None
-    record = Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None, **observed)
+    record = project.check(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None,
+                                       **observed))
     return name, record, tuple(p.id for p in people)
 
 
