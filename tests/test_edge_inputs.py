@@ -204,3 +204,13 @@ def project_count(path: Path) -> int:
         return conn.execute("select count(*) from observations").fetchone()[0]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("args", [("jot", "-t"), ("list", "-e"), ("code", "segments", "--context")])
+def test_an_option_missing_its_value_shows_the_commands_usage(tmp_path, args):
+    fieldkit.init(tmp_path / "study").close()
+    result = fresh("--project", tmp_path / "study", *args)
+    assert result.returncode == 2
+    assert f"Usage: fieldkit {' '.join(a for a in args if not a.startswith('-'))} " in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
+        f"Error: Option '{args[-1]}' requires an argument."]
