@@ -134,8 +134,9 @@ MEMOS = (
      "Reading back E1 I recorded the inspectors' words almost verbatim and summarised the panel's. "
      "From E2 on I will jot the panel's exact phrases first."),
     ("methodological", "Consent and quotes", ("E3",),
-     "@P07 agreed to observation and audio but not to being quoted, so the focus group is analysed "
-     "but its passages must not appear as quotes in reports. One participant withdrew after E1; "
+     "@P07 agreed to observation and audio but not to being quoted, so their turns in the focus "
+     "group are analysed but never appear as quotes in reports; what P01 said there may be quoted. "
+     "One participant withdrew after E1; "
      "exports leave out what is about them."),
 )
 # (encounter, quote, code path, coders)

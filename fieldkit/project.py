@@ -15,7 +15,7 @@ import contextlib
 import getpass
 import os
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, TypeVar
 
 import attrs
 
@@ -27,6 +27,14 @@ from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.store import Store
 
 from fieldkit.core.settings import DEFAULTS as DEFAULT_SETTINGS
+
+if TYPE_CHECKING:  # annotations only
+    import sqlite3
+
+    import sqlite_utils
+
+#: a record type: ``add``, ``update`` and ``prepare`` give back the type they were given
+R = TypeVar("R", bound=records.Record)
 _MISSING = object()
 
 
@@ -79,7 +87,7 @@ def find_project(start: Optional[Path] = None) -> Path:
     )
 
 
-def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project":
+def init(path: "str | os.PathLike[str]", *, timezone: str = "Europe/London", author: str = "") -> "Project":
     """Create a new project directory (mode 0700) with an empty database (mode 0600)."""
     from fieldkit.core.timeinput import check_timezone
     from fieldkit.store import connection
@@ -106,7 +114,7 @@ def init(path, *, timezone: str = "Europe/London", author: str = "") -> "Project
     return project
 
 
-def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: A001 - as in the brief
+def open(path: "str | os.PathLike[str] | None" = None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: A001 - as in the brief
     """Open an existing project (``path`` or discovery), migrating its schema if needed.
 
     An encrypted project needs ``passphrase``, else FIELDKIT_PASSPHRASE or the system keyring."""
@@ -118,20 +126,26 @@ def open(path=None, *, passphrase: Optional[str] = None) -> "Project":  # noqa: 
             path = path.parent
         else:
             raise FieldkitError(f"{path} is not a fieldkit project (no {DB_NAME}); run 'fieldkit init {path}'")
-    if passphrase is None and connection.is_encrypted(path / DB_NAME):
-        from fieldkit.store.encryption import stored_passphrase
+    from fieldkit.store.lock import identity, shared
 
-        passphrase = stored_passphrase(path)
-    conn = connection.connect(path / DB_NAME, passphrase=passphrase)
-    try:
-        schema.migrate(conn)
-    except connection.errors("DatabaseError") as exc:
-        conn.close()
-        if "readonly" in str(exc):
-            raise FieldkitError(f"{path} needs an upgrade to this fieldkit's schema but is read-only; open it once "
-                                "where it can be written") from None
-        raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
-    project = Project(path, conn)
+    # connect under the project lock, so never while encrypt/decrypt swaps the file and its
+    # WAL; a file replaced after this makes the first write fail cleanly (see store.lock)
+    with shared(path):
+        if passphrase is None and connection.is_encrypted(path / DB_NAME):
+            from fieldkit.store.encryption import stored_passphrase
+
+            passphrase = stored_passphrase(path)
+        opened = identity(path / DB_NAME)
+        conn = connection.connect(path / DB_NAME, passphrase=passphrase)
+        try:
+            schema.migrate(conn)
+        except connection.errors("DatabaseError") as exc:
+            conn.close()
+            if "readonly" in str(exc):
+                raise FieldkitError(f"{path} needs an upgrade to this fieldkit's schema but is read-only; open it "
+                                    "once where it can be written") from None
+            raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
+    project = Project(path, conn, opened=opened)
     project._migrate_plugins()
     return project
 
@@ -143,11 +157,11 @@ NAMED_BY = {"participant": "code", "encounter": "code", "site": "name", "code": 
 class Project:
     """An open project. Use ``fieldkit.open`` or ``fieldkit.init`` to get one."""
 
-    def __init__(self, path: Path, conn):
+    def __init__(self, path: Path, conn, *, opened: Optional[tuple] = None):
         self.path = Path(path)
         conn = getattr(conn, "conn", conn)  # a sqlite-utils Database is accepted too
         #: every statement the project runs goes through its store
-        self.store = Store(conn, self.path, author=lambda: self.author)
+        self.store = Store(conn, self.path, author=lambda: self.author, opened=opened)
         #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
@@ -158,16 +172,16 @@ class Project:
         return f"<Project {self.path}>"
 
     @property
-    def conn(self):
+    def conn(self) -> "sqlite3.Connection":
         """The project's ``sqlite3`` connection, for a script's own reads."""
         return self.store.conn
 
     @property
-    def db(self):
+    def db(self) -> "sqlite_utils.Database":
         """A sqlite-utils ``Database`` on the project's connection, for a script's own reads."""
         return self.store.db
 
-    def close(self):
+    def close(self) -> None:
         self.store.close()
 
     def __enter__(self):
@@ -185,7 +199,7 @@ class Project:
             schema.migrate_plugins(self.store.conn, sets)
 
     # settings ---------------------------------------------------------------------------
-    def setting(self, key: str, default=None):
+    def setting(self, key: str, default: Any = None) -> Any:
         value = self.store.setting(key, _MISSING)
         if value is _MISSING:
             return DEFAULT_SETTINGS.get(key, default)
@@ -195,7 +209,7 @@ class Project:
         """Every setting: the defaults, overridden by what the project stores."""
         return {**DEFAULT_SETTINGS, **self.store.settings()}
 
-    def set_setting(self, key: str, value) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         import json
 
         from fieldkit.core.settings import validate
@@ -222,8 +236,14 @@ class Project:
         return self.store.transaction()
 
     # writing ----------------------------------------------------------------------------
-    def prepare(self, record):
-        """The record as it will be stored: author filled, tags and mentions from its body."""
+    def prepare(self, record: R, *, capture: Optional[bool] = None) -> R:
+        """The record as it will be stored: pseudonymised on capture when the project asks for
+        it (``capture``: the setting, read here unless given), author filled, tags and
+        mentions from its body."""
+        if capture is None:
+            capture = bool(self.setting("pseudonymise_on_capture"))
+        if capture:
+            record = self._captured(record)
         changes = {}
         if not record.author:
             changes["author"] = self.author
@@ -235,6 +255,18 @@ class Project:
                 changes["tags"] = tags
             if mentions != record.mentions:
                 changes["mentions"] = mentions
+        return attrs.evolve(record, **changes) if changes else record
+
+    def _captured(self, record: R) -> R:
+        """``record`` as the ``capture_record`` hooks pseudonymise it; refuses when none answers,
+        so a project that promised to keep no names never stores one unseen."""
+        results = _hooks().capture_record(project=self, record=record)
+        if not results:
+            raise Refused("pseudonymise_on_capture is on but no plugin pseudonymises records "
+                          "(fieldkit.plugins.pseudonymise is missing); nothing was saved")
+        changes: dict = {}
+        for result in results:
+            changes.update(result)
         return attrs.evolve(record, **changes) if changes else record
 
     def _validate(self, record) -> list[str]:
@@ -251,7 +283,7 @@ class Project:
         for record in written:
             hook(project=self, record=record)
 
-    def check(self, record):
+    def check(self, record: R) -> R:
         """The record as ``add`` would store it, after the checks ``add`` makes (references
         exist, ``validate_record`` hooks), without writing anything; raises as ``add`` would.
 
@@ -267,7 +299,7 @@ class Project:
         """Forget records ``check`` passed that were not added."""
         self._checked.clear()
 
-    def add(self, record, *, reason: str = "created"):
+    def add(self, record: R, *, reason: str = "created") -> R:
         """Save a new record; returns it as stored (author filled, tags derived)."""
         if self._checked.pop(record.id, None) != record:
             record = self.check(record)
@@ -287,10 +319,11 @@ class Project:
         hooks = _hooks()
         validate = bool(hooks.validate_record.get_hookimpls())
         saved = self._saved if hooks.record_saved.get_hookimpls() else None
+        capture = bool(self.setting("pseudonymise_on_capture"))
 
-        def prepared():
+        def prepared() -> Iterator[records.Record]:
             for record in items:
-                record = self.prepare(record)
+                record = self.prepare(record, capture=capture)
                 if validate:
                     self._validate(record)
                 yield record
@@ -300,7 +333,7 @@ class Project:
             self.store.audit("bulk_create", "*", "", f"{reason}: {count} records")
         return count
 
-    def update(self, record, *, reason: str = ""):
+    def update(self, record: R, *, reason: str = "") -> R:
         """Save a changed record, keeping the previous version in the revision history."""
         old = self.get(record.id, type_name=record.type_name)
         if isinstance(old, records.Observation) and old.stage == "jotting":
@@ -328,9 +361,11 @@ class Project:
         from fieldkit.core.remap import diff_edits, map_span
 
         codings = self.store.select("coding", record_id=old.id, has_span=True)
-        if not codings:
+        turns = self.store.turns.of_record(old.id)
+        if not codings and not turns:
             return
         edits = diff_edits(old.body, new.body)
+        self.store.turns.follow(old.id, edits)  # who said what moves with the words
         for coding in codings:
             mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
             status = "review" if mapped.status == "lost" else coding.status
@@ -339,14 +374,14 @@ class Project:
                 why = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
                 self.store.update(coding, changed, reason=why)
 
-    def delete(self, ref, *, reason: str = "") -> object:
+    def delete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
         """Tombstone a record: it disappears from lists but stays in the database."""
         record = self.get(ref)
         with self.transaction():
             self.store.tombstone(record, reason=reason)
         return record
 
-    def undelete(self, ref, *, reason: str = "") -> object:
+    def undelete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
         record = self.get(ref, include_deleted=True)
         with self.transaction():
             self.store.untombstone(record, reason=reason)
@@ -416,7 +451,7 @@ class Project:
         best = sorted((n for n in close if score[n] >= max(score.values()) - 0.05), key=lambda n: (-score[n], n))
         return f"; did you mean {' or '.join(lowered[n] for n in best)}?" if best else ""
 
-    def resolve_code(self, ref: str):
+    def resolve_code(self, ref: str) -> records.Code:
         """A live code by id, path (``parent/child``) or unique name; raises NotFound."""
         ref = (ref or "").strip()
         queries = self.store.coding
@@ -438,7 +473,7 @@ class Project:
                            "give its path")
         return found[0]
 
-    def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False):
+    def get(self, ref: str, *, type_name: Optional[str] = None, include_deleted: bool = False) -> records.Record:
         """The record for an id or a name a person typed; raises NotFound."""
         record_id = self.resolve(ref, type_name)
         found = type_name or self.find_type(record_id)
@@ -498,7 +533,7 @@ class Project:
         return self.store.audit_log(limit)
 
     # search -----------------------------------------------------------------------------
-    def search(self, query: str, *, types=("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
+    def search(self, query: str, *, types: Iterable[str] = ("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
         ``query`` as a person types it (see ``docs/search.md``): words (all must match),
@@ -544,7 +579,8 @@ class Project:
             elif key == "site":
                 conditions["at_site"] = self.resolve(value, "site")
             elif key == "speaker":
-                conditions["speaker"] = self.get(self.resolve(value, "participant")).code
+                person = self.get(self.resolve(value, "participant"))
+                conditions["speaker"] = (person.id, person.code)
             elif key == "role":
                 people = self.store.select("participant", role=value)
                 if not people:
@@ -575,7 +611,7 @@ def plugin_migrations() -> dict[str, tuple]:
     and a sequence of SQL statements (literal DDL, frozen like fieldkit's own)."""
     found: dict[str, tuple] = {}
 
-    def register(set_name: str, steps) -> None:
+    def register(set_name: str, steps: Iterable[Any]) -> None:
         # raised inside the plugin's hook call, so the plugin manager names the plugin
         if not isinstance(set_name, str) or not set_name or set_name == schema.SET_NAME:
             raise ValueError(f"a plugin migration set needs a name of its own, not {set_name!r}")

@@ -92,4 +92,6 @@ def test_participant_withdraw_asks_then_acts(run, tmp_path):
     result = run("participant", "withdraw", "P03", "--yes")
     assert result.exit_code == 0 and "P03 withdrawn" in result.output
     assert fieldkit.open(run.path).list("observation")[0].body == "[withdrawn] mentioned in passing"
-    assert "P03" not in run("keys", "list").output
+    listed = run("keys", "list", "--show-names").output
+    assert "withdrawn" in next(line for line in listed.splitlines() if "P03" in line)
+    assert "Dana" not in listed

@@ -198,3 +198,60 @@ def test_the_layers_are_the_documented_ones():
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     table = re.findall(r"^\| ([a-z, ]+) \| `fieldkit/", text, flags=re.MULTILINE)
     assert [tuple(name.strip() for name in row.split(",")) for row in table] == LAYERS
+
+
+# typing of the Python API ------------------------------------------------------------------
+
+def _untyped(cls_or_module) -> list[str]:
+    """Public functions and methods of ``cls_or_module`` with a parameter or return without a type."""
+    import inspect
+
+    found = []
+    for name, member in vars(cls_or_module).items():
+        if name.startswith("_"):
+            continue
+        function = member.fget if isinstance(member, property) else getattr(member, "func", member)
+        if isinstance(function, (staticmethod, classmethod)):
+            function = function.__func__
+        if not inspect.isfunction(function) or function.__module__ != getattr(cls_or_module, "__module__",
+                                                                                cls_or_module.__name__):
+            continue
+        signature = inspect.signature(function)
+        missing = [p for p in signature.parameters.values()
+                   if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty
+                   and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if missing or signature.return_annotation is inspect.Signature.empty:
+            found.append(f"{cls_or_module.__name__}.{name}")
+    return found
+
+
+def test_the_documented_python_api_is_typed():
+    """Project, Store, the converter and the hook specifications: every public function says
+    what it takes and gives (the package ships py.typed)."""
+    import fieldkit.core.convert
+    import fieldkit.hooks.specs
+    import fieldkit.project
+    from fieldkit.project import Project
+    from fieldkit.store.store import Store
+
+    untyped = []
+    for owner in (Project, Store, fieldkit.project, fieldkit.core.convert, fieldkit.hooks.specs):
+        untyped += _untyped(owner)
+    assert untyped == []
+
+
+def test_the_typing_check_sees_an_untyped_function():
+    import types
+
+    module = types.ModuleType("planted")
+
+    def typed(a: int) -> int:
+        return a
+
+    def untyped(a):
+        return a
+
+    for function in (typed, untyped):
+        function.__module__ = "planted"
+        setattr(module, function.__name__, function)
+    assert _untyped(module) == ["planted.untyped"]

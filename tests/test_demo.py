@@ -134,7 +134,10 @@ def test_withdrawn_and_no_quote_consent_are_respected(built):
     with open(csv_folder / "quotes.csv", encoding="utf-8-sig", newline="") as handle:
         quotes = [row for row in csv.DictReader(handle)]
     assert quotes
-    assert not any(row["encounter"] == "E3" for row in quotes)  # P07 gave no consent to quotes
+    from_e3 = [row["quote"] for row in quotes if row["encounter"] == "E3"]
+    # consent to quote is the speaker's: P01's words in the focus group, never P07's
+    assert any("real co-design" in q for q in from_e3)
+    assert not any("brings it all back" in q for q in from_e3)
     summary = "\n".join(line for _, _, lines in result.exports for line in lines)
     assert "consent" in summary and "left out" in summary
 

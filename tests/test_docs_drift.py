@@ -248,6 +248,12 @@ def _ex_validate(module, project, tmp_path):
     assert "the text still says TODO" in [problem for _, problem in project.warnings]
 
 
+def _ex_capture(module, project, tmp_path):
+    project.set_setting("pseudonymise_on_capture", True)
+    saved = capture.memo(project, "Notes from the visit", title="Visit to Room 12")
+    assert saved.title == "Visit to [ROOM]"
+
+
 def _ex_migrations(module, project, tmp_path):
     import fieldkit
 
@@ -264,7 +270,7 @@ EXAMPLES = {
     "register_commands": _ex_commands, "register_exporters": _ex_exporters,
     "register_importers": _ex_importers, "register_detectors": _ex_detectors,
     "register_coders": _ex_coders, "register_codebooks": _ex_codebooks,
-    "record_saved": _ex_record_saved, "validate_record": _ex_validate,
+    "record_saved": _ex_record_saved, "validate_record": _ex_validate, "capture_record": _ex_capture,
 }
 
 

@@ -167,3 +167,40 @@ def test_python_api_page_runs(tmp_path, monkeypatch):
         if lang == "python":
             exec(compile(code, f"docs/python-api.md block {number}", "exec"), namespace)
     assert (tmp_path / "api-export" / "quotes.csv").exists()
+
+
+def test_tutorial_exporter_cannot_quote_without_consent(tutorial_plugin, tmp_path):
+    """The tutorial's exporter checks no consent flag; export_items hands it only words that
+    may be quoted, so the speaker of the words decides, turn by turn."""
+    import fieldkit
+    from fieldkit.core.records import Code, Coding
+    from fieldkit.exchange import transcripts
+    from fieldkit.exchange.exporting import ExportOptions, run_export
+    from fieldkit.exchange.importing import ImportOptions
+    from fieldkit.fieldwork.registers import add_encounter, add_participant
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy.consent import record_consent
+
+    project = fieldkit.init(tmp_path / "study")
+    try:
+        an.create_keystore(project, tmp_path / "k.keys").close()
+        for code in ("P03", "P07", "P09"):
+            add_participant(project, code)
+        record_consent(project, "P03", "given", ["observation", "quotes"])
+        record_consent(project, "P07", "given", ["observation"])  # no quotes
+        record_consent(project, "P09", "withdrawn")
+        add_encounter(project, "focus_group", code="E1", participants=["P03", "P07", "P09"])
+        said = {"P03": "Quince marmalade matters.", "P07": "Walnut ledger matters.", "P09": "Cobalt lantern matters."}
+        (tmp_path / "t.txt").write_text("".join(f"{who}: {words}\n" for who, words in said.items()))
+        transcripts.load(project, tmp_path / "t.txt", ImportOptions(encounter="E1"))
+        record = project.list("observation")[0]
+        code = project.add(Code(name="voice"))
+        for words in said.values():
+            at = record.body.index(words)
+            project.add(Coding(record_id=record.id, code_id=code.id, start=at, end=at + len(words), coder="a"))
+        run_export(project, "care-summary", tmp_path / "summary.md", ExportOptions())
+    finally:
+        project.close()
+    written = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert said["P03"] in written
+    assert said["P07"] not in written and said["P09"] not in written

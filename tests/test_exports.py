@@ -73,15 +73,14 @@ def sample(tmp_path):
     p.close()
 
 
-class FakePolicy:
-    """Stand-in for ``fieldkit.privacy.consent.release_policy``: leaves out the focus-group note and
-    forbids quotes from records mentioning P03."""
-
-    def excluded(self, record):
-        return "consent withdrawn" if "Focus group" in getattr(record, "body", "") else None
-
-    def quotes_allowed(self, record):
-        return "@P03" not in getattr(record, "body", "")
+def apply_consent(project) -> None:
+    """Real consent on the sample (no stand-in for the release policy): P07 withdraws and the
+    focus-group note mentions them, so it is left out; P03 keeps consent without the quotes
+    scope, so nothing of the interview E1 may be quoted."""
+    record_consent(project, "P07", "withdrawn")
+    record_consent(project, "P03", "limited", ["observation"])
+    focus = next(o for o in project.list("observation") if o.body.startswith("Focus group"))
+    edit(project, focus.id, focus.body.replace("#voice", "with @P07 #voice"))
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -257,8 +256,8 @@ def test_csv_tables_and_quotes(sample, tmp_path):
     assert people["P07"]["organisation"] == "Team B" and people["P03"]["consent"] == "given"
 
 
-def test_csv_respects_release_policy(sample, tmp_path, monkeypatch):
-    monkeypatch.setattr(exporting, "_release_policy", lambda project: FakePolicy())
+def test_csv_respects_release_policy(sample, tmp_path):
+    apply_consent(sample)
     report = run_export(sample, "csv", tmp_path / "csv", RAW)
     quotes = read_csv(tmp_path / "csv" / "quotes.csv")
     assert all("final say" not in q["quote"] for q in quotes)  # @P03's note: no quotes
@@ -374,13 +373,13 @@ def test_html_is_self_contained_and_well_formed(sample, tmp_path):
     assert ("b", {}) not in parsed.tags
 
 
-def test_html_leaves_out_quotes_without_consent(sample, tmp_path, monkeypatch):
-    monkeypatch.setattr(exporting, "_release_policy", lambda project: FakePolicy())
+def test_html_leaves_out_quotes_without_consent(sample, tmp_path):
+    apply_consent(sample)
     report = run_export(sample, "html", tmp_path / "r.html", RAW)
     parsed = parse_html(tmp_path / "r.html")
     assert "the final say" not in parsed.marks
-    assert "Focus group note about voice #voice" not in "".join(parsed.text)  # P07's note left out
-    assert "left out: consent withdrawn" in "".join(parsed.text)
+    assert "Focus group note about voice" not in "".join(parsed.text)  # P07's note left out
+    assert "left out: P07 withdrew consent" in "".join(parsed.text)
     assert any(x.reason == "no consent to quotes" for x in report.left_out)
 
 

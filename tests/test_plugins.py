@@ -58,7 +58,7 @@ def extra_plugin():
 
 
 def test_hookspecs_are_typed_and_documented():
-    assert len(SPECS) == 9
+    assert len(SPECS) == 10
     for name, spec in SPECS.items():
         parameters = list(inspect.signature(spec).parameters)
         assert set(spec.__annotations__) == {*parameters, "return"}, f"{name}: annotate every argument and the return"

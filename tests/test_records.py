@@ -49,7 +49,7 @@ STRATEGIES = {
     "coding": st.builds(lambda s, n, **kw: r.Coding(start=s, end=s + n, **kw), st.integers(0, 10**6),
                         st.integers(0, 1000), record_id=text, code_id=text, coder=text, note=plain,
                         status=st.sampled_from(r.CODING_STATUSES), **base()),
-    "attachment": st.builds(r.Attachment, sha256=text, filename=text, media_type=plain, size=st.integers(0, 10**9),
+    "attachment": st.builds(r.Attachment, sha256=st.text("0123456789abcdef", min_size=64, max_size=64), filename=text, media_type=plain, size=st.integers(0, 10**9),
                             record_id=opt_id, **base()),
 }
 

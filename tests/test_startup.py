@@ -46,11 +46,21 @@ def test_a_plain_jot_does_not_import_sqlite_utils_or_a_parser(tmp_path, monkeypa
     monkeypatch.setenv("FIELDKIT_PROJECT", str(tmp_path / "p"))
     names, out = imported_modules("jot", "the LI hands the intro to @P03 #voice")
     assert "saved" in out
-    for heavy in ("sqlite_utils", "markdown_it", "dateutil"):
+    for heavy in ("sqlite_utils", "markdown_it", "dateutil", "subprocess"):
         assert heavy not in names, f"jot imported {heavy}"
+    # only the command's own module of the CLI: the others load when their commands are used
+    # (importlib.import_module does not show in -X importtime, so ask sys.modules)
+    code = ("import sys; sys.argv = ['fieldkit', 'jot', 'a second jotting']\nfrom fieldkit.cli import cli\n"
+            "try:\n    cli()\nexcept SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    loaded = set(result.stdout.splitlines()[-1].split())
+    assert "fieldkit.cli.capture" in loaded
+    for other in ("coding", "records", "fieldwork", "privacy", "exchange", "maintenance", "serve", "project"):
+        assert f"fieldkit.cli.{other}" not in loaded, f"jot imported fieldkit.cli.{other}"
     project = fieldkit.open(tmp_path / "p")
     try:
-        (note,) = project.list("observation")
+        (note,) = [n for n in project.list("observation") if n.body.startswith("the LI")]
         assert note.tags == ("voice",) and note.mentions == ("P03",)
+        assert len(project.list("observation")) == 2
     finally:
         project.close()

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 import fieldkit
 from fieldkit.core.errors import FieldkitError, PluginError
-from fieldkit.store import schema as store_schema
 from fieldkit.core.records import Code, Coding, Memo, Observation, Participant
 from fieldkit.fieldwork import capture
 from fieldkit.hooks.specs import hookimpl
+from fieldkit.store import schema
 from fieldkit.testing import register_plugin
 
 UTC = dt.timezone.utc
@@ -153,7 +153,7 @@ def test_plugin_migrations_apply_once_and_later_ones_follow(tmp_path):
         try:
             assert _applied(project, "visits") == ["0001_rooms", "0002_floor"]
             assert project.conn.execute("select name, floor from visits_rooms").fetchall() == [("Room 12", None)]
-            assert _applied(project, "fieldkit")[-1] == store_schema.MIGRATIONS[-1]
+            assert _applied(project, "fieldkit")[-1] == schema.MIGRATIONS[-1]
         finally:
             project.close()
 

@@ -79,7 +79,8 @@ def test_redact_mode(project, study, tmp_path):
     assert current_consent(project, "P03").status == "withdrawn"
     assert project.get("P03").attributes == {}
     with KeyStore.open(tmp_path / "k.keys") as keys:
-        assert "P03" not in keys and "P07" in keys
+        assert keys.get("P03").withdrawn and keys.get("P03").names == () and not keys.get("P07").withdrawn
+    assert b"Okafor" not in (tmp_path / "k.keys").read_bytes()
     audit = project.audit_log(5)
     line = next(a for a in audit if a["action"] == "withdraw")
     assert "P03" in line["detail"] and "Dana" not in line["detail"]
@@ -94,19 +95,54 @@ def test_erase_mode_removes_mentioning_records(project, study):
     assert project.db.execute("select count(*) from encounters where code = 'E1'").fetchone()[0] == 0
 
 
-def test_a_failure_leaves_everything_as_it_was(project, study, monkeypatch):
-    from fieldkit.privacy.keystore import KeyStore as KS
+def test_a_failure_inside_the_project_part_leaves_everything_as_it_was(project, study, monkeypatch):
+    from fieldkit.store.privacy import Erasure
 
-    def broken(self, pseudonym):
+    def broken(self, *args):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(KS, "remove", broken)
+    monkeypatch.setattr(Erasure, "journal_open", broken)
     before = project.db.execute("select count(*) from observations").fetchone()[0]
     with pytest.raises(RuntimeError):
         withdraw(project, "P03")
     assert project.db.execute("select count(*) from observations").fetchone()[0] == before
     assert current_consent(project, "P03").status != "withdrawn"
     assert project.get(study["group"].id).body == study["group"].body
+    with an.open_keystore(project) as keys:
+        assert keys.get("P03").name == "Dana Okafor"
+
+
+def test_a_key_store_failure_after_the_commit_is_finished_later(project, study, monkeypatch, tmp_path):
+    from fieldkit.privacy.keystore import KeyStore as KS
+    from fieldkit.privacy.withdrawal import finish_pending, pending_withdrawals
+    from fieldkit.store.maintenance import doctor
+
+    real = KS.tombstone
+
+    def broken(self, pseudonym):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(KS, "tombstone", broken)
+    with pytest.raises(RuntimeError):
+        withdraw(project, "P03")
+    # the project part is committed, the key store not yet: the journal says so
+    assert pending_withdrawals(project) == ["P03"]
+    assert any(f.check == "withdrawal" for f in doctor(project))
+    assert current_consent(project, "P03").status == "withdrawn"
+    assert (project.path / "attachments" / study["attachment"].sha256).exists()
+    monkeypatch.setattr(KS, "tombstone", real)
+    assert finish_pending(project) == ["P03"]
+    assert pending_withdrawals(project) == [] and not any(f.check == "withdrawal" for f in doctor(project))
+    assert not (project.path / "attachments" / study["attachment"].sha256).exists()
+    with an.open_keystore(project) as keys:
+        assert keys.get("P03").withdrawn
+
+
+def test_refused_when_the_key_store_is_unavailable(project, study, tmp_path):
+    (tmp_path / "k.keys").rename(tmp_path / "elsewhere.keys")
+    with pytest.raises(FieldkitError, match="cannot carry out a withdrawal"):
+        withdraw(project, "P03")
+    assert current_consent(project, "P03").status != "withdrawn"
 
 
 def test_stale_plan_is_refused(project, study):
@@ -116,10 +152,12 @@ def test_stale_plan_is_refused(project, study):
         withdraw(project, "P03", plan=plan)
 
 
-def test_without_key_store_mentions_are_still_redacted(project):
+def test_without_key_store_refused_unless_allowed_then_mentions_are_redacted(project):
     add_participant(project, "P03")
     record = note(project, "@P03 spoke; @p03's point")
-    result = withdraw(project, "P03")
+    with pytest.raises(FieldkitError, match="no key store"):
+        withdraw(project, "P03")
+    result = withdraw(project, "P03", allow_no_keystore=True)
     assert project.get(record.id).body == f"{MARKER} spoke; {MARKER}'s point"
     assert not result.keystore_removed
 
@@ -136,9 +174,49 @@ def test_redaction_never_leaves_a_mention(tmp_path_factory, words):
         if not body.strip():
             return
         record = note(project, body)
-        withdraw(project, "P03")
+        withdraw(project, "P03", allow_no_keystore=True)
         after = project.get(record.id).body if "@P03" in body else body
         assert "@P03" not in after
         assert after.count("@P07") == body.count("@P07")
     finally:
         project.close()
+
+
+def test_the_plan_is_built_under_the_write_lock(project, study, monkeypatch):
+    from fieldkit.privacy import withdrawal
+
+    seen = []
+    real = withdrawal._build_plan
+
+    def watching(project, *args):
+        seen.append(project.store.conn.in_transaction)
+        return real(project, *args)
+
+    monkeypatch.setattr(withdrawal, "_build_plan", watching)
+    withdraw(project, "P03")
+    assert seen == [True]
+
+
+def test_doctor_in_a_fresh_process_reports_then_finishes_an_interrupted_withdrawal(project, study, tmp_path,
+                                                                                    monkeypatch):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from fieldkit.privacy.keystore import KeyStore as KS
+    from fieldkit.privacy.withdrawal import pending_withdrawals
+
+    monkeypatch.setattr(KS, "tombstone", lambda self, pseudonym: (_ for _ in ()).throw(RuntimeError("gone")))
+    with pytest.raises(RuntimeError):
+        withdraw(project, "P03")
+    monkeypatch.undo()
+    script = str(Path(sys.executable).with_name("fieldkit"))
+    (tmp_path / "k.keys").rename(tmp_path / "away.keys")  # the key store is not connected
+    away = subprocess.run([script, "--project", str(project.path), "doctor"], capture_output=True, text=True)
+    assert away.returncode == 1 and "interrupted" in away.stdout and "Traceback" not in away.stderr
+    (tmp_path / "away.keys").rename(tmp_path / "k.keys")
+    back = subprocess.run([script, "--project", str(project.path), "doctor"], capture_output=True, text=True)
+    assert "finished: the interrupted withdrawal of P03" in back.stderr, back.stderr
+    assert pending_withdrawals(project) == []
+    with KS.open(tmp_path / "k.keys") as keys:
+        assert keys.get("P03").withdrawn

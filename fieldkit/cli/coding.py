@@ -180,6 +180,7 @@ def code_segments(code_ref: str, no_descendants: bool, coder: Optional[str], inc
         where = "whole record" if r["start"] is None else f"{r['start']}-{r['end']}"
         head = f"{r['code']}  {r['record_type']} {_short(r['record'])}"
         head += f" ({r['encounter']})" if r["encounter"] else ""
+        head += f"  said by {r['speakers']}" if r.get("speakers") else ""
         click.echo(f"{head}  {where}  {r['coder']}" + ("  [needs review]" if r["status"] == "review" else ""))
         before = " ".join(r["before"].split())
         after = " ".join(r["after"].split())

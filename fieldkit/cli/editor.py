@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from typing import Sequence
 
 from fieldkit.core.errors import FieldkitError, InvalidInput
@@ -18,6 +15,11 @@ def edit_text(initial: str = "", *, suffix: str = ".md") -> str:
     The editor command is split like a shell would (``code --wait`` works) but run
     without one, so metacharacters in $EDITOR cannot run other commands.
     """
+    # imported here: the quick commands (jot) never open an editor
+    import shlex
+    import subprocess
+    import tempfile
+
     command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     try:
         argv = shlex.split(command)

@@ -49,13 +49,20 @@ class _ImportCommand(_FormatsCommand):
               help="Only jottings or only fieldnotes.")
 @click.option("--type", "types", type=click.Choice(["observation", "memo"]), multiple=True,
               help="Only these record types (default both).")
+@click.option("--coder", "coders", multiple=True, metavar="NAME",
+              help="Only the codings of this coder (repeat or comma-separate). Auto-coder proposals never leave.")
+@click.option("--status", "statuses", type=click.Choice(["ok", "review"]), multiple=True,
+              help="Only codings with this status (default both).")
 @click.option("--raw", is_flag=True, help="Do NOT anonymise: the export keeps every name in the notes.")
 @click.option("--force", is_flag=True, help="Replace an existing file, or a folder an earlier export wrote.")
+@click.option("--profile", type=click.Choice(("internal", "publication")), default="internal", show_default=True,
+              help="internal: for supervision; publication: quotes only with quote consent, dates to the day.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
 @progress_option
 def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
-                   tags: tuple, codes: tuple, stages: tuple, types: tuple, raw: bool, force: bool,
-                   passphrase_env: Optional[str], progress: Optional[bool]) -> None:
+                   tags: tuple, codes: tuple, stages: tuple, types: tuple, coders: tuple, statuses: tuple,
+                   raw: bool, force: bool, profile: str, passphrase_env: Optional[str],
+                   progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
     Prints what was exported and what was left out, and why.
@@ -73,7 +80,7 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
         types=tuple(types) or None, passphrase=passphrase, progress=show_progress(progress),
-        force=force,
+        force=force, profile=profile, coders=tuple(split(coders)), statuses=tuple(statuses),
     )
     report = run_export(project, format_name, dest, options)
     for line in report.summary_lines():

@@ -1,6 +1,6 @@
 """The click group classes: the root group that reports errors and asks plugins for commands.
 
-fieldkit's own commands are added to their groups explicitly (``fieldkit.cli.main``).
+fieldkit's own commands are listed explicitly in ``fieldkit.cli.main`` and imported when used.
 Plugins add theirs through the ``register_commands(cli)`` hook, called once per plugin
 manager with the root group, only when a command name is not one of fieldkit's own or a
 group lists its commands (``--help``): the quick commands never load plugins. A plugin may
@@ -34,6 +34,8 @@ def _groups(command: click.Command, seen: Optional[list] = None) -> list[click.G
 
 def snapshot(root: click.Group) -> list[tuple[click.Group, dict]]:
     """The commands of every group under ``root``, to put back with :func:`restore`."""
+    if isinstance(root, FieldkitGroup):
+        root.load_own_commands()
     return [(group, dict(group.commands)) for group in _groups(root)]
 
 
@@ -57,7 +59,7 @@ def load_plugin_commands(root: click.Group) -> None:
     pm = get_plugin_manager()
     if _loaded.get(id(root)) is pm:
         return
-    own = _own.setdefault(id(root), snapshot(root))
+    own = _own.setdefault(id(root), snapshot(root))  # fieldkit's own, all imported first
     restore(own)  # a new plugin manager: only fieldkit's own commands, then ask its plugins
     _loaded[id(root)] = pm
     pm.hook.register_commands(cli=root)
@@ -70,9 +72,6 @@ def load_plugin_commands(root: click.Group) -> None:
                            "fieldkit's own command is kept", err=True)
 
 
-def remember_own_commands(root: click.Group) -> None:
-    """Record fieldkit's own commands of ``root`` and its groups (before any plugin adds one)."""
-    _own[id(root)] = snapshot(root)
 
 
 def _root_of(ctx: Optional[click.Context]) -> Optional[click.Group]:
@@ -82,9 +81,42 @@ def _root_of(ctx: Optional[click.Context]) -> Optional[click.Group]:
     return root if isinstance(root, FieldkitGroup) else None
 
 
+def _import(spec: str) -> click.Command:
+    from importlib import import_module
+
+    module, _, attribute = spec.partition(":")
+    return getattr(import_module(f"fieldkit.cli.{module}"), attribute)
+
+
 class FieldkitGroup(click.Group):
     """The root group: turns every exception into one line and an exit code
-    (``fieldkit.cli.errors``), and asks plugins for commands it does not have."""
+    (``fieldkit.cli.errors``), imports fieldkit's own commands when they are used
+    (``lazy_commands``: name -> ``"module:attribute"`` in ``fieldkit.cli``; ``lazy_subcommands``:
+    group name -> more commands for it), and asks plugins for commands it does not have."""
+
+    def __init__(self, *args: Any, lazy_commands: Optional[dict] = None, lazy_subcommands: Optional[dict] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+        self._imported: set = set()
+
+    def own_command(self, name: str) -> Optional[click.Command]:
+        """fieldkit's own command ``name``, imported on first use (None if there is none)."""
+        if name in self.lazy_commands and name not in self._imported:
+            command = _import(self.lazy_commands[name])
+            for spec in self.lazy_subcommands.get(name, ()):
+                sub = _import(spec)
+                if isinstance(command, click.Group):
+                    command.add_command(sub)
+            self.add_command(command, name)
+            self._imported.add(name)
+        return self.commands.get(name) if name in self.lazy_commands else None
+
+    def load_own_commands(self) -> None:
+        """Import every one of fieldkit's own commands (help, plugins, documentation)."""
+        for name in self.lazy_commands:
+            self.own_command(name)
 
     def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -116,7 +148,7 @@ class FieldkitGroup(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
-        command = super().get_command(ctx, cmd_name)
+        command = self.own_command(cmd_name) or super().get_command(ctx, cmd_name)
         if command is None:
             load_plugin_commands(self)
             command = super().get_command(ctx, cmd_name)

@@ -14,7 +14,7 @@ module               commands
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
 ===================  ===========================================================
 
-A new command group gets its own module and one ``add_command`` line below. Plugins add commands through the ``register_commands``
+A new command group gets its own module and its commands a line in ``COMMANDS`` below. Plugins add commands through the ``register_commands``
 hook (``fieldkit.cli.groups``).
 """
 
@@ -25,11 +25,33 @@ from typing import Optional
 import click
 
 from fieldkit import __version__
-from fieldkit.cli import capture, coding, exchange, fieldwork, maintenance, privacy, project, records, serve
-from fieldkit.cli.groups import FieldkitGroup, remember_own_commands
+from fieldkit.cli.groups import FieldkitGroup
+
+#: fieldkit's own commands: name -> "module:attribute" in ``fieldkit.cli``. A command's
+#: module is imported when the command is used, so a jot does not import the whole CLI.
+COMMANDS = {
+    "init": "project:init", "config": "project:config",
+    "jot": "capture:jot", "note": "capture:note", "expand": "capture:expand", "memo": "capture:memo",
+    "list": "records:list_", "show": "records:show", "search": "records:search", "edit": "records:edit",
+    "delete": "records:delete", "history": "records:history",
+    "encounter": "fieldwork:encounter", "participant": "fieldwork:participant", "site": "fieldwork:site",
+    "code": "coding:code", "codebook": "coding:codebook", "autocode": "coding:autocode",
+    "agreement": "coding:agreement_command",
+    "keys": "privacy:keys", "anonymise": "privacy:anonymise",
+    "export": "exchange:export_command", "import": "exchange:import_command", "demo": "exchange:demo_command",
+    "doctor": "maintenance:doctor", "backup": "maintenance:backup", "attach": "maintenance:attach",
+    "attachment": "maintenance:attachment", "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt",
+    "plugins": "maintenance:plugins",
+    "serve": "serve:serve",
+}
+#: commands fieldkit adds to a group defined in another module: group -> [(module:attribute)]
+SUBCOMMANDS = {
+    "participant": ["privacy:participant_withdraw"],
+}
 
 
-@click.group(cls=FieldkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FieldkitGroup, lazy_commands=COMMANDS, lazy_subcommands=SUBCOMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fieldkit")
 @click.option("--project", "project_path", type=click.Path(file_okay=False), envvar="FIELDKIT_PROJECT",
               help="Project directory (default: FIELDKIT_PROJECT, else the nearest one above).")
@@ -40,19 +62,3 @@ def cli(ctx: click.Context, project_path: Optional[str]) -> None:
 
     check_environment()
     ctx.obj = {"project_path": project_path}
-
-
-for command in (
-    project.init, project.config,
-    capture.jot, capture.note, capture.expand, capture.memo,
-    records.list_, records.show, records.search, records.edit, records.delete, records.history,
-    fieldwork.encounter, fieldwork.participant, fieldwork.site,
-    coding.code, coding.codebook, coding.autocode, coding.agreement_command,
-    privacy.keys, privacy.anonymise,
-    exchange.export_command, exchange.import_command, exchange.demo_command,
-    maintenance.doctor, maintenance.backup, maintenance.attach, maintenance.attachment, maintenance.encrypt,
-    maintenance.decrypt, maintenance.plugins, serve.serve,
-):
-    cli.add_command(command)
-fieldwork.participant.add_command(privacy.participant_withdraw)
-remember_own_commands(cli)

@@ -23,6 +23,7 @@ def doctor(fix: bool, fmt: Optional[str]) -> None:
     from fieldkit.store.maintenance import fix as repair
 
     project = get_project()
+    _finish_withdrawals(project)
     if fix:
         for line in repair(project):
             click.echo(f"fixed: {line}", err=True)
@@ -41,6 +42,25 @@ def doctor(fix: bool, fmt: Optional[str]) -> None:
             click.echo(f"{r['level']}: {r['message']}\n    fix: {r['fix']}")
     if any(f.level == "error" for f in findings):
         raise SystemExit(EXIT_USER)
+
+
+def _finish_withdrawals(project) -> None:
+    """A withdrawal interrupted after its project part was committed is finished first:
+    the person asked for it and confirmed it (see ``fieldkit.privacy.withdrawal``)."""
+    from fieldkit.privacy.withdrawal import finish_pending, pending_withdrawals
+
+    if not pending_withdrawals(project):
+        return
+    from fieldkit.cli.privacy import keys_passphrase
+    from fieldkit.core.errors import FieldkitError
+
+    try:
+        finished = finish_pending(project, keys_passphrase(project))
+    except FieldkitError as exc:  # reported below as a finding; the other checks still run
+        click.echo(f"warning: {exc}", err=True)
+        return
+    for code in finished:
+        click.echo(f"finished: the interrupted withdrawal of {code}", err=True)
 
 
 @click.command()

@@ -108,7 +108,9 @@ def keys_add(pseudonym: str, name: str, aliases: tuple, contact: str, kind: str,
 @click.option("--show-names", is_flag=True, help="Show real names, aliases and contacts.")
 @json_option
 def keys_list(show_names: bool, fmt: str) -> None:
-    """List pseudonyms in the key store (real names only with --show-names)."""
+    """List pseudonyms in the key store (real names only with --show-names).
+
+    A withdrawn participant stays listed as a tombstone: the code, no names."""
     project = get_project()
     store = open_keys(project)
     try:
@@ -117,11 +119,12 @@ def keys_list(show_names: bool, fmt: str) -> None:
         store.close()
     rows = []
     for person in people:
-        row = {"pseudonym": person.pseudonym, "kind": person.kind, "names": len(person.names)}
+        row = {"pseudonym": person.pseudonym, "kind": person.kind, "names": len(person.names),
+               "status": "withdrawn" if person.withdrawn else ""}
         if show_names:
             row.update(name=person.name, aliases=list(person.aliases), contact=person.contact)
         rows.append(row)
-    columns = ["pseudonym", "kind", "names"] + (["name", "aliases", "contact"] if show_names else [])
+    columns = ["pseudonym", "kind", "names", "status"] + (["name", "aliases", "contact"] if show_names else [])
     output(rows, columns, fmt or "table")
 
 
@@ -286,16 +289,18 @@ def anonymise_command(record: Optional[str], all_records: bool, preview: bool, a
 @click.option("--mode", type=click.Choice(("redact", "erase")), default="redact", show_default=True,
               help="redact: keep group notes with mentions replaced; erase: delete those too.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def participant_withdraw(ref: str, mode: str, yes: bool) -> None:
+@click.option("--without-keystore", is_flag=True,
+              help="Go ahead in a project that has no key store (only @mentions can be found then).")
+def participant_withdraw(ref: str, mode: str, yes: bool, without_keystore: bool) -> None:
     """Carry out a withdrawal: show what is linked to REF, then erase or redact it."""
     from fieldkit.privacy.withdrawal import withdraw, withdrawal_plan
 
     project = get_project()
     secret = keys_passphrase(project)
-    plan = withdrawal_plan(project, ref, mode=mode, passphrase=secret)
+    plan = withdrawal_plan(project, ref, mode=mode, passphrase=secret, allow_no_keystore=without_keystore)
     for line in plan.lines():
         click.echo(line)
     if not yes:
         click.confirm("This cannot be undone. Go ahead?", abort=True, err=True)
-    result = withdraw(project, ref, mode=mode, passphrase=secret, plan=plan)
+    result = withdraw(project, ref, mode=mode, passphrase=secret, plan=plan, allow_no_keystore=without_keystore)
     click.echo(result.summary())

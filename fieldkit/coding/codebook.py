@@ -502,7 +502,10 @@ def write_codebook(project, dest, *, fmt: Optional[str] = None, force: bool = Fa
         raise Refused(f"{dest} already exists; pass --force to overwrite it")
     text = dump_codebook(export_codebook(project, include_retired=include_retired), fmt)
     tmp = dest.with_name(dest.name + ".fieldkit-tmp")
-    tmp.write_text(text, encoding="utf-8")
+    # owner-only from the start, like every file fieldkit writes (definitions may quote notes)
+    with os.fdopen(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(tmp, 0o600)  # an older leftover keeps its mode through O_TRUNC
     os.replace(tmp, dest)  # the old file is replaced whole or not at all
     return dest
 

@@ -4,9 +4,14 @@ Every function returns plain dict rows (for scripts, JSON and CSV alike). By def
 proposals of auto-coders (coders named ``auto:…``) are left out, since they are not yet
 anyone's analysis; pass ``coder="auto:keywords"`` (or ``include_auto=True``) to see them.
 
-Who and where a coding is about comes from its record: a record's participants are its
-encounter's participants plus the participants @mentioned in it (an encounter coded as a
-whole has its own participants), and its site is its encounter's site.
+Who and where a coding is about: in a note with speaker turns (a transcript, a focus
+group written as speaker lines; see ``store.turns``) a coding is about the speakers of the
+turns it covers, and only them. The researcher's own turns count apart, as
+``(researcher)``, never for a participant; someone nobody registered counts under their
+label (``Speaker 2``) for ``participant`` and as ``(unregistered)`` for other attributes.
+Elsewhere a record's participants are its encounter's participants plus the participants
+@mentioned in it (an encounter coded as a whole has its own participants). A record's site
+is its encounter's site.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from fieldkit.coding.codings import code_paths, descendant_ids, record_text, res
 from fieldkit.core.errors import FieldkitError
 
 NONE = "(none)"
+RESEARCHER = "(researcher)"
+UNREGISTERED = "(unregistered)"
 GROUPS = ("code", "record", "encounter", "participant", "role", "site")
 ATTRIBUTES = ("role", "participant", "organisation", "site", "site_kind", "encounter", "encounter_kind",
               "record_type", "coder")
@@ -74,6 +81,22 @@ class _Context:
         self.encounters = {eid: {"code": code, "kind": kind, "site_id": site_id, "participants": ids}
                            for eid, code, kind, site_id, ids in queries.encounters()}
         self.records: dict = {}
+        self._turns: Optional[dict] = None
+
+    def speakers(self, rid, start=None, end=None) -> Optional[list]:
+        """``(kind, participant id, label)`` of the turns ``[start, end)`` of a record covers
+        (all of its turns for a whole-record coding); None when the record has no turns."""
+        if self._turns is None:
+            self._turns = self.project.store.turns.speakers_of_records()
+        turns = self._turns.get(rid)
+        if not turns:
+            return None
+        found = []
+        for t_start, t_end, kind, pid, label in turns:
+            covered = start is None or (t_start < end and start < t_end) or (start == end and t_start <= start < t_end)
+            if covered and (kind, pid, label) not in found:
+                found.append((kind, pid, label))
+        return found
 
     def load(self, record_ids) -> None:
         """Fetch the context of many records with a few queries."""
@@ -103,8 +126,9 @@ class _Context:
             self.load([rid])
         return self.records[rid]
 
-    def values(self, rid, attribute: str, coder: str = "") -> list:
-        """The values of ``attribute`` for a record (several for participant attributes)."""
+    def values(self, rid, attribute: str, coder: str = "", start=None, end=None) -> list:
+        """The values of ``attribute`` for a coding of a record on ``[start, end)`` (several
+        for participant attributes); speakers decide in a record with turns."""
         ctx = self.context(rid)
         if attribute == "record":
             return [rid]
@@ -122,7 +146,18 @@ class _Context:
             if not site:
                 return [NONE]
             return [site["name"] if attribute == "site" else site["kind"]]
-        people = [self.participants[p] for p in ctx.participant_ids if p in self.participants]
+        speakers = self.speakers(rid, start, end)
+        extra: list = []
+        if speakers is None:
+            ids = ctx.participant_ids
+        else:
+            ids = [pid for kind, pid, _label in speakers if kind == "participant"]
+            for kind, _pid, label in speakers:
+                if kind == "researcher":
+                    extra.append(RESEARCHER)
+                elif kind == "unregistered":
+                    extra.append(label if attribute == "participant" else UNREGISTERED)
+        people = [self.participants[p] for p in ids if p in self.participants]
         if attribute == "participant":
             found = [p["code"] for p in people]
         elif attribute == "role":
@@ -133,10 +168,17 @@ class _Context:
             key = attribute[5:] if attribute.startswith("attr:") else attribute
             found = [p["attributes"][key] for p in people if key in p["attributes"]]
         out = []
-        for value in found:
+        for value in [*found, *extra]:
             if value not in out:
                 out.append(value)
         return out or [NONE]
+
+
+def speakers(project, record_id: str, start: Optional[int] = None, end: Optional[int] = None) -> list[str]:
+    """Who spoke the words ``[start, end)`` of a record (all of it when no span is given):
+    participant codes, ``(researcher)`` and unregistered labels, in body order; empty when
+    the record has no speaker turns."""
+    return list(dict.fromkeys(_speaker_names(_Context(project), project.resolve(record_id), start, end)))
 
 
 def record_context(project, record_id: str) -> RecordContext:
@@ -193,6 +235,7 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
             "coding": r["id"], "record": rid, "record_type": record.type_name, "code": paths.get(r["code_id"]),
             "coder": r["coder"], "start": start, "end": end, "text": quote, "before": before, "after": after,
             "encounter": enc["code"] if enc else None, "status": r["status"], "note": r["note"],
+            "speakers": ", ".join(dict.fromkeys(_speaker_names(ctx, rid, start, end))),
         })
     # chronological: by when each record happened (observed, or began), then place in the text
     when = {rid: _happened(record) for rid, record in records_cache.items()}
@@ -206,9 +249,17 @@ def _happened(record) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat() if isinstance(moment, dt.datetime) else str(moment)
 
 
+def _speaker_names(ctx: _Context, rid, start, end) -> list:
+    found = ctx.speakers(rid, start, end) or []
+    return [ctx.participants[pid]["code"] if kind == "participant" and pid in ctx.participants
+            else RESEARCHER if kind == "researcher" else label for kind, pid, label in found]
+
+
 # frequencies ---------------------------------------------------------------------------------
 def _codings(project, **filters) -> list[tuple]:
-    return project.store.coding.analysed(("record_id", "code_id", "coder"), **_filters(project, **filters))
+    """``(record_id, code_id, coder, start, end)`` of the codings analysis looks at."""
+    return project.store.coding.analysed(("record_id", "code_id", "coder", "start", "end"),
+                                         **_filters(project, **filters))
 
 
 def _rollup_map(project, rollup: bool) -> dict:
@@ -246,8 +297,8 @@ def frequencies(project, by: str = "code", *, codes: Optional[Sequence[str]] = N
         ctx.load(r[0] for r in rows)
     counts: Counter = Counter()
     recs: dict = defaultdict(set)
-    for record_id, code_id, _coder in rows:
-        groups = [None] if by == "code" else ctx.values(record_id, by)
+    for record_id, code_id, _coder, start, end in rows:
+        groups = [None] if by == "code" else ctx.values(record_id, by, start=start, end=end)
         for cid in chains.get(code_id, [code_id]):
             for group in groups:
                 counts[(cid, group)] += 1
@@ -391,9 +442,9 @@ def matrix(project, attribute: str = "role", *, codes: Optional[Sequence[str]] =
     cells: dict = defaultdict(lambda: defaultdict(set))
     totals: dict = defaultdict(set)
     columns: set = set()
-    for i, (record_id, code_id, coder_name) in enumerate(rows):
+    for i, (record_id, code_id, coder_name, start, end) in enumerate(rows):
         item = i if count == "codings" else record_id
-        values = ctx.values(record_id, attribute, coder_name)
+        values = ctx.values(record_id, attribute, coder_name, start, end)
         for cid in chains.get(code_id, [code_id]):
             totals[cid].add(item)
             for value in values:

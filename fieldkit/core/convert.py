@@ -13,10 +13,16 @@ import functools
 import json
 import sys
 import typing
+from typing import TYPE_CHECKING, Optional, TypeVar
 
 import attrs
 
 from fieldkit.core import records
+
+if TYPE_CHECKING:  # annotations only: cattrs is imported when the converter is first made
+    import cattrs
+
+R = TypeVar("R", bound=records.Record)
 
 # One canonical time text for rows, JSON and exports: fixed-width UTC, so text order is
 # time order. timeinput owns the format; these names are what the rest of fieldkit calls.
@@ -27,7 +33,7 @@ from fieldkit.core.timeinput import to_iso as iso  # noqa: E402
 _FROMISO_Z = sys.version_info >= (3, 11)
 
 
-def parse_time(value):
+def parse_time(value: "str | dt.datetime") -> dt.datetime:
     """``parse_iso`` for stored times, with a fast path for the canonical ``iso`` text."""
     if value.__class__ is dt.datetime:
         return value
@@ -44,7 +50,7 @@ def _participant(item: records.EncounterParticipant) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def converter():
+def converter() -> "cattrs.Converter":
     """The converter between records and JSON-ready data."""
     import cattrs
 
@@ -87,7 +93,7 @@ def _from_dict_text(value, _) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def row_converter():
+def row_converter() -> "cattrs.Converter":
     """The converter between records and database rows: lists and dicts as JSON text."""
     conv = converter().copy()
     conv.register_unstructure_hook(tuple, _list_text)
@@ -97,25 +103,25 @@ def row_converter():
     return conv
 
 
-def to_json(record) -> dict:
+def to_json(record: records.Record) -> dict:
     """A record as plain JSON-ready data, with its ``type``."""
     data = converter().unstructure(record)
     data["type"] = record.type_name
     return data
 
 
-def from_json(data: dict, cls=None):
+def from_json(data: dict, cls: Optional[type] = None) -> records.Record:
     """Rebuild a record from ``to_json`` output (the ``type`` key picks the class)."""
     cls = cls or records.RECORD_TYPES[data.get("type")]
     return converter().structure(data, cls)
 
 
-def to_row(record) -> dict:
+def to_row(record: records.Record) -> dict:
     """A record as a database row (column -> value), in field order."""
     return row_converter().unstructure(record)
 
 
-def from_row(cls, row: dict):
+def from_row(cls: type[R], row: dict) -> R:
     """Rebuild a record of ``cls`` from a database row (extra columns are ignored)."""
     return row_converter().structure(row, cls)
 
@@ -127,7 +133,7 @@ def json_columns(cls) -> frozenset:
     return frozenset(f.name for f in attrs.fields(cls) if hints.get(f.name) in (tuple, dict))
 
 
-def error_reason(exc) -> str:
+def error_reason(exc: BaseException) -> str:
     """One readable line for why ``from_row``/``from_json`` refused a value."""
     # cattrs wraps validation errors in groups; the innermost message is the readable one
     while getattr(exc, "exceptions", None):

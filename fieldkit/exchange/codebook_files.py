@@ -8,13 +8,24 @@ from pathlib import Path
 def export(project, dest: Path, options):
     """The ``codebook`` exporter: the codebook as YAML, or JSON when ``dest`` ends in ``.json``.
 
-    A codebook holds no fieldwork text, so there is nothing to anonymise or select."""
-    from fieldkit.coding.codebook import export_codebook, write_codebook
-    from fieldkit.exchange.exporting import ExportReport
+    Definitions, titles, include and exclude notes and examples often quote fieldwork, so an
+    anonymised export passes them through the anonymiser like any other free text."""
+    import attrs
+
+    from fieldkit.coding.codebook import export_codebook
+    from fieldkit.coding.codebook_file import dump_codebook
+    from fieldkit.exchange.exporting import ExportReport, atomic_output, text_fields
 
     report = ExportReport(exporter="codebook", dest=str(dest), anonymised=options.anonymise)
-    write_codebook(project, dest, force=options.force)
-    report.count("codes", len(export_codebook(project).codes))
+    texts = text_fields(project, options, report)
+    data = export_codebook(project)
+    fields = ("title", "definition", "include", "exclude", "example")
+    data = attrs.evolve(data, codes=[attrs.evolve(spec, **{f: texts(getattr(spec, f)) for f in fields})
+                                     for spec in data.codes])
+    with atomic_output(dest, force=options.force) as tmp:
+        tmp.write_text(dump_codebook(data, "json" if Path(dest).suffix.lower() == ".json" else "yaml"),
+                       encoding="utf-8")
+    report.count("codes", len(data.codes))
     report.files.append(str(dest))
     return report
 

@@ -72,8 +72,8 @@ def export(project, dest: Path, options):
     from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_items, progress,
                              selected_code_ids, text_fields, write_manifest)
     report = ExportReport(exporter="csv", dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     quote_codes = set(selected_code_ids(project, options)) if options.codes else None
     with atomic_output(dest, force=options.force, folder=True) as folder:
         tables = {
@@ -87,9 +87,9 @@ def export(project, dest: Path, options):
             length = count_selected(project, options) if options.progress else None
             with progress(options, items, length=length, label="csv") as items:
                 for item in items:
-                    _write_item(project, lookups, texts, tables, item, quote_codes, report)
-            withdrawn = _write_people(project, folder, lookups, texts, tables, report)
-            _write_fieldwork(project, folder, lookups, texts, tables, options, withdrawn)
+                    _write_item(project, lookups, tables, item, quote_codes, report)
+            withdrawn = _write_people(project, folder, lookups, tables, report)
+            _write_fieldwork(project, folder, lookups, tables, options, withdrawn)
             _write_codes(folder, lookups, tables)
         finally:
             for table in tables.values():
@@ -101,8 +101,8 @@ def export(project, dest: Path, options):
     return report
 
 
-def _write_item(project, lookups, texts, tables, item, quote_codes, report):
-    from fieldkit.exchange.exporting import LeftOut
+def _write_item(project, lookups, tables, item, quote_codes, report):
+    from fieldkit.exchange.exporting import LeftOut, speaker_context
     from fieldkit.exchange.markdown_files import local_time
 
     record = item.record
@@ -117,32 +117,34 @@ def _write_item(project, lookups, texts, tables, item, quote_codes, report):
         })
     else:
         tables["memo"].write({
-            "id": record.id, "kind": record.kind, "title": texts(record.title), "created_at": record.created_at,
+            "id": record.id, "kind": record.kind, "title": record.title, "created_at": record.created_at,
             "links": record.links, "tags": record.tags, "mentions": record.mentions, "author": record.author,
             "text": item.text,
         })
-    for coding in item.codings:
+    withheld = {coding.id for coding in item.withheld}
+    for coding in (*item.codings, *item.withheld):
         path = lookups.code_path(coding.code_id)
         tables["coding"].write({
             "id": coding.id, "record_id": record.id, "record_type": record.type_name, "code_id": coding.code_id,
             "code_path": path, "start": coding.start, "end": coding.end, "coder": coding.coder,
-            "status": coding.status, "note": texts(coding.note), "created_at": coding.created_at,
+            "status": coding.status, "note": coding.note, "created_at": coding.created_at,
         })
         if quote_codes is not None and coding.code_id not in quote_codes:
             continue
-        if not item.quotes_allowed:
+        if coding.id in withheld:  # its position is listed above; its words stay out
             report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
             continue
+        said = speaker_context(project, lookups, item, coding)  # in a transcript: who said it
         tables["quote"].write({
             "code_path": path, "quote": quote_text(item.text, coding), "record_type": record.type_name,
             "record_id": record.id, "coding_id": coding.id, "start": coding.start, "end": coding.end,
-            "coder": coding.coder, "participants": context["participants"],
-            "participant_roles": context["participant_roles"], "site": context["site"],
+            "coder": coding.coder, "participants": said["participants"],
+            "participant_roles": said["participant_roles"], "site": context["site"],
             "encounter": context["encounter"], "observed_at": getattr(record, "observed_at", None),
         })
 
 
-def _write_people(project, folder, lookups, texts, tables, report) -> set:
+def _write_people(project, folder, lookups, tables, report) -> set:
     """Participants and consent events; withdrawn participants are left out. Returns their ids."""
     from fieldkit.privacy.consent import current_consent
     from fieldkit.exchange.exporting import LeftOut
@@ -150,7 +152,7 @@ def _write_people(project, folder, lookups, texts, tables, report) -> set:
     people = tables["participant"] = _Table(folder, "participants.csv", PARTICIPANT_COLUMNS)
     events = tables["consent"] = _Table(folder, "consent_events.csv", CONSENT_COLUMNS)
     withdrawn = set()
-    for person in project.list("participant", order_by="code"):
+    for person in lookups.records("participant", order_by="code"):
         consent = current_consent(project, person.id)
         if consent.status == "withdrawn":
             withdrawn.add(person.id)
@@ -159,35 +161,35 @@ def _write_people(project, folder, lookups, texts, tables, report) -> set:
         people.write({
             "id": person.id, "code": person.code, "role": person.role, "organisation": person.organisation,
             "attributes": person.attributes, "consent": consent.status, "consent_scopes": consent.scopes,
-            "note": texts(person.note),
+            "note": person.note,
         })
-    for event in project.list("consent", order_by="at, id"):
+    for event in lookups.records("consent", order_by="at, id"):
         if event.participant_id in withdrawn or event.participant_id not in lookups.participants:
             continue
         events.write({
             "id": event.id, "participant": lookups.participants[event.participant_id].code, "status": event.status,
-            "scopes": event.scopes, "at": event.at, "note": texts(event.note),
+            "scopes": event.scopes, "at": event.at, "note": event.note,
         })
     return withdrawn
 
 
-def _write_fieldwork(project, folder, lookups, texts, tables, options, withdrawn):
+def _write_fieldwork(project, folder, lookups, tables, options, withdrawn):
     chosen = {project.resolve(e, "encounter") for e in options.encounters}
     encounters = tables["encounter"] = _Table(folder, "encounters.csv", ENCOUNTER_COLUMNS)
-    for enc in project.list("encounter", order_by="code"):
+    for enc in lookups.records("encounter", order_by="code"):
         if chosen and enc.id not in chosen:
             continue
         site = lookups.sites.get(enc.site_id)
         codes = [lookups.participants[p.participant_id].code for p in enc.participants
                  if p.participant_id in lookups.participants and p.participant_id not in withdrawn]
         encounters.write({
-            "id": enc.id, "code": enc.code, "kind": enc.kind, "title": texts(enc.title),
+            "id": enc.id, "code": enc.code, "kind": enc.kind, "title": enc.title,
             "site": site.name if site else "", "mode": enc.mode, "start": enc.start, "end": enc.end,
-            "participants": codes, "summary": texts(enc.summary),
+            "participants": codes, "summary": enc.summary,
         })
     sites = tables["site"] = _Table(folder, "sites.csv", SITE_COLUMNS)
-    for site in project.list("site", order_by="name"):
-        sites.write({"id": site.id, "name": site.name, "kind": site.kind, "note": texts(site.note)})
+    for site in lookups.records("site", order_by="name"):
+        sites.write({"id": site.id, "name": site.name, "kind": site.kind, "note": site.note})
 
 
 def _write_codes(folder, lookups, tables):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional, TypeVar
 
 import attrs
 
@@ -32,6 +32,14 @@ class ExportOptions:
     progress: bool = False
     #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
     force: bool = False
+    #: the release profile: ``internal`` (supervision) or ``publication`` (stricter; see
+    #: docs/anonymisation.md#release-profiles)
+    profile: str = "internal"
+    #: only the codings of these coders (all people's codings when empty); an auto-coder's
+    #: proposals never leave, whatever this says: accepting one copies it to a person
+    coders: tuple = ()
+    #: only codings with these statuses (``ok``, ``review``; all when empty)
+    statuses: tuple = ()
 
     def __attrs_post_init__(self) -> None:
         if not self.types:
@@ -40,12 +48,19 @@ class ExportOptions:
 
 @attrs.frozen
 class ExportItem:
-    """One record ready to leave: ``text`` is the (anonymised) body, ``codings`` sit on that text."""
+    """One record ready to leave, already obeying consent: ``text`` (also ``record.body``) is
+    the released, anonymised body, in which the turns of speakers whose consent does not
+    cover them read ``[turn omitted: consent]``; every coding in ``codings`` sits on that text
+    and MAY be quoted; ``withheld`` holds codings whose words may not be quoted (write their
+    positions if you must, never their text). ``quotes_allowed`` is False when anything was
+    withheld (kept for exporters written before ``withheld``)."""
 
     record: object
     text: str
     codings: tuple
     quotes_allowed: bool = True
+    withheld: tuple = ()
+    omitted_turns: int = 0
 
 
 @attrs.frozen
@@ -143,28 +158,39 @@ def _pages(project, options: ExportOptions, type_name: str) -> Iterator[list]:
 
 
 def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
-    """Stream the records an export may contain, with anonymised text and remapped codings.
+    """Stream the records an export may contain, already obeying consent: anonymised text,
+    turns without consent omitted, and only quotable codings in ``codings``.
 
-    Records a consent rule excludes are recorded in ``report.left_out`` instead.
+    Records a consent rule excludes are recorded in ``report.left_out`` instead. The consent
+    release policy is core: if it cannot run, the export stops (privacy fails closed).
     """
-    policy = _release_policy(project)
+    from fieldkit.core.errors import Refused
+
+    policy = _release_policy(project, options)
+    if options.profile == "publication" and not options.anonymise:
+        raise Refused("the publication profile is always anonymised; leave out --raw (or use --profile internal)")
     anonymiser = _anonymiser(project, options, report) if options.anonymise else None
+    texts = text_fields(project, options, report)
+    wanted = coding_filter(options)
     codings_of = project.store.coding.of_records
+    turns_of = project.store.turns.of_records
     try:
         for type_name in options.types:
             for page in _pages(project, options, type_name):
-                codings_by_record = codings_of([record.id for record in page])
+                ids = [record.id for record in page]
+                codings_by_record = codings_of(ids)
+                turns_by_record = turns_of(ids)
                 for record in page:
-                    reason = policy.excluded(record) if policy else None
+                    turns = turns_by_record.get(record.id, [])
+                    reason = policy.excluded(record) or policy.excluded_by_profile(record, turns)
                     if reason:
                         report.left_out.append(LeftOut(record.id, type_name, reason))
                         continue
-                    codings = codings_by_record.get(record.id, ())
-                    text = record.body
-                    if anonymiser is not None:
-                        text, codings = anonymiser.apply(record, codings)
-                    quotes = policy.quotes_allowed(record) if policy else True
-                    yield ExportItem(record=record, text=text, codings=codings, quotes_allowed=quotes)
+                    codings = wanted(codings_by_record.get(record.id, ()))
+                    item = _released(policy, anonymiser, texts, options, record, codings, turns)
+                    if item.omitted_turns:
+                        report.count("turns omitted (consent)", item.omitted_turns)
+                    yield item
     finally:
         if anonymiser is not None:
             if anonymiser.pending_review:
@@ -174,12 +200,80 @@ def export_items(project, options: ExportOptions, report: ExportReport) -> Itera
             anonymiser.close()
 
 
-def _release_policy(project):
-    """Consent rules for what may leave (``fieldkit.privacy.consent.release_policy``), if available."""
-    from fieldkit.privacy import consent
+def _released(policy, anonymiser, texts, options: ExportOptions, record, codings, turns) -> ExportItem:
+    """One record as consent lets it leave, anonymised (every free-text field too), dates
+    coarsened for publication."""
+    release = policy.release(record, codings, turns)
+    if release.text != record.body:
+        record = attrs.evolve(record, body=release.text)
+    text, quotable, withheld = release.text, release.codings, release.withheld
+    if anonymiser is not None:
+        text, moved = anonymiser.apply(record, (*quotable, *withheld))
+        quotable, withheld = tuple(moved[:len(quotable)]), tuple(moved[len(quotable):])
+    changes: dict = {"body": text} if text != record.body else {}
+    if options.profile == "publication":
+        changes.update(coarse_dates(record))
+    if changes:
+        record = attrs.evolve(record, **changes)
+    if anonymiser is not None:
+        record = scrub(record, texts)
+        quotable = tuple(scrub(coding, texts) for coding in quotable)
+        withheld = tuple(scrub(coding, texts) for coding in withheld)
+    return ExportItem(record=record, text=text, codings=quotable, quotes_allowed=not withheld, withheld=withheld,
+                      omitted_turns=release.omitted_turns)
 
-    make = getattr(consent, "release_policy", None)
-    return make(project) if make else None
+
+def coding_filter(options: ExportOptions) -> Callable[[tuple], tuple]:
+    """A function keeping the codings an export may carry: never an auto-coder's proposal
+    (one a person accepted has a copy by that person), only ``options.coders`` and
+    ``options.statuses`` when given."""
+    from fieldkit.coding.codings import is_auto_coder
+    from fieldkit.core.errors import InvalidInput, Refused
+
+    coders, statuses = set(options.coders), set(options.statuses)
+    proposals = sorted(c for c in coders if is_auto_coder(c))
+    if proposals:
+        raise Refused(f"{', '.join(proposals)} only proposes codings, and proposals never leave the project; "
+                      "accept them first: fieldkit autocode accept")
+    unknown = sorted(statuses - {"ok", "review"})
+    if unknown:
+        raise InvalidInput(f"coding status must be ok or review, not {', '.join(unknown)}")
+
+    def keep(codings) -> tuple:
+        return tuple(c for c in codings if not is_auto_coder(c.coder)
+                     and (not coders or c.coder in coders) and (not statuses or c.status in statuses))
+
+    return keep
+
+
+def coarse_dates(record) -> dict:
+    """The publication profile's dates: each to the day (times of day and the phrase a note's
+    time was typed as are left out)."""
+    changes: dict = {}
+    for name in ("observed_at", "recorded_at", "created_at"):
+        value = getattr(record, name, None)
+        if value is not None:
+            changes[name] = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    if getattr(record, "observed_at", None) is not None:
+        changes["observed_precision"] = "day"
+    if getattr(record, "observed_raw", ""):
+        changes["observed_raw"] = ""
+    return changes
+
+
+def _release_policy(project, options: ExportOptions):
+    """The consent release policy (``fieldkit.privacy.consent.release_policy``), called
+    directly: an export never runs without it."""
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.privacy.consent import release_policy
+
+    try:
+        return release_policy(project, options.profile)
+    except FieldkitError:
+        raise
+    except Exception as exc:
+        raise FieldkitError(f"cannot export: the consent release policy could not run ({exc}); "
+                            "nothing was written") from None
 
 
 def _anonymiser(project, options, report, *, log: bool = True):
@@ -253,6 +347,7 @@ def atomic_output(dest, *, force: bool = False, folder: bool = False):
         tmp = Path(name)
     try:
         yield tmp
+        _owner_only(tmp)
         if folder and dest.exists():
             # swap the old export out before removing it, so a crash never leaves neither
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
@@ -267,6 +362,22 @@ def atomic_output(dest, *, force: bool = False, folder: bool = False):
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _owner_only(path: Path) -> None:
+    """Make an export owner-only however its writer created the files inside (0600 files,
+    0700 folders), before it moves into place."""
+    import os
+
+    if not path.is_dir():
+        os.chmod(path, 0o600)
+        return
+    os.chmod(path, 0o700)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            item = os.path.join(root, name)
+            if not os.path.islink(item):  # a link's target is not the export's to change
+                os.chmod(item, 0o700 if name in dirs else 0o600)
 
 
 def write_manifest(folder, report: "ExportReport") -> None:
@@ -305,19 +416,28 @@ class Lookups:
     read once; observations and memos are never held here.
     """
 
-    def __init__(self, project):
+    def __init__(self, project, texts=None):
         self.project = project
+        #: prepares free text for export (see ``text_fields``); every record read here is
+        #: scrubbed with it, so titles, notes, definitions and site names leave anonymised
+        self.texts = texts
         self._codes = None
         self._paths = None
         self._encounters = None
         self._participants = None
         self._by_code = None
         self._sites = None
+        self._withdrawn = None
+
+    def records(self, type_name: str, **filters) -> list:
+        """``project.list(type_name, **filters)``, each record scrubbed for export."""
+        found = self.project.list(type_name, **filters)
+        return found if self.texts is None else [scrub(record, self.texts) for record in found]
 
     @property
     def codes(self) -> dict:
         if self._codes is None:
-            self._codes = {c.id: c for c in self.project.list("code", include_deleted=True)}
+            self._codes = {c.id: c for c in self.records("code", include_deleted=True)}
         return self._codes
 
     def code_path(self, code_id: str) -> str:
@@ -329,24 +449,24 @@ class Lookups:
 
     def codebook(self) -> list:
         """Active and merged codes (not deleted) as ``(path, code)``, sorted by path."""
-        return sorted(((self.code_path(c.id), c) for c in self.project.list("code")), key=lambda pc: pc[0].lower())
+        return sorted(((self.code_path(c.id), c) for c in self.records("code")), key=lambda pc: pc[0].lower())
 
     @property
     def encounters(self) -> dict:
         if self._encounters is None:
-            self._encounters = {e.id: e for e in self.project.list("encounter", include_deleted=True)}
+            self._encounters = {e.id: e for e in self.records("encounter", include_deleted=True)}
         return self._encounters
 
     @property
     def participants(self) -> dict:
         if self._participants is None:
-            self._participants = {p.id: p for p in self.project.list("participant", include_deleted=True)}
+            self._participants = {p.id: p for p in self.records("participant", include_deleted=True)}
         return self._participants
 
     @property
     def sites(self) -> dict:
         if self._sites is None:
-            self._sites = {s.id: s for s in self.project.list("site", include_deleted=True)}
+            self._sites = {s.id: s for s in self.records("site", include_deleted=True)}
         return self._sites
 
     def encounter_ids(self, record) -> list:
@@ -364,8 +484,17 @@ class Lookups:
                     found.append(encounter_id)
         return list(dict.fromkeys(found))
 
+    @property
+    def withdrawn(self) -> set:
+        """Ids of participants whose current consent is withdrawn (never named as present)."""
+        if self._withdrawn is None:
+            self._withdrawn = {pid for pid, (status, _) in self.project.store.consent.latest().items()
+                               if status == "withdrawn"}
+        return self._withdrawn
+
     def people(self, record) -> list:
-        """Participants a record is about: its encounters' participants and its @mentions."""
+        """Participants a record is about: its encounters' participants and its @mentions,
+        leaving out anyone who withdrew."""
         if self._by_code is None:
             self._by_code = {p.code.lower(): p for p in self.participants.values()}
         by_code = self._by_code
@@ -382,7 +511,7 @@ class Lookups:
         for link in getattr(record, "links", ()):
             if link in self.participants:
                 found[link] = self.participants[link]
-        return sorted(found.values(), key=lambda p: p.code)
+        return sorted((p for p in found.values() if p.id not in self.withdrawn), key=lambda p: p.code)
 
     def context(self, record) -> dict:
         """Encounter codes, site names, participant codes and roles for a record, as text."""
@@ -397,6 +526,55 @@ class Lookups:
         }
 
 
+def speaker_context(project, lookups: "Lookups", item: ExportItem, coding) -> dict:
+    """``context`` for one coded segment: in a note with speaker turns, ``participants`` and
+    ``participant_roles`` are those of the speakers of the coded words (the researcher as
+    ``(researcher)``), not everyone present."""
+    context = lookups.context(item.record)
+    turns = project.store.turns.of_record(item.record.id) if coding.start is not None else ()
+    if not turns:
+        return context
+    # the coding sits on the exported text; its words' speakers are found on the stored one
+    stored = project.store.coding.of_records([item.record.id]).get(item.record.id, ())
+    original = next((c for c in stored if c.id == coding.id and c.start is not None), None)
+    if original is None:
+        return context
+    codes, roles = [], []
+    for turn in turns:
+        if not (turn.start < original.end and original.start < turn.end):
+            continue
+        person = lookups.participants.get(turn.speaker_id) if turn.speaker_kind == "participant" else None
+        label = turn.speaker_label if lookups.texts is None else lookups.texts(turn.speaker_label)
+        code = "(researcher)" if turn.speaker_kind == "researcher" else person.code if person else label
+        role = "(researcher)" if turn.speaker_kind == "researcher" else person.role if person else "(unregistered)"
+        codes += [code] if code not in codes else []
+        roles += [role] if role not in roles else []
+    return {**context, "participants": ", ".join(codes), "participant_roles": ", ".join(sorted(roles))}
+
+
+R = TypeVar("R")
+
+
+def scrub(record: R, texts: Callable[[str], str]) -> R:
+    """``record`` with every free-text field (``fieldkit.privacy.anonymiser.FREE_TEXT``)
+    prepared by ``texts`` (see :func:`text_fields`); the record itself when nothing changes."""
+    from fieldkit.privacy.anonymiser import FREE_TEXT
+
+    changes = {}
+    for field in FREE_TEXT.get(record.type_name, ()):
+        value = getattr(record, field, "")
+        if value:
+            prepared = texts(value)
+            if prepared != value:
+                changes[field] = prepared
+    attributes = getattr(record, "attributes", None)
+    if attributes:
+        prepared = {key: texts(value) for key, value in attributes.items()}
+        if prepared != attributes:
+            changes["attributes"] = prepared
+    return attrs.evolve(record, **changes) if changes else record
+
+
 def text_fields(project, options: ExportOptions, report: ExportReport):
     """A function preparing short free text (titles, summaries, notes) for export.
 
@@ -407,15 +585,24 @@ def text_fields(project, options: ExportOptions, report: ExportReport):
     if not options.anonymise:
         return lambda text: text
     state: dict = {}
+    # short fields repeat (a site on every note, "now" as the time typed): the same text
+    # always gets the same replacement, so each distinct one is anonymised once
+    done: dict = {}
 
     def prepare(text):
         if not text or not text.strip():
             return text
+        found = done.get(text)
+        if found is not None:
+            return found
         if "anonymiser" not in state:
             state["anonymiser"] = _anonymiser(project, options, report, log=False)
         from fieldkit.core.records import Memo
 
-        return state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
+        found = state["anonymiser"].redaction(Memo(body=text, id="", author="export"), text).text
+        if len(done) < 10_000:
+            done[text] = found
+        return found
 
     return prepare
 
@@ -435,6 +622,8 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
         raise NotFound(f"no export format '{format_name}'; choose from {', '.join(sorted(found)) or 'none'}")
     dest = check_dest(dest, force=options.force, folder=not exporter.suffix)
     result = exporter.export(project, dest, options)
+    if dest.exists() and not dest.is_symlink():  # a plugin's exporter may not use atomic_output
+        _owner_only(dest)
     if isinstance(result, ExportReport):
         return result
     if isinstance(result, dict):

@@ -187,11 +187,13 @@ def _restore(project, handle, report) -> None:
     unknown = [m for m in header.get("schema", []) if m not in MIGRATIONS]
     if unknown:
         raise FieldkitError(f"{report.source} was written by a newer fieldkit (schema {unknown[-1]}); upgrade to import it")
-    allowed = set(dump.tables())
+    # a backup written before the digest key moved into the key store holds it: restored, it
+    # keeps the backup's digests valid and moves into the key store when that is next opened
+    allowed = set(dump.tables()) | {"anonymisation_secret"}
     columns_of = {t: set(store.columns(t)) for t in allowed}
     dump.defer_foreign_keys()  # parents may come after children (moved codes)
     # an empty project still has rows of its own (settings, its 'init' audit line, the
-    # anonymisation secret): each table the backup holds replaces them whole
+    # digest key before 0005): each table the backup holds replaces them whole
     cleared = set(TABLES.values()) | {"revisions"}  # known to be empty already
     batch = _Batch(project)
     for number, line in enumerate(handle, start=2):

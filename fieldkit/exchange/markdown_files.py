@@ -91,8 +91,8 @@ def export(project, dest: Path, options):
                              text_fields, write_manifest)
 
     report = ExportReport(exporter="markdown", dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     with atomic_output(dest, force=options.force, folder=True) as folder:
         files: dict = {}  # encounter id (or None) -> file name
         used: set = {NO_ENCOUNTER}

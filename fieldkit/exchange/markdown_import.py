@@ -84,10 +84,13 @@ def _list(value) -> list:
 
 
 def markdown_files(source: Path) -> list:
+    """The ``.md`` files under ``source`` (not hidden ones), in name order. A file or folder
+    that is a symbolic link to somewhere outside ``source`` is not followed."""
     if source.is_file():
         return [source]
+    root = source.resolve()
     return sorted(p for p in source.rglob("*.md") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(source).parts))
+        part.startswith(".") for part in p.relative_to(source).parts) and p.resolve().is_relative_to(root))
 
 
 def load(project, source: Path, options):
@@ -135,7 +138,7 @@ def _import(project, source: Path, files: list, options, report):
     if report.problems:
         raise ImportFailed(report)
     if not options.dry_run:
-        write_in_batches(project, report, [(lambda p=plan: _write(project, *p)) for plan in planned])
+        write_in_batches(project, report, [(lambda p=plan: _write(project, report, *p)) for plan in planned])
     return report
 
 
@@ -185,9 +188,14 @@ def _plan(project, path: Path, name: str, options, report):
     return name, record, tuple(p.id for p in people)
 
 
-def _write(project, name: str, record, people: tuple) -> None:
+def _write(project, report, name: str, record, people: tuple) -> None:
     from fieldkit.exchange.importing import add_to_encounter
 
     if people:
         add_to_encounter(project, project.get(record.encounter_id, type_name="encounter"), list(people))
-    project.add(record, reason=f"imported from {name}")
+    record = project.add(record, reason=f"imported from {name}")
+    if record.type_name == "observation":
+        from fieldkit.exchange.transcripts import store_turns
+
+        if store_turns(project, record):  # a focus group written as speaker lines
+            report.count("speaker turns")

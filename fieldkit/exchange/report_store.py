@@ -68,15 +68,15 @@ def gather(project, options, report, store: ReportStore, lookups, texts) -> None
             record, text = item.record, item.text
             context = lookups.context(record)
             label = note_label(project, record, texts)
-            codes = sorted({c.code_id for c in item.codings}, key=lookups.code_path)
+            codes = sorted({c.code_id for c in (*item.codings, *item.withheld)}, key=lookups.code_path)
             store.add_note({"id": record.id, "type": record.type_name, "label": label, "text": text,
                             "codes": codes, **context})
             report.count(f"{record.type_name}s")
-            for coding in item.codings:
-                if wanted is not None and coding.code_id not in wanted:
-                    continue
-                if not item.quotes_allowed:
+            for coding in item.withheld:
+                if wanted is None or coding.code_id in wanted:
                     report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
+            for coding in item.codings:  # export_items passes only codings that may be quoted
+                if wanted is not None and coding.code_id not in wanted:
                     continue
                 whole = coding.start is None
                 start, end = (0, len(text)) if whole else (coding.start, coding.end)
@@ -104,8 +104,8 @@ def write_report(project, dest: Path, options, exporter: str, write):
     from fieldkit.exchange.exporting import ExportReport, Lookups, atomic_output, text_fields
 
     report = ExportReport(exporter=exporter, dest=str(dest), anonymised=options.anonymise)
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     with atomic_output(dest, force=options.force) as tmp:
         work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
         try:

@@ -3,8 +3,15 @@
 A transcript becomes ONE fieldnote in its encounter, so a coded passage can span turns and
 the conversation stays in order. Each turn is a paragraph ``[00:01:02] P03: …``: the speaker
 label is replaced by the participant code it is mapped to (labels in video-call captions are
-often real names, which must not reach the project), and the turn's start time is kept when
-the source has timings. Consecutive caption cues of one speaker are joined into one turn.
+often real names, which must not reach the project), ``Researcher`` for the researcher's own
+turns (labels such as Interviewer or Facilitator, or ``--speaker LABEL=researcher``) and
+``Speaker 2`` for someone nobody registered; the turn's start time is kept when the source
+has timings. Consecutive caption cues of one speaker are joined into one turn.
+
+Each turn is also stored as data (``store.turns``, see docs/records.md): the ``[start, end)``
+of the speaker's words in the body, the speaker and the time codes, so consent, withdrawal
+and the code-by-role matrix follow who spoke. :func:`find_turns` reads the turns back out of
+a body written this way, and out of Markdown notes with speaker lines (``**P03:** …``).
 """
 
 from __future__ import annotations
@@ -178,6 +185,63 @@ def _merge(cues: list) -> list:
     return turns
 
 
+#: the label of the researcher's turns in a body, and labels that mean the researcher
+RESEARCHER_LABEL = "Researcher"
+RESEARCHER_WORDS = ("researcher", "interviewer", "facilitator", "moderator", "the researcher")
+_UNREGISTERED = re.compile(r"speaker \d+\Z")
+_BODY_TURN = re.compile(
+    rf"^[ \t]*(?:[-*][ \t]+)?(?:[\[(](?P<ts>{_STAMP})[\])][ \t]*)?(?:\*\*|__)?(?P<speaker>{_LABEL})[ \t]*"
+    rf"(?:\*\*|__)?:(?:\*\*|__)?[ \t]+(?P<text>\S.*)$"
+)
+
+
+def find_turns(project, record_id: str, body: str, times: Optional[list] = None) -> list:
+    """The speaker turns of a body: lines ``[ts] LABEL: words`` (Markdown bold and list
+    marks allowed) whose label is a participant code, the researcher or ``Speaker N``; a
+    turn runs to the next turn line or a blank line. ``times`` gives ``(start, end)`` seconds
+    per turn when the source had them (in order)."""
+    from fieldkit.store.turns import SpeakerTurn
+
+    codes = {p.code.casefold(): p.id for p in project.list("participant")}
+    found: list = []
+    pos = 0
+    open_turn = None
+    for line in body.split("\n"):
+        end_of_line = pos + len(line)
+        match = _BODY_TURN.match(line)
+        label = _key(match["speaker"]) if match else ""
+        if match and (label in codes or label in RESEARCHER_WORDS or _UNREGISTERED.match(label)):
+            if open_turn:
+                found.append(open_turn)
+            if label in codes:
+                kind, speaker = "participant", codes[label]
+            else:
+                kind, speaker = ("researcher" if label in RESEARCHER_WORDS else "unregistered"), None
+            start = pos + match.start("text")
+            stamp = seconds(match["ts"]) if match["ts"] else None
+            open_turn = SpeakerTurn(record_id, start, pos + len(line.rstrip()), kind, speaker,
+                                    match["speaker"].strip(), stamp)
+        elif open_turn and line.strip():
+            open_turn = attrs.evolve(open_turn, end=pos + len(line.rstrip()))
+        elif open_turn:
+            found.append(open_turn)
+            open_turn = None
+        pos = end_of_line + 1
+    if open_turn:
+        found.append(open_turn)
+    if times and len(times) == len(found):
+        found = [attrs.evolve(t, time_start=a if a is not None else t.time_start, time_end=b)
+                 for t, (a, b) in zip(found, times)]
+    return found
+
+
+def store_turns(project, record) -> int:
+    """Find and store the speaker turns of a note; returns how many."""
+    turns = find_turns(project, record.id, record.body)
+    project.store.turns.replace(record.id, turns)
+    return len(turns)
+
+
 def _key(label: Optional[str]) -> str:
     return " ".join((label or "").split()).casefold()
 
@@ -203,6 +267,9 @@ def speaker_map(project, turns: list, options, report) -> dict:
         if key in names:
             continue
         target = given.get(key) or (codes.get(key) if label else None)
+        if (target or "").casefold() == "researcher" or (target is None and key in RESEARCHER_WORDS):
+            names[key] = RESEARCHER_LABEL  # the researcher's own turns, kept apart from participants'
+            continue
         if target is None:
             unknown.append(label)
             names[key] = f"Speaker {len(unknown)}"
@@ -266,8 +333,10 @@ def load(project, source: Path, options):
         else:
             observed = {}
         add_to_encounter(project, project.get(encounter.id, type_name="encounter"), mapping["participant_ids"])
-        project.add(Observation(stage=options.stage or "fieldnote", body=body, encounter_id=encounter.id,
-                                **observed), reason=f"imported transcript {source.name}")
+        record = project.add(Observation(stage=options.stage or "fieldnote", body=body, encounter_id=encounter.id,
+                                         **observed), reason=f"imported transcript {source.name}")
+        found = find_turns(project, record.id, record.body, [(t.start, t.end) for t in turns])
+        project.store.turns.replace(record.id, found)
         report.count("fieldnotes")
         report.count("turns", len(turns))
         report.count("speakers", len({_key(t.speaker) for t in turns}))

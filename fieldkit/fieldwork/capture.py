@@ -44,19 +44,9 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
-def _captured(project, text: str) -> str:
-    """Registered names become pseudonyms as they are captured, when the project asks for it."""
-    if not project.setting("pseudonymise_on_capture"):
-        return text
-    from fieldkit.privacy.anonymiser import pseudonymise_on_capture
-
-    return pseudonymise_on_capture(project, text)
-
-
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
         tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks."""
-    text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
@@ -66,7 +56,6 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
          tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
-    text = _captured(project, text)
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     return project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
@@ -116,7 +105,7 @@ def strip_template_comments(text: str) -> str:
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
            when: Optional[str] = None) -> Observation:
     """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
-    body = _captured(project, strip_template_comments(body))
+    body = strip_template_comments(body)
     observed = _observed(project, when)
     if not observed and jottings:
         first = jottings[0]
@@ -136,7 +125,7 @@ def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: 
     """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names).
 
     ``private`` adds the ``#private`` tag: exports leave such memos out."""
-    body = _captured(project, text)
+    body = text
     if private:
         body = _with_tags(body, [PRIVATE_TAG])
     return project.add(Memo(kind=kind, title=title, body=body, links=tuple(project.resolve(x) for x in links)))
@@ -156,4 +145,4 @@ def edit(project, ref: str, body: str, *, reason: str = ""):
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return project.update(attrs.evolve(record, body=_captured(project, body)), reason=reason or "edited")
+    return project.update(attrs.evolve(record, body=body), reason=reason or "edited")

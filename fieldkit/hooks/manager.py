@@ -179,6 +179,8 @@ def _is_problem_list(result: Any) -> bool:
 #: hooks whose results fieldkit uses: a check of each result and what it should have been
 RESULT_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "validate_record": (_is_problem_list, "a list of strings"),
+    "capture_record": (lambda r: isinstance(r, dict) and all(isinstance(k, str) for k in r),
+                       "a dict of field names to new values"),
 }
 
 

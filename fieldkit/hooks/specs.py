@@ -91,6 +91,15 @@ def validate_record(project: Project, record: Record) -> Optional[list[str]]:
 
 
 @hookspec
+def capture_record(project: Project, record: Record) -> Optional[dict]:
+    """Pseudonymise a record as it is captured: return ``{field: new value}`` for the fields to change.
+
+    :param project: the open project whose setting ``pseudonymise_on_capture`` is on
+    :param record: the record about to be stored (added, imported or edited)
+    """
+
+
+@hookspec
 def register_migrations(register: Callable[[str, Sequence[tuple[str, Sequence[str]]]], None]) -> None:
     """Register migrations for a plugin's own tables: ``register(set_name, [(name, [sql, ...]), ...])``.
 

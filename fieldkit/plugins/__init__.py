@@ -11,4 +11,5 @@ BUILTINS = (
     "fieldkit.plugins.coproduction",
     "fieldkit.plugins.uk_identifiers",
     "fieldkit.plugins.places",
+    "fieldkit.plugins.pseudonymise",
 )

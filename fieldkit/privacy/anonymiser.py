@@ -22,11 +22,16 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
+
+if TYPE_CHECKING:  # annotations only
+    from fieldkit.core.records import Record
+    from fieldkit.privacy.keystore import KeyStore
+    from fieldkit.project import Project
 
 #: the environment variable an encrypted key store's passphrase may come from
 PASSPHRASE_ENV = "FIELDKIT_KEYS_PASSPHRASE"
@@ -118,6 +123,7 @@ def create_keystore(project, path=None, *, passphrase: Optional[str] = None):
         store.close()
         path.unlink(missing_ok=True)
         raise
+    digest_key(project, store)  # a digest key still in fieldkit.db moves in now
     return store
 
 
@@ -172,11 +178,46 @@ def detector_order(registered: Sequence[str], configured=None) -> list:
     return order
 
 
-def _secret(project) -> bytes:
-    secret = project.store.anonymisation.secret()
-    if secret is None:  # pragma: no cover - the migration always writes it
-        raise FieldkitError("the project has no anonymisation secret; run fieldkit doctor")
-    return secret
+def digest_key(project: "Project", store: Optional["KeyStore"]) -> Optional[bytes]:
+    """The key of the project's digests (review decisions, added rules, the log), held in the
+    key store ``store``; None when there is no key store and no key yet.
+
+    A project made before the key moved kept it in ``fieldkit.db``: it is copied into the key
+    store (committed there first), then deleted from the project, so a kill in between leaves
+    it in both places and the next call finishes the move. The digests stay the same.
+    """
+    import secrets
+
+    legacy = project.store.anonymisation.secret()
+    if store is None:
+        return legacy  # until a key store exists; doctor says the key is still in fieldkit.db
+    held = store.digest_key()
+    if legacy is not None:
+        if held is None:
+            held = store.keep_digest_key(legacy)
+        if not hmac.compare_digest(held, legacy):
+            raise FieldkitError(f"the key store {store.path} holds another project's digest key (fieldkit.db has its "
+                                "own); check the setting keystore_path points at this project's key store")
+        with project.transaction():
+            project.store.anonymisation.drop_secret()
+            project.store.audit("move_digest_key", "project", "", "the digest key moved into the key store")
+        return held
+    return held if held is not None else store.keep_digest_key(secrets.token_bytes(32))
+
+
+def _secret(project, passphrase: Optional[str] = None) -> bytes:
+    """The lasting digest key, for decisions and rules that must match on later runs; refuses
+    when there is none (no key store)."""
+    store = open_keystore(project, passphrase)
+    try:
+        key = digest_key(project, store)
+    finally:
+        if store is not None:
+            store.close()
+    if key is None:
+        raise Refused("review decisions and added phrases are named by a keyed digest whose key is kept in the "
+                      "key store, and this project has none; create one first: fieldkit keys init")
+    return key
 
 
 def normalise_phrase(text: str) -> str:
@@ -232,8 +273,15 @@ class Anonymiser:
         self.strict = config["strict"]
         #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
         self.pending_review = 0
-        self._secret = _secret(project)
         self._store = open_keystore(project, passphrase)  # configured but unusable: raises
+        try:
+            key = digest_key(project, self._store)
+        except BaseException:
+            self.close()
+            raise
+        #: whether digests will match on a later run (no key store: a key for this run only)
+        self.lasting = key is not None
+        self._secret = key if key is not None else os.urandom(32)
         people = ()
         lookup = None
         if self._store is None:
@@ -503,6 +551,7 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
 def record_decision(project, record, start: int, end: int, digest: str, action: str, kind: str,
                     note: str = "") -> None:
     """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
+    _secret(project)  # a decision must outlive this run: refuses without a key store
     with project.transaction():
         project.store.anonymisation.decide(record.id, start, end, digest, action, kind)
         project.store.audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
@@ -543,38 +592,113 @@ def log_entries(project, record=None, limit: int = 100) -> list[dict]:
 # --------------------------------------------------------------------------- capture
 
 
+#: the free-text fields of each record type besides bodies. Exports pass every one (and every
+#: value of a participant's ``attributes``) through the anonymiser
+#: (``fieldkit.exchange.exporting.scrub``), and ``pseudonymise_on_capture`` covers them too.
+#: Names, codes and ids are labels the researcher chose.
+FREE_TEXT = {
+    "site": ("name", "note"),
+    "participant": ("organisation", "note"),
+    "consent": ("note",),
+    "encounter": ("title", "summary"),
+    "observation": ("observed_raw",),
+    "memo": ("title",),
+    "code": ("definition", "include", "exclude", "example"),
+    "coding": ("note",),
+    "attachment": ("filename",),
+}
+
+
+class Capturer:
+    """Replaces registered names as text is captured (see :func:`pseudonymise_on_capture`);
+    the key store is read once, when the capturer is made."""
+
+    def __init__(self, project: "Project", passphrase: Optional[str] = None):
+        from fieldkit.privacy.keystore import KeyStoreError
+
+        self.project = project
+        path = keystore_path(project)
+        #: what the key store file was when read: a changed file means a new capturer
+        self.stamp = _stamp(path)
+        try:
+            store = open_keystore(project, passphrase)
+        except KeyStoreError as exc:
+            raise FieldkitError(f"pseudonymise_on_capture is on but {exc}; nothing was saved") from None
+        self.people = ()
+        if store is not None:
+            try:
+                self.people = store.people()
+            finally:
+                store.close()
+
+    def text(self, text: str, codes: Optional[set] = None) -> str:
+        """``text`` with every registered name replaced: ``@P03`` for a participant of the
+        project (a mention), ``[X01]`` for anyone else."""
+        if not self.people or not text:
+            return text
+        from fieldkit.privacy.detection import apply_spans
+        from fieldkit.privacy.names import find_people
+
+        if codes is None:
+            codes = {code.lower() for code in self.project.store.consent.codes().values()}
+        # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
+        # the registered person, and capture replaces only what it can attribute
+        spans = [s for s in find_people(text, self.people, unregistered=False) if s.kind == "name"]
+        if not spans:
+            return text
+
+        def replace(span, original):
+            return f"@{span.hint}" if span.hint.lower() in codes else f"[{span.hint}]"
+
+        return apply_spans(text, spans, replace).text
+
+    def changes(self, record: "Record") -> dict:
+        """``{field: pseudonymised value}`` for the body and every free-text field of
+        ``record`` (``FREE_TEXT``, attribute values) that names a registered person."""
+        if not self.people:
+            return {}
+        codes = {code.lower() for code in self.project.store.consent.codes().values()}
+        changes = {}
+        for field in ("body", *FREE_TEXT.get(record.type_name, ())):
+            value = getattr(record, field, None)
+            if isinstance(value, str) and value:
+                captured = self.text(value, codes)
+                if captured != value:
+                    changes[field] = captured
+        attributes = getattr(record, "attributes", None)
+        if attributes:
+            captured = {key: self.text(value, codes) for key, value in attributes.items()}
+            if captured != attributes:
+                changes["attributes"] = captured
+        return changes
+
+
+def _stamp(path) -> tuple:
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return (str(path), None)
+    return (str(path), st and (st.st_mtime_ns, st.st_size, st.st_ino))
+
+
+def capturer(project: "Project") -> Capturer:
+    """The project's :class:`Capturer`, kept while the key store file is unchanged (so a bulk
+    import reads the key store once, not once per record)."""
+    held = getattr(project, "_fieldkit_capturer", None)
+    if held is None or held.stamp != _stamp(keystore_path(project)):
+        held = Capturer(project)
+        project._fieldkit_capturer = held
+    return held
+
+
 def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = None) -> str:
     """Replace registered names in ``text`` as it is captured (setting ``pseudonymise_on_capture``).
 
     A name becomes ``@P03`` when P03 is a participant of the project (so it counts as a
     mention), otherwise ``[X01]``. Only the key store's names are replaced; identifiers are
     left for export-time anonymisation. Refuses (nothing is saved) when the key store cannot
-    be opened, rather than keep a name the project promised not to keep.
+    be opened, rather than keep a name the project promised not to keep. Every record the
+    project stores goes through the same replacement while the setting is on (the built-in
+    plugin ``fieldkit.plugins.pseudonymise``, hook ``capture_record``).
     """
-    from fieldkit.privacy.keystore import KeyStoreError
-
-    try:
-        store = open_keystore(project, passphrase)
-    except KeyStoreError as exc:
-        raise FieldkitError(f"pseudonymise_on_capture is on but {exc}; nothing was saved") from None
-    if store is None:
-        return text
-    try:
-        people = store.people()
-    finally:
-        store.close()
-    if not people:
-        return text
-    from fieldkit.privacy.detection import apply_spans
-    from fieldkit.privacy.names import find_people
-
-    codes = {code.lower() for code in project.store.consent.codes().values()}
-    # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
-    # the registered person, and capture replaces only what it can attribute
-    spans = [s for s in find_people(text, people, unregistered=False) if s.kind == "name"]
-
-    def replace(span, original):
-        hint = span.hint
-        return f"@{hint}" if hint.lower() in codes else f"[{hint}]"
-
-    return apply_spans(text, spans, replace).text
+    return Capturer(project, passphrase).text(text)

@@ -71,6 +71,24 @@ def record_consent(project, participant: str, status: str, scopes: Optional[Iter
 ONE_TO_ONE_KINDS = ("interview", "informal_conversation")
 
 
+#: the release profiles an export can be made under (docs/anonymisation.md#release-profiles)
+PROFILES = ("internal", "publication")
+#: what stands in an export for the words of a speaker whose consent does not cover them
+TURN_OMITTED = "[turn omitted: consent]"
+
+
+@attrs.frozen
+class Release:
+    """What consent lets leave of one note: ``text`` with every turn it does not cover
+    replaced by ``TURN_OMITTED``; ``codings`` (moved onto that text) whose words may be
+    quoted; ``withheld``, codings on words that may not be quoted (or whose words are gone)."""
+
+    text: str
+    codings: tuple
+    withheld: tuple
+    omitted_turns: int = 0
+
+
 class ReleasePolicy:
     """What consent allows to leave the project; built once per export by :func:`release_policy`.
 
@@ -83,18 +101,31 @@ class ReleasePolicy:
       withdrawn participant attended are kept when they do not mention them; their names
       are still replaced by the anonymiser, and ``fieldkit participant withdraw`` redacts
       or erases what mentions them;
-    * quotes are *not allowed* from a record when any participant linked to it (mentioned,
-      linked, or taking part in its encounter) lacks the ``quotes`` scope, including a
-      participant with no consent recorded.
+    * in a note with speaker turns, consent is the speaker's: the words of a speaker whose
+      consent is withdrawn or not recorded, or who is unregistered, are replaced by
+      ``[turn omitted: consent]``; the researcher's own turns always stay;
+    * quotes: a coded passage may be quoted when every speaker of its words has the
+      ``quotes`` scope (the researcher needs none); in a note without turns, when everyone
+      linked to the record (mentioned, linked, or taking part in its encounter) has it,
+      including a participant with no consent recorded;
+    * the ``publication`` profile is stricter: a speaker without the ``quotes`` scope is
+      omitted like a non-consenting one, and a note without turns whose text may not be
+      quoted is left out whole.
     """
 
-    def __init__(self, project):
+    def __init__(self, project, profile: str = "internal"):
+        from fieldkit.core.errors import InvalidInput
+
+        if profile not in PROFILES:
+            raise InvalidInput(f"release profile must be one of {', '.join(PROFILES)}, not {profile!r}")
         self.project = project
+        self.profile = profile
         queries = project.store.consent
         self._codes: dict = queries.codes()  # participant id -> code
         self._by_code: dict = {code.lower(): pid for pid, code in self._codes.items()}  # lower-case code -> id
         latest = queries.latest()
         self.withdrawn = {pid for pid, (status, _) in latest.items() if status == "withdrawn"}
+        self._consenting = {pid for pid, (status, _) in latest.items() if status in ("given", "limited")}
         self._quotes = {pid for pid, (status, scopes) in latest.items() if status != "withdrawn" and "quotes" in scopes}
         self._encounters: dict = queries.encounters()  # encounter id -> (kind, participant ids)
         self._observation_encounter: dict = {}
@@ -153,7 +184,59 @@ class ReleasePolicy:
             people.update(ids)
         return all(pid in self._quotes for pid in people if pid in self._codes)
 
+    def speaks_freely(self, turn) -> bool:
+        """Whether a speaker turn's words may leave at all (under this profile)."""
+        if turn.speaker_kind == "researcher":
+            return True
+        if turn.speaker_kind != "participant" or turn.speaker_id not in self._consenting:
+            return False
+        return self.profile != "publication" or turn.speaker_id in self._quotes
 
-def release_policy(project) -> ReleasePolicy:
+    def quotable(self, turn) -> bool:
+        """Whether a speaker turn's words may be quoted."""
+        return turn.speaker_kind == "researcher" or (
+            turn.speaker_kind == "participant" and turn.speaker_id in self._quotes)
+
+    def excluded_by_profile(self, record, turns) -> Optional[str]:
+        """Why the profile keeps a record without turns out (publication: no quote consent)."""
+        if self.profile == "publication" and not turns and not self.quotes_allowed(record):
+            return "no consent to quotes (publication profile)"
+        return None
+
+    def release(self, record, codings, turns) -> Release:
+        """The consented text of a note and which of its codings may be quoted (see the class
+        notes); ``turns`` are its speaker turns (``store.turns``), ``codings`` on its body."""
+        from fieldkit.core.remap import map_span
+
+        body = record.body
+        if not turns:
+            if self.quotes_allowed(record):
+                return Release(body, tuple(codings), ())
+            return Release(body, (), tuple(codings))
+        omitted = [t for t in turns if not self.speaks_freely(t)]
+        edits: tuple = ()
+        text = body
+        if omitted:
+            from fieldkit.privacy.detection import apply_spans
+            from fieldkit.privacy.spans import Span
+
+            spans = [Span(t.start, t.end, "turn", "direct", detector="consent") for t in omitted if t.end > t.start]
+            redaction = apply_spans(body, spans, lambda span, original: TURN_OMITTED)
+            text, edits = redaction.text, redaction.edits
+        quotable, withheld = [], []
+        for coding in codings:
+            whole = coding.start is None
+            covered = [t for t in turns if whole or (t.start < coding.end and coding.start < t.end)]
+            allowed = bool(covered) and all(self.quotable(t) and t not in omitted for t in covered)
+            if edits and not whole:
+                mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
+                if mapped.status == "lost":
+                    continue  # its words are not in the export at all
+                coding = attrs.evolve(coding, start=mapped.start, end=mapped.end)
+            (quotable if allowed else withheld).append(coding)
+        return Release(text, tuple(quotable), tuple(withheld), len(omitted))
+
+
+def release_policy(project, profile: str = "internal") -> ReleasePolicy:
     """The consent rules for what may leave ``project`` (see :class:`ReleasePolicy`)."""
-    return ReleasePolicy(project)
+    return ReleasePolicy(project, profile)

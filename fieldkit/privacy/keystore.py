@@ -31,8 +31,8 @@ Only audited primitives from the ``cryptography`` package are used:
   A stored value is ``b"\\x01" + nonce + ciphertext-with-tag``. The associated data names
   the table, column and row (``people.names:P03``), so a value copied into another row
   or column fails to decrypt instead of silently re-identifying the wrong person.
-* Encrypted: names and aliases (as a JSON list), contact, note, the HMAC secret and the
-  originals in the replacement table. In clear: pseudonym codes, kinds, replacement
+* Encrypted: names and aliases (as a JSON list), contact, note, the HMAC secret, the
+  project's digest key (``meta.digest_key``) and the originals in the replacement table. In clear: pseudonym codes, kinds, replacement
   labels such as ``[PRISON-1]`` and the HMAC digests, so listing and counting work.
 * A fixed check value is also stored encrypted under the data key. Opening with a wrong
   passphrase fails the GCM tag on the wrapped key (or on the check value) and raises
@@ -130,6 +130,11 @@ class Person:
     def aliases(self) -> tuple:
         """Aliases and nicknames (everything after the full name)."""
         return self.names[1:]
+
+    @property
+    def withdrawn(self) -> bool:
+        """A tombstone left by a withdrawal: the code without names (see ``KeyStore.tombstone``)."""
+        return not self.names
 
 
 # --------------------------------------------------------------------------- crypto helpers
@@ -313,6 +318,28 @@ class KeyStore:
             conn.close()
             raise KeyStoreError(f"key store {path} is damaged (its header cannot be read)") from None
 
+    # ---------------------------------------------------------------- the digest key
+
+    def digest_key(self) -> Optional[bytes]:
+        """The key of the project's review digests and anonymisation log, or None if this
+        store holds none yet. It lives here, never in the project database, so that the
+        digests there cannot be checked against a list of candidate names."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'digest_key'").fetchone()
+        if row is None:
+            return None
+        stored = _unb64(row[0])
+        return stored if self._key is None else _gcm_decrypt(self._key, stored, b"meta.digest_key")
+
+    def keep_digest_key(self, key: bytes) -> bytes:
+        """Store ``key`` as the digest key unless one is already held; returns the key held
+        (a concurrent caller may have stored its own first)."""
+        if len(key) < 16:
+            raise KeyStoreError("a digest key must be at least 16 bytes")
+        stored = key if self._key is None else _gcm_encrypt(self._key, key, b"meta.digest_key")
+        with _transaction(self._db):
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('digest_key', ?)", [_b64(stored)])
+        return self.digest_key()
+
     def close(self) -> None:
         """Close the file. The data key is dropped from this object."""
         if self._conn is not None:
@@ -401,6 +428,8 @@ class KeyStore:
         _check_aliases(pseudonym, [alias])
         with _transaction(self._db):
             person = self.get(pseudonym)
+            if person.withdrawn:
+                raise KeyStoreError(f"{person.pseudonym} withdrew from the study; their entry keeps no names")
             if alias.casefold() in {n.casefold() for n in person.names}:
                 return []
             updated = attrs.evolve(person, names=person.names + (alias,))
@@ -461,6 +490,21 @@ class KeyStore:
             person = self.get(pseudonym)
             self._db.execute("DELETE FROM people WHERE pseudonym = ?", (person.pseudonym,))
         return person
+
+    def tombstone(self, pseudonym: str) -> None:
+        """Keep ``pseudonym`` as a withdrawn entry: its names, contact and note are erased
+        (overwritten inside the file), the code stays so it is never given to anyone else and
+        nothing falls back to treating it as unknown. Adds the tombstone if the code is new;
+        doing it twice is harmless."""
+        pseudonym = _check_pseudonym(pseudonym)
+        with _transaction(self._db) as db:
+            row = db.execute("SELECT kind FROM people WHERE pseudonym = ?", (pseudonym,)).fetchone()
+            empty = self._person_row(Person(pseudonym, (), kind=row[0] if row else "participant"))
+            if row:
+                db.execute("UPDATE people SET names = ?, contact = ?, note = ? WHERE pseudonym = ?",
+                           (*empty[2:], pseudonym))
+            else:
+                db.execute("INSERT INTO people (pseudonym, kind, names, contact, note) VALUES (?, ?, ?, ?, ?)", empty)
 
     def _person_row(self, person: Person) -> tuple:
         p = person.pseudonym

@@ -408,7 +408,7 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs
     known = knowledge.known if knowledge is not None else {}
     tokens = _tokens(text, lex)
     spans: list = []
-    parts: dict = {}
+    local: dict = {}
     for run in _runs(text, tokens):
         for piece in _pieces(text, run):
             for i, j in _name_spans(text, piece, known, pairs_only):
@@ -419,11 +419,10 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs
                 if j > i:
                     for tok in piece.tokens[i:j + 1]:
                         if tok.cls not in (WEAK_FIRST, INITIAL):
-                            parts.setdefault(tok.text.casefold(), set()).add(key)
-    for word, keys in known.items():  # full names known from the rest of the project
-        parts.setdefault(word, set()).update(keys)
+                            local.setdefault(tok.text.casefold(), set()).add(key)
     if pairs_only:
         return spans
+    parts = _Parts(local, known)  # this text's full names, then the rest of the project's
     if parts:  # a single word may be part of a full name found elsewhere: one placeholder
         for index, span in enumerate(spans):
             keys = parts.get(span.key)
@@ -449,6 +448,33 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs
     return out
 
 
+class _Parts:
+    """A name word (lower case) -> the keys of the full names it is part of: those found in
+    this text and those :func:`learn` found in the project, merged when one is looked up
+    (the project's can be many; copying them for every text would cost more than reading it)."""
+
+    __slots__ = ("local", "known")
+
+    def __init__(self, local: dict, known: dict):
+        self.local, self.known = local, known
+
+    def get(self, word: str) -> Optional[set]:
+        here, there = self.local.get(word), self.known.get(word)
+        if here is None or there is None:
+            return here if there is None else there
+        return here | there
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.local or word in self.known
+
+    def __bool__(self) -> bool:
+        return bool(self.local) or bool(self.known)
+
+    def among(self, words: set) -> set:
+        """The ones of ``words`` that are part of a full name."""
+        return {w for w in words if w in self.local or w in self.known}
+
+
 def _coverage(spans: list, size: int) -> bytearray:
     covered = bytearray(size)
     for span in spans:
@@ -456,11 +482,11 @@ def _coverage(spans: list, size: int) -> bytearray:
     return covered
 
 
-def _lower_case_names(text: str, lex: Lexicon, parts: dict, spans: list) -> list:
+def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> list:
     """``darren``, ``darren smith`` and lower-case parts of names found capitalised."""
     present = set(_LOWER.findall(text))
     hits = present & lex.strong_first
-    hits |= {p for p in present & set(parts) if p not in lex.words}
+    hits |= {p for p in parts.among(present) if p not in lex.words}
     if not hits:
         return []
     found = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Optional
@@ -23,7 +24,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def is_sha256(value) -> bool:
+    """Whether ``value`` is a lower-case hex SHA-256, the only name a stored file has."""
+    return isinstance(value, str) and bool(_SHA256.match(value))
+
+
 def stored_path(project, attachment: Attachment) -> Path:
+    """The file of an attachment; refuses a row whose hash is not one (a crafted
+    ``../../x`` must never name a file outside the project)."""
+    if not is_sha256(attachment.sha256):
+        raise FieldkitError(f"attachment {attachment.id} has no valid file hash; it names no file")
     return project.path / FOLDER / attachment.sha256
 
 

@@ -17,6 +17,9 @@ RECORD_TABLE_ORDER = ("sites", "participants", "consent_events", "encounters", "
 _FIRST = ("settings",)
 _BEFORE_LAST = ("revisions",)
 _LAST = ("audit",)
+#: never written to a backup: the key of the anonymisation digests belongs in the key store
+#: (a project made before it moved may still hold it until its key store is next opened)
+KEPT_OUT = ("anonymisation_secret",)
 
 
 class Dump:
@@ -31,7 +34,7 @@ class Dump:
         virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")]
         names = [
             name for name, _ in rows
-            if not name.startswith(("sqlite_", "_sqlite_"))
+            if not name.startswith(("sqlite_", "_sqlite_")) and name not in KEPT_OUT
             and not any(name == v or name.startswith(v + "_") for v in virtual)
         ]
         fixed = [*_FIRST, *RECORD_TABLE_ORDER, *_BEFORE_LAST]

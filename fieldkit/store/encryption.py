@@ -4,6 +4,7 @@ The passphrase comes from the caller, else ``FIELDKIT_PASSPHRASE``, else the sys
 (service ``fieldkit``, user = the project's absolute path) when ``keyring`` is installed.
 Converting copies every page with ``sqlcipher_export`` into a new file, checks it, then
 swaps it in with ``os.replace``: the original stays intact until the copy is known good.
+The project lock (``fieldkit.store.lock``) is held alone meanwhile, so no write is lost.
 """
 
 from __future__ import annotations
@@ -54,11 +55,23 @@ def _sqlcipher():
 
 
 def _convert(project_path: Path, *, old_key: Optional[str], new_key: Optional[str]) -> None:
-    from fieldkit.store.connection import _cipher_connect, _quote, create_private_file
+    """Copy the database into ``.fieldkit.db.converting`` under ``new_key``, check it, swap it in.
+
+    The project lock is held alone throughout (``fieldkit.store.lock``): writes in progress
+    finish first, and writers that wait meanwhile find the file replaced and fail cleanly
+    instead of committing into the old file."""
+    from fieldkit.store.lock import exclusive
 
     sqlcipher3 = _sqlcipher()
+    with exclusive(project_path):
+        _convert_locked(sqlcipher3, project_path, old_key=old_key, new_key=new_key)
+
+
+def _convert_locked(sqlcipher3, project_path: Path, *, old_key: Optional[str], new_key: Optional[str]) -> None:
+    from fieldkit.store.connection import _cipher_connect, _quote, create_private_file
+
     db_path = project_path / DB_NAME
-    tmp = project_path / f".{DB_NAME}.converting"
+    tmp = converting_path(project_path)
     if tmp.exists():
         tmp.unlink()
     def connect():
@@ -95,6 +108,12 @@ def _convert(project_path: Path, *, old_key: Optional[str], new_key: Optional[st
     finally:
         source.close()
         guard.close()
+
+
+def converting_path(project_path) -> Path:
+    """Where a conversion writes its copy: a leftover one (a killed ``decrypt``) is plaintext,
+    which ``fieldkit doctor`` reports and removes."""
+    return Path(project_path) / f".{DB_NAME}.converting"
 
 
 def encrypt(project_path, passphrase: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -66,10 +67,21 @@ def doctor(project) -> list[Finding]:
     if review:
         found.append(Finding("warning", "codings", f"{review} coding(s) lost their text in an edit and need review",
                              "fieldkit code review"))
+    pending = project.store.erasure.journal_pending()
+    if pending:
+        found.append(Finding("error", "withdrawal",
+                             f"the withdrawal of {', '.join(p['code'] for p in pending)} was interrupted "
+                             "after the project was changed (the key store or attachment files are not done)",
+                             "fieldkit doctor (run with the key store connected; it finishes the withdrawal)"))
     found += _records(project)
     found += _permissions(project)
     found += _attachments(project)
     found += _keystore(project)
+    found += _leftovers(project)
+    if project.store.anonymisation.secret() is not None:
+        found.append(Finding("warning", "digest key", "the key of the anonymisation digests is still in fieldkit.db, "
+                             "where it lets anyone with the database check a guessed name against them",
+                             "fieldkit keys init, or with a key store: fieldkit anonymise --all --preview (moves it there)"))
     return found
 
 
@@ -113,10 +125,15 @@ def _permissions(project) -> list[Finding]:
 
 
 def _attachments(project) -> list[Finding]:
-    from fieldkit.store.attachments import sha256_file
+    from fieldkit.store.attachments import is_sha256, sha256_file
 
     out = []
     for row in project.store.rows("select id, sha256, filename from attachments where deleted_at is null"):
+        if not is_sha256(row["sha256"]):
+            out.append(Finding("error", "attachments", f"attachment {row['id']} has no valid file hash "
+                               "(it names no file; it was written outside fieldkit)",
+                               f"fieldkit delete {row['id']} --reason 'invalid hash'"))
+            continue
         path = project.path / "attachments" / row["sha256"]
         if not path.exists():
             out.append(Finding("error", "attachments", f"attachment {row['filename']} ({row['id']}) is missing",
@@ -148,8 +165,63 @@ def _keystore(project) -> list[Finding]:
     return out
 
 
+#: what interrupted fieldkit commands can leave in the project folder: the copy a conversion
+#: writes (plaintext, when ``decrypt`` was killed), a backup's part file, an attachment being
+#: copied, an export's or report's scratch file or folder (when written inside the project)
+_LEFTOVER = re.compile(r"\.fieldkit\.db\.(converting|part)|\.fieldkit-report-.+|\..+\.(tmp|old|part)|.+\.fieldkit-tmp")
+
+
+def leftovers(project) -> list[Path]:
+    """Files and folders interrupted fieldkit commands left in the project folder."""
+    found = []
+    for folder in (project.path, project.path / "attachments"):
+        if folder.is_dir():
+            found += [p for p in sorted(folder.iterdir()) if _LEFTOVER.fullmatch(p.name) and not p.is_symlink()]
+    return found
+
+
+def _leftovers(project) -> list[Finding]:
+    from fieldkit.store.encryption import converting_path
+
+    out = []
+    for path in leftovers(project):
+        if path == converting_path(project.path):
+            out.append(Finding("error", "leftovers", f"{path.name} is the copy an interrupted encrypt or decrypt "
+                               "left behind: after a decrypt it holds every note in plaintext",
+                               "fieldkit doctor --fix (removes it)"))
+        else:
+            out.append(Finding("warning", "leftovers", f"{path.name} was left by an interrupted fieldkit command",
+                               "fieldkit doctor --fix (removes it)"))
+    return out
+
+
+def remove_leftovers(project) -> list[str]:
+    """Remove what ``leftovers`` lists, unless another fieldkit process is at work on the
+    project now (its scratch files are then in use)."""
+    import shutil
+
+    from fieldkit.store.lock import exclusive
+
+    found = leftovers(project)
+    if not found:
+        return []
+    done = []
+    try:
+        with exclusive(project.path, wait=0):
+            for path in found:
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+                done.append(f"removed {path.name}")
+    except FieldkitError:
+        done.append("left the leftover files: another fieldkit command is working on the project now")
+    return done
+
+
 def fix(project) -> list[str]:
-    """Repair what can be repaired safely: rebuild search indexes and tighten permissions."""
+    """Repair what can be repaired safely: rebuild search indexes, tighten permissions and
+    remove what interrupted commands left (see ``leftovers``)."""
     done = []
     with project.transaction():
         for type_name in SEARCHABLE:
@@ -162,6 +234,7 @@ def fix(project) -> list[str]:
         if path.exists() and _mode(path) & 0o077:
             os.chmod(path, 0o600)
             done.append(f"chmod 600 {path.name}")
+    done += remove_leftovers(project)
     return done
 
 
@@ -176,22 +249,57 @@ def _copy_sqlite(source_conn, dest: Path) -> None:
         target.close()
 
 
+def _copy_encrypted(source_conn, dest: Path) -> None:
+    """A consistent copy of an SQLCipher database, encrypted under the same passphrase.
+
+    An attached database without a KEY clause takes the main database's key, so the
+    passphrase is never needed again here; ``sqlcipher_export`` reads one snapshot."""
+    from fieldkit.store.connection import create_private_file
+
+    create_private_file(dest)
+    version = source_conn.execute("PRAGMA user_version").fetchone()[0]
+    source_conn.execute("ATTACH DATABASE ? AS fieldkit_backup", [str(dest)])
+    try:
+        source_conn.execute("SELECT sqlcipher_export('fieldkit_backup')")
+        source_conn.execute(f"PRAGMA fieldkit_backup.user_version = {int(version)}")
+    finally:
+        source_conn.execute("DETACH DATABASE fieldkit_backup")
+
+
 def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
     """Copy the project to a new folder ``dest`` (database and attachments), consistently.
 
-    The key store is never put inside the project backup; give ``keys_dest`` to copy it
-    to a separate file.
+    An encrypted project gives an encrypted backup (same passphrase). ``dest`` may not lie
+    inside the project folder (copies of the project would then carry it, and ``encrypt``
+    would leave it as it is). The key store is never put inside the project backup; give
+    ``keys_dest`` to copy it to a separate file.
     """
     import shutil
 
+    from fieldkit.store.connection import DB_NAME, is_encrypted
+
     dest = Path(dest).expanduser()
+    if dest.resolve().is_relative_to(project.path.resolve()):
+        raise Refused(f"{dest} is inside the project folder; put backups somewhere else (another drive)")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise Refused(f"{dest} already exists and is not empty; choose a new folder")
+    keystore = project.setting("keystore_path")
+    if keys_dest:  # checked before anything is written
+        if not keystore:
+            raise FieldkitError("this project has no key store configured; nothing to copy with --keys")
+        keys_dest = Path(keys_dest).expanduser()
+        if keys_dest.exists():
+            raise Refused(f"{keys_dest} already exists; choose a new file for the key store copy")
+        if keys_dest.resolve().is_relative_to(dest.resolve()):
+            raise Refused("the key store copy must not go inside the project backup")
+        if keys_dest.resolve().is_relative_to(project.path.resolve()):
+            raise Refused("the key store copy must not go inside the project folder")
     dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(dest, 0o700)
     tmp = dest / ".fieldkit.db.part"
+    encrypted = is_encrypted(project.path / DB_NAME)
     try:
-        _copy_sqlite(project.store.conn, tmp)
+        (_copy_encrypted if encrypted else _copy_sqlite)(project.store.conn, tmp)
         os.replace(tmp, dest / "fieldkit.db")
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -205,16 +313,8 @@ def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
                 shutil.copy2(item, dest / "attachments" / item.name)
                 os.chmod(dest / "attachments" / item.name, 0o600)
                 copied += 1
-    result = {"dest": str(dest), "attachments": copied, "keystore": None}
-    keystore = project.setting("keystore_path")
+    result = {"dest": str(dest), "attachments": copied, "keystore": None, "encrypted": encrypted}
     if keys_dest:
-        if not keystore:
-            raise FieldkitError("this project has no key store configured; nothing to copy with --keys")
-        keys_dest = Path(keys_dest).expanduser()
-        if keys_dest.exists():
-            raise Refused(f"{keys_dest} already exists; choose a new file for the key store copy")
-        if keys_dest.resolve().is_relative_to(dest.resolve()):
-            raise Refused("the key store copy must not go inside the project backup")
         conn = sqlite3.connect(Path(keystore).expanduser())
         try:
             _copy_sqlite(conn, keys_dest)

@@ -57,9 +57,14 @@ class AnonymisationTables:
         self.conn = store.conn
 
     def secret(self) -> Optional[bytes]:
-        """The key of the project's digests (it never leaves the project database)."""
+        """The digest key a project made before it moved into the key store still holds, if any
+        (``fieldkit.privacy.anonymiser.digest_key`` moves it)."""
         row = self.conn.execute("select secret from anonymisation_secret where id = 1").fetchone()
         return None if row is None else bytes.fromhex(row[0])
+
+    def drop_secret(self) -> None:
+        """Delete the digest key from the project database (it is in the key store now)."""
+        self.conn.execute("delete from anonymisation_secret")
 
     def decisions(self) -> list[tuple]:
         """``(record_id, start, end, digest, action)`` of every review decision, oldest first."""
@@ -148,6 +153,8 @@ class Erasure:
     def delete(self, type_name: str, record_ids: Sequence[str]) -> None:
         for chunk in _chunks(record_ids):
             self.conn.execute(f"delete from [{TABLES[type_name]}] where id in ({_marks(chunk)})", chunk)
+            if type_name in SEARCHABLE:
+                self.conn.execute(f"delete from turns where record_id in ({_marks(chunk)})", chunk)
 
     def delete_attachment(self, attachment_id: str) -> Optional[str]:
         """Delete an attachment's row; returns its file's hash when no other row uses the file."""
@@ -174,6 +181,61 @@ class Erasure:
             self.conn.execute(f"delete from revisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
+
+    def revision_rows(self) -> list[tuple]:
+        """``(id, record_id, data)`` of every stored earlier version."""
+        return self.conn.execute("select id, record_id, data from revisions").fetchall()
+
+    def delete_revisions(self, revision_ids: Sequence[int]) -> None:
+        for chunk in _chunks(revision_ids):
+            self.conn.execute(f"delete from revisions where id in ({_marks(chunk)})", chunk)
+
+    def audit_rows(self) -> list[tuple]:
+        """``(id, detail)`` of every audit line with text."""
+        return self.conn.execute("select id, detail from audit where detail is not null and detail != ''").fetchall()
+
+    def set_audit_detail(self, audit_id: int, detail: str) -> None:
+        self.conn.execute("update audit set detail = ? where id = ?", [detail, audit_id])
+
+    def attachment_rows(self) -> list[tuple]:
+        """``(id, sha256, record_id)`` of every attachment, live or not."""
+        return self.conn.execute("select id, sha256, record_id from attachments").fetchall()
+
+    def rebuild_indexes(self) -> None:
+        """Build the full-text indexes again from the rows: nothing of a deleted or changed
+        text survives in their shadow tables."""
+        from fieldkit.store.search import optimise_index, rebuild_index
+
+        for type_name in SEARCHABLE:
+            rebuild_index(self.store, type_name)
+            optimise_index(self.store, type_name)
+
+    # the journal: a row written in the withdrawal's own transaction, finished when the key
+    # store and the files have followed
+    def journal_open(self, participant_id: str, code: str, mode: str, files: Sequence[str]) -> int:
+        cursor = self.conn.execute(
+            "insert into withdrawals (participant_id, code, mode, files, state, started_at) "
+            "values (?, ?, ?, ?, 'pending', ?)", [participant_id, code, mode, json.dumps(list(files)), _now()])
+        return cursor.lastrowid
+
+    def journal_pending(self) -> list[dict]:
+        """Withdrawals whose project part is committed but whose key store or files are not done."""
+        rows = self.conn.execute("select id, participant_id, code, mode, files from withdrawals "
+                                 "where state = 'pending' order by id").fetchall()
+        return [{"id": r[0], "participant_id": r[1], "code": r[2], "mode": r[3], "files": json.loads(r[4] or "[]")}
+                for r in rows]
+
+    def journal_done(self, journal_id: int) -> None:
+        self.conn.execute("update withdrawals set state = 'done', files = '[]', finished_at = ? where id = ?",
+                          [_now(), journal_id])
+
+    def checkpoint(self) -> None:
+        """Commit and fold the write-ahead log into the database file, emptying the log."""
+        self.conn.commit()
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception:  # pragma: no cover - another reader holds the log; it is checkpointed later
+            pass
 
     def scrub(self) -> None:
         """Push deleted text out of the full-text indexes and the write-ahead log."""

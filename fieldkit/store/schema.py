@@ -148,6 +148,20 @@ SEARCH_BATCHES = (
 )
 
 
+# A withdrawal's journal (written in the transaction that changes the project, finished once
+# the key store holds the tombstone and the files are gone; doctor finishes a pending one)
+# and speaker turns: the [start, end) of each speaker's words in a note's body.
+CONSENT_TURNS = (
+    'CREATE TABLE "withdrawals" (\n   "id" INTEGER PRIMARY KEY,\n   "participant_id" TEXT,\n   "code" TEXT,\n'
+    '   "mode" TEXT,\n   "files" TEXT,\n   "state" TEXT,\n   "started_at" TEXT,\n   "finished_at" TEXT\n)',
+    'CREATE TABLE "turns" (\n   "id" INTEGER PRIMARY KEY,\n   "record_id" TEXT NOT NULL,\n'
+    '   "start" INTEGER NOT NULL,\n   "end" INTEGER NOT NULL,\n   "speaker_id" TEXT,\n   "speaker_label" TEXT,\n'
+    '   "speaker_kind" TEXT,\n   "time_start" REAL,\n   "time_end" REAL\n)',
+    _index("idx_turns_record_id", "turns", '"record_id"'),
+    _index("idx_turns_speaker_id", "turns", '"speaker_id"'),
+)
+
+
 def _words_index(table: str, columns: str, new: str, old: str) -> tuple:
     """An unstemmed, row-level full-text index of a table, with its vocabulary and triggers."""
     words = f"{table}_words"
@@ -194,15 +208,25 @@ def _anonymisation(db) -> None:
     import secrets
 
     _run(ANONYMISATION)(db)
-    # the key for the anonymisation digests; it never leaves the project database
+    # the key for the anonymisation digests (0005 moves it out of the project database)
     db.execute("INSERT INTO anonymisation_secret (id, secret) VALUES (1, ?)", [secrets.token_hex(32)])
 
+
+# The digest key belongs in the key store (fieldkit.privacy.anonymiser.digest_key moves it
+# there). Where no decision, rule or log entry depends on it yet, it is simply dropped; the
+# table stays (empty) so that every project has the same schema.
+DIGEST_KEY_OUT = (
+    'DELETE FROM "anonymisation_secret" WHERE NOT EXISTS (SELECT 1 FROM "anonymisation_decisions")\n'
+    '  AND NOT EXISTS (SELECT 1 FROM "anonymisation_rules") AND NOT EXISTS (SELECT 1 FROM "anonymisation_log")',
+)
 
 #: every fieldkit migration, in order: (name, function of a sqlite-utils Database)
 STEPS = (
     ("0001_initial", _run(INITIAL)),
     ("0002_anonymisation", _anonymisation),
     ("0003_search_batches", _run(SEARCH_BATCHES)),
+    ("0004_consent_turns", _run(CONSENT_TURNS)),
+    ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
     ("0007_search_words", _run(SEARCH_WORDS)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,

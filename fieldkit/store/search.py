@@ -7,16 +7,21 @@ by triggers; ``Store.insert`` indexes bulk inserts a batch at a time (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError
 from fieldkit.store.connection import errors
 from fieldkit.store.schema import INDEX_SUFFIXES, SEARCHABLE, TABLES
 
+if TYPE_CHECKING:  # annotations only
+    from fieldkit.core.searchquery import SearchQuery
+
 #: a prefix that starts more words than this is matched against word stems alone
 PREFIX_WORDS = 64
 
 
-def search(store, type_name: str, query, *, limit: int, conditions: dict) -> list[tuple]:
+def search(store, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
     """``(record, snippet, rank)`` for a search, best first, live records only.
 
     ``query`` is a :class:`fieldkit.core.searchquery.SearchQuery` (its prefixes are widened

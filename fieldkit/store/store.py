@@ -6,6 +6,7 @@ select, count, history, search), settings and the audit log; the queries of one 
 live in a module of their own, reached through an attribute of the store:
 
 * ``store.coding`` (:mod:`fieldkit.store.coding`): the codebook tree and coding analysis;
+* ``store.turns`` (:mod:`fieldkit.store.turns`): speaker turns in transcript bodies;
 * ``store.consent``, ``store.anonymisation``, ``store.erasure``
   (:mod:`fieldkit.store.privacy`): consent events, the anonymisation tables, withdrawal;
 * ``store.dump`` (:mod:`fieldkit.store.dump`): whole tables, for the JSONL backup.
@@ -20,12 +21,22 @@ import datetime as dt
 import functools
 import json
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
-from fieldkit.store.connection import errors
+from fieldkit.store.connection import DB_NAME, errors
 from fieldkit.store.schema import INDEX_SUFFIXES, SEARCH_DEFERRED, SEARCHABLE, TABLES, TEXT_START
+
+if TYPE_CHECKING:  # annotations only: each part is imported when first used
+    import sqlite_utils
+
+    from fieldkit.core.searchquery import SearchQuery
+
+    from fieldkit.store.coding import CodingQueries
+    from fieldkit.store.dump import Dump
+    from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
+    from fieldkit.store.turns import TurnQueries
 
 #: rows written per statement by ``insert``
 BATCH_SIZE = 1000
@@ -47,55 +58,74 @@ def _marks(values) -> str:
 class Store:
     """The project database behind one connection (see the module notes)."""
 
-    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown"):
+    def __init__(self, conn, path: Optional[Path] = None, *, author: Callable[[], str] = lambda: "unknown",
+                 opened: Optional[tuple] = None):
         self.conn = conn
         self.path = Path(path) if path else None
+        #: the identity of the database file this connection opened (``fieldkit.store.lock``):
+        #: a write refuses once encrypt or decrypt has replaced that file
+        self.opened = opened
+        self._lock = contextlib.nullcontext()
+        if self.path is not None:
+            from fieldkit.store.lock import WriterLock, identity
+
+            if opened is None:
+                self.opened = identity(self.path / DB_NAME)
+            self._lock = WriterLock(self.path, self.opened, DB_NAME)
         #: who writes: revisions and audit lines are signed with ``author()``
         self.author = author
         self._columns: dict[str, tuple] = {}
 
     def close(self) -> None:
         self.conn.close()
+        if hasattr(self._lock, "close"):
+            self._lock.close()
 
     @functools.cached_property
-    def db(self):
+    def db(self) -> "sqlite_utils.Database":
         """A sqlite-utils ``Database`` on the same connection (for migrations and scripts)."""
         from fieldkit.store.connection import database
 
         return database(self.conn)
 
     @functools.cached_property
-    def coding(self):
+    def coding(self) -> "CodingQueries":
         from fieldkit.store.coding import CodingQueries
 
         return CodingQueries(self)
 
     @functools.cached_property
-    def consent(self):
+    def consent(self) -> "ConsentQueries":
         from fieldkit.store.privacy import ConsentQueries
 
         return ConsentQueries(self)
 
     @functools.cached_property
-    def anonymisation(self):
+    def anonymisation(self) -> "AnonymisationTables":
         from fieldkit.store.privacy import AnonymisationTables
 
         return AnonymisationTables(self)
 
     @functools.cached_property
-    def erasure(self):
+    def erasure(self) -> "Erasure":
         from fieldkit.store.privacy import Erasure
 
         return Erasure(self)
 
     @functools.cached_property
-    def dump(self):
+    def turns(self) -> "TurnQueries":
+        from fieldkit.store.turns import TurnQueries
+
+        return TurnQueries(self)
+
+    @functools.cached_property
+    def dump(self) -> "Dump":
         from fieldkit.store.dump import Dump
 
         return Dump(self)
 
     # plumbing ---------------------------------------------------------------------------
-    def rows(self, sql: str, args=()) -> Iterator[dict]:
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> Iterator[dict]:
         """Rows of one of the store's own statements, as dicts."""
         cursor = self.conn.execute(sql, args)
         keys = [d[0] for d in cursor.description]
@@ -128,29 +158,30 @@ class Store:
                 raise
             conn.execute("RELEASE fieldkit")
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except errors("OperationalError") as exc:
-            raise self._db_error(exc) from None
-        try:
-            yield self
-        except errors("OperationalError") as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if "readonly" in str(exc):
-                raise self._db_error(exc) from None
-            raise
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
+        with self._lock:  # the project lock, shared (see fieldkit.store.lock)
             try:
-                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+            except errors("OperationalError") as exc:
+                raise self._db_error(exc) from None
+            try:
+                yield self
             except errors("OperationalError") as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise self._db_error(exc) from None
+                if "readonly" in str(exc):
+                    raise self._db_error(exc) from None
+                raise
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except errors("OperationalError") as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise self._db_error(exc) from None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator["Store"]:
@@ -175,7 +206,7 @@ class Store:
         return FieldkitError(f"database error in {where}: {text}")
 
     # settings and the audit log -----------------------------------------------------------
-    def setting(self, key: str, default=None):
+    def setting(self, key: str, default: Any = None) -> Any:
         """The stored value of a setting (JSON), or ``default`` when it was never set."""
         row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
         return default if row is None else json.loads(row[0])
@@ -184,7 +215,7 @@ class Store:
         """Every stored setting."""
         return {key: json.loads(value) for key, value in self.conn.execute("select key, value from settings")}
 
-    def set_setting(self, key: str, value) -> None:
+    def set_setting(self, key: str, value: Any) -> None:
         self.conn.execute(
             "insert into settings (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
             [key, json.dumps(value)],
@@ -270,7 +301,7 @@ class Store:
         """Write rows exactly as given (a backup being restored), batch-indexed like ``insert``."""
         self._insert_rows(table, tuple(columns), rows)
 
-    def update(self, old, new, *, reason: str) -> None:
+    def update(self, old: records.Record, new: records.Record, *, reason: str) -> None:
         """Write ``new`` over ``old`` (same id), keeping ``old`` as a revision, and audit it."""
         from fieldkit.core.convert import to_json, to_row
 
@@ -293,12 +324,12 @@ class Store:
             raise _integrity_error(exc, table, [new]) from None
         self.audit("update", old.type_name, old.id, reason)
 
-    def tombstone(self, record, *, reason: str = "") -> None:
+    def tombstone(self, record: records.Record, *, reason: str = "") -> None:
         """Mark a record deleted: it leaves lists and searches but stays in the database."""
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = ? where id = ?", [_now(), record.id])
         self.audit("delete", record.type_name, record.id, reason)
 
-    def untombstone(self, record, *, reason: str = "") -> None:
+    def untombstone(self, record: records.Record, *, reason: str = "") -> None:
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = null where id = ?", [record.id])
         self.audit("undelete", record.type_name, record.id, reason)
 
@@ -337,7 +368,7 @@ class Store:
         return [r[0] for r in self.conn.execute(
             f"select [{column}] from [{TABLES[type_name]}] where [{column}] like ?", [f"{prefix}%"])]
 
-    def select(self, type_name: str, *, order_by="id", limit: Optional[int] = None, include_deleted: bool = False,
+    def select(self, type_name: str, *, order_by: str = "id", limit: Optional[int] = None, include_deleted: bool = False,
                **conditions) -> list:
         """Records of one type meeting every condition, in ``order_by`` order.
 
@@ -434,11 +465,14 @@ class Store:
                 clauses.append("encounter_id in (select id from encounters where site_id = ?)")
                 args.append(value)
             elif key == "speaker":
-                # a transcript turn is a paragraph "[00:01:02] P03: ..." or "P03: ..."
+                # a turn stored as data (imported transcripts), or a paragraph of the text
+                # that is a turn: "[00:01:02] P03: ..." or "P03: ..."
                 self._check_columns(table, ["body"])
-                clauses.append("(substr(body, 1, length(?) + 1) = ? || ':' or instr(body, char(10) || ? || ':') > 0 "
+                pid, code = value
+                clauses.append("(id in (select record_id from turns where speaker_id = ?) "
+                               "or substr(body, 1, length(?) + 1) = ? || ':' or instr(body, char(10) || ? || ':') > 0 "
                                "or instr(body, '] ' || ? || ':') > 0)")
-                args += [value] * 4
+                args += [pid, *[code] * 4]
             elif key in ("since", "until"):
                 from fieldkit.core.convert import iso
 
@@ -465,7 +499,7 @@ class Store:
                     args.append(value)
         return clauses, args
 
-    def has_text(self, type_name: str, body: str, **conditions) -> bool:
+    def has_text(self, type_name: str, body: str, **conditions: Any) -> bool:
         """Whether a live record of the type has exactly this body (and the conditions);
         looked up through the index of body starts."""
         table = TABLES[type_name]
@@ -495,7 +529,7 @@ class Store:
             found.append(row)
         return found
 
-    def search(self, type_name: str, query, *, limit: int, conditions: dict) -> list[tuple]:
+    def search(self, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
         """``(record, snippet, rank)`` for a parsed search (or an FTS5 expression) over one
         searchable type, best first."""
         from fieldkit.store.search import search

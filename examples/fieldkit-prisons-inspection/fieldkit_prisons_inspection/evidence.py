@@ -32,18 +32,18 @@ def evidence_rows(project, options, report) -> list[dict]:
     from fieldkit.coding.codings import is_auto_coder
     from fieldkit.exchange.exporting import LeftOut, Lookups, export_items, selected_code_ids, text_fields
 
-    lookups = Lookups(project)
     texts = text_fields(project, options, report)
+    lookups = Lookups(project, texts)
     wanted = set(selected_code_ids(project, options)) if options.codes else None
     rows = []
     for item in export_items(project, options, report):
         record = item.record
         context = lookups.context(record)
-        for coding in item.codings:
-            if is_auto_coder(coding.coder) or (wanted is not None and coding.code_id not in wanted):
-                continue
-            if not item.quotes_allowed:
+        for coding in item.withheld:  # words consent does not let anyone quote
+            if not is_auto_coder(coding.coder) and (wanted is None or coding.code_id in wanted):
                 report.left_out.append(LeftOut(coding.id, "quote", "no consent to quotes"))
+        for coding in item.codings:  # export_items passes only codings that may be quoted
+            if is_auto_coder(coding.coder) or (wanted is not None and coding.code_id not in wanted):
                 continue
             path = lookups.code_path(coding.code_id)
             evidence = item.text if coding.start is None else item.text[coding.start:coding.end]

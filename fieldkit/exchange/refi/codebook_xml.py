@@ -95,11 +95,14 @@ def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = No
 
 def export_qdc(project, dest: Path, options=None, *, force: bool = False):
     """Write the project's codebook (codes not deleted) as a ``.qdc`` file."""
-    from fieldkit.exchange.exporting import ExportReport, atomic_output
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport, atomic_output, scrub, text_fields
     from fieldkit.exchange.refi.project_xml import xml_attr
 
-    codes = project.list("code")
-    report = ExportReport(exporter="qdc", dest=str(dest), anonymised=False)
+    options = options or ExportOptions()
+    report = ExportReport(exporter="qdc", dest=str(dest), anonymised=options.anonymise)
+    # definitions and examples quote fieldwork as readily as notes do
+    texts = text_fields(project, options, report)
+    codes = [scrub(code, texts) for code in project.list("code")]
     if not codes:
         raise FieldkitError("the codebook is empty; there is nothing to export")
     text = "".join([

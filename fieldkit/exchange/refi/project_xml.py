@@ -228,16 +228,22 @@ class _QdpxWriter:
     def load_context(self):
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
         from fieldkit.privacy.consent import current_consent
+        from fieldkit.exchange.exporting import scrub
+
         project = self.project
-        self.codes = {c.id: c for c in project.list("code")}
+
+        def records(type_name):  # every free-text field anonymised, as the bodies are
+            return [scrub(record, self.free_text) for record in project.list(type_name)]
+
+        self.codes = {c.id: c for c in records("code")}
         self.code_guids = {cid: record_guid(cid) for cid in self.codes}
-        self.encounters = {e.id: e for e in project.list("encounter")}
+        self.encounters = {e.id: e for e in records("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
             self.encounters = {k: v for k, v in self.encounters.items() if k in wanted}
-        self.sites = {s.id: s for s in project.list("site")}
+        self.sites = {s.id: s for s in records("site")}
         self.participants = {}
-        for person in project.list("participant"):
+        for person in records("participant"):
             consent = current_consent(project, person.id)
             if consent is not None and consent.status == "withdrawn":
                 from fieldkit.exchange.exporting import LeftOut
@@ -264,7 +270,8 @@ class _QdpxWriter:
             # selections are built later, once every note about a coding is known
             yield {
                 "record": memo, "guid": guid, "links": tuple(memo.links),
-                "title": self.scrub(memo.title), "length": len(item.text), "codings": item.codings,
+                "title": self.scrub(memo.title), "length": len(item.text),
+                "codings": (*item.codings, *item.withheld),
             }
 
     def selections(self, record, length: int, codings) -> str:
@@ -345,7 +352,7 @@ class _QdpxWriter:
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
-            f'{self.selections(record, len(item.text), item.codings)}'
+            f'{self.selections(record, len(item.text), (*item.codings, *item.withheld))}'
             f'{self.note_refs(record.id) if self.about else ""}{values}</TextSource>\n'
         )
         self.report.count("sources")
