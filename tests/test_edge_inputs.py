@@ -216,3 +216,13 @@ def test_an_option_missing_its_value_shows_the_commands_usage(tmp_path, args):
     assert f"Usage: fieldkit {' '.join(a for a in args if not a.startswith('-'))} " in result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
         f"Error: Option '{args[-1]}' requires an argument."]
+
+
+@pytest.mark.parametrize("key,value", [("author", "Ann\nBee"), ("name", "Study\x1b[31m"), ("keystore_path", "a\rb"),
+                                       ("name", "x" * 1001)])
+def test_text_settings_are_one_line_without_control_characters(tmp_path, key, value):
+    fieldkit.init(tmp_path / "study").close()
+    before = folder_state(tmp_path / "study")
+    line = one_error(fresh("--project", tmp_path / "study", "config", key, value))
+    assert f"setting {key} must be" in line
+    assert folder_state(tmp_path / "study") == before
