@@ -70,6 +70,10 @@ def main() -> None:
             page.wait_for_selector("body[data-ready]")
             page.screenshot(path=OUT / "workbench-review.png")
 
+            page.goto(f"{base}/review?anonymise=1&pending=1")
+            page.wait_for_selector("body[data-ready]")
+            page.screenshot(path=OUT / "workbench-anonymise.png")
+
             page.goto(f"{base}/search?q=panel")
             page.screenshot(path=OUT / "workbench-search.png")
     for png in sorted(OUT.glob("workbench-*.png")):

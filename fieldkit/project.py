@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # annotations only
 #: a record type: ``add``, ``update`` and ``prepare`` give back the type they were given
 R = TypeVar("R", bound=records.Record)
 _MISSING = object()
+#: the revision reason of a coding whose text an edit changed (``review_texts`` looks for it)
+REVIEW_REASON = "text edited: the coded text changed; needs review"
 
 
 @attrs.frozen
@@ -242,6 +244,7 @@ class Project:
         mentions from its body."""
         if capture is None:
             capture = bool(self.setting("pseudonymise_on_capture"))
+        records.check_writable(record)
         if capture:
             record = self._captured(record)
         changes = {}
@@ -336,7 +339,9 @@ class Project:
     def update(self, record: R, *, reason: str = "") -> R:
         """Save a changed record, keeping the previous version in the revision history."""
         old = self.get(record.id, type_name=record.type_name)
-        if isinstance(old, records.Observation) and old.stage == "jotting":
+        if isinstance(old, records.Observation) and old.stage == "jotting" \
+                and attrs.evolve(record, encounter_id=old.encounter_id) != old:
+            # only its link to an encounter can be corrected (with history); its words never change
             raise Refused("jottings cannot be changed; expand them into a fieldnote instead")
         if type(record) is not type(old):
             raise Refused("a record cannot change its type")
@@ -353,12 +358,17 @@ class Project:
         return record
 
     def _follow_edit(self, old, new) -> None:
-        """Move every coding of an edited body onto the new text; flag those that cannot follow.
+        """Move every coding of an edited body onto the new text; flag those whose text changed.
 
-        A person's edit may rewrite a passage freely, so replaced text counts as lost: a
-        coding keeps status ``ok`` only while at least half of its characters are still there.
+        An exact character diff (``fieldkit.core.remap.diff_edits``) says which codings an
+        edit reached: one whose characters it left alone keeps its status and moves exactly
+        with its text. One whose text was changed, cut or added to is marked ``review``,
+        never left looking ``ok`` on other text, and is placed over the changed words (a
+        word diff, ``diff_words``, so it does not land on scraps of another word). Its
+        previous span stays in its history, so the text it covered can be shown beside the
+        new (``fieldkit.coding.codings.review_texts``).
         """
-        from fieldkit.core.remap import diff_edits, map_span
+        from fieldkit.core.remap import diff_edits, diff_words, map_span
 
         codings = self.store.select("coding", record_id=old.id, has_span=True)
         turns = self.store.turns.of_record(old.id)
@@ -366,12 +376,16 @@ class Project:
             return
         edits = diff_edits(old.body, new.body)
         self.store.turns.follow(old.id, edits)  # who said what moves with the words
+        words = None
         for coding in codings:
-            mapped = map_span(edits, coding.start, coding.end, replacements_ok=False)
-            status = "review" if mapped.status == "lost" else coding.status
-            changed = attrs.evolve(coding, start=mapped.start, end=mapped.end, status=status)
+            mapped = map_span(edits, coding.start, coding.end)
+            if mapped.status == "exact":
+                changed, why = attrs.evolve(coding, start=mapped.start, end=mapped.end), "text edited: coding moved"
+            else:
+                words = diff_words(old.body, new.body) if words is None else words
+                placed = map_span(words, coding.start, coding.end)
+                changed, why = attrs.evolve(coding, start=placed.start, end=placed.end, status="review"), REVIEW_REASON
             if changed != coding:
-                why = "text edited: coding remapped" + (" (needs review)" if status == "review" else "")
                 self.store.update(coding, changed, reason=why)
 
     def delete(self, ref: "str | records.Record", *, reason: str = "") -> records.Record:
@@ -426,6 +440,9 @@ class Project:
                 return found[0]
             if len(found) > 1 and t == "code":
                 return self.resolve_code(ref).id
+            if len(found) > 1:
+                raise NotFound(f"{len(found)} {t}s are named '{ref}' (in one letter case or another); give the id, "
+                               f"or rename one ('fieldkit doctor' lists them)")
         if "code" in types and "/" in ref:
             return self.resolve_code(ref).id
         if 6 <= len(ref) <= 40:  # an id ending or beginning (ids are 26 characters; longer text is not one)

@@ -64,3 +64,23 @@ def chromium_context():
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def check_review_decisions(project, record: str, text: str) -> None:
+    """Through the library: ``@zed99`` accepted (replaced from now on), ``4412`` rejected (kept),
+    ``Mr Hendry`` registered as X01 in the real key store, each logged as the CLI logs it."""
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy import review
+
+    now = {text[c.start:c.end]: c for c in review.candidates(project, [record])}
+    # an accepted unclaimed candidate is replaced from now on: the review rule claims it
+    assert now["zed99"].claimed and not now["zed99"].needs_review
+    assert now["4412"].status == "rejected" and not now["4412"].needs_review
+    assert "Mr Hendry" not in [text[c.start:c.end] for c in review.unresolved(project)]
+    store = an.open_keystore(project)
+    try:
+        assert store.get("X01").names == ("Hendry",)  # the title is left out, as the CLI does
+    finally:
+        store.close()
+    actions = sorted(e["action"] for e in an.log_entries(project, record))
+    assert actions == ["review-accept", "review-register", "review-reject"]

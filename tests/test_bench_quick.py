@@ -15,7 +15,7 @@ def load_runner():
     return module
 
 
-@pytest.mark.parametrize("suite", ["core", "coding", "agreement", "anonymise", "export", "serve"])
+@pytest.mark.parametrize("suite", ["core", "coding", "agreement", "anonymise", "export", "import_qdpx", "serve"])
 def test_benchmark_runs_quickly_and_reports_ratios(suite):
     runner = load_runner()
     rows = runner.load(suite).run(quick=True)

@@ -171,3 +171,12 @@ def test_demo_skips_an_export_whose_optional_extra_is_missing(tmp_path, monkeypa
     assert not result.failures
     assert "docx" not in [name for name, *_ in result.exports]
     assert any("skipped" in line for line in result.summary_lines())
+
+
+def test_every_internal_link_of_the_html_report_has_a_target(built):
+    result, _ = built
+    page = dict((name, path) for name, path, _ in result.exports)["html"]
+    html = Path(page).read_text(encoding="utf-8")
+    targets = set(re.findall(r'\bid="([^"]+)"', html))
+    links = re.findall(r'href="#([^"]*)"', html)
+    assert links and [link for link in links if link not in targets] == []

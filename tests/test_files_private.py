@@ -201,7 +201,7 @@ def test_a_crafted_backup_cannot_point_an_attachment_outside_the_project(project
     from fieldkit.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="64 lower-case hex digits"):
-        Attachment(sha256="../../x", filename="x.txt")
+        project.add(Attachment(sha256="../../x", filename="x.txt"))
     victim = tmp_path / "x"
     victim.write_text("not the project's")
     source = tmp_path / "b.jsonl"

@@ -90,15 +90,17 @@ def test_other_tool_ids_are_new_and_cases_reported(other_tool):
 
     (note,) = project.list("observation")
     assert note.id != from_guid("B0000000-0000-4000-8000-000000000001")  # only fieldkit GUIDs are ids
-    assert any("case" in line for line in report.skipped)
+    assert any("case(s) that are not fieldkit's" in line for line in report.notes + report.skipped)
     assert project.list("participant") == []
 
 
-def test_importing_twice_reuses_the_codes(other_tool):
+def test_importing_twice_changes_nothing(other_tool):
     project, _ = other_tool
+    before = {t: sorted(map(repr, project.list(t))) for t in ("code", "observation", "memo", "coding")}
     report = refi.import_qdpx(project, FIXTURES / "other-tool.qdpx")
-    assert len(project.list("code")) == 3 and report.counts["codes already in the project"] == 3
-    assert len(project.list("observation")) == 2
+    assert report.counts["codes already in the project (unchanged)"] == 3
+    assert {t: sorted(map(repr, project.list(t))) for t in before} == before
+    assert "codings" not in report.counts and "observations" not in report.counts
 
 
 def test_crlf_counted_as_one_option(project, tmp_path):
@@ -138,10 +140,10 @@ def test_inline_and_decomposed_texts_import(problems):
     assert memo.body == "A memo kept inside the XML." and memo.title == "Inline memo"
 
 
-def test_problems_are_reported_one_line_each(problems):
+def test_problems_are_reported_one_line_per_kind(problems):
     project, report = problems
     text = "\n".join(report.skipped)
-    assert "beyond the end of its text" in text
+    assert "1 selection(s) ending beyond the end of their text" in text
     assert "unknown code a0000000-0000-4000-8000-0000000000ff" in text
     assert "reversed or negative" in text
     assert "missing from the archive" in text

@@ -171,20 +171,18 @@ def test_export_of_an_imported_project_gives_the_same_file_content(project, tmp_
     again.close()
 
 
-def test_reimport_into_the_same_project_gives_new_ids_and_says_so(project, tmp_path):
+def test_reimport_into_the_same_project_changes_nothing(project, tmp_path):
     build_study(project)
     before = snapshot(project)
     dest = tmp_path / "self.qdpx"
     refi.export_qdpx(project, dest, RAW)
     report = refi.import_qdpx(project, dest)
-    after = snapshot(project)
-    assert set(before["observations"]) < set(after["observations"])
-    assert len(after["observations"]) == 2 * len(before["observations"])
-    assert after["codes"] == before["codes"]  # codes are matched, not doubled
+    assert snapshot(project) == before
     assert report.counts["participants already in the project"] == 2
-    assert any("new ids" in note for note in report.notes)
-    new_segments = sorted(v[-1] for k, v in after["codings"].items() if k not in before["codings"])
-    assert new_segments == sorted(v[-1] for v in before["codings"].values())
+    assert report.counts["observations already in the project (unchanged)"] == len(before["observations"])
+    assert report.counts["codings already in the project (unchanged)"] == len(before["codings"])
+    assert not any(k.startswith(("conflicts", "codings", "observations")) and "already" not in k
+                   for k in report.counts)
 
 
 def test_qdc_round_trip_keeps_the_codebook(project, tmp_path):

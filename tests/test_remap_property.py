@@ -189,3 +189,24 @@ def test_review_then_resolve_by_quote(project):
     fixed = coding.resolve_review(project, c.id, quote="listened")
     assert fixed.status == "ok" and (fixed.start, fixed.end) == (14, 22)
     assert coding.review_list(project) == []
+
+
+@SETTINGS
+@given(case=several_edits(), kind=st.sampled_from(["fieldnote", "memo"]))
+def test_a_coding_is_ok_exactly_when_the_edit_left_its_text_alone(shared, case, kind):
+    """Issue 13, item 1: an edit that reached inside a coding sends it to review; one that
+    did not moves it exactly as far as the edits before it shifted the text."""
+    text, edits, spans = case
+    record = capture.memo(shared, text) if kind == "memo" else capture.note(shared, text)
+    made = [coding.apply_code(shared, record.id, "theme", start=s, end=e, coder=f"c{i}")
+            for i, (s, e) in enumerate(spans)]
+    capture.edit(shared, record.id, _apply(text, edits))
+    for before in made:
+        after = shared.get(before.id, type_name="coding")
+        if _untouched((before.start, before.end), edits):
+            # edits wholly before it, and an insertion right at its start, push it along
+            shift = sum(len(rep) - (b - a) for a, b, rep in edits if b <= before.start)
+            assert after.status == "ok"
+            assert (after.start, after.end) == (before.start + shift, before.end + shift)
+        else:
+            assert after.status == "review"

@@ -22,6 +22,7 @@ from fieldkit.core.errors import FieldkitError
 from fieldkit.fieldwork import capture
 from fieldkit.serve.offsets import Utf16Index, to_code_points, to_utf16
 from fieldkit.serve.render import render_body, turns
+from serve_support import check_review_decisions
 
 TOKEN = "serve-test-token-abcdefghijklmnop"
 HOST = "testserver"
@@ -217,6 +218,8 @@ def test_transcript_turns_are_marked_with_speaker_and_time():
     assert out.count('class="turn"') == 2 and 'data-speaker="P03"' in out
     assert '<span data-u="0" class="tc">[00:00:02] </span><span data-u="11" class="spk">R1: </span>' in out
     assert turns("Note: a fieldnote paragraph.\n\nAnother paragraph.\n\nA third.") == []
+    assert turns("Marc: 'doing to us, not with us' - room goes quiet #voice") == []  # a jotting
+    assert [t.speaker for t in turns("Ann: We were asked.\n\nBo: Too late.")] == ["Ann", "Bo"]
 
 
 def test_a_selection_with_emoji_combining_marks_and_rtl_is_stored_at_code_point_offsets(client, project, tmp_path):
@@ -390,6 +393,24 @@ def test_a_memo_on_a_selection_quotes_it_links_its_record_and_private_memos_are_
     assert "An analytic thought" in exported and "Why Arabic here?" not in exported
 
 
+def test_a_memo_can_be_linked_to_a_code_and_an_unknown_link_saves_nothing(client, project):
+    signed_in(client)
+    p = fieldkit.open(project)
+    try:
+        power = codings.resolve_code(p, "power").id
+    finally:
+        p.close()
+    saved = client.post("/api/memos", headers=WRITE, json={"body": "What power means here", "links": [power]})
+    assert saved.status_code == 201 and saved.json()["memo"]["links"] == [power]
+    refused = client.post("/api/memos", headers=WRITE, json={"body": "Lost?", "links": ["NO-SUCH-RECORD"]})
+    assert refused.status_code == 404
+    p = fieldkit.open(project)
+    try:
+        assert [m.links for m in p.list("memo")] == [(power,)]
+    finally:
+        p.close()
+
+
 def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, project):
     signed_in(client)
     first = note(project, "The panel met. Later the Panel spoke about the panel.")
@@ -419,6 +440,69 @@ def test_search_preview_saves_nothing_and_code_all_hits_codes_each(client, proje
                                                                             (first, 47)]
     finally:
         p.close()
+
+
+def test_each_search_filter_keeps_the_right_hits(client, project):
+    from fieldkit.fieldwork.registers import add_encounter, add_participant, add_site
+
+    p = fieldkit.open(project)
+    try:
+        north, east = add_site(p, "Northgate Probation Office").id, add_site(p, "Eastbrook Approved Premises").id
+        add_participant(p, "P01", role="expert_by_experience")
+        add_participant(p, "P02", role="probation_practitioner")
+        add_encounter(p, "interview", code="E1", site=north, participants=["P01", "P02"])
+        add_encounter(p, "meeting", code="E2", site=east)
+        talk = capture.note(p, "[00:00:01] P01: the panel listened\n\n[00:00:09] P02: then the panel decided",
+                            encounter="E1", when="2024-03-05 10:00").id
+        met = capture.note(p, "The panel met again.", encounter="E2", when="2024-04-10 10:00").id
+        three = capture.note(p, "A panel of three.", when="2024-05-01 10:00").id
+        codings.apply_code(p, met, "power", start=0, end=3, coder="alice")
+        codings.apply_code(p, three, "voice", start=0, end=1, coder="bob")
+    finally:
+        p.close()
+    signed_in(client)
+    turn_one, turn_two = (20, 25), (61, 66)
+
+    def hits(**params):
+        answer = client.post("/api/search/preview", headers=WRITE,
+                             json={"code": "power", "params": {"q": "panel", **params}})
+        assert answer.status_code == 200, answer.text
+        return sorted((s["record"], s["start"], s["end"]) for s in answer.json()["spans"])
+
+    assert hits() == sorted([(talk, *turn_one), (talk, *turn_two), (met, 4, 9), (three, 2, 7)])
+    assert hits(site=north) == [(talk, *turn_one), (talk, *turn_two)]
+    assert hits(encounter="E2") == [(met, 4, 9)]
+    assert hits(speaker="P01") == [(talk, *turn_one)]
+    assert hits(role="probation_practitioner") == [(talk, *turn_two)]
+    assert hits(coder="bob") == [(three, 2, 7)]
+    assert hits(code="power") == [(met, 4, 9)]
+    assert hits(since="2024-04-01") == sorted([(met, 4, 9), (three, 2, 7)])
+    assert hits(until="2024-03-31") == [(talk, *turn_one), (talk, *turn_two)]
+    assert "2024-13-01" in client.post("/api/search/preview", headers=WRITE, json={
+        "code": "power", "params": {"q": "panel", "since": "2024-13-01"}}).json()["error"]
+
+
+def test_a_search_past_the_page_limit_says_so_and_filters_see_every_match(client, project, monkeypatch):
+    from fieldkit.fieldwork.registers import add_encounter, add_site
+    from fieldkit.serve import search
+
+    p = fieldkit.open(project)
+    try:
+        east = add_site(p, "Eastbrook Approved Premises").id
+        add_encounter(p, "meeting", code="E2", site=east)
+        for n in range(3):
+            capture.note(p, f"The panel met, panel {n}, panel again: " + "panel " * (5 - n))
+        last = capture.note(p, "Once a panel.", encounter="E2").id  # the weakest match: ranked last
+    finally:
+        p.close()
+    monkeypatch.setattr(search, "LIMIT", 2)
+    signed_in(client)
+    page = client.get("/search?q=panel").text
+    assert 'id="truncated"' in page and len(re.findall(r'<article class="result">', page)) == 2
+    preview = client.post("/api/search/preview", headers=WRITE, json={"code": "power", "params": {"q": "panel"}})
+    assert preview.json()["warnings"] and len({s["record"] for s in preview.json()["spans"]}) == 2
+    filtered = client.get(f"/search?q=panel&site={east}").text
+    assert f"/doc/{last}" in filtered and 'id="truncated"' not in filtered
 
 
 def test_compare_shows_both_coders_and_the_librarys_agreement(client, project):
@@ -470,6 +554,175 @@ def test_real_names_need_the_key_store(client, project, monkeypatch):
         p.close()
     assert client.post("/api/names", headers=WRITE, json={}).json() == {"names": {"P03": "Dana Okafor"}}
     assert "Dana Okafor" not in client.get("/").text  # pseudonyms only until asked
+
+
+# anonymisation review ---------------------------------------------------------------------
+#: fictional people and places: a registered name, its namesake, a prison, a name nobody
+#: registered, an @mention that is not a participant and a room number
+REVIEW_TEXT = ("Met Dana Okafor and Jane Okafor at HMP Thornbury. Mr Hendry said @P03 and @zed99 rang "
+               "about room 4412.")
+
+
+def with_keys(project_path, *, passphrase=None) -> str:
+    """A real key store (P03 registered) and a note to review; returns the note's id."""
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy.anonymiser import create_keystore
+
+    p = fieldkit.open(project_path)
+    try:
+        add_participant(p, "P03", role="expert_by_experience")
+        store = create_keystore(p, project_path.parent / "keys" / "study.keys", passphrase=passphrase)
+        store.add("P03", "Dana Okafor")
+        store.close()
+        return capture.note(p, REVIEW_TEXT).id
+    finally:
+        p.close()
+
+
+def listed_on_page(client, url="/review?anonymise=1") -> list[dict]:
+    page = client.get(url)
+    assert page.status_code == 200
+    found = re.findall(r'data-record="([^"]+)"\s+data-start="(\d+)" data-end="(\d+)" data-digest="([^"]+)"', page.text)
+    return [{"record": r, "start": int(s), "end": int(e), "digest": d} for r, s, e, d in found]
+
+
+def decide(client, item, action, **extra):
+    return client.post("/api/anonymise/decide", headers=WRITE, json={**item, "action": action, **extra})
+
+
+def test_the_anonymisation_queue_is_the_librarys_review_and_decisions_take_effect(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy import review
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project)
+    signed_in(client)
+    p = fieldkit.open(project)
+    try:
+        expected = review.candidates(p)
+    finally:
+        p.close()
+    shown = listed_on_page(client)
+    assert shown == [{"record": c.record_id, "start": c.start, "end": c.end, "digest": c.digest} for c in expected]
+    by_text = {REVIEW_TEXT[c["start"]:c["end"]]: c for c in shown}
+    assert set(by_text) >= {"Jane Okafor", "Mr Hendry", "@zed99", "4412"}
+    assert len(listed_on_page(client, "/review?anonymise=1&pending=1")) == sum(c.needs_review for c in expected)
+
+    for text, action, extra in (("@zed99", "accept", {"kind": "handle"}), ("4412", "reject", {}),
+                                ("Mr Hendry", "register", {"pseudonym": "X01"})):
+        answer = decide(client, by_text[text], action, **extra)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == ("rejected" if action == "reject" else "accepted")
+
+    p = fieldkit.open(project)
+    try:
+        check_review_decisions(p, record, REVIEW_TEXT)
+        text = an.anonymise_record(p, record)
+        assert "@[HANDLE-" in text and "4412" in text and "Hendry" not in text and "[X01]" in text
+        log = an.log_entries(p, record)
+        kept = json.dumps(log) + str(review_decisions(p))
+        for original in ("zed99", "4412", "hendry", "okafor", "thornbury"):
+            assert original not in kept.lower()
+    finally:
+        p.close()
+    assert "status-rejected" in client.get("/review?anonymise=1").text
+    waiting = [REVIEW_TEXT[c["start"]:c["end"]] for c in listed_on_page(client, "/review?anonymise=1&pending=1")]
+    assert waiting == ["Jane Okafor"]
+
+
+def test_add_to_key_store_under_an_existing_pseudonym_adds_an_alias(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    with_keys(project)
+    record = note(project, "Later Dee rang the office again.")
+    signed_in(client)
+    (dee,) = [c for c in listed_on_page(client, f"/review?anonymise=1&record={record}")
+              if c["end"] - c["start"] == 3]
+    answer = decide(client, dee, "register", pseudonym="P03")
+    assert answer.status_code == 200, answer.text
+    p = fieldkit.open(project)
+    try:
+        store = an.open_keystore(p)
+        try:
+            assert store.get("P03").names == ("Dana Okafor", "Dee") and len(store.pseudonyms()) == 1
+        finally:
+            store.close()
+        assert an.anonymise_record(p, record) == "Later [P03] rang the office again."
+    finally:
+        p.close()
+
+
+def test_a_decision_made_with_the_cli_is_shown_in_the_workbench(client, project, monkeypatch):
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project)
+    signed_in(client)
+    first = listed_on_page(client)
+    assert f'data-record="{record}"' in client.get("/review?anonymise=1").text
+    run = subprocess.run([str(Path(sys.executable).with_name("fieldkit")), "--project", str(project),
+                          "anonymise", "review", record, "--reject", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    page = client.get("/review?anonymise=1").text
+    items = re.findall(r'<li class="candidate status-(\w+)', page)
+    assert items[0] == "rejected" and set(items[1:]) == {"pending"}
+    assert listed_on_page(client)[0] == first[0]
+
+
+def test_anonymisation_review_refuses_clearly_and_writes_nothing(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = note(project, REVIEW_TEXT)
+    signed_in(client)
+    page = client.get("/review?anonymise=1").text
+    assert "no key store" in page and "fieldkit keys init" in page  # listed, but decisions need one
+    name = next(c for c in listed_on_page(client) if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
+    for action, extra in (("accept", {}), ("reject", {}), ("register", {"pseudonym": "X02"})):
+        refused = decide(client, name, action, **extra)
+        assert refused.status_code == 400 and "no key store" in refused.json()["error"], action
+    wrong = decide(client, name, "ignore")
+    assert wrong.status_code == 400 and "one of accept, reject, register" in wrong.json()["error"]
+    with_keys(project)
+    name = next(c for c in listed_on_page(client) if REVIEW_TEXT[c["start"]:c["end"]] == "Jane Okafor")
+    assert decide(client, name, "register").status_code == 400  # no pseudonym given
+    stale = decide(client, {**name, "digest": "0" * len(name["digest"])}, "accept")
+    assert stale.status_code == 400 and "no longer listed" in stale.json()["error"]
+    p = fieldkit.open(project)
+    try:
+        assert an.log_entries(p, record) == [] and review_decisions(p) == []
+    finally:
+        p.close()
+
+
+def review_decisions(project) -> list:
+    return project.db.execute("select * from anonymisation_decisions").fetchall()
+
+
+def test_a_locked_key_store_is_refused_on_the_page_and_in_the_api(client, project, monkeypatch):
+    from fieldkit.privacy import anonymiser as an
+    from fieldkit.privacy import review
+
+    monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
+    record = with_keys(project, passphrase="correct horse")
+    signed_in(client)
+    page = client.get("/review?anonymise=1").text
+    assert "key store is locked" in page and "FIELDKIT_KEYS_PASSPHRASE" in page and "data-digest" not in page
+    p = fieldkit.open(project)
+    try:
+        item = review.candidates(p, [record], passphrase="correct horse")[0]
+    finally:
+        p.close()
+    refused = decide(client, {"record": record, "start": item.start, "end": item.end, "digest": item.digest},
+                     "accept")
+    assert refused.status_code == 400 and "key store is locked" in refused.json()["error"]
+    monkeypatch.setenv("FIELDKIT_KEYS_PASSPHRASE", "correct horse")
+    assert len(listed_on_page(client)) == 6
+    p = fieldkit.open(project)
+    try:
+        assert an.log_entries(p, record) == []
+    finally:
+        p.close()
 
 
 # library helpers the workbench added ----------------------------------------------------------
@@ -528,6 +781,15 @@ def test_without_the_extra_serve_says_what_to_install(project, tmp_path):
     assert result.stderr.strip() == "Error: the workbench needs its extra: pip install 'fieldkit[serve]'"
 
 
+def printed_address(proc) -> str:
+    """The token address a running ``fieldkit serve`` printed ("" if none in its first lines)."""
+    for _ in range(10):
+        line = proc.stdout.readline()
+        if "token=" in line:
+            return line.strip()
+    return ""
+
+
 def test_the_installed_command_serves_on_loopback_with_a_token(project):
     """``fieldkit serve`` in a fresh process: prints a token URL on 127.0.0.1 that works,
     and refuses requests without it."""
@@ -538,12 +800,7 @@ def test_the_installed_command_serves_on_loopback_with_a_token(project):
     proc = subprocess.Popen(["fieldkit", "serve", "-p", str(project), "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        url = ""
-        for _ in range(10):
-            line = proc.stdout.readline()
-            if "token=" in line:
-                url = line.strip()
-                break
+        url = printed_address(proc)
         match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})", url)
         assert match, url
         port, token = int(match.group(1)), match.group(2)
@@ -575,6 +832,34 @@ def test_the_installed_command_serves_on_loopback_with_a_token(project):
         out, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
     assert os.path.exists(project)
+
+
+def test_open_in_a_project_folder_opens_the_token_address_in_the_browser(project, tmp_path):
+    """``cd study && fieldkit serve --open``: the browser (here a script named by $BROWSER, as
+    Python's webbrowser module reads it) is given exactly the printed token address."""
+    import os
+    import signal
+    import time
+
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    env = {**os.environ, "BROWSER": str(browser)}
+    env.pop("FIELDKIT_PROJECT", None)
+    proc = subprocess.Popen(["fieldkit", "serve", "--port", "0", "--open"], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = printed_address(proc)
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{40,}", printed), printed
+        assert opened.read_text() == printed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
 
 
 def test_another_interface_is_used_only_when_asked_and_with_a_warning(project):

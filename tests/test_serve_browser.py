@@ -15,7 +15,7 @@ import pytest
 import fieldkit
 from fieldkit.coding import autocode, codebook, codings
 from fieldkit.fieldwork import capture
-from serve_support import CHROMIUM, chromium_context, running_server
+from serve_support import CHROMIUM, check_review_decisions, chromium_context, running_server
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -184,6 +184,74 @@ def test_remove_a_coding_with_the_delete_key(session):
         p.close()
 
 
+def test_annotate_hover_move_edges_by_a_word_code_a_whole_record_and_a_keyboard_selection(session):
+    record = session["ids"]["main"]
+    page = open_page(session, f"/doc/{record}")
+    box = phrase_box(page, PHRASE)
+    page.mouse.click((box["x1"] + box["x2"]) / 2, box["y1"])
+    page.wait_for_selector("#active-coding:not([hidden])")
+    page.keyboard.press("n")
+    page.keyboard.type("said twice")
+    page.get_by_role("button", name="Save note").click()
+    wait_toast(page, "Note saved")
+    page.mouse.move(box["x1"] + 2, box["y1"])
+    page.mouse.move(box["x1"] + 4, box["y1"])  # hovering the highlight shows code, coder and note
+    page.wait_for_selector("#tooltip:not([hidden])")
+    assert page.locator("#tooltip").inner_text().strip() == "power/voice · alice · said twice"
+    assert page.locator("#margin .bar").first.get_attribute("title") == "power/voice · alice · said twice"
+
+    def move(key: str) -> str:
+        before = page.locator("#active-text").inner_text()
+        page.keyboard.press(key)
+        page.wait_for_function("(t) => document.querySelector('#active-text').textContent !== t", arg=before)
+        return page.locator("#active-text").inner_text()
+
+    assert move("Alt+Shift+ArrowRight") == "it was consultation not partnership."
+    assert move("Alt+Shift+ArrowRight") == "it was consultation not partnership. Then"
+    assert move("Alt+ArrowRight") == "was consultation not partnership. Then"
+    assert move("Alt+Shift+ArrowLeft") == "was consultation not partnership."
+    assert move("Alt+ArrowLeft") == "it was consultation not partnership."
+    # drag the start handle to just before "consultation", the end handle to just after "not"
+    end = phrase_box(page, "consultation not")  # x2: inside the right half of its last character
+    for edge, x, y in (("start", box["x1"], box["y1"]), ("end", end["x2"], end["y2"])):
+        handle = page.locator(f".handle[data-edge={edge}]").bounding_box()
+        before = page.locator("#active-text").inner_text()
+        page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(x, y, steps=6)
+        page.mouse.up()
+        page.wait_for_function("(t) => document.querySelector('#active-text').textContent !== t", arg=before)
+    assert page.locator("#active-text").inner_text() == "consultation not"
+    p = library(session)
+    try:
+        whole = capture.note(p, "A short exchange, coded as a whole.").id
+        (coding,) = [c for c in codings.list_codings(p, record=record, coder="alice")]
+        body = p.get(record).body
+        assert body[coding.start:coding.end] == "consultation not" and coding.note == "said twice"
+    finally:
+        p.close()
+    page = open_page(session, f"/doc/{whole}")
+    page.keyboard.press("w")
+    page.keyboard.type("voice")
+    page.keyboard.press("Enter")
+    wait_toast(page, "Coded")
+    select_with_mouse(page, "short")  # a selection is widened with the keyboard, then coded
+    for _ in range(len(" exchange")):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("c")
+    page.keyboard.type("voice")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#codings li').length === 2")
+    p = library(session)
+    try:
+        made = sorted(codings.list_codings(p, record=whole), key=lambda c: c.start or -1)
+        voice = codings.resolve_code(p, "voice").id
+        assert [(c.start, c.end, c.whole_record, c.coder, c.code_id) for c in made] == [
+            (None, None, True, "alice", voice), (2, 16, False, "alice", voice)]
+    finally:
+        p.close()
+
+
 def test_accept_a_proposal_with_one_key(session):
     page = open_page(session, "/review")
     first = page.locator("#proposals li.proposal").first
@@ -197,6 +265,54 @@ def test_accept_a_proposal_with_one_key(session):
                                       proposal.end) is not None
     finally:
         p.close()
+
+
+#: fictional: a registered name, a name nobody registered, an @mention and a room number
+REVIEW_TEXT = "Met Dana Okafor at HMP Thornbury. Mr Hendry said @zed99 rang about room 4412."
+
+
+def test_anonymisation_review_accept_reject_and_add_to_the_key_store(session, tmp_path):
+    from fieldkit.exchange.exporting import ExportOptions, run_export
+    from fieldkit.fieldwork.registers import add_participant
+    from fieldkit.privacy import anonymiser as an
+    p = library(session)
+    try:
+        add_participant(p, "P03")
+        store = an.create_keystore(p, session["path"].parent / "keys" / "study.keys")
+        store.add("P03", "Dana Okafor")
+        store.close()
+        record = capture.note(p, REVIEW_TEXT).id
+    finally:
+        p.close()
+    page = open_page(session, f"/review?anonymise=1&record={record}")
+
+    def candidate(text: str):
+        item = page.locator("#candidates li.candidate", has_text=f"«{text} →")
+        assert item.count() == 1, text
+        return item
+
+    candidate("@zed99").locator("p.meta").click()
+    page.keyboard.press("a")
+    wait_toast(page, "Accepted")
+    candidate("4412").locator("p.meta").click()
+    page.keyboard.press("r")
+    wait_toast(page, "Rejected")
+    candidate("Mr Hendry").locator("p.meta").click()
+    page.keyboard.press("n")
+    page.keyboard.type("X01")
+    page.keyboard.press("Enter")
+    wait_toast(page, "Added to the key store")
+    assert candidate("4412").locator(".status").inner_text() == "rejected"
+
+    p = library(session)
+    try:
+        check_review_decisions(p, record, REVIEW_TEXT)
+        run_export(p, "markdown", tmp_path / "out", ExportOptions())
+    finally:
+        p.close()
+    exported = "\n".join(f.read_text(encoding="utf-8") for f in (tmp_path / "out").rglob("*.md"))
+    assert "rang about room 4412" in exported and "[X01] said" in exported
+    assert "@zed99" not in exported and "Hendry" not in exported and "Dana Okafor" not in exported
 
 
 def test_write_a_memo_on_a_selection(session):

@@ -366,7 +366,8 @@ def test_bad_input_raises_one_line_error(text):
 def test_bad_input_message_matches_the_house_style():
     with pytest.raises(TimeInputError) as err:
         parse_time("25:99", now=NOW)
-    assert str(err.value) == "cannot read time '25:99': expected 14:05, yesterday 15:30, -20m or ISO 8601"
+    assert str(err.value) == ("cannot read time '25:99': expected 14:05, yesterday 15:30, 3pm yesterday, "
+                              "06/12/2026 10:00, 6 Dec 10:00, -20m or ISO 8601")
 
 
 def test_empty_input_message():

@@ -220,3 +220,13 @@ def test_doctor_in_a_fresh_process_reports_then_finishes_an_interrupted_withdraw
     assert pending_withdrawals(project) == []
     with KS.open(tmp_path / "k.keys") as keys:
         assert keys.get("P03").withdrawn
+
+
+def test_identities_kept_from_other_tools_go_with_the_records(project, study):
+    # a document name from another tool (kept for re-export) can name the person
+    rows = [(f"guid-{k}", study[k].id, study[k].type_name, "NVivo", {"name": "Interview Dana Okafor"})
+            for k in ("own", "group", "other")]
+    project.store.exchange.remember(rows)
+    withdraw(project, "P03", mode="redact")
+    left = project.store.exchange.identities()
+    assert set(left) == {study["other"].id}

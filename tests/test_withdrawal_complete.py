@@ -139,7 +139,10 @@ def test_a_crafted_attachment_hash_never_reaches_outside(tmp_path):
     victim.write_text("not fieldkit's")
     (tmp_path / "real.txt").write_text("a real attachment, so the attachments folder exists")
     attach(project, tmp_path / "real.txt")
-    project.add(Attachment(sha256="../../x", filename="evil.txt", record_id=project.resolve("P03")))
+    # records refuse such a hash, so the crafted row is written into the database directly
+    evil = project.add(Attachment(sha256="0" * 64, filename="evil.txt", record_id=project.resolve("P03")))
+    with project.conn:
+        project.conn.execute("update attachments set sha256 = '../../x' where id = ?", (evil.id,))
     from fieldkit.privacy.withdrawal import withdraw
 
     withdraw(project, "P03")

@@ -137,14 +137,23 @@ def code_review(coding_id: Optional[str], confirm: bool, quote: Optional[str], o
     fieldkit code review 7KQ2M1ZP --ok        # right as it stands
     fieldkit code review 7KQ2M1ZP --quote "new wording"
     """
-    from fieldkit.coding.codings import coding_rows, resolve_review, review_list
+    from fieldkit.coding.codings import coding_rows, resolve_review, review_list, review_texts
 
     project = get_project()
     located = quote is not None or start is not None or end is not None or whole
     if coding_id is None:
         if confirm or located:
             raise click.UsageError("give the coding to settle")
-        _coding_table(coding_rows(project, review_list(project), context=30), fmt, context=True)
+        found = review_list(project)
+        rows = [{**row, "was": review_texts(project, c)[0]} for c, row in zip(found, coding_rows(project, found))]
+        if fmt in ("json", "csv"):
+            output(rows, fmt=fmt)
+            return
+        from fieldkit.core.output import preview
+
+        output([{**r, "id": _short(r["id"]), "record": _short(r["record"]), "code": r["code"],
+                 "was": "(not kept)" if r["was"] is None else preview(r["was"], 40), "now": preview(r["text"], 40)}
+                for r in rows], ["id", "record", "code", "was", "now"])
         return
     if not (confirm or located):
         raise click.UsageError("say --ok, or where the coding belongs now (--quote, --start/--end, --whole)")

@@ -9,18 +9,43 @@ from typing import Sequence
 from fieldkit.core.errors import FieldkitError, InvalidInput
 
 
-def edit_text(initial: str = "", *, suffix: str = ".md") -> str:
+#: tried in turn when neither $VISUAL nor $EDITOR is set and there is a terminal
+FALLBACK_EDITORS = ("nano", "vi")
+
+
+def _editor_command(give: str) -> str:
+    """$VISUAL or $EDITOR; without them, a fallback editor named in one line on a terminal,
+    or one line saying how else to give the text."""
+    import shutil
+
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if command:
+        return command
+    if not (stdin_is_tty() and _stdout_is_tty()):
+        raise InvalidInput(f"no $EDITOR is set and there is no terminal to open one in: {give}, or set $EDITOR")
+    for name in FALLBACK_EDITORS:
+        if shutil.which(name):
+            import click
+
+            click.echo(f"no $EDITOR set: opening {name} (set $EDITOR to choose another)", err=True)
+            return name
+    raise InvalidInput(f"no $EDITOR is set and neither {' nor '.join(FALLBACK_EDITORS)} is installed: {give}, "
+                       "or set $EDITOR")
+
+
+def edit_text(initial: str = "", *, suffix: str = ".md", give: str = "pipe the text in") -> str:
     """Let the user edit ``initial`` in $VISUAL/$EDITOR; returns the saved text.
 
     The editor command is split like a shell would (``code --wait`` works) but run
-    without one, so metacharacters in $EDITOR cannot run other commands.
+    without one, so metacharacters in $EDITOR cannot run other commands. ``give`` says how
+    else the text can be given, for the one-line error when no editor can open.
     """
     # imported here: the quick commands (jot) never open an editor
     import shlex
     import subprocess
     import tempfile
 
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    command = _editor_command(give)
     try:
         argv = shlex.split(command)
     except ValueError:
@@ -57,11 +82,23 @@ def read_text(args: Sequence[str], *, allow_editor: bool = True, template: str =
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("input is not valid UTF-8; nothing was saved") from None
+        if not text.strip() and args != ("-",) and allow_editor:
+            if not (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
+                raise InvalidInput("no text given and nothing came in on stdin: give the text as arguments or "
+                                   "pipe it in, or set $EDITOR; nothing was saved")
+            text = edit_text(template)  # nothing came down the pipe: the editor it is
     elif not text and allow_editor:
-        text = edit_text(template)
+        text = edit_text(template, give="give the text as arguments or pipe it in")
     if not text or not text.strip():
         raise InvalidInput("empty text; nothing was saved")
     return text
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def stdin_is_tty() -> bool:

@@ -58,10 +58,12 @@ class _ImportCommand(_FormatsCommand):
 @click.option("--profile", type=click.Choice(("internal", "publication")), default="internal", show_default=True,
               help="internal: for supervision; publication: quotes only with quote consent, dates to the day.")
 @click.option("--passphrase-env", metavar="VAR", help="Read the key store passphrase from environment variable VAR.")
+@click.option("--for", "program", type=click.Choice(["nvivo", "atlas", "maxqda", "qualcoder"]),
+              help="qdpx: write what this program reads, and warn what it will drop.")
 @progress_option
 def export_command(format_name: str, dest: Path, encounters: tuple, since: Optional[str], until: Optional[str],
                    tags: tuple, codes: tuple, stages: tuple, types: tuple, coders: tuple, statuses: tuple,
-                   raw: bool, force: bool, profile: str, passphrase_env: Optional[str],
+                   raw: bool, force: bool, profile: str, passphrase_env: Optional[str], program: Optional[str],
                    progress: Optional[bool]) -> None:
     """Export the project (or a selection) as FORMAT to DEST; anonymised unless --raw.
 
@@ -80,13 +82,20 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
         types=tuple(types) or None, passphrase=passphrase, progress=show_progress(progress),
-        force=force, profile=profile, coders=tuple(split(coders)), statuses=tuple(statuses),
+        force=force, profile=profile, program=program, coders=tuple(split(coders)), statuses=tuple(statuses),
     )
+    if program and format_name != "qdpx":
+        raise InvalidInput("--for applies to qdpx exports only")
     report = run_export(project, format_name, dest, options)
     for line in report.summary_lines():
         click.echo(line)
     if raw:
         click.echo("Warning: NOT anonymised; this export contains the names and details in your notes.", err=True)
+
+
+offsets_option = click.option(
+    "--offsets", type=click.Choice(["auto", "codepoints", "utf16"]), default="auto", show_default=True,
+    help="qdpx: what the file's text positions count (auto: from the producing tool, checked against words).")
 
 
 @click.command("import", cls=_ImportCommand)
@@ -101,19 +110,30 @@ def export_command(format_name: str, dest: Path, encounters: tuple, since: Optio
 @click.option("--at", "at", help="When the imported notes were observed (default: from the file or the encounter).")
 @click.option("--dry-run", is_flag=True, help="Read and check everything, report, write nothing.")
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE", help="An option for a plugin's importer.")
+@offsets_option
 @progress_option
 def import_command(format_name: str, source: Path, encounter: Optional[str], speakers: tuple, allow_unknown: bool,
                    stage: Optional[str], tags: tuple, at: Optional[str], dry_run: bool, extra: tuple,
-                   progress: Optional[bool]) -> None:
+                   offsets: str, progress: Optional[bool]) -> None:
     """Import SOURCE (a file or folder) in FORMAT into the project, all or nothing."""
-    from fieldkit.exchange.importing import ImportFailed, ImportOptions, run_importer
+    from fieldkit.exchange.importing import ImportOptions, run_importer
 
     project = get_project()
+    extras = pairs(extra, "--option", "LABEL=VALUE")
+    if offsets != "auto":
+        extras["offsets"] = offsets
     options = ImportOptions(encounter=encounter, speakers=pairs(speakers, "--speaker", "LABEL=VALUE"), allow_unknown=allow_unknown,
                             stage=stage, tags=tuple(split(tags)), at=at, dry_run=dry_run,
-                            progress=show_progress(progress), extra=pairs(extra, "--option", "LABEL=VALUE"))
+                            progress=show_progress(progress), extra=extras)
+    _run_import(lambda: run_importer(project, format_name, source, options))
+
+
+def _run_import(run) -> None:
+    """Run an import and print its report; every problem is listed when there are several."""
+    from fieldkit.exchange.importing import ImportFailed
+
     try:
-        report = run_importer(project, format_name, source, options)
+        report = run()
     except ImportFailed as exc:
         # the error line names the first problem; list them all when there are more
         if len(exc.report.problems) > 1:
@@ -122,6 +142,42 @@ def import_command(format_name: str, source: Path, encounter: Optional[str], spe
         raise
     for line in report.summary_lines():
         click.echo(line)
+
+
+@click.command("merge")
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--review", is_flag=True, help="List the conflicts earlier merges found and left open.")
+@click.option("--all", "show_all", is_flag=True, help="With --review: resolved conflicts too.")
+@click.option("--resolve", "resolve_id", type=int, metavar="N", help="Mark conflict N resolved.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, report, write nothing.")
+@offsets_option
+def merge_command(source: Optional[Path], review: bool, show_all: bool, resolve_id: Optional[int], dry_run: bool,
+                  offsets: str) -> None:
+    """Merge SOURCE (a .qdpx or .jsonl from another copy of this project, e.g. a second coder's)
+    into the project: shared records are matched, new codings and records added, and records
+    changed on both sides kept in both versions and listed by --review."""
+    from fieldkit.exchange import merging
+
+    project = get_project()
+    if resolve_id is not None:
+        merging.resolve(project, resolve_id)
+        click.echo(f"conflict {resolve_id} marked resolved")
+        return
+    if review or source is None:
+        if source is not None:
+            raise click.UsageError("give SOURCE to merge, or --review, not both")
+        found = merging.review(project, include_resolved=show_all)
+        if not found:
+            click.echo("no open merge conflicts" if not show_all else "no merge conflicts")
+        for row in found:
+            state = f" (resolved {row['resolved_at'][:16]})" if row["resolved_at"] else ""
+            click.echo(f"{row['id']}. {row['record_type']} {row['record_id']}: {row['what']} "
+                       f"[from {row['source']}, {row['at'][:16]}]{state}")
+        if found and not show_all:
+            click.echo("see both versions with 'fieldkit history ID'; keep one with 'fieldkit edit ID', "
+                       "then 'fieldkit merge --resolve N'")
+        return
+    _run_import(lambda: merging.merge_file(project, source, dry_run=dry_run, offsets=offsets))
 
 
 @click.command("demo")

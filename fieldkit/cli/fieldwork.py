@@ -10,8 +10,16 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.groups import SubGroup
 from fieldkit.cli.options import pairs, parse_when, split
-from fieldkit.cli.output import format_option, json_option, output, record_row, summary_row
+from fieldkit.cli.output import format_option, json_option, local_time, output, record_row, summary_row
 from fieldkit.core.records import CONSENT_SCOPES, CONSENT_STATUSES, ENCOUNTER_KINDS, MODES, ROLES, SITE_KINDS
+
+
+def _report(record, fmt: str, message: str) -> None:
+    """The saved record as JSON with --json, else one line about it."""
+    if fmt == "json":
+        output(record_row(record), fmt="json")
+    else:
+        click.echo(message)
 
 
 # encounters ---------------------------------------------------------------------------
@@ -40,22 +48,89 @@ def encounter_add(kind: str, code: Optional[str], title: str, site: Optional[str
     record = add_encounter(project, kind, code=code, title=title, site=site, participants=split(people),
                            mode=mode, start=parse_when(project, start), end=parse_when(project, end),
                            summary=summary)
+    _report(record, fmt, f"encounter {record.code} ({record.id}) saved")
+
+
+@encounter.command("edit")
+@click.argument("ref")
+@click.option("--add", "add", multiple=True, help="Add participants: P03,P07 or P03:interviewee.")
+@click.option("--remove", "remove", multiple=True, help="Remove participants: P03,P07.")
+@click.option("--title", default=None, help="A new title.")
+@click.option("--site", default=None, help="Move it to this site ('none': to no site).")
+@click.option("--kind", type=click.Choice(ENCOUNTER_KINDS), default=None)
+@click.option("--mode", type=click.Choice(MODES), default=None)
+@click.option("--start", "start", default=None, help="A new start time ('none' clears it).")
+@click.option("--end", "end", default=None, help="A new end time ('none' clears it).")
+@click.option("--summary", default=None, help="A new contact summary.")
+@click.option("--reason", default="", help="Why (kept in history).")
+@json_option
+def encounter_edit(ref: str, add: tuple, remove: tuple, title: Optional[str], site: Optional[str],
+                   kind: Optional[str], mode: Optional[str], start: Optional[str], end: Optional[str],
+                   summary: Optional[str], reason: str, fmt: str) -> None:
+    """Change an encounter: its people, title, site, kind, mode, times or summary (with history)."""
+    from fieldkit.fieldwork.registers import edit_encounter
+
+    project = get_project()
+    times = {}
+    for name, text in (("start", start), ("end", end)):
+        if text is not None:
+            times[name] = None if _none(text) else parse_when(project, text, name)
+    if site is not None:
+        times["site"] = None if _none(site) else site
+    record = edit_encounter(project, ref, add=split(add), remove=split(remove), title=title, kind=kind, mode=mode,
+                            summary=summary, reason=reason, **times)
     if fmt == "json":
         output(record_row(record), fmt="json")
     else:
-        click.echo(f"encounter {record.code} ({record.id}) saved")
+        people = ", ".join(project.get(p.participant_id).code + (f":{p.role}" if p.role else "")
+                           for p in record.participants)
+        click.echo(f"encounter {record.code} updated (people: {people or 'none'})")
+
+
+def _none(text: str) -> bool:
+    """Whether an option's value asks to clear a field."""
+    return text.strip().lower() in ("", "none", "-")
 
 
 @encounter.command("start")
 @click.argument("ref")
 @click.option("--at", "when", help="Start time (default now).")
 def encounter_start(ref: str, when: Optional[str]) -> None:
-    """Mark an encounter as started."""
+    """Start an encounter: it becomes current, and jottings attach to it."""
     from fieldkit.fieldwork.registers import start_encounter
 
     project = get_project()
     record = start_encounter(project, ref, parse_when(project, when))
-    click.echo(f"encounter {record.code} started")
+    click.echo(f"encounter {record.code} started; jottings attach to it until 'fieldkit encounter stop' "
+               "(or the end of the day)")
+
+
+@encounter.command("stop")
+@click.option("--at", "when", help="End time (default now).")
+@click.option("--summary", default=None, help="Contact summary.")
+def encounter_stop(when: Optional[str], summary: Optional[str]) -> None:
+    """End the current encounter: jottings no longer attach to it."""
+    from fieldkit.fieldwork.registers import stop_encounter
+
+    project = get_project()
+    record = stop_encounter(project, parse_when(project, when), summary)
+    click.echo(f"encounter {record.code} ended; jottings no longer attach to it")
+
+
+@encounter.command("current")
+@json_option
+def encounter_current(fmt: str) -> None:
+    """Say which encounter jottings attach to now, if any."""
+    from fieldkit.fieldwork.registers import current_encounter
+
+    record = current_encounter(get_project())
+    if fmt == "json":
+        if record is None:
+            click.echo("null")
+        else:
+            output(record_row(record), fmt="json")
+    else:
+        click.echo(f"{record.code} {record.title}".rstrip() if record else "no current encounter")
 
 
 @encounter.command("end")
@@ -76,8 +151,13 @@ def encounter_end(ref: str, when: Optional[str], summary: Optional[str]) -> None
 def encounter_list(fmt: Optional[str]) -> None:
     """List encounters."""
     project = get_project()
-    rows = [record_row(e) for e in project.list("encounter")]
-    output(rows, ["code", "kind", "title", "start", "end", "mode"], fmt or "table")
+    found = project.list("encounter", order_by="when, id")
+    if fmt in ("json", "csv"):
+        output([record_row(e) for e in found], fmt=fmt)
+        return
+    rows = [{**record_row(e), "start": local_time(project, e.start), "end": local_time(project, e.end)}
+            for e in found]
+    output(rows, ["code", "kind", "title", "start", "end", "mode"])
 
 
 @encounter.command("show")
@@ -87,14 +167,15 @@ def encounter_show(ref: str, fmt: str) -> None:
     """Show an encounter with its participants and notes."""
     project = get_project()
     record = project.get(ref, type_name="encounter")
-    notes = project.list("observation", encounter=record.id)
+    notes = project.list("observation", encounter=record.id, order_by="when, id")
     data = record_row(record)
     data["observations"] = [summary_row(project, n) for n in notes]
     if fmt == "json":
         output(data, fmt="json")
         return
+    shown = {**data, "start": local_time(project, record.start), "end": local_time(project, record.end)}
     for key in ("code", "kind", "title", "mode", "start", "end", "summary"):
-        click.echo(f"{key:>9}: {data[key] or ''}")
+        click.echo(f"{key:>9}: {shown[key] or ''}")
     for p in record.participants:
         person = project.get(p.participant_id)
         click.echo(f"  participant {person.code} ({person.role}){' as ' + p.role if p.role else ''}")
@@ -121,10 +202,49 @@ def participant_add(code: str, role: str, organisation: str, attrs_: tuple, note
     attributes = pairs(attrs_, "--attr")
     project = get_project()
     record = add_participant(project, code, role=role, organisation=organisation, attributes=attributes, note=note)
-    if fmt == "json":
-        output(record_row(record), fmt="json")
-    else:
-        click.echo(f"participant {record.code} ({record.role}) saved")
+    _report(record, fmt, f"participant {record.code} ({record.role}) saved")
+
+
+@participant.command("edit")
+@click.argument("ref")
+@click.option("--role", type=click.Choice(ROLES), default=None)
+@click.option("--org", "organisation", default=None, help="Organisation (pseudonymous).")
+@click.option("--attr", "attrs_", multiple=True, help="Set attribute key=value (repeatable).")
+@click.option("--unset", "unset", multiple=True, help="Remove attribute KEY (repeatable).")
+@click.option("--note", default=None)
+@click.option("--reason", default="", help="Why (kept in history).")
+@json_option
+def participant_edit(ref: str, role: Optional[str], organisation: Optional[str], attrs_: tuple, unset: tuple,
+                     note: Optional[str], reason: str, fmt: str) -> None:
+    """Change a participant's role, organisation, attributes or note (with history)."""
+    from fieldkit.fieldwork.registers import edit_participant
+
+    record = edit_participant(get_project(), ref, role=role, organisation=organisation,
+                              attributes=pairs(attrs_, "--attr"), remove_attributes=split(unset), note=note,
+                              reason=reason)
+    _report(record, fmt, f"participant {record.code} updated ({record.role})")
+
+
+@participant.command("import")
+@click.argument("csv_file", type=click.File("rb"), metavar="FILE.csv")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would be added; save nothing.")
+def participant_import(csv_file, dry_run: bool) -> None:
+    """Register participants from a CSV file, all or nothing.
+
+    Columns: code (required), role, organisation, note, consent (given, limited,
+    withdrawn), scopes (observation;quotes…) and attr:KEY for free attributes. Real
+    names and contact details are refused: they go in the key store."""
+    from fieldkit.fieldwork.registers import import_participants
+
+    from fieldkit.core.errors import InvalidInput
+
+    name = str(getattr(csv_file, "name", "the file"))
+    try:
+        text = csv_file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name} is not UTF-8 text (save it as CSV UTF-8); nothing was imported") from None
+    result = import_participants(get_project(), text, source=name, dry_run=dry_run)
+    click.echo(result.summary())
 
 
 @participant.command("list")
@@ -149,15 +269,16 @@ def participant_show(ref: str, fmt: str) -> None:
     project = get_project()
     record = project.get(ref, type_name="participant")
     data = record_row(record)
-    data["consent_events"] = [record_row(e) for e in project.list("consent", participant=record.id, order_by="at, id")]
+    events = project.list("consent", participant=record.id, order_by="at, id")
+    data["consent_events"] = [record_row(e) for e in events]
     data["encounters"] = [e.code for e in project.list("encounter", participant=record.id)]
     if fmt == "json":
         output(data, fmt="json")
         return
     for key in ("code", "role", "organisation", "attributes", "note", "encounters"):
         click.echo(f"{key:>12}: {data[key]}")
-    for e in data["consent_events"]:
-        click.echo(f"     consent: {e['at'][:16]} {e['status']} {', '.join(e['scopes'])} {e['note']}".rstrip())
+    for event, e in zip(events, data["consent_events"]):
+        click.echo(f"     consent: {local_time(project, event.at)} {e['status']} {', '.join(e['scopes'])} {e['note']}".rstrip())
 
 
 @participant.command("consent")
@@ -194,6 +315,33 @@ def site_add(name: str, kind: str, note: str) -> None:
 
     record = add_site(get_project(), name, kind=kind, note=note)
     click.echo(f"site {record.name} ({record.id}) saved")
+
+
+@site.command("edit")
+@click.argument("ref")
+@click.option("--kind", type=click.Choice(SITE_KINDS), default=None)
+@click.option("--note", default=None)
+@click.option("--reason", default="", help="Why (kept in history).")
+def site_edit(ref: str, kind: Optional[str], note: Optional[str], reason: str) -> None:
+    """Change a site's kind or note (with history)."""
+    from fieldkit.fieldwork.registers import edit_site
+
+    record = edit_site(get_project(), ref, kind=kind, note=note, reason=reason)
+    click.echo(f"site {record.name} updated ({record.kind})")
+
+
+@site.command("rename")
+@click.argument("ref")
+@click.argument("new_name")
+@click.option("--reason", default="", help="Why (kept in history).")
+def site_rename(ref: str, new_name: str, reason: str) -> None:
+    """Give a site a new name (unique whatever its letter case; history kept)."""
+    from fieldkit.fieldwork.registers import edit_site
+
+    project = get_project()
+    old = project.get(ref, type_name="site").name
+    record = edit_site(project, ref, name=new_name, reason=reason or f"renamed from {old}")
+    click.echo(f"site {old} renamed to {record.name}")
 
 
 @site.command("list")

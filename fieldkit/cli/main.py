@@ -9,7 +9,7 @@ module               commands
 ``cli.fieldwork``    encounter, participant, site
 ``cli.coding``       code, codebook, autocode, agreement
 ``cli.privacy``      keys, anonymise (show, review), participant withdraw
-``cli.exchange``     export, import, demo
+``cli.exchange``     export, import, merge, demo
 ``cli.maintenance``  doctor, backup, attach, attachment, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
 ===================  ===========================================================
@@ -38,7 +38,8 @@ COMMANDS = {
     "code": "coding:code", "codebook": "coding:codebook", "autocode": "coding:autocode",
     "agreement": "coding:agreement_command",
     "keys": "privacy:keys", "anonymise": "privacy:anonymise",
-    "export": "exchange:export_command", "import": "exchange:import_command", "demo": "exchange:demo_command",
+    "export": "exchange:export_command", "import": "exchange:import_command", "merge": "exchange:merge_command",
+    "demo": "exchange:demo_command",
     "doctor": "maintenance:doctor", "backup": "maintenance:backup", "attach": "maintenance:attach",
     "attachment": "maintenance:attachment", "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt",
     "plugins": "maintenance:plugins",

@@ -41,7 +41,16 @@ def parse_when(project: Any, text: Optional[str], label: str = "time") -> Any:
 
     t = parse_time(text, tz=project.timezone)
     click.echo(f"  {label}: {describe(t, project.timezone)}  (from '{text}')", err=True)
+    warn_if_future(t, label)
     return t.at
+
+
+def warn_if_future(t: Any, label: str = "time") -> None:
+    """One warning line when a typed time lies in the future (kept, since it may be planned)."""
+    from fieldkit.core.timeinput import in_future
+
+    if in_future(t):
+        click.echo(f"Warning: the {label} is in the future; if that is a slip, correct it", err=True)
 
 
 def time_range(project: Any, since: Optional[str], until: Optional[str]) -> Any:

@@ -61,6 +61,13 @@ def echo_lines(lines: Iterable[str], *, err: bool = False) -> None:
         click.echo(line, err=err)
 
 
+def local_time(project: Any, at: Any, precision: str = "minute") -> str:
+    """A stored time as tables show it: in the project's zone, to its precision, no seconds."""
+    from fieldkit.core.timeinput import show
+
+    return show(at, project.timezone, precision)
+
+
 def summary_row(project: Any, record: Any) -> dict:
     """The few fields a table shows for any record: id, type, stage or kind, when, text."""
     from fieldkit.core.output import preview
@@ -69,12 +76,12 @@ def summary_row(project: Any, record: Any) -> dict:
     if record.type_name == "observation":
         row.update(stage=record.stage, when=observed_when(project, record), text=preview(record.body))
     elif record.type_name == "memo":
-        row.update(stage=record.kind, when=record.created_at.strftime("%Y-%m-%d %H:%M"),
+        row.update(stage=record.kind, when=local_time(project, record.created_at),
                    text=preview((record.title + ": " if record.title else "") + record.body))
     elif record.type_name == "participant":
         row.update(stage=record.role, when="", text=f"{record.code} {record.organisation}".strip())
     elif record.type_name == "encounter":
-        row.update(stage=record.kind, when=record.start.strftime("%Y-%m-%d %H:%M") if record.start else "",
+        row.update(stage=record.kind, when=local_time(project, record.start),
                    text=f"{record.code} {record.title}".strip())
     else:
         row.update(stage=getattr(record, "kind", getattr(record, "status", "")), when="",
@@ -83,13 +90,9 @@ def summary_row(project: Any, record: Any) -> dict:
 
 
 def observed_when(project: Any, observation: Any) -> str:
-    """When a note was observed, in the project's time zone, to its precision."""
-    if not observation.observed_at:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = observation.observed_at.astimezone(ZoneInfo(project.timezone))
-    return local.strftime("%Y-%m-%d" if observation.observed_precision == "day" else "%Y-%m-%d %H:%M")
+    """When a note was observed, in the project's time zone, to its precision
+    (``2026-12-05 afternoon`` for "yesterday afternoon", never a made-up ``14:00``)."""
+    return local_time(project, observation.observed_at, observation.observed_precision)
 
 
 #: the columns ``list TYPE`` shows for each record type
@@ -111,11 +114,7 @@ def list_rows(project: Any, type_name: str, records: list) -> list[dict]:
     from fieldkit.core.output import preview
 
     def local(when: Any) -> str:
-        if not when:
-            return ""
-        from zoneinfo import ZoneInfo
-
-        return when.astimezone(ZoneInfo(project.timezone)).strftime("%Y-%m-%d %H:%M")
+        return local_time(project, when) if when else ""
 
     def label(record_id: Optional[str], column: str) -> str:
         if not record_id:

@@ -9,8 +9,8 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text
 from fieldkit.cli.options import COUNT, since_until_options, time_range
-from fieldkit.cli.output import (LIST_COLUMNS, echo_warnings, format_option, json_option, list_rows, output, readable,
-                                 record_row, short)
+from fieldkit.cli.output import (LIST_COLUMNS, echo_warnings, format_option, json_option, list_rows, local_time, output,
+                                 readable, record_row, short)
 from fieldkit.core.errors import InvalidInput, Refused
 
 LISTABLE = ("observation", "memo", "participant", "encounter", "site", "code", "coding", "consent", "attachment")
@@ -46,7 +46,10 @@ def _filters(project: Any, since: Optional[str], until: Optional[str], **given: 
 def list_(type_name: str, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
           tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str],
           limit: Optional[int], fmt: Optional[str]) -> None:
-    """List records of a type (default: observations), newest last."""
+    """List records of a type (default: observations), in time order, newest last.
+
+    Notes go by when they happened (their observed time, else when they were written),
+    encounters by their start."""
     project = get_project()
     filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
                        tag=tag, code=code)
@@ -54,7 +57,7 @@ def list_(type_name: str, stage: Optional[str], encounter: Optional[str], partic
         wrong = [key for key in TEXT_FILTERS if key in filters]
         if wrong:
             raise InvalidInput(f"--{wrong[0]} applies to observations and memos only")
-    records = project.list(type_name, limit=limit, **filters)
+    records = project.list(type_name, limit=limit, order_by="when, id", **filters)
     if fmt in ("json", "csv"):
         output([record_row(r) for r in records], fmt=fmt)
     else:
@@ -116,22 +119,46 @@ def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional
 @click.option("--reason", default="", help="Why the change was made (kept in history).")
 @click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"),
               help="Take the new text from a file ('-' for stdin) instead of $EDITOR.")
-def edit(ref: str, reason: str, from_file: Any) -> None:
-    """Edit a fieldnote or memo in $EDITOR; the old version stays in its history."""
+@click.option("--encounter", "-e", help="Link a jotting or fieldnote to this encounter instead ('none': to none); "
+                                        "its text is left as it is.")
+def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str]) -> None:
+    """Edit a fieldnote or memo in $EDITOR; the old version stays in its history.
+
+    With --encounter, correct which encounter a jotting or fieldnote belongs to (the
+    only change a jotting takes)."""
     from fieldkit.fieldwork.capture import edit as edit_
 
     project = get_project()
+    if encounter is not None:
+        if from_file is not None:
+            raise click.UsageError("--encounter changes the link only; give the new text in a separate edit")
+        from fieldkit.fieldwork.capture import relink
+
+        before = project.get(ref)
+        target = None if encounter.strip().lower() in ("none", "") else encounter
+        updated = relink(project, ref, target, reason=reason)
+        code = project.get(updated.encounter_id, type_name="encounter").code if updated.encounter_id else "no encounter"
+        click.echo("no change" if updated == before else f"{updated.type_name} {updated.id} now in {code}")
+        return
     record = project.get(ref)
     if getattr(record, "stage", None) == "jotting":
-        raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them")
+        raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them "
+                      "(or 'fieldkit edit JOTTING --encounter E12' to correct its encounter)")
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
     text = from_file.read() if from_file is not None else edit_text(record.body)
     if not text.strip():
         raise InvalidInput("the new text is empty; nothing was saved")
+    waiting = {c.id for c in project.list("coding", record_id=record.id, status="review")}
+    from fieldkit.cli.capture import unlock_capture
+
+    unlock_capture(project)
     updated = edit_(project, record.id, text, reason=reason)
     echo_warnings(project)
     click.echo("no change" if updated == record else f"{updated.type_name} {updated.id} updated")
+    flagged = [c for c in project.list("coding", record_id=record.id, status="review") if c.id not in waiting]
+    if flagged:
+        click.echo(f"{len(flagged)} coding(s) covered text that changed and now need review: fieldkit code review")
 
 
 @click.command()
@@ -158,5 +185,7 @@ def history(ref: str, fmt: str) -> None:
         click.echo("no earlier versions")
         return
     from fieldkit.core.output import preview
+    from fieldkit.core.timeinput import from_iso
 
-    output([{**r, "text": preview(r["text"])} for r in rows], ["version", "at", "author", "reason", "text"])
+    output([{**r, "at": local_time(project, from_iso(r["at"])), "text": preview(r["text"])} for r in rows],
+           ["version", "at", "author", "reason", "text"])

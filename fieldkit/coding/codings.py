@@ -408,6 +408,31 @@ def resolve_review(project, ref: str, *, quote: Optional[str] = None, occurrence
     return project.update(updated, reason=reason or "coding reviewed")
 
 
+def review_texts(project, coding) -> tuple[Optional[str], Optional[str]]:
+    """``(was, now)`` for a coding marked for review after an edit.
+
+    ``was`` is the text it covered when it was last ``ok`` (read from its own history and
+    its record's, so no copy of the text is kept anywhere else; None when that history is
+    gone, e.g. after a withdrawal); ``now`` is the text at the place it was mapped to."""
+    from fieldkit.project import REVIEW_REASON
+
+    record = project.get(coding.record_id, include_deleted=True)
+    text = record_text(record)
+    if text is None or coding.start is None:
+        return None, text
+    now = text[coding.start:coding.end]
+    flagged = [r for r in project.store.history(coding.id)
+               if r["reason"] == REVIEW_REASON and r["data"].get("status") == "ok"]
+    if not flagged:
+        return None, now
+    before = flagged[-1]
+    bodies = [r for r in project.store.history(record.id) if r["at"] <= before["at"] and "body" in r["data"]]
+    if not bodies:
+        return None, now
+    start, end = before["data"]["start"], before["data"]["end"]
+    return bodies[-1]["data"]["body"][start:end], now
+
+
 def coding_rows(project, codings: Sequence, *, context: int = 0, paths: Optional[dict] = None) -> list[dict]:
     """Readable rows for codings: code path, the coded text and (optionally) text around it."""
     paths = paths if paths is not None else code_paths(project)

@@ -19,7 +19,8 @@ Rules, in short (``docs/markdown.md`` has the long version):
   with a letter or digit and holding at least one letter (``#123`` is not a
   tag). Trailing ``-`` and ``_`` are dropped. Tags are lower-cased.
 * A mention is ``@`` followed by a letter and then letters, digits, marks,
-  ``_`` and ``-``; it is kept as written. ``@`` followed by something that looks
+  ``_`` and ``-``; it is kept as written. An Obsidian-style link ``[[P01]]`` (or
+  ``[[P01|label]]``) is a mention of ``P01`` too. ``@`` followed by something that looks
   like a domain (``@example.org``) or by another ``@`` is not a mention.
 
 Heavy imports (``markdown_it``) happen inside functions so that importing this
@@ -70,6 +71,9 @@ _OC_MARK = re.compile(r"[ \t]*oc[ \t]*:[ \t]*", re.IGNORECASE)
 _OC_LINE = re.compile(r"^[ \t]*oc[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE)
 # Opening of an inline observer comment: "[OC:" with optional spaces.
 _INLINE_OC_OPEN = re.compile(r"\[[ \t]*oc[ \t]*:[ \t]*", re.IGNORECASE)
+
+# An Obsidian-style link to a note named by a code, "[[P01]]" or "[[P01|the EbE]]": a mention of P01.
+_WIKI_LINK = re.compile(r"\[\[([^\W\d_][\w-]*)(?:\|[^\[\]\n]*)?\]\]")
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
@@ -149,7 +153,7 @@ def tags_and_mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     scanned as it is, without the parser (bulk imports call this for every record).
     """
     text = normalise(text)
-    if "#" not in text and "@" not in text:
+    if "#" not in text and "@" not in text and "[[" not in text:
         return (), ()
     runs = _visible_runs(_markdown(True).parse(text)) if _has_special(text) else [text]
     return _words(text, runs)
@@ -176,9 +180,12 @@ def _words(text: str, runs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]
                 if ("#" + tag).casefold() not in folded:
                     continue
             tags.setdefault(tag.lower(), None)
-        for mention in _find_words(scan, "@"):
-            if verbatim or "@" + mention in text:
-                mentions.setdefault(mention, None)
+        found = [(scan.find("@" + m), m) for m in _find_words(scan, "@") if verbatim or "@" + m in text]
+        if "[[" in scan:
+            found += [(m.start(), m[1]) for m in _WIKI_LINK.finditer(scan) if verbatim or "[[" + m[1] in text]
+            found.sort(key=lambda item: item[0])  # in order of first appearance, either form
+        for _at, mention in found:
+            mentions.setdefault(mention, None)
     return tuple(tags), tuple(mentions)
 
 

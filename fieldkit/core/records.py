@@ -281,15 +281,19 @@ class Attachment(Record):
     """A file kept beside the database, found by its content hash."""
 
     type_name = "attachment"
-    sha256: str = attrs.field()
+    sha256: str = attrs.field(validator=_non_empty)
     filename: str = attrs.field(validator=_non_empty)
     media_type: str = "application/octet-stream"
     size: int = 0
     record_id: Optional[str] = None
 
-    @sha256.validator
-    def _a_hash(self, attribute, value):
-        # the stored file's name: anything but 64 hex digits could point outside attachments/
+
+def check_writable(record: Record) -> None:
+    """Refuse what must never be written, though an older or crafted database may hold it
+    (so reading it stays possible): an attachment hash that is not 64 lower-case hex digits,
+    the stored file's only name, which could otherwise point outside ``attachments/``."""
+    if isinstance(record, Attachment):
+        value = record.sha256
         if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
             raise InvalidInput(f"sha256 must be 64 lower-case hex digits, not {str(value)[:80]!r}")
 

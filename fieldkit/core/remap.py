@@ -35,6 +35,7 @@ __all__ = [
     "MappedSpan",
     "STATUSES",
     "diff_edits",
+    "diff_words",
     "validate_edits",
     "map_position",
     "map_span",
@@ -55,6 +56,8 @@ _DIRECT_TOKENS = 250_000
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 _WORDS = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+# Whole words, runs of white space and single other characters: the units of a person's edit.
+_WORD_UNITS = re.compile(r"\w+|\s+|[^\w\s]")
 
 
 @attrs.frozen
@@ -276,6 +279,39 @@ def diff_edits(old: str, new: str) -> list[Edit]:
     out: list[Edit] = []
     _diff_block(old, new, 0, len(old), 0, len(new), 0, out)
     out.sort()
+    return _merge_touching(out)
+
+
+def diff_words(old: str, new: str) -> list[Edit]:
+    """The edit list turning ``old`` into ``new``, in whole words.
+
+    Words, runs of white space and single punctuation marks are the units: a changed word
+    is replaced whole, never matched letter by letter against another word (``reasons`` ->
+    ``information`` shares letters but no word); only the characters a changed stretch
+    keeps at its two ends count as unchanged. It says where a coding whose text a person
+    changed belongs now (over the changed words, not on scraps of them that a
+    character-level alignment pairs up); whether its text changed is for the exact
+    :func:`diff_edits` to say. Long texts are cut at anchors as in :func:`diff_edits`;
+    touching edits are merged.
+    """
+    if old == new:
+        return []
+    old_tokens, old_bounds = _tokens(old, 0, len(old), _WORD_UNITS)
+    new_tokens, new_bounds = _tokens(new, 0, len(new), _WORD_UNITS)
+    blocks: list[tuple[int, int, int]] = []
+    _token_matches(old_tokens, new_tokens, 0, len(old_tokens), 0, len(new_tokens), blocks)
+    blocks.append((len(old_tokens), len(new_tokens), 0))
+    out: list[Edit] = []
+    i_prev = j_prev = 0
+    for i, j, n in blocks:
+        if i > i_prev or j > j_prev:
+            x0, x1, y0, y1 = old_bounds[i_prev], old_bounds[i], new_bounds[j_prev], new_bounds[j]
+            # the characters a changed stretch keeps at either end were not changed
+            p = _common_prefix(old, new, x0, x1, y0, y1)
+            x0, y0 = x0 + p, y0 + p
+            q = _common_suffix(old, new, x0, x1, y0, y1)
+            out.append((x0, x1 - q, y0, y1 - q))
+        i_prev, j_prev = i + n, j + n
     return _merge_touching(out)
 
 

@@ -67,6 +67,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
                   "coarsen_dates": (_is_flag, "true or false"),
                   "strict": (_is_flag, "true or false")}),
     Setting("name", "text", "", "the project's name in exports (default: its folder name)"),
+    Setting("capture_session", "mapping", None,
+            "the encounter jottings attach to, from 'encounter start' until 'encounter stop' or the end of "
+            "that day", user=False,
+            keys={"encounter": (_is_text, "an encounter id"), "day": (_is_text, "a date (YYYY-MM-DD)")}),
     Setting("codebook", "mapping", None, "the loaded codebook's name and code titles", user=False,
             keys={"name": (_is_text, "text"), "title": (_is_text, "text"), "description": (_is_text, "text"),
                   "titles": (_text_map, "a mapping of code ids to titles")}),

@@ -37,7 +37,12 @@ PARTS_OF_DAY = {"morning": 9, "afternoon": 14, "evening": 19, "night": 23}
 #: The local hours each part of the day covers, [start, end); night runs into the next day.
 PART_HOURS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 22), "night": (22, 29)}
 
-EXPECTED = "expected 14:05, yesterday 15:30, -20m or ISO 8601"
+EXPECTED = "expected 14:05, yesterday 15:30, 3pm yesterday, 06/12/2026 10:00, 6 Dec 10:00, -20m or ISO 8601"
+
+#: The years a typed time may fall in: anything outside is a slip of the keyboard, and
+#: refusing it at input keeps every later time-zone conversion inside Python's range.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+OUT_OF_RANGE = f"fieldkit accepts times from {FIRST_YEAR} to {LAST_YEAR}"
 
 _UTC = timezone.utc
 
@@ -53,6 +58,11 @@ _WEEKDAYS = {
 _DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_MONTHS = {name: n for n, names in enumerate((
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+    ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"),
+    ("nov", "november"), ("dec", "december")), start=1) for name in names}
 
 _UNITS = {
     "d": "days", "day": "days", "days": "days",
@@ -81,6 +91,14 @@ _RE_CLOCK12 = lazy(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.|p
 _RE_DATE = lazy(r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})")
 _RE_DAY_PREFIX = lazy(
     r"(?P<day>\d{4}-\d{2}-\d{2}|today|yesterday|this|last\s+[a-z]+|[a-z]+)(?:\s+at)?\s+(?P<rest>.+)"
+)
+
+# UK day-first dates: 06/12/2026, 6.12.26, 6/12 (the year is optional)
+_RE_NUMERIC_DATE = lazy(r"(?P<d>\d{1,2})[/.](?P<mo>\d{1,2})(?:[/.](?P<y>\d{4}|\d{2}))?")
+# 6 Dec, 6th December 2026, Dec 6, December 6 2026; a weekday in front is allowed (Sun 6 Dec 2026)
+_RE_NAMED_DATE = lazy(
+    r"(?:(?P<wd>[a-z]{3,9}),?\s+)?(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?P<m1>[a-z]{3,9})\.?"
+    r"|(?P<m2>[a-z]{3,9})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?)(?:\s+(?P<y>\d{4}))?"
 )
 
 _RE_CANONICAL = lazy(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -238,10 +256,50 @@ def _local_today(now_utc: datetime, zone: ZoneInfo) -> date:
 
 
 def _make_date(y: str, mo: str, d: str, raw: str) -> date:
+    if not FIRST_YEAR <= int(y) <= LAST_YEAR:
+        raise _fail(raw, OUT_OF_RANGE)
     try:
         return date(int(y), int(mo), int(d))
     except ValueError:
         raise _fail(raw, f"{y}-{mo}-{d} is not a real date") from None
+
+
+def _nearest(month: int, day: int, today: date, raw: str) -> date:
+    """A date given without its year: in the year that puts it nearest today (``6 Dec``
+    typed in January is last December's)."""
+    found = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            found.append(date(year, month, day))
+        except ValueError:
+            continue  # 29 February outside a leap year
+    if not found:
+        raise _fail(raw, f"{day}/{month} is not a real date")
+    return min(found, key=lambda d: (abs((d - today).days), d > today))
+
+
+def _calendar_date(text: str, today: date, raw: str) -> date | None:
+    """Read a UK date (``06/12/2026``, ``6 Dec``, ``6th December 2026``, ``Sun 6 Dec 2026``)."""
+    m = _RE_NUMERIC_DATE.fullmatch(text)
+    if m:
+        day, month, year = m["d"], m["mo"], m["y"]
+    else:
+        m = _RE_NAMED_DATE.fullmatch(text)
+        if not m:
+            return None
+        if m["wd"] and m["wd"] not in _WEEKDAYS:
+            return None
+        name = m["m1"] or m["m2"]
+        if name not in _MONTHS:
+            return None
+        day, month, year = m["d1"] or m["d2"], str(_MONTHS[name]), m["y"]
+    if not 1 <= int(month) <= 12:
+        raise _fail(raw, f"{month} is not a month (dates are day first: 06/12/2026 is 6 December)")
+    if year is None:
+        return _nearest(int(month), int(day), today, raw)
+    if len(year) == 2:
+        year = str(2000 + int(year))
+    return _make_date(year, month, day, raw)
 
 
 def _duration(text: str, raw: str) -> timedelta:
@@ -285,6 +343,9 @@ def _day(word: str, now_utc: datetime, zone: ZoneInfo, raw: str) -> date | None:
     m = _RE_DATE.fullmatch(word)
     if m:
         return _make_date(m["y"], m["mo"], m["d"], raw)
+    found = _calendar_date(word, today, raw)
+    if found is not None:
+        return found
     name = word[5:].strip() if word.startswith("last ") else word
     if name in _WEEKDAYS:
         back = (today.weekday() - _WEEKDAYS[name]) % 7 or 7
@@ -314,8 +375,18 @@ def parse_time(text: str, *, now: datetime | None = None, tz: str = DEFAULT_TIME
     s = " ".join(text.strip().lower().split())
     if not s:
         raise TimeInputError(f"no time given: {EXPECTED}")
+    if any(c in text.strip() for c in "\n\r\v\f"):
+        raise _fail(text, "a time is one line")
     at, precision = _parse(s, text, now_utc, zone)
+    if not FIRST_YEAR <= at.astimezone(zone).year <= LAST_YEAR:
+        raise _fail(text, OUT_OF_RANGE)
     return ObservedTime(at=at, precision=precision, raw=text)
+
+
+def in_future(t: ObservedTime, *, now: datetime | None = None) -> bool:
+    """Whether the period ``t`` names starts after ``now`` (a time to warn about, not refuse:
+    a planned encounter may be, a note of what happened rarely is)."""
+    return t.at > (now or utcnow()).astimezone(_UTC)
 
 
 def _parse(s: str, raw: str, now_utc: datetime, zone: ZoneInfo) -> tuple[datetime, str]:
@@ -362,6 +433,19 @@ def _parse(s: str, raw: str, now_utc: datetime, zone: ZoneInfo) -> tuple[datetim
             got = _time_of_day(rest, d, zone, raw)
             if got:
                 return got
+
+    # A date and a time in either order: "06/12/2026 10:00", "6 dec at 10:00",
+    # "3pm yesterday", "10:00 on 6 dec", "afternoon 6 dec".
+    words = s.split(" ")
+    for cut in range(1, len(words)):
+        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
+        for day_text, time_text in ((head, tail), (tail, head)):
+            day_text, time_text = day_text.removeprefix("on "), time_text.removeprefix("at ")
+            if time_text not in PARTS_OF_DAY and _clock(time_text) is None:
+                continue
+            d = _day(day_text, now_utc, zone, raw)
+            if d is not None:
+                return _time_of_day(time_text, d, zone, raw)
 
     if _RE_BARE_DURATION.fullmatch(s):
         raise _fail(raw, f"for a time in the past write -{s} or {s} ago; for a clock time write e.g. 14:05")
@@ -436,6 +520,19 @@ def describe(t: ObservedTime, tz: str = DEFAULT_TIMEZONE) -> str:
     if t.precision == "part_of_day":
         return f"{day} {_part_name(local.hour)}"
     return f"{day} {local:%H:%M} {local.tzname()} ({t.precision})"
+
+
+def show(at: Optional[datetime], tz: str = DEFAULT_TIMEZONE, precision: str = "minute") -> str:
+    """A stored instant as a table shows it: local to ``tz``, to its precision, never with
+    seconds: ``2026-12-05 14:05``, ``2026-12-05 afternoon``, ``2026-12-05``; ``""`` for None."""
+    if at is None:
+        return ""
+    local = at.astimezone(_zone(tz))
+    if precision == "day":
+        return f"{local:%Y-%m-%d}"
+    if precision == "part_of_day":
+        return f"{local:%Y-%m-%d} {_part_name(local.hour)}"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 # --------------------------------------------------------------------------- ranges

@@ -40,6 +40,8 @@ class ExportOptions:
     coders: tuple = ()
     #: only codings with these statuses (``ok``, ``review``; all when empty)
     statuses: tuple = ()
+    #: the program a file is written for (``qdpx``: ``nvivo``, ``atlas``, ``maxqda``, ``qualcoder``)
+    program: Optional[str] = None
 
     def __attrs_post_init__(self) -> None:
         if not self.types:

@@ -103,13 +103,18 @@ def _segment(seg: dict, fill: str) -> str:
     return f'<div class="segment">{before}{mark}{after}{_where(seg)}</div>'
 
 
-def _note(note: dict, lookups) -> str:
+def _note(note: dict, lookups, anchored=frozenset()) -> str:
     from fieldkit.core.markdown import to_html
 
-    codes = " ".join(
-        f'<a class="tag" href="#code-{c}"><span class="swatch" style="background:'
-        f'{colour(lookups.codes[c].colour) if c in lookups.codes else DEFAULT_COLOUR}"></span>'
-        f'{escape(lookups.code_path(c))}</a>' for c in note["codes"])
+    def tag(c):
+        # a link only to a code with a heading of segments in this report (a whole-record coding
+        # of a record left out of the segments has none)
+        inner = (f'<span class="swatch" style="background:'
+                 f'{colour(lookups.codes[c].colour) if c in lookups.codes else DEFAULT_COLOUR}"></span>'
+                 f'{escape(lookups.code_path(c))}')
+        return f'<a class="tag" href="#code-{c}">{inner}</a>' if c in anchored else f'<span class="tag">{inner}</span>'
+
+    codes = " ".join(tag(c) for c in note["codes"])
     meta = [f"id {escape(note['id'])}"]
     for key in ("encounter", "site", "participants"):
         if note.get(key):
@@ -153,5 +158,5 @@ def _write(path: Path, project, report, store, lookups) -> None:
             out.write('<p class="muted">No coded segments in this selection.</p>\n')
         out.write('</section>\n<section id="notes"><h2>Notes and memos</h2>\n')
         for note in store.notes():
-            out.write(_note(note, lookups))
+            out.write(_note(note, lookups, counts))
         out.write("</section>\n</main>\n</body>\n</html>\n")

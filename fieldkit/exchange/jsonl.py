@@ -114,20 +114,19 @@ def export(project, dest: Path, options):
 
 
 def load(project, source: Path, options):
-    """The ``jsonl`` importer: restore a backup into an EMPTY project, same ids and history."""
+    """The ``jsonl`` importer: restore a backup into an empty project (same ids and history), or
+    merge it into a project that shares its records (``fieldkit.exchange.merging``)."""
     from fieldkit.exchange.importing import ImportReport, run_import
 
     source = Path(source)
     if not source.is_file():
         raise FieldkitError(f"no such file: {source}")
-    if not project.store.dump.is_empty():
-        raise Refused("jsonl import restores a whole project and needs an empty one; "
-                      "run 'fieldkit init NEWDIR' and import into that")
     report = ImportReport(importer="jsonl", source=str(source))
+    restore = _restore if project.store.dump.is_empty() else _merge
 
     def work():
         with open(source, encoding="utf-8", newline="") as handle:
-            _restore(project, handle, report)
+            restore(project, handle, report)
 
     try:
         return run_import(project, report, work, dry_run=options.dry_run)
@@ -166,15 +165,10 @@ class _Batch:
         self.records = []
 
 
-def _restore(project, handle, report) -> None:
-    from fieldkit.core.convert import error_reason, from_row
-    from fieldkit.core.records import RECORD_TYPES
-    from fieldkit.store.connection import errors
-    from fieldkit.store.schema import MIGRATIONS, TABLES
+def _header(handle, report) -> None:
+    """Read and check the header line: a fieldkit backup of a format and schema this fieldkit reads."""
+    from fieldkit.store.schema import MIGRATIONS
 
-    store = project.store
-    dump = store.dump
-    type_of = {t: name for name, t in TABLES.items()}
     first = handle.readline()
     try:
         header = json.loads(first)
@@ -187,19 +181,14 @@ def _restore(project, handle, report) -> None:
     unknown = [m for m in header.get("schema", []) if m not in MIGRATIONS]
     if unknown:
         raise FieldkitError(f"{report.source} was written by a newer fieldkit (schema {unknown[-1]}); upgrade to import it")
-    # a backup written before the digest key moved into the key store holds it: restored, it
-    # keeps the backup's digests valid and moves into the key store when that is next opened
-    allowed = set(dump.tables()) | {"anonymisation_secret"}
-    columns_of = {t: set(store.columns(t)) for t in allowed}
-    dump.defer_foreign_keys()  # parents may come after children (moved codes)
-    # an empty project still has rows of its own (settings, its 'init' audit line, the
-    # digest key before 0005): each table the backup holds replaces them whole
-    cleared = set(TABLES.values()) | {"revisions"}  # known to be empty already
-    batch = _Batch(project)
+
+
+def _lines(handle, report):
+    """``(line number, table, row)`` of each backup line; bad lines become problems."""
     for number, line in enumerate(handle, start=2):
         if len(report.problems) >= 20:
             report.problems.append("stopped after 20 problems")
-            break
+            return
         if not line.strip():
             continue
         try:
@@ -210,6 +199,99 @@ def _restore(project, handle, report) -> None:
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             report.problems.append(f"line {number}: not a backup line ({type(exc).__name__})")
             continue
+        yield number, table, row
+
+
+def _merge(project, handle, report) -> None:
+    """Merge a backup into a project that is not empty: records it shares are matched (or merged,
+    with conflicts kept and listed), new ones added with their history; the rest is reported."""
+    from fieldkit.core.convert import error_reason, from_json, from_row
+    from fieldkit.core.records import RECORD_TYPES
+    from fieldkit.exchange.merging import Merger
+    from fieldkit.store.schema import TABLES
+
+    store = project.store
+    _header(handle, report)
+    type_of = {t: name for name, t in TABLES.items()}
+    records, history, skipped, identities = [], {}, {}, []
+    for number, table, row in _lines(handle, report):
+        if table == "revisions":
+            data = row.get("data")
+            history.setdefault(row.get("record_id"), []).append(
+                (json.loads(data) if isinstance(data, str) else data, row.get("reason") or "merged history"))
+            continue
+        if table == "exchange_ids":
+            identities.append((row.get("external_id"), row.get("record_id"), row.get("record_type"),
+                               row.get("origin"), row.get("data") or {}))
+            continue
+        if table not in type_of:
+            skipped[table] = skipped.get(table, 0) + 1
+            continue
+        if row.get("deleted_at"):
+            skipped["deleted record"] = skipped.get("deleted record", 0) + 1
+            continue
+        try:
+            records.append(from_row(RECORD_TYPES[type_of[table]], {k: _in_value(v) for k, v in row.items()}))
+        except Exception as exc:  # cattrs/attrs raise many kinds; all mean a bad record
+            report.problems.append(f"line {number}: invalid {type_of[table]}: {error_reason(exc)}")
+    if report.problems:
+        return
+    present = {}
+    for type_name in TABLES:
+        for found in store.ids_present(type_name, [r.id for r in records if r.type_name == type_name]):
+            present[found] = type_name
+    merger = Merger(project, report, source=report.source)
+    new = []
+    for record in records:
+        kind = present.get(record.id)
+        if kind is None:
+            new.append(record)
+        elif kind != record.type_name:
+            report.skipped.append(f"{record.type_name} {record.id}: that id is a {kind} in this project")
+        else:
+            merger.merge(record, their_history=[data for data, _ in history.get(record.id, ())])
+    if new:
+        project.add_many(new, reason=f"merged from {report.source}")
+        for record in new:
+            report.count(f"{record.type_name}s")
+    carried = 0
+    for record in new:  # their earlier versions come with them
+        for data, reason in history.get(record.id, ()):
+            try:
+                store.keep_revision(from_json(data, type(record)), reason=reason)
+            except Exception as exc:  # a damaged revision must not stop the merge
+                report.skipped.append(f"an earlier version of {record.id}: {error_reason(exc)}")
+                continue
+            carried += 1
+    if carried:
+        report.count("earlier versions of new records", carried)
+    new_ids = {r.id for r in new}
+    store.exchange.remember([row for row in identities if row[1] in new_ids or row[1] in present])
+    for table, n in sorted(skipped.items()):
+        report.skipped.append(f"{n} {table} row(s): a merge takes live records and their history only "
+                              "(settings, audit log and anonymisation tables stay this project's own)")
+
+
+def _restore(project, handle, report) -> None:
+    from fieldkit.core.convert import error_reason, from_row
+    from fieldkit.core.records import RECORD_TYPES, check_writable
+    from fieldkit.store.connection import errors
+    from fieldkit.store.schema import TABLES
+
+    store = project.store
+    dump = store.dump
+    type_of = {t: name for name, t in TABLES.items()}
+    _header(handle, report)
+    # a backup written before the digest key moved into the key store holds it: restored, it
+    # keeps the backup's digests valid and moves into the key store when that is next opened
+    allowed = set(dump.tables()) | {"anonymisation_secret"}
+    columns_of = {t: set(store.columns(t)) for t in allowed}
+    dump.defer_foreign_keys()  # parents may come after children (moved codes)
+    # an empty project still has rows of its own (settings, its 'init' audit line, the
+    # digest key before 0005): each table the backup holds replaces them whole
+    cleared = set(TABLES.values()) | {"revisions"}  # known to be empty already
+    batch = _Batch(project)
+    for number, table, row in _lines(handle, report):
         if table not in allowed:
             report.problems.append(f"line {number}: unknown table {table!r}")
             continue
@@ -225,6 +307,7 @@ def _restore(project, handle, report) -> None:
         if table in type_of:
             try:
                 record = from_row(RECORD_TYPES[type_of[table]], row)
+                check_writable(record)
             except Exception as exc:  # cattrs/attrs raise many kinds; all mean a bad record
                 report.problems.append(f"line {number}: invalid {type_of[table]}: {error_reason(exc)}")
                 continue

@@ -44,36 +44,93 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
+def unknown_mentions(project, record) -> list[str]:
+    """The mentions of a record that name no registered participant or site (``@P99``)."""
+    if not getattr(record, "mentions", ()):
+        return []
+    known = {p.code.casefold() for p in project.list("participant")} | {
+        s.name.casefold() for s in project.list("site")}
+    return [m for m in record.mentions if m.casefold() not in known]
+
+
+def _checked(project, record):
+    """Warn (in ``project.warnings``) about mentions of no one registered: a typo such as
+    ``@P99`` would otherwise leave a person out of consent checks and withdrawal."""
+    unknown = unknown_mentions(project, record)
+    if not unknown:
+        return record
+    import difflib
+
+    codes = [p.code for p in project.list("participant")]
+    for mention in unknown:
+        near = difflib.get_close_matches(mention, codes, n=1)
+        hint = f" (did you mean @{near[0]}?)" if near else ""
+        project.warnings.append((record.id, f"@{mention} is not a registered participant or site{hint}"))
+    return record
+
+
 def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-        tags: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
-    """Save a jotting: quick, immutable, stamped with both clocks."""
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
+    """Save a jotting: quick, immutable, stamped with both clocks.
+
+    Without ``encounter`` it attaches to the capture session's encounter, if one is current
+    (``encounter start``; pass ``session=False`` to leave it unattached)."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    if encounter_id is None and session:
+        from fieldkit.fieldwork.registers import current_encounter
+
+        current = current_encounter(project)
+        encounter_id = current.id if current else None
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
-    return project.add(Observation(stage="jotting", body=_with_tags(text, tags), encounter_id=encounter_id, **observed))
+    return _checked(project, project.add(Observation(stage="jotting", body=_with_tags(text, tags),
+                                                     encounter_id=encounter_id, **observed)))
 
 
 def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
          tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
-    return project.add(Observation(
+    return _checked(project, project.add(Observation(
         stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
         derived_from=tuple(project.resolve(d, "observation") for d in derived_from), **_observed(project, when, now),
-    ))
+    )))
 
 
-def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None) -> list[Observation]:
-    """The jottings of an encounter (or, with no encounter, of one local day), oldest first."""
+def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None,
+                 include_expanded: bool = False) -> list[Observation]:
+    """The jottings of an encounter (or, with no encounter, of one local day), oldest first.
+
+    Jottings a fieldnote already expands are left out unless ``include_expanded``."""
     if encounter:
-        return project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
-    from zoneinfo import ZoneInfo
+        found = project.list("observation", stage="jotting", encounter=encounter, order_by="observed_at, id")
+    else:
+        from zoneinfo import ZoneInfo
 
-    zone = ZoneInfo(project.timezone)
-    day = day or dt.datetime.now(zone).date()
-    start = dt.datetime.combine(day, dt.time(), zone)
-    end = start + dt.timedelta(days=1)
-    return project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+        zone = ZoneInfo(project.timezone)
+        day = day or dt.datetime.now(zone).date()
+        start = dt.datetime.combine(day, dt.time(), zone)
+        end = start + dt.timedelta(days=1)
+        found = project.list("observation", stage="jotting", since=start, until=end, order_by="observed_at, id")
+    if include_expanded:
+        return found
+    done = project.store.expanded_jottings()
+    return [j for j in found if j.id not in done]
+
+
+def relink(project, ref: str, encounter: Optional[str], *, reason: str = "") -> Observation:
+    """Attach a jotting or fieldnote to another encounter (``None``: to none), keeping the old
+    link in its history. A jotting's text never changes; only this link can be corrected."""
+    import attrs
+
+    from fieldkit.core.errors import Refused
+
+    record = project.get(ref)
+    if record.type_name != "observation":
+        raise Refused(f"only jottings and fieldnotes belong to an encounter, not a {record.type_name}")
+    encounter_id = project.resolve(encounter, "encounter") if encounter else None
+    return project.update(attrs.evolve(record, encounter_id=encounter_id),
+                          reason=reason or ("linked to another encounter" if encounter_id else "unlinked from its encounter"))
 
 
 def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:
@@ -112,8 +169,8 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
         observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
                     "observed_raw": first.observed_raw}
     encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
-    return project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
-                                   derived_from=tuple(j.id for j in jottings), **observed))
+    return _checked(project, project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
+                                                     derived_from=tuple(j.id for j in jottings), **observed)))
 
 
 #: the tag that keeps a memo out of every export (reflexive notes meant for the researcher only)
@@ -128,7 +185,8 @@ def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: 
     body = text
     if private:
         body = _with_tags(body, [PRIVATE_TAG])
-    return project.add(Memo(kind=kind, title=title, body=body, links=tuple(project.resolve(x) for x in links)))
+    return _checked(project, project.add(Memo(kind=kind, title=title, body=body,
+                                              links=tuple(project.resolve(x) for x in links))))
 
 
 def is_private(record) -> bool:
@@ -145,4 +203,4 @@ def edit(project, ref: str, body: str, *, reason: str = ""):
     record = project.get(ref)
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
-    return project.update(attrs.evolve(record, body=body), reason=reason or "edited")
+    return _checked(project, project.update(attrs.evolve(record, body=body), reason=reason or "edited"))

@@ -691,6 +691,13 @@ def capturer(project: "Project") -> Capturer:
     return held
 
 
+def unlock_capture(project: "Project", passphrase: Optional[str]) -> None:
+    """Read the key store now, with ``passphrase``, for pseudonymisation on capture: the
+    records the project stores next use what was read (a command that asked for an
+    encrypted key store's passphrase on the terminal calls this before it saves)."""
+    project._fieldkit_capturer = Capturer(project, passphrase)
+
+
 def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = None) -> str:
     """Replace registered names in ``text`` as it is captured (setting ``pseudonymise_on_capture``).
 

@@ -121,7 +121,9 @@ class WithdrawalPlan:
 
 
 def _mention_re(code: str) -> re.Pattern:
-    return re.compile(rf"(?<![\w@])@{re.escape(code)}(?![\w])", re.IGNORECASE)
+    # "@P03", and the Obsidian-style link "[[P03]]" / "[[P03|label]]" that counts as a mention too
+    return re.compile(rf"(?<![\w@])@{re.escape(code)}(?![\w])|\[\[{re.escape(code)}(?:\|[^\[\]\n]*)?\]\]",
+                      re.IGNORECASE)
 
 
 class _Finder:

@@ -59,7 +59,6 @@ def create_app(project_path, *, token: str, hosts: Iterable[str] = ("127.0.0.1",
         Route("/api/memos", handlers.api_memo, methods=["POST"]),
         Route("/api/proposals/{ref}/{op}", handlers.api_proposal, methods=["POST"]),
         Route("/api/anonymise/decide", handlers.api_anonymise_decide, methods=["POST"]),
-        Route("/api/anonymise/keystore", handlers.api_anonymise_keystore, methods=["POST"]),
         Route("/api/search/preview", handlers.api_search_preview, methods=["POST"]),
         Route("/api/search/code", handlers.api_search_code, methods=["POST"]),
         Route("/api/coder", handlers.api_coder, methods=["POST"]),
@@ -235,24 +234,24 @@ class _Handlers:
     async def review(self, request):
         from fieldkit.coding.autocode import proposals
         from fieldkit.coding.codings import coding_rows
-        from fieldkit.serve import anonymise_queue
 
         project = self.bench.project()
+        show_anonymise = bool(request.query_params.get("anonymise"))
+        pending = bool(request.query_params.get("pending"))
         rows = coding_rows(project, proposals(project), context=60)
         codes = {c["id"]: c for c in data.codes(project)}
         for row, proposal in zip(rows, proposals(project)):
             row["colour"] = codes.get(proposal.code_id, {}).get("colour", "#888888")
         anonymise, anonymise_error = [], ""
-        names: list = []
-        if request.query_params.get("anonymise"):
+        if show_anonymise:
             try:
-                anonymise, warnings = anonymise_queue.candidates(project, request.query_params.get("record"))
-                names = anonymise_queue.unregistered_names(project)
-                anonymise_error = "; ".join(warnings)
+                anonymise = data.anonymise_review(project, record=request.query_params.get("record") or None,
+                                                  pending=pending)
             except FieldkitError as exc:  # fails closed: nothing is shown, the reason is
                 anonymise, anonymise_error = [], str(exc)
         return self.page("review", proposals=rows, anonymise=anonymise, anonymise_error=anonymise_error,
-                         names=names, show_anonymise=bool(request.query_params.get("anonymise")))
+                         show_anonymise=show_anonymise, pending=pending, has_keystore=data.has_keystore(project),
+                         waiting=sum(c["needs_review"] for c in anonymise))
 
     # API: codebook ---------------------------------------------------------------------
     @_guarded()
@@ -409,21 +408,8 @@ class _Handlers:
 
     @_guarded()
     async def api_anonymise_decide(self, request):
-        from fieldkit.serve import anonymise_queue
-
         body = await _body(request)
-        result = anonymise_queue.decide(self.bench.project(), str(body.get("record", "")), body.get("number", 0),
-                                        str(body.get("action", "")))
-        return _json_response(result)
-
-    @_guarded()
-    async def api_anonymise_keystore(self, request):
-        from fieldkit.serve import anonymise_queue
-
-        body = await _body(request)
-        warnings = anonymise_queue.add_to_keystore(self.bench.project(), str(body.get("name", "")),
-                                                   str(body.get("pseudonym", "")))
-        return _json_response({"added": True, "warnings": warnings})
+        return _json_response(data.anonymise_decide(self.bench.project(), body))
 
     # API: search -----------------------------------------------------------------------
     @_guarded()

@@ -187,3 +187,73 @@ def real_names(project, passphrase: Optional[str] = None) -> dict:
         return {p.code: store.get(p.code).name for p in project.list("participant") if p.code in known}
     finally:
         store.close()
+
+
+# anonymisation review ------------------------------------------------------------------
+def anonymise_review(project, *, record: Optional[str] = None, pending: bool = False) -> list[dict]:
+    """The candidates of ``fieldkit.privacy.review`` (the list ``fieldkit anonymise review``
+    shows), one dict each, with ``context``: the original text around it, for the
+    researcher's own screen only (it is never logged)."""
+    from fieldkit.privacy import review
+    from fieldkit.privacy.anonymiser import _snippet
+
+    _keys_unlocked(project)
+    items = review.candidates(project, [record] if record else None, only_pending=pending)
+    bodies: dict = {}
+    rows = []
+    for item in items:
+        if item.record_id not in bodies:
+            bodies[item.record_id] = project.get(item.record_id).body
+        rows.append({"record": item.record_id, "number": item.number, "start": item.start, "end": item.end,
+                     "digest": item.digest, "kind": item.kind, "detector": item.detector, "status": item.status,
+                     "claimed": item.claimed, "replacement": item.replacement,
+                     "needs_review": item.needs_review, "reason": item.reason,
+                     "context": _snippet(bodies[item.record_id], item.start, item.end, item.replacement or "?")})
+    return rows
+
+
+def anonymise_decide(project, body: dict) -> dict:
+    """Record a decision (``accept``, ``reject`` or ``register``) on the candidate of
+    ``body['record']`` at ``start``/``end`` with ``digest``, through ``review.decide``: the
+    same decision, stored and logged the same way, as ``fieldkit anonymise review``."""
+    from fieldkit.privacy import review
+
+    action = str(body.get("action", ""))
+    if action not in review.REVIEW_ACTIONS:
+        raise FieldkitError(f"a review decision is one of {', '.join(review.REVIEW_ACTIONS)}, not {action!r}")
+    _keys_unlocked(project)
+    if not has_keystore(project):
+        raise FieldkitError("this project has no key store, so no decision can be kept (decisions are named by a "
+                            "keyed digest whose key the key store holds); create one with: fieldkit keys init")
+    record = project.get(str(body.get("record", ""))).id
+    try:
+        where = (int(body.get("start")), int(body.get("end")), str(body.get("digest", "")))
+    except (TypeError, ValueError):
+        raise FieldkitError("give the candidate's start, end and digest") from None
+    found = next((c for c in review.candidates(project, [record]) if (c.start, c.end, c.digest) == where), None)
+    if found is None:
+        raise FieldkitError("that candidate is no longer listed (the note or the key store changed); reload the page")
+    done = review.decide(project, found, action, pseudonym=(str(body.get("pseudonym") or "").strip() or None),
+                         kind=(str(body.get("kind") or "").strip() or None))
+    return {"record": record, "start": done.start, "end": done.end, "action": action, "status": done.status,
+            "kind": done.kind}
+
+
+def has_keystore(project) -> bool:
+    """Whether the project has a key store configured (review decisions need its digest key)."""
+    from fieldkit.privacy.anonymiser import keystore_path
+
+    return keystore_path(project) is not None
+
+
+def _keys_unlocked(project) -> None:
+    """Refuse, in words that fit the workbench, when the key store is encrypted and no
+    passphrase reached the server (review without the key store's names would miss them)."""
+    import os
+
+    from fieldkit.privacy.anonymiser import PASSPHRASE_ENV, keystore_encrypted, keystore_path
+
+    path = keystore_path(project)
+    if path is not None and path.exists() and keystore_encrypted(path) and not os.environ.get(PASSPHRASE_ENV):
+        raise FieldkitError(f"the key store is locked: stop the workbench and start it again with "
+                            f"{PASSPHRASE_ENV} set (review needs the key store's names)")

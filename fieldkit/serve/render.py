@@ -39,8 +39,9 @@ class Turn:
 def turns(body: str) -> list[Turn]:
     """The speaker turns of a transcript body: paragraphs that start ``[hh:mm:ss] LABEL:``.
 
-    Only bodies where the turn form has a time code, or where most paragraphs are turns, are
-    read as transcripts (a fieldnote paragraph that starts ``Note:`` is not a turn)."""
+    Only bodies where the turn form has a time code, or where most paragraphs (two or more)
+    are turns, are read as transcripts: a fieldnote paragraph that starts ``Note:``, or a
+    one-line jotting that starts with a name and a colon, is not a turn."""
     found, paragraphs = [], 0
     for m in re.finditer(r"(?:^|\n\n)(?P<para>[^\n](?:.|\n(?!\n))*)", body):
         paragraphs += 1
@@ -50,7 +51,7 @@ def turns(body: str) -> list[Turn]:
             found.append(Turn(start, start + len(para), turn.group("speaker").strip(), turn.group("time") or ""))
     if not found:
         return []
-    if any(t.time for t in found) or len(found) * 2 > paragraphs:
+    if any(t.time for t in found) or (len(found) >= 2 and len(found) * 2 > paragraphs):
         return found
     return []
 

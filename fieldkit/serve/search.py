@@ -17,6 +17,8 @@ from fieldkit.serve.data import label
 
 CONTEXT = 60
 LIMIT = 200
+#: what the full-text search is asked for when filters it does not know are applied after it
+EVERY = 10**9
 
 
 def filter_choices(project) -> dict:
@@ -63,11 +65,16 @@ def run_search(project, params: dict) -> dict:
     query = (params.get("q") or "").strip()
     filters = {"encounter": params.get("encounter") or None, "code": params.get("code") or None,
                "since": _day(params.get("since")), "until": _day(params.get("until"), end=True)}
-    found = project.search(query, limit=LIMIT, **filters)
     site = params.get("site") or ""
     coder = params.get("coder") or ""
     speaker = (params.get("speaker") or "").casefold()
     role = params.get("role") or ""
+    # memos belong to no encounter: a search within one is a search of its notes
+    types = ("observation",) if filters["encounter"] else ("observation", "memo")
+    # these filters are applied here, after the full-text search: it must then return every
+    # match, or records past its limit would be silently left out
+    found = project.search(query, types=types, limit=EVERY if (site or coder or speaker or role) else LIMIT + 1,
+                           **filters)
     encounters = {e.id: e for e in project.list("encounter")}
     roles = {p.code.casefold(): p.role for p in project.list("participant")}
     coded = {c.record_id for c in list_codings(project, coder=coder)} if coder else None
@@ -94,7 +101,11 @@ def run_search(project, params: dict) -> dict:
         total += len(items)
         results.append({"id": record.id, "type": record.type_name, "label": label(record, encounters),
                         "hits": items})
-    return {"query": query, "records": results, "total": total}
+    truncated = len(results) > LIMIT
+    if truncated:
+        results = results[:LIMIT]
+        total = sum(len(r["hits"]) for r in results)
+    return {"query": query, "records": results, "total": total, "truncated": truncated}
 
 
 def preview(project, body: dict, coder: str) -> dict:
@@ -121,4 +132,6 @@ def preview(project, body: dict, coder: str) -> dict:
             rows.append({"record": record["id"], "label": record["label"], "start": start, "end": end,
                          "text": text[start:end],
                          "already": find_duplicate(project, record["id"], code.id, coder, start, end) is not None})
-    return {"code": code.id, "spans": rows}
+    warnings = [f"only the first {LIMIT} records that match are listed; narrow the search to code the rest"] \
+        if found["truncated"] else []
+    return {"code": code.id, "spans": rows, "warnings": warnings}

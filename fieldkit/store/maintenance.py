@@ -74,6 +74,7 @@ def doctor(project) -> list[Finding]:
                              "after the project was changed (the key store or attachment files are not done)",
                              "fieldkit doctor (run with the key store connected; it finishes the withdrawal)"))
     found += _records(project)
+    found += _site_names(project)
     found += _permissions(project)
     found += _attachments(project)
     found += _keystore(project)
@@ -103,6 +104,21 @@ def _records(project) -> list[Finding]:
         if bad:
             found.append(Finding("error", "records", f"{bad} {type_name} row(s) are not valid records (first: {first})",
                                  "restore fieldkit.db from a backup, or correct the row by hand"))
+    return found
+
+
+def _site_names(project) -> list[Finding]:
+    # site names are unique whatever their letter case; a project from before that check
+    # may hold "Online" and "online", which '--site Online' cannot tell apart
+    groups: dict = {}
+    for site in project.store.select("site"):
+        groups.setdefault(site.name.strip().casefold(), []).append(site)
+    found = []
+    for sites in groups.values():
+        if len(sites) > 1:
+            names = ", ".join(f"'{s.name}' ({s.id[-8:]})" for s in sites)
+            found.append(Finding("warning", "sites", f"{len(sites)} sites share one name: {names}",
+                                 f"fieldkit site rename {sites[-1].id} 'another name' (or delete the spare one)"))
     return found
 
 

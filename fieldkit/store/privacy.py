@@ -181,6 +181,9 @@ class Erasure:
             self.conn.execute(f"delete from revisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
+            # a document's name from another tool, kept for re-export, can name the person
+            self.conn.execute(f"delete from exchange_ids where record_id in ({marks})", chunk)
+            self.conn.execute(f"delete from merge_conflicts where record_id in ({marks})", chunk)
 
     def revision_rows(self) -> list[tuple]:
         """``(id, record_id, data)`` of every stored earlier version."""

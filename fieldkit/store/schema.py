@@ -162,6 +162,20 @@ CONSENT_TURNS = (
 )
 
 
+# What exchange with other tools keeps: each imported record's identity in the file it came
+# from (the other tool's GUID or id, and what fieldkit has no field for: a document's name,
+# its variables and sets, a code's codability), so a second import matches instead of
+# doubling and an export gives the record back its identity; and the conflicts a merge found.
+EXCHANGE = (
+    'CREATE TABLE "exchange_ids" (\n   "external_id" TEXT PRIMARY KEY,\n   "record_id" TEXT,\n'
+    '   "record_type" TEXT,\n   "origin" TEXT,\n   "data" TEXT\n)',
+    _index("idx_exchange_ids_record_id", "exchange_ids", '"record_id"'),
+    'CREATE TABLE "merge_conflicts" (\n   "id" INTEGER PRIMARY KEY,\n   "at" TEXT,\n   "source" TEXT,\n'
+    '   "record_type" TEXT,\n   "record_id" TEXT,\n   "what" TEXT,\n   "resolved_at" TEXT\n)',
+    _index("idx_merge_conflicts_record_id", "merge_conflicts", '"record_id"'),
+)
+
+
 def _words_index(table: str, columns: str, new: str, old: str) -> tuple:
     """An unstemmed, row-level full-text index of a table, with its vocabulary and triggers."""
     words = f"{table}_words"
@@ -227,6 +241,7 @@ STEPS = (
     ("0003_search_batches", _run(SEARCH_BATCHES)),
     ("0004_consent_turns", _run(CONSENT_TURNS)),
     ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
+    ("0006_exchange_ids", _run(EXCHANGE)),
     ("0007_search_words", _run(SEARCH_WORDS)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # annotations only: each part is imported when first used
 
     from fieldkit.store.coding import CodingQueries
     from fieldkit.store.dump import Dump
+    from fieldkit.store.exchange import ExchangeTables
     from fieldkit.store.privacy import AnonymisationTables, ConsentQueries, Erasure
     from fieldkit.store.turns import TurnQueries
 
@@ -43,6 +44,11 @@ BATCH_SIZE = 1000
 #: conditions ``select`` understands besides a column name (see ``Store.select``)
 SPECIAL = ("tag", "not_tag", "about", "coded_with", "since", "until", "after", "human", "has_span")
 _TYPE_OF = {table: type_name for type_name, table in TABLES.items()}
+
+
+#: what ``order_by="when"`` sorts by: when it happened, else when it was written down
+_WHEN = {"observations": "coalesce([observed_at], [created_at])", "encounters": "coalesce([start], [created_at])",
+         "consent_events": "[at]"}
 
 
 def _now() -> str:
@@ -117,6 +123,12 @@ class Store:
         from fieldkit.store.turns import TurnQueries
 
         return TurnQueries(self)
+
+    @functools.cached_property
+    def exchange(self) -> "ExchangeTables":
+        from fieldkit.store.exchange import ExchangeTables
+
+        return ExchangeTables(self)
 
     @functools.cached_property
     def dump(self) -> "Dump":
@@ -324,6 +336,32 @@ class Store:
             raise _integrity_error(exc, table, [new]) from None
         self.audit("update", old.type_name, old.id, reason)
 
+    def keep_revision(self, record: records.Record, *, reason: str) -> None:
+        """Keep ``record`` in the history of the stored record with its id, leaving that one current
+        (a merge keeps the other side of a conflict this way)."""
+        from fieldkit.core.convert import to_json
+
+        table = TABLES[record.type_name]
+        version = self.conn.execute(f"select version from [{table}] where id = ?", [record.id]).fetchone()[0] or 1
+        self.conn.execute(
+            "insert into revisions (record_type, record_id, version, data, author, at, reason) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [record.type_name, record.id, version, json.dumps(to_json(record), ensure_ascii=False), self.author(),
+             _now(), reason],
+        )
+        self.audit("keep version", record.type_name, record.id, reason)
+
+    def ids_present(self, type_name: str, ids: Iterable[str]) -> set:
+        """Those of ``ids`` that are stored as records of ``type_name`` (deleted ones too)."""
+        table = TABLES[type_name]
+        ids = list(ids)
+        found: set = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            found.update(row[0] for row in self.conn.execute(
+                f"select id from [{table}] where id in ({_marks(chunk)})", chunk))
+        return found
+
     def tombstone(self, record: records.Record, *, reason: str = "") -> None:
         """Mark a record deleted: it leaves lists and searches but stays in the database."""
         self.conn.execute(f"update [{TABLES[record.type_name]}] set deleted_at = ? where id = ?", [_now(), record.id])
@@ -379,7 +417,8 @@ class Store:
         ``coded_with`` (code ids, any of them in a live coding), ``since``/``until``
         (datetimes, on ``observed_at`` or ``created_at``), ``after`` (ids above this one, for
         paging), ``human`` (codings by people, or with False by auto-coders) and ``has_span``.
-        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it).
+        ``order_by`` names columns (``"at, id"``; ``desc`` after a name reverses it); ``when``
+        is the time a record is about (an observation's observed time, else its creation).
         """
         from fieldkit.core.convert import from_row
 
@@ -416,8 +455,12 @@ class Store:
             direction = direction.strip().lower()
             if direction not in ("", "asc", "desc"):
                 raise FieldkitError(f"cannot order by {item.strip()!r}")
-            self._check_columns(table, [name])
-            parts.append(f"[{name}]" + (" desc" if direction == "desc" else ""))
+            if name == "when":  # the time a record is about, as since/until read it
+                column = _WHEN.get(table, "[created_at]")
+            else:
+                self._check_columns(table, [name])
+                column = f"[{name}]"
+            parts.append(column + (" desc" if direction == "desc" else ""))
         return ", ".join(parts)
 
     def _check_columns(self, table: str, names) -> None:
@@ -529,6 +572,12 @@ class Store:
             found.append(row)
         return found
 
+    def expanded_jottings(self) -> set[str]:
+        """Ids of the jottings a live fieldnote expands (its ``derived_from``)."""
+        return {row[0] for row in self.conn.execute(
+            "select value from observations, json_each(observations.derived_from) "
+            "where observations.stage = 'fieldnote' and observations.deleted_at is null")}
+
     def search(self, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
         """``(record, snippet, rank)`` for a parsed search (or an FTS5 expression) over one
         searchable type, best first."""
@@ -564,7 +613,8 @@ def _integrity_error(exc, table: str, written: list) -> FieldkitError:
     if len(written) == 1:
         record = written[0]
         what = getattr(record, "code", None) or getattr(record, "name", None) or record.id
-        existing, subject, after = f"a {type_name} '{what}'", type_name, ""
+        article = "an" if type_name[0] in "aeiou" else "a"
+        existing, subject, after = f"{article} {type_name} '{what}'", type_name, ""
     else:
         subject = f"{'an' if type_name[0] in 'aeiou' else 'a'} {type_name} in this import"
         existing, after = subject, "; nothing was imported"

@@ -101,6 +101,15 @@ def guid_maker(kind: str):
     return guid
 
 
+def any_id(value: Optional[str]) -> Optional[str]:
+    """A GUID from any tool's id: a GUID cleaned as ``clean_guid``; another non-empty id (OpenQDA
+    writes its own database ids) mapped to a fixed GUID of it; None when empty."""
+    guid = clean_guid(value)
+    if guid is None and value is not None and value.strip():
+        guid = derived_guid("foreign id", value.strip())
+    return guid
+
+
 def clean_guid(value: Optional[str]) -> Optional[str]:
     """A GUID as written by any tool (braces, upper case) in lower-case 8-4-4-4-12 form, or None."""
     match = _GUID.match((value or "").strip())

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Optional
 import attrs
 
 from fieldkit.core.errors import FieldkitError
-from fieldkit.exchange.refi import CODEBOOK_NS, is_fieldkit_origin, origin, record_guid
+from fieldkit.exchange.refi import CODEBOOK_NS, clean_guid, is_fieldkit_origin, origin, record_guid
 
 LABELS = ("Include", "Exclude", "Example")
 CODEBOOK_SCHEMA_LOCATION = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
@@ -60,8 +60,14 @@ def _tree(codes: Iterable) -> tuple[list, dict]:
     return roots, children
 
 
-def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = None) -> Iterable[str]:
-    """Nested ``Code`` elements (project or codebook schema: ``about`` adds ``NoteRef``s, project only)."""
+def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = None,
+                  guids: Optional[dict] = None, not_codable: frozenset = frozenset()) -> Iterable[str]:
+    """Nested ``Code`` elements (project or codebook schema: ``about`` adds ``NoteRef``s, project only).
+
+    ``guids`` gives codes another GUID than their id's (the one another tool gave them);
+    codes in ``not_codable`` are written ``isCodable="false"`` (another tool's categories).
+    """
+    guids = guids or {}
     from fieldkit.exchange.refi.project_xml import valid_colour, xml_attr, xml_text
 
     roots, children = _tree(codes)
@@ -73,8 +79,8 @@ def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = No
         seen.add(code.id)
         colour = valid_colour(code.colour)
         colour_attr = f' color="{colour}"' if colour else ""
-        codable = "true" if code.status == "active" else "false"
-        yield (f'{"  " * depth}<Code guid="{record_guid(code.id)}" name="{xml_attr(code.name)}" '
+        codable = "true" if code.status == "active" and code.id not in not_codable else "false"
+        yield (f'{"  " * depth}<Code guid="{guids.get(code.id) or record_guid(code.id)}" name="{xml_attr(code.name)}" '
                f'isCodable="{codable}"{colour_attr}>\n')
         description = compose_description(code.definition, code.include, code.exclude, code.example)
         if description:
@@ -105,11 +111,15 @@ def export_qdc(project, dest: Path, options=None, *, force: bool = False):
     codes = [scrub(code, texts) for code in project.list("code")]
     if not codes:
         raise FieldkitError("the codebook is empty; there is nothing to export")
+    # codes from another tool keep its GUIDs, and its categories stay not codable
+    kept = project.store.exchange.identities("code")
+    guids = {cid: clean_guid(ext) for cid, (ext, _) in kept.items() if clean_guid(ext)}
+    not_codable = frozenset(cid for cid, (_, data) in kept.items() if data.get("codable") is False)
     text = "".join([
         '<?xml version="1.0" encoding="utf-8"?>\n',
         f'<CodeBook xmlns="{CODEBOOK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:schemaLocation="{CODEBOOK_NS} {CODEBOOK_SCHEMA_LOCATION}" origin="{xml_attr(origin())}">\n',
-        "<Codes>\n", *code_elements(codes), "</Codes>\n</CodeBook>\n",
+        "<Codes>\n", *code_elements(codes, guids=guids, not_codable=not_codable), "</Codes>\n</CodeBook>\n",
     ])
     force = force or bool(getattr(options, "force", False))
     with atomic_output(Path(dest), force=force) as tmp:
@@ -166,46 +176,63 @@ def _code_name(name: str, report) -> str:
     return cleaned or "unnamed code"
 
 
-def merge_codes(project, nodes: list[CodeNode], *, trusted: bool, report, taken: set) -> dict:
+def merge_codes(project, nodes: list[CodeNode], *, trusted: bool, report, taken: set, loader=None) -> dict:
     """Add codes to the project (inside the caller's transaction); returns GUID -> code id.
 
-    A code already in the project (same id from a fieldkit file, or the same path) is used
-    as it is, so importing a codebook twice does not double it.
+    A code already in the project (same id from a fieldkit file, another tool's id seen by an
+    earlier import, or the same path) is used, not doubled; a fieldkit code changed on both
+    sides is merged (``fieldkit.exchange.merging``). ``loader`` is the project import under
+    way, which keeps other tools' ids; a bare codebook import passes none.
     """
     from fieldkit.core.ids import new_id
     from fieldkit.core.records import Code
     from fieldkit.exchange.refi.project_xml import valid_colour
 
     mapping: dict[str, str] = {}
+    categories = 0
     for node in nodes:
         parent_id = mapping.get(node.parent_guid) if node.parent_guid else None
         if node.parent_guid and parent_id is None:
             continue  # its parent could not be imported (reported there)
         name = _code_name(node.name, report)
-        wanted = _guid_to_id(node.guid) if trusted else None
-        if wanted and wanted not in taken:
-            if project.list("code", id=wanted, limit=1):
-                mapping[node.guid] = wanted
+        fields = split_description(node.description) if trusted else {"definition": node.description}
+        colour = valid_colour(node.colour) or ""
+        status = "active" if node.codable or not trusted else "retired"
+        known = loader.known.get(node.guid) if loader is not None else None
+        wanted = known or (_guid_to_id(node.guid) if trusted else None)
+        if wanted and wanted not in taken and project.list("code", id=wanted, limit=1):
+            taken.add(wanted)
+            mapping[node.guid] = wanted
+            incoming = Code(id=wanted, name=name, parent_id=parent_id, colour=colour, status=status, **fields)
+            if loader is not None:
+                loader.merger.merge(incoming)
+            else:
                 report.count("codes already in the project")
-                continue
+            continue
         found = project.store.select("code", name=name, parent_id=parent_id, limit=1)
         if found:
             mapping[node.guid] = found[0].id
             report.count("codes already in the project")
+            if loader is not None:
+                loader.remember(node.guid, found[0], {"codable": node.codable})
             continue
         code_id = wanted if wanted and wanted not in taken and project.find_type(wanted) is None else new_id()
         if wanted and code_id != wanted:
             report.count("records given new ids (id already in use)")
-        fields = split_description(node.description) if trusted else {"definition": node.description}
-        colour = valid_colour(node.colour) or ""
         if node.colour and not colour:
             report.notes.append(f"code {name!r}: colour {node.colour!r} is not #rrggbb; left out")
-        status = "active" if node.codable or not trusted else "retired"
-        project.add(Code(id=code_id, name=name, parent_id=parent_id, colour=colour, status=status, **fields),
-                     reason=f"imported from {report.source}")
+        code = Code(id=code_id, name=name, parent_id=parent_id, colour=colour, status=status, **fields)
+        project.add(code, reason=f"imported from {report.source}")
         taken.add(code_id)
         mapping[node.guid] = code_id
         report.count("codes")
+        if not trusted and not node.codable:
+            categories += 1
+        if loader is not None:
+            loader.remember(node.guid, code, {"codable": node.codable})
+    if categories:
+        report.notes.append(f"{categories} code(s) not meant for coding (isCodable=\"false\": categories that "
+                            "group other codes) imported as codes; they are written back as not codable on export")
     return mapping
 
 
@@ -221,7 +248,7 @@ def _guid_to_id(guid: str) -> Optional[str]:
 def import_qdc(project, source: Path, options=None):
     """Add the codes of a ``.qdc`` file to the project, in one transaction (``dry_run`` honoured)."""
     from fieldkit.exchange.importing import ImportReport, run_import
-    from fieldkit.exchange.refi.reader import children, local_name, option, parse_xml, read_limited
+    from fieldkit.exchange.refi.reader import children, foreign_ids, local_name, option, parse_xml, read_limited
 
     source = Path(source)
     report = ImportReport(importer="qdc", source=str(source))
@@ -233,6 +260,10 @@ def import_qdc(project, source: Path, options=None):
     if not codes:
         raise FieldkitError(f"{source.name} is not valid REFI-QDA: CodeBook has no Codes")
     nodes = read_codes(codes[0], source.name)
+    foreign = foreign_ids(root)
+    if foreign:
+        report.notes.append(f"{len(foreign)} code id(s) are not GUIDs (e.g. {next(iter(foreign.values()))!r}); "
+                            "accepted, each mapped to a fixed GUID")
     for group in children(root, "Sets"):
         report.skipped.append(f"{len(children(group, 'Set'))} code set(s): fieldkit has no code sets")
     trusted = is_fieldkit_origin(root.get("origin"))

@@ -148,8 +148,15 @@ class _QdpxWriter:
         self.links: list[tuple[str, str, str, str]] = []  # (key, name, origin GUID, target)
         self.exported: set[str] = set()  # ids of the observations and memos written
         self.batch_guids: dict[str, str] = {}  # id -> GUID of the sources being written
+        self.memo_ids: set[str] = set()
+        self.foreign_cases: dict[str, tuple] = {}  # another tool's case GUID -> (name, variables, source GUIDs)
         # titles, summaries and notes can name people as easily as bodies: same anonymiser
         self.free_text = text_fields(project, options, report)
+        self.profile = getattr(options, "program", None)
+        if self.profile is not None and self.profile not in PROFILES:
+            from fieldkit.core.errors import InvalidInput
+
+            raise InvalidInput(f"--for must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     # helpers ---------------------------------------------------------------------------
     def user(self, name: str) -> Optional[str]:
@@ -195,6 +202,10 @@ class _QdpxWriter:
         # UTF-8 without a byte-order mark; bodies are stored with "\n" line ends already
         self.zipper.add([(f"sources/{guid}.txt", text.encode("utf-8")) for guid, text in texts])
 
+    def guid_of(self, record_id: str) -> str:
+        """A record's GUID: the one another tool gave it, else its id's."""
+        return _kept_guid(self.kept.get(record_id)) or record_guid(record_id)
+
     def scrub(self, text: str) -> str:
         return self.free_text(text) if text else text
 
@@ -210,6 +221,7 @@ class _QdpxWriter:
         if "memo" in types:
             only_memos = attrs.evolve(self.options, types=("memo",))
             memos = list(self.collect_memos(export_items(self.project, only_memos, self.report)))
+            self.memo_ids = {m["record"].id for m in memos}
             for memo in memos:
                 for target in memo["links"]:
                     self.about.setdefault(target, []).append(memo["guid"])
@@ -222,8 +234,42 @@ class _QdpxWriter:
                     self.write_sources(batch)
         for memo in memos:
             self.write_note(memo)
+        self.leave_out_case_codings()
         self.finish_links()
         self.write_project()
+        if self.profile:
+            self.warn_profile(memos)
+
+    def warn_profile(self, memos: list) -> None:
+        """Say what the ``--for`` profile changed and what the target program will drop."""
+        report = self.report
+        report.warn(f"written for {self.profile}: {PROFILES[self.profile]}")
+        if self.profile != "qualcoder":
+            return
+        # what QualCoder's REFI-QDA import does not keep, as fieldkit's issue 15 records it
+        drops = {
+            "coding(s) on memos": sum(len(m["codings"]) for m in memos),
+            "case-to-source link(s)": sum(len(v) for v in self.case_sources.values()),
+            "memo link(s) to other memos": sum(1 for m in memos for t in m["links"] if t in self.memo_ids),
+        }
+        names: dict = {}
+        for code in self.codes.values():
+            names.setdefault(code.name, []).append(code.id)
+        drops["code(s) sharing a name with a code under another parent (QualCoder merges them)"] = sum(
+            len(ids) for ids in names.values() if len(ids) > 1)
+        for what, n in drops.items():
+            if n:
+                report.warn(f"QualCoder will drop {n} {what}")
+
+    def leave_out_case_codings(self):
+        """Codings on an encounter, site or participant: REFI-QDA codes text, so each is reported."""
+        labels = {"encounter": self.encounters, "site": self.sites, "participant": self.participants}
+        for kind, records in labels.items():
+            if not records:
+                continue
+            for coding in self.project.store.select("coding", record_id=list(records)):
+                self.leave_out(coding.id, f"coding on a{'n' if kind[0] in 'aeiou' else ''} {kind}: "
+                                          "REFI-QDA codes text sources only")
 
     def load_context(self):
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
@@ -236,7 +282,13 @@ class _QdpxWriter:
             return [scrub(record, self.free_text) for record in project.list(type_name)]
 
         self.codes = {c.id: c for c in records("code")}
-        self.code_guids = {cid: record_guid(cid) for cid in self.codes}
+        # what other tools gave records (their GUIDs, a document's name, variables and sets,
+        # a code being a category): given back, so a round trip keeps their identity
+        self.kept = project.store.exchange.identities()
+        kept_codes = {cid: self.kept[cid] for cid in self.codes if cid in self.kept}
+        self.code_guids = {cid: _kept_guid(kept_codes.get(cid)) or record_guid(cid) for cid in self.codes}
+        self.not_codable = frozenset(cid for cid, (_, data) in kept_codes.items() if data.get("codable") is False)
+        self.sets: dict[str, list[str]] = {}  # set name -> GUIDs of the exported sources in it
         self.encounters = {e.id: e for e in records("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
@@ -264,7 +316,7 @@ class _QdpxWriter:
         """Write each memo's text into the zip; keep what its ``Note`` needs (never the text)."""
         for item in items:
             memo = item.record
-            guid = record_guid(memo.id)
+            guid = self.guid_of(memo.id)
             self.add_texts([(guid, item.text)])
             self.exported.add(memo.id)
             # selections are built later, once every note about a coding is known
@@ -272,13 +324,16 @@ class _QdpxWriter:
                 "record": memo, "guid": guid, "links": tuple(memo.links),
                 "title": self.scrub(memo.title), "length": len(item.text),
                 "codings": (*item.codings, *item.withheld),
+                "text": item.text if self.profile == "nvivo" else "",
             }
 
-    def selections(self, record, length: int, codings) -> str:
+    def selections(self, record, length: int, codings, text: str = "") -> str:
         """``PlainTextSelection`` elements for the codings of one exported text."""
         parts = []
+        # the NVivo profile counts positions as NVivo does (UTF-16 units)
+        convert = utf16_position(text) if self.profile == "nvivo" else None
         about = self.about
-        code_guids, users, coding_guid = self.code_guids, self.users, self.coding_guid
+        code_guids, users, coding_guid, guid_of = self.code_guids, self.users, self.coding_guid, self.guid_of
         for coding in codings:
             cid = coding.id
             code_guid = code_guids.get(coding.code_id)
@@ -293,12 +348,14 @@ class _QdpxWriter:
                 if end > length:
                     self.leave_out(cid, "coding lies beyond the end of its text")
                     continue
+            if convert is not None:
+                start, end = convert(start), convert(end)
             user = users.get(coding.coder) or self.user(coding.coder)
             description = ""
             if coding.note:
                 description = f"<Description>{xml_text(self.scrub(coding.note))}</Description>"
             parts.append(
-                f'<PlainTextSelection guid="{record_guid(cid)}"{name} startPosition="{start}" '
+                f'<PlainTextSelection guid="{guid_of(cid)}"{name} startPosition="{start}" '
                 f'endPosition="{end}" creatingUser="{user}" creationDateTime="{xml_time(coding.created_at)}">'
                 f'{description}<Coding guid="{coding_guid(cid)}" creatingUser="{user}">'
                 f'<CodeRef targetGUID="{code_guid}"/></Coding>\n'
@@ -319,7 +376,7 @@ class _QdpxWriter:
         Not one text and its element at a time: when the zip is written here, each compressor
         it makes churns the processor's caches, and alternating with the XML slows both.
         """
-        self.batch_guids = {item.record.id: record_guid(item.record.id) for item in items}
+        self.batch_guids = {item.record.id: self.guid_of(item.record.id) for item in items}
         self.add_texts((self.batch_guids[item.record.id], item.text) for item in items)
         for item in items:
             self.write_source(item)
@@ -334,6 +391,9 @@ class _QdpxWriter:
         label = self.local_minute(when) if when else ""
         parts = (encounter.code if encounter else "", record.stage, label, f"({record.id[-6:]})")
         name = " ".join(p for p in parts if p)
+        kept = self.kept.get(record.id, ("", {}))[1]
+        if kept.get("name"):  # the document's name in the tool it came from (it may name someone)
+            name = self.scrub(kept["name"])
         user = self.users.get(record.author) or self.user(record.author)
         user_attr = f' creatingUser="{user}"' if user else ""
         description = ""
@@ -349,10 +409,18 @@ class _QdpxWriter:
             values += value("observed at", observed, "DateTime")
             values += value("observed precision", record.observed_precision)
         values += value("recorded at", record.recorded_at, "DateTime")
+        for var, text in (kept.get("variables") or {}).items():
+            if var not in VARIABLE_TYPES:  # another tool's document variables, as text
+                values += value(var, self.scrub(str(text)))
+        for set_name in kept.get("sets") or ():
+            self.sets.setdefault(set_name, []).append(guid)
+        for case in kept.get("cases") or ():  # another tool's case about this document
+            found = self.foreign_cases.setdefault(case["guid"], (case["name"], case.get("variables") or {}, []))
+            found[2].append(guid)
         self.sources.write(
             f'<TextSource guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n{description}'
-            f'{self.selections(record, len(item.text), (*item.codings, *item.withheld))}'
+            f'{self.selections(record, len(item.text), (*item.codings, *item.withheld), item.text)}'
             f'{self.note_refs(record.id) if self.about else ""}{values}</TextSource>\n'
         )
         self.report.count("sources")
@@ -401,7 +469,7 @@ class _QdpxWriter:
         self.notes.write(
             f'<Note guid="{guid}" name="{xml_attr(name)}" plainTextPath="internal://{guid}.txt"{user_attr} '
             f'creationDateTime="{xml_time(record.created_at)}">\n'
-            f'{self.selections(record, memo["length"], memo["codings"])}{self.note_refs(record.id)}'
+            f'{self.selections(record, memo["length"], memo["codings"], memo["text"])}{self.note_refs(record.id)}'
             f'{self.value("memo kind", record.kind)}{self.value("memo title", title)}</Note>\n'
         )
         self.report.count("notes")
@@ -417,7 +485,7 @@ class _QdpxWriter:
             if name == "derived from":
                 if target not in self.exported:
                     continue
-                target_guid = record_guid(target)
+                target_guid = self.guid_of(target)
             else:
                 target_guid = target
             kept.append((derived_guid("link", key), name, origin_guid, target_guid))
@@ -457,6 +525,13 @@ class _QdpxWriter:
                 tail += [f'<Link guid="{g}" name="{name}" direction="OneWay" originGUID="{o}" targetGUID="{t}"/>\n'
                          for g, name, o, t in self.links]
                 tail.append("</Links>\n")
+            if self.sets:
+                tail.append("<Sets>\n")
+                for set_name, members in self.sets.items():
+                    tail.append(f'<Set guid="{derived_guid("set", set_name)}" name="{xml_attr(set_name)}">'
+                                + "".join(f'<MemberSource targetGUID="{g}"/>' for g in members) + "</Set>\n")
+                tail.append("</Sets>\n")
+                self.report.count("sets", len(self.sets))
             state = "anonymised" if self.options.anonymise else "NOT anonymised"
             tail.append(f"<Description>Exported by {xml_text(origin())} ({state}).</Description>\n</Project>\n")
             out.write("".join(tail).encode("utf-8"))
@@ -468,7 +543,8 @@ class _QdpxWriter:
         project = self.project
         me = self.user(project.author)
         name = project.setting("name") or project.path.name or "fieldkit project"
-        codes = list(code_elements(self.codes.values(), about=self.note_refs))
+        codes = list(code_elements(self.codes.values(), about=self.note_refs, guids=self.code_guids,
+                                   not_codable=self.not_codable))
         self.report.count("codes", len(self.codes))
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>\n',
@@ -521,6 +597,13 @@ class _QdpxWriter:
             if people:
                 values.append(self.value("participants", ", ".join(people)))
             yield self.case(enc, enc.code, self.scrub(enc.summary), values)
+        for case_guid, (name, variables, sources) in self.foreign_cases.items():
+            values = [self.value(var, self.scrub(str(text))) for var, text in sorted(variables.items())
+                      if var not in VARIABLE_TYPES]
+            refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in sources)
+            self.report.count("cases")
+            yield (f'<Case guid="{_kept_guid((case_guid, {})) or derived_guid("case", case_guid)}" '
+                   f'name="{xml_attr(self.scrub(name))}">\n{"".join(values)}{refs}</Case>\n')
 
     def case(self, record, name: str, description: str, values: list[str]) -> str:
         description = f"<Description>{xml_text(description)}</Description>\n" if description else ""
@@ -528,6 +611,34 @@ class _QdpxWriter:
         self.report.count("cases")
         return (f'<Case guid="{record_guid(record.id)}" name="{xml_attr(name)}">\n'
                 f'{description}{"".join(values)}{refs}</Case>\n')
+
+
+#: what each ``--for`` profile changes, and what the target program is known to drop on import
+PROFILES = {
+    "nvivo": "positions written in UTF-16 code units, as NVivo counts them",
+    "atlas": "positions in code points, as the standard says",
+    "maxqda": "positions in code points, as the standard says",
+    "qualcoder": "positions in code points, as the standard says",
+}
+
+
+def utf16_position(text: str):
+    """A function from code-point positions in ``text`` to UTF-16 positions (None when they agree)."""
+    from bisect import bisect_left
+
+    if text.isascii():
+        return None
+    astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
+    if not astral:
+        return None
+    return lambda position: position + bisect_left(astral, position)
+
+
+def _kept_guid(kept) -> Optional[str]:
+    """The GUID another tool gave a record, if it was a GUID (OpenQDA's own ids are not)."""
+    from fieldkit.exchange.refi import clean_guid
+
+    return clean_guid(kept[0]) if kept else None
 
 
 def _batches(items, size: int):

@@ -23,11 +23,12 @@ from typing import Optional
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound
-from fieldkit.exchange.refi import WHOLE_RECORD, clean_guid, is_fieldkit_origin
+from fieldkit.exchange.refi import WHOLE_RECORD, any_id, clean_guid, is_fieldkit_origin
 
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose one
 
 
 # XML helpers ------------------------------------------------------------------------------
@@ -39,7 +40,9 @@ def local_name(tag) -> str:
 
 
 def children(element, name: str) -> list:
-    return [c for c in element if local_name(c.tag) == name]
+    """Child elements named ``name`` in any namespace (or none)."""
+    suffix = "}" + name
+    return [c for c in element if isinstance(c.tag, str) and (c.tag.endswith(suffix) or c.tag == name)]
 
 
 def child_text(element, name: str) -> str:
@@ -48,22 +51,35 @@ def child_text(element, name: str) -> str:
 
 
 def require_guid(element, kind: str, where: str) -> str:
-    raw = element.get("guid")
-    guid = clean_guid(raw)
+    """The element's ``guid`` as a GUID; an id that is not one (OpenQDA's) is mapped to a fixed
+    GUID (``foreign_ids`` finds and reports them)."""
+    guid = any_id(element.get("guid"))
     if guid is None:
-        what = "no guid" if raw is None else f"guid {raw!r}, which is not a GUID"
-        raise FieldkitError(f"{where} is not valid REFI-QDA: a {kind} has {what}")
+        raise FieldkitError(f"{where} is not valid REFI-QDA: a {kind} has no guid")
     return guid
 
 
 def optional_guid(element, attribute: str) -> Optional[str]:
-    return clean_guid(element.get(attribute))
+    return any_id(element.get(attribute))
+
+
+def foreign_ids(root) -> dict:
+    """``{GUID made: id as written}`` for every id in the XML that is not a GUID."""
+    found = {}
+    for el in root.iter():
+        for attribute in ("guid", "targetGUID", "creatingUser", "originGUID"):
+            raw = el.get(attribute)
+            if raw is None or (len(raw) == 36 and raw[8] == "-" and raw[23] == "-"):
+                continue  # shaped like a GUID: parsing checks it (most values; this is quick)
+            if raw.strip() and clean_guid(raw) is None:
+                found[any_id(raw)] = raw.strip()
+    return found
 
 
 def ref_guids(element, name: str, where: str) -> tuple:
     out = []
     for ref in children(element, name):
-        guid = clean_guid(ref.get("targetGUID"))
+        guid = any_id(ref.get("targetGUID"))
         if guid is None:
             raise FieldkitError(f"{where} is not valid REFI-QDA: a {name} has no valid targetGUID")
         out.append(guid)
@@ -285,6 +301,17 @@ class Link:
     target: Optional[str]
 
 
+@attrs.frozen
+class MemberSet:
+    """A REFI-QDA ``Set``: a named group of codes, sources and notes (MAXQDA's document sets)."""
+
+    guid: str
+    name: str
+    codes: tuple
+    sources: tuple
+    notes: tuple
+
+
 @attrs.define
 class ProjectModel:
     name: str
@@ -297,6 +324,7 @@ class ProjectModel:
     notes: list
     links: list
     other_sources: dict
+    sets: list = attrs.Factory(list)
 
 
 def _codings(element, where: str) -> tuple:
@@ -394,9 +422,15 @@ def parse_project(root, where: str) -> ProjectModel:
         for el in children(group, "Link"):
             links.append(Link(require_guid(el, "Link", where), el.get("name") or "",
                               optional_guid(el, "originGUID"), optional_guid(el, "targetGUID")))
+    sets = []
+    for group in children(root, "Sets"):
+        for el in children(group, "Set"):
+            sets.append(MemberSet(require_guid(el, "Set", where), el.get("name") or "",
+                            ref_guids(el, "MemberCode", where), ref_guids(el, "MemberSource", where),
+                            ref_guids(el, "MemberNote", where)))
     return ProjectModel(name=root.get("name") or "", origin=root.get("origin") or "", users=users, codes=codes,
                         variables=variables, cases=cases, sources=sources, notes=notes, links=links,
-                        other_sources=other)
+                        other_sources=other, sets=sets)
 
 
 # loading into a project ---------------------------------------------------------------------
@@ -426,11 +460,19 @@ def import_qdpx(project, source: Path, options=None):
     report = ImportReport(importer="qdpx", source=str(source))
     extra = option(options, "extra", None) or {}
     crlf_as_one = bool(option(options, "crlf_as_one", False)) or str(extra.get("crlf", "")).lower() in ("one", "1")
+    crlf_given = bool(option(options, "crlf_as_one", False)) or "crlf" in extra
+    offsets = str(option(options, "offsets", None) or extra.get("offsets") or "auto").strip().lower()
     with Archive(source) as archive:
         root = parse_xml(archive.qde(), archive.qde_name)
         model = parse_project(root, archive.qde_name)
+        foreign = foreign_ids(root)
+        if foreign:
+            report.notes.append(f"{len(foreign)} id(s) in the file are not GUIDs (e.g. {next(iter(foreign.values()))!r}); "
+                                "accepted, each mapped to a fixed GUID, and the original id kept with the record")
         loader = _Loader(project, model, report, crlf_as_one=crlf_as_one, stage=option(options, "stage"),
-                         tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"))
+                         tags=tuple(option(options, "tags", ()) or ()), encounter=option(options, "encounter"),
+                         offsets=offsets, crlf_given=crlf_given)
+        loader.foreign = foreign
         loader.read_texts(archive)
     return run_import(project, report, loader.write, dry_run=bool(option(options, "dry_run", False)))
 
@@ -444,14 +486,17 @@ class PositionMap:
     position inside a unit (between a letter and its accent) widens to the whole unit.
     """
 
-    def __init__(self, raw: str, crlf_as_one: bool = False):
+    def __init__(self, raw: str, crlf_as_one: bool = False, unit: str = "codepoints"):
         from fieldkit.core.markdown import normalise
+        from fieldkit.exchange.refi.offsets import UTF16, Utf16Index, has_astral
 
         self.text = normalise(raw)
         # the same replacements, in the same order, as ``normalise``
         middle = raw.replace("\r\n", "\n").replace("\r", "\n")
         base = middle if crlf_as_one else raw
-        self.length = len(base)  # the file's positions run from 0 to here
+        # a file counting UTF-16 units: its positions are first turned into code points of ``base``
+        self.utf16 = Utf16Index(base) if unit == UTF16 and has_astral(base) else None
+        self.length = self.utf16.length if self.utf16 else len(base)  # the file's positions run 0 to here
         self.crs: list[int] = []  # positions in ``base`` of each CR dropped from a CRLF
         at = base.find("\r\n")
         while at >= 0:
@@ -467,7 +512,7 @@ class PositionMap:
 
     @property
     def identity(self) -> bool:
-        return not self.crs and self.units is None
+        return not self.crs and self.units is None and self.utf16 is None
 
     def _units(self, middle: str, *, marks_may_start: bool):
         import unicodedata
@@ -495,6 +540,8 @@ class PositionMap:
         """``[start, end)`` in the stored text, and whether it still covers the same characters."""
         from bisect import bisect_left, bisect_right
 
+        if self.utf16 is not None:
+            start, end = self.utf16.to_codepoints(start), self.utf16.to_codepoints(end)
         new_start = start - bisect_left(self.crs, start)
         new_end = end - bisect_left(self.crs, end)
         exact = True
@@ -511,8 +558,10 @@ class PositionMap:
 
 class _Loader:
     def __init__(self, project, model: ProjectModel, report, *, crlf_as_one: bool = False,
-                 stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None):
+                 stage: Optional[str] = None, tags: tuple = (), encounter: Optional[str] = None,
+                 offsets: str = "auto", crlf_given: bool = False):
         self.project = project
+        self.crlf_given = crlf_given
         self.model = model
         self.report = report
         self.crlf_as_one = crlf_as_one
@@ -520,16 +569,37 @@ class _Loader:
         self.tags = tags
         self.encounter_ref = encounter
         self.trusted = is_fieldkit_origin(model.origin)
+        from fieldkit.exchange.refi.offsets import producer
+
+        self.producer = producer(model.origin)
+        self.offsets = offsets
+        self.unit = "codepoints"
         self.texts: dict[str, PositionMap] = {}  # doc GUID -> its stored text and position map
         self.taken: set[str] = set()
         self.ids: dict[str, str] = {}  # GUID -> fieldkit id, for whatever was imported
         self.selection_ids: dict[str, list] = {}  # selection GUID -> coding ids made from it
+        self.present: dict[str, str] = {}  # id -> type of records of the file this project has
+        self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
+        self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
+        self.skipped: dict[str, tuple] = {}  # kind -> (how many, the first one), reported once per kind
+        self.source_cases: dict[str, list] = {}  # source GUID -> other tools' cases referring to it
+        self.coding_guids: dict[str, str] = {}  # coding id -> the GUID of its selection (or Coding)
+        self.identities: list[tuple] = []  # other tools' ids to keep
+        self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
+        self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
+        for group in model.sets:
+            for member in group.codes + group.sources + group.notes:
+                self.sets.setdefault(member, []).append(group.name)
+        from fieldkit.exchange.merging import CARRIED, Merger
+
+        self.merger = Merger(project, report, source=report.source, fields=CARRIED)
 
     def describe(self, doc) -> str:
         what = "note" if doc.kind == "note" else "source"
         return f"{what} {doc.name!r}" if doc.name else f"{what} {doc.guid}"
 
     def read_texts(self, archive: Archive):
+        raws: dict[str, str] = {}
         for doc in self.model.sources + self.model.notes:
             data, why = archive.source_bytes(doc.path) if doc.path else (None, "")
             if data is not None:
@@ -552,27 +622,143 @@ class _Loader:
             if not raw.strip():
                 self.report.skipped.append(f"{self.describe(doc)}: its text is empty")
                 continue
-            self.texts[doc.guid] = PositionMap(raw, self.crlf_as_one)
+            raws[doc.guid] = raw
+        self.unit = self.choose_unit(raws)
+        for guid, raw in raws.items():
+            self.texts[guid] = PositionMap(raw, self.crlf_as_one, self.unit)
         for kind, n in sorted(self.model.other_sources.items()):
             self.report.skipped.append(f"{n} {kind} element(s): fieldkit imports text sources only")
 
+    def choose_unit(self, raws: dict) -> str:
+        """The unit the file's positions count: as asked, else the one that cuts fewer words.
+
+        The two units differ only on texts holding characters outside the Basic Multilingual
+        Plane, and the two ways of counting a CRLF line end only on texts holding one; on those,
+        each way is tried, and the producer's usual way is kept unless another puts clearly
+        fewer selection boundaries inside words. Files from fieldkit and QualCoder (which count
+        as Python does) are always read in code points. Sets ``crlf_as_one`` when it chooses.
+        """
+        from fieldkit.exchange.refi.offsets import (AUTO, CERTAIN, CODEPOINTS, UNITS, UTF16, clearly_fewer,
+                                                    has_astral, word_cuts)
+
+        tool, usual = self.producer
+        if self.offsets in UNITS:
+            self.report.notes.append(f"positions read as {self.offsets} (--offsets); the file is from {tool}")
+            return self.offsets
+        if self.offsets != AUTO:
+            raise FieldkitError(f"--offsets must be codepoints, utf16 or auto, not {self.offsets!r}")
+        if tool in CERTAIN:
+            return usual
+        usual_way = (usual, self.crlf_as_one)
+        ways = [(unit, crlf) for unit in (CODEPOINTS, UTF16)
+                for crlf in ((False, True) if not self.crlf_given else (self.crlf_as_one,))]
+        cuts = dict.fromkeys(ways, 0)
+        tried = 0
+        for doc in self.model.sources + self.model.notes:
+            raw = raws.get(doc.guid)
+            if raw is None or not doc.selections or not (has_astral(raw) or "\r\n" in raw):
+                continue
+            tried += 1
+            if tried > SAMPLE_TEXTS:  # enough texts to tell; the check after import sees them all
+                break
+            for unit, crlf in ways:
+                positions = PositionMap(raw, crlf, unit)
+                spans = [positions.span(s.start, s.end)[:2] for s in doc.selections
+                         if 0 <= s.start <= s.end <= positions.length]
+                cuts[unit, crlf] += word_cuts(positions.text, spans)[0]
+        best = min(ways, key=lambda way: (cuts[way], way != usual_way))
+        chosen = best if clearly_fewer(cuts[best], cuts[usual_way]) else usual_way
+        unit, self.crlf_as_one = chosen
+        if chosen != usual_way:
+            crlf = "a CRLF line end as one character" if self.crlf_as_one else "a CRLF line end as two characters"
+            self.report.notes.append(
+                f"positions read as {unit}, counting {crlf}, not as {tool} usually writes them: counted that "
+                f"way, {cuts[usual_way] - cuts[chosen]} fewer selection boundaries fall inside a word "
+                "(override with --offsets and --option crlf=one|two)")
+        elif unit == UTF16:
+            self.report.notes.append(f"positions read as UTF-16 units, as {tool} counts them")
+        return unit
+
+    def find_existing(self):
+        """Which GUIDs of the file name records this project already has: the ids of a fieldkit
+        file, or another tool's ids an earlier import kept. Read in bulk, once."""
+        from fieldkit.core.ids import from_guid
+
+        model = self.model
+        guids = [c.guid for c in model.codes] + [c.guid for c in model.cases]
+        for doc in model.sources + model.notes:
+            guids.append(doc.guid)
+            for sel in doc.selections:
+                guids.append(sel.guid)
+                guids += [c.guid for c in sel.codings]
+            guids += [c.guid for c in doc.codings]
+        store = self.project.store
+        kept = store.exchange.records_for(guids)
+        alive: set = set()
+        for record_type in {t for _, t in kept.values()}:
+            alive |= store.ids_present(record_type, [r for r, t in kept.values() if t == record_type])
+        for guid, (record_id, record_type) in kept.items():
+            if record_id in alive:  # a record since erased is imported afresh
+                self.known[guid] = record_id
+                self.present[record_id] = record_type
+        if self.trusted:
+            ids = []
+            for guid in guids:
+                if guid not in self.known:
+                    try:
+                        ids.append(from_guid(guid))
+                    except ValueError:
+                        continue
+            for type_name in ("observation", "memo", "code", "coding", "site", "participant", "encounter"):
+                for found in store.ids_present(type_name, ids):
+                    self.present[found] = type_name
+        # the stored versions of what will be merged, read in bulk rather than one by one
+        for type_name in ("observation", "memo", "coding"):
+            ids = [i for i, t in self.present.items() if t == type_name]
+            for k in range(0, len(ids), 500):
+                for record in store.select(type_name, id=ids[k:k + 500], include_deleted=True):
+                    self.current[record.id] = record
+
     def new_id(self, guid: str) -> str:
-        """The record id for a GUID: the id it came from (fieldkit files) unless already used."""
+        """The record id for a GUID: the record it names when this project has it (merged, not
+        doubled), the id it came from (fieldkit files), else a new id."""
         from fieldkit.core.ids import from_guid, new_id
 
-        if self.trusted:
+        wanted = self.known.get(guid)
+        if wanted is None and self.trusted:
             try:
                 wanted = from_guid(guid)
             except ValueError:
                 wanted = None
-            if wanted and wanted not in self.taken and self.project.find_type(wanted) is None:
-                self.taken.add(wanted)
-                return wanted
-            if wanted:
-                self.report.count("records given new ids (id already in use)")
+        if wanted and wanted not in self.taken:
+            self.taken.add(wanted)
+            return wanted
+        if wanted:
+            self.report.count("records given new ids (id used twice in the file)")
         made = new_id()
         self.taken.add(made)
         return made
+
+    def save(self, record, what: str) -> bool:
+        """Add ``record``, or merge it into the stored record with its id; True when added."""
+        kind = self.present.get(record.id)
+        if kind is None:
+            self.project.add(record, reason=f"imported from {self.report.source}")
+            self.report.count(what)
+            return True
+        if kind != record.type_name:
+            self.report.skipped.append(f"{record.type_name} {record.id}: that id is a {kind} in this project")
+            return False
+        self.merger.merge(record, current=self.current.get(record.id))
+        return False
+
+    def remember(self, guid: str, record, data: Optional[dict] = None) -> None:
+        """Keep another tool's id for ``record`` (and what fieldkit has no field for)."""
+        if not self.trusted:
+            data = dict(data or {})
+            if guid in self.foreign:
+                data["id"] = self.foreign[guid]
+            self.identities.append((guid, record.id, record.type_name, self.producer[0], data))
 
     def user(self, *guids) -> str:
         for guid in guids:
@@ -588,22 +774,73 @@ class _Loader:
 
         project = self.project
         default_encounter = project.resolve(self.encounter_ref, "encounter") if self.encounter_ref else None
-        code_map = merge_codes(project, self.model.codes, trusted=self.trusted, report=self.report, taken=self.taken)
+        self.find_existing()
+        code_map = merge_codes(project, self.model.codes, trusted=self.trusted, report=self.report, taken=self.taken,
+                               loader=self)
         self.ids.update(code_map)
         source_encounter = self.write_cases()
         self.write_observations(source_encounter, default_encounter)
         memo_plan = self.plan_memos()
         codings = self.plan_codings(code_map)
-        for memo in self.memos_with_links(memo_plan):
-            project.add(memo, reason=f"imported from {self.report.source}")
-            self.report.count("memos")
-        for coding in codings:
-            project.add(coding, reason=f"imported from {self.report.source}")
-            self.report.count("codings")
-        renamed = self.report.counts.pop("records given new ids (id already in use)", 0)
+        for guid, memo in self.memos_with_links(memo_plan):
+            self.save(memo, "memos")
+            self.remember(guid, memo, {"name": memo.title})
+        self.flush_skips()
+        self.write_codings(codings)
+        if self.identities:
+            project.store.exchange.remember(self.identities)
+        self.report_unkept(codings)
+        renamed = self.report.counts.pop("records given new ids (id used twice in the file)", 0)
         if renamed:
-            self.report.notes.append(f"{renamed} record(s) already in this project under the same id were "
-                                     "imported with new ids")
+            self.report.notes.append(f"{renamed} record(s) whose GUID the file uses twice were imported with new ids")
+
+    def report_unkept(self, codings: list) -> None:
+        """One line per kind of thing the file holds that fieldkit keeps aside or cannot carry."""
+        report = self.report
+        if self.trusted:
+            return
+        model = self.model
+        kept_docs = [d for d in model.sources if d.guid in self.ids]
+        named = sum(1 for d in kept_docs if d.name)
+        values = sum(len(d.values) for d in kept_docs)
+        in_sets = sum(1 for d in kept_docs if self.sets.get(d.guid))
+        if named or values or in_sets:
+            report.notes.append(
+                f"kept beside the notes, and written back by a qdpx export: {named} document name(s), "
+                f"{values} document variable value(s), {in_sets} document(s) in sets "
+                "(fieldkit notes have no title, variables or sets of their own)")
+        code_sets = sum(len(s.codes) for s in model.sets)
+        note_sets = sum(len(s.notes) for s in model.sets)
+        if code_sets or note_sets:
+            report.skipped.append(f"{code_sets + note_sets} code or memo set membership(s) in "
+                                  f"{len(model.sets)} set(s): fieldkit keeps sets of documents only")
+        used = {c.coder for c in codings}
+        used.update(self.user(d.user) for d in model.sources + model.notes if d.guid in self.ids)
+        idle = sorted(name for name in model.users.values() if name and name not in used)
+        if idle:
+            report.skipped.append(f"{len(idle)} user(s) with nothing they made in this project "
+                                  f"({', '.join(idle)}): fieldkit keeps a coder's name on their codings only")
+
+    def write_codings(self, codings: list) -> None:
+        """New codings in bulk; those the project has (same id, or the same span, code and coder
+        on the same record) merged or left alone, so a second import adds nothing."""
+        have = self.project.store.exchange.coding_keys([c.record_id for c in codings if c.record_id in self.present])
+        new = []
+        for coding in codings:
+            if coding.id in self.present:
+                self.save(coding, "codings")
+                continue
+            # another tool's codings have no id this project kept: the same span, code and
+            # coder already on the record is the same coding (a fieldkit file's ids say it)
+            key = (coding.record_id, coding.code_id, coding.start, coding.end, coding.coder)
+            if not self.trusted and key in have:
+                self.report.count("codings already in the project (unchanged)")
+                continue
+            new.append(coding)
+            self.remember(self.coding_guids[coding.id], coding)
+        if new:
+            self.project.add_many(new, reason=f"imported from {self.report.source}")
+            self.report.count("codings", len(new))
 
     def write_cases(self) -> dict:
         """Participants, encounters and sites from a fieldkit file; other tools' cases are reported."""
@@ -612,9 +849,19 @@ class _Loader:
         for case in self.model.cases:
             kind = case.values.get("fieldkit type") if self.trusted else None
             by_type.setdefault(kind if kind in ("site", "participant", "encounter") else None, []).append(case)
+        for case in by_type.get(None, ()):  # kept with the documents they refer to, for export
+            for ref in case.source_refs:
+                self.source_cases.setdefault(ref, []).append(
+                    {"guid": case.guid, "name": case.name, "variables": case.values})
         if by_type.get(None):
-            self.report.skipped.append(f"{len(by_type[None])} case(s): fieldkit keeps participants, encounters "
-                                       "and sites, not general cases")
+            linked = sum(1 for c in by_type[None] if c.source_refs)
+            self.report.notes.append(
+                f"{len(by_type[None])} case(s) that are not fieldkit's participants, encounters or sites: the "
+                f"{linked} that refer to documents are kept with those documents (name and variables), and "
+                "written back by a qdpx export")
+            if linked < len(by_type[None]):
+                self.report.skipped.append(f"{len(by_type[None]) - linked} case(s) referring to no document: "
+                                           "fieldkit has nowhere to keep them")
         for case in by_type.get("site", ()):
             self.site(case)
         for case in by_type.get("participant", ()):
@@ -717,6 +964,7 @@ class _Loader:
                     derived.setdefault(link.origin, []).append(link.target)
         now = dt.datetime.now(dt.timezone.utc)
         planned = []
+        docs = {doc.guid: doc for doc in self.model.sources}
         for doc in self.model.sources:
             if doc.guid not in self.texts:
                 continue
@@ -745,14 +993,23 @@ class _Loader:
             planned.append((doc.guid, record))
         # jottings before the fieldnotes that expand them, so every reference exists when saved
         planned.sort(key=lambda item: bool(derived.get(item[0])))
+        new = []
         for guid, record in planned:
             sources = tuple(self.ids[t] for t in derived.get(guid, ()) if t in self.ids)
             if sources:
                 import attrs as _attrs
 
                 record = _attrs.evolve(record, derived_from=sources)
-            self.project.add(record, reason=f"imported from {self.report.source}")
-            self.report.count("observations")
+            if record.id in self.present:
+                self.save(record, "observations")
+            else:
+                new.append(record)
+            doc = docs[guid]
+            self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, []),
+                                         "cases": self.source_cases.get(guid, [])})
+        if new:  # in one bulk write, jottings still before the fieldnotes that expand them
+            self.project.add_many(new, reason=f"imported from {self.report.source}")
+            self.report.count("observations", len(new))
 
     def plan_memos(self) -> list:
         from fieldkit.core.records import MEMO_KINDS, Memo
@@ -788,6 +1045,7 @@ class _Loader:
                 continue
             positions = self.texts[doc.guid]
             length = positions.length
+            mapped: list[tuple[int, int]] = []
             spans = [(sel, sel.codings) for sel in doc.selections]
             spans += [(None, (c,)) for c in doc.codings]  # a Coding on the source itself: whole text
             for sel, codings in spans:
@@ -796,41 +1054,77 @@ class _Loader:
                 else:
                     where = f"{self.describe(doc)}: selection {sel.guid}"
                     if sel.start < 0 or sel.end < sel.start:
-                        self.report.skipped.append(f"{where}: positions {sel.start}-{sel.end} are reversed or negative")
+                        self.skip("selection(s) with reversed or negative positions",
+                                  f"{where}: {sel.start}-{sel.end}")
                         continue
                     if sel.end > length:
-                        self.report.skipped.append(f"{where}: ends at {sel.end}, beyond the end of its text ({length})")
+                        self.skip("selection(s) ending beyond the end of their text",
+                                  f"{where} ends at {sel.end}, the text at {length}")
                         continue
                     if self.trusted and sel.name == WHOLE_RECORD and sel.start == 0 and sel.end == length:
                         start = end = None
                     elif not positions.identity:
                         start, end, _ = positions.span(sel.start, sel.end)
                         if start == end and sel.start != sel.end:
-                            self.report.skipped.append(f"{where}: it covers only a line-end character, "
-                                                       "which fieldkit does not store")
+                            self.skip("selection(s) covering only a line-end character, which fieldkit "
+                                      "does not store", where)
                             continue
                     else:
                         start, end = sel.start, sel.end
                     if not codings:
                         self.report.count("selections without a code (skipped)")
+                own_coders = len({c.user for c in codings}) > 1
                 for coding in codings:
                     code_id = code_map.get(coding.code_guid)
                     if code_id is None:
-                        self.report.skipped.append(
-                            f"{self.describe(doc)}: a coding refers to unknown code {coding.code_guid}")
+                        self.skip("coding(s) of a code the file does not define",
+                                  f"{self.describe(doc)}: unknown code {coding.code_guid}")
                         continue
                     one = sel is not None and len(codings) == 1
                     coding_id = self.new_id(sel.guid if one else coding.guid)
-                    coder = (self.user(coding.user, sel.user if sel else None, doc.user) or "imported")
+                    self.coding_guids[coding_id] = sel.guid if one else coding.guid
+                    # who coded it and when: the selection's, when it says (NVivo puts the code's
+                    # creator and creation time on every Coding element of that code), unless
+                    # the codings of one selection name different coders of their own
+                    if sel is not None and not own_coders:
+                        coder = self.user(sel.user, coding.user, doc.user)
+                        created = sel.created or coding.created
+                    else:
+                        coder = self.user(coding.user, sel.user if sel else None, doc.user)
+                        created = coding.created or (sel.created if sel else None)
                     out.append(Coding(
-                        id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end, coder=coder,
-                        note=sel.description if sel else "",
-                        created_at=coding.created or (sel.created if sel else None) or now,
+                        id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end,
+                        coder=coder or "imported", note=sel.description if sel else "", created_at=created or now,
                     ))
+                    if start is not None:
+                        mapped.append((start, end))
                     self.ids[coding.guid] = coding_id
                     if sel is not None:
                         self.selection_ids.setdefault(sel.guid, []).append(coding_id)
+            self.check_shift(doc, positions.text, mapped)
         return out
+
+    def skip(self, kind: str, example: str) -> None:
+        """Count a skipped item of one kind; the report gets one line per kind (``flush_skips``)."""
+        n, first = self.skipped.get(kind, (0, example))
+        self.skipped[kind] = (n + 1, first)
+
+    def flush_skips(self) -> None:
+        for kind, (n, first) in self.skipped.items():
+            self.report.skipped.append(f"{n} {kind} (first: {first})")
+        self.skipped.clear()
+
+    def check_shift(self, doc, text: str, spans: list) -> None:
+        """Warn when many codings of a text start or end inside a word: its positions may be
+        counted in another unit than the one used (a shift nothing else would reveal)."""
+        from fieldkit.exchange.refi.offsets import looks_shifted, word_cuts
+
+        cut, checked = word_cuts(text, spans)
+        if looks_shifted(cut, checked):
+            self.report.notes.append(
+                f"{self.describe(doc)}: {cut} of {checked} selection boundaries fall inside a word; its "
+                f"positions may be counted differently from how they were read ({self.unit}) -- check a few "
+                "codings, and try --offsets utf16 or --offsets codepoints")
 
     def memos_with_links(self, memos: list):
         """Each memo linked to whatever carried a ``NoteRef`` to its note, or a ``Link`` with it."""
@@ -864,4 +1158,4 @@ class _Loader:
                 link(item.target, [self.ids.get(item.origin)])
         for guid, memo in memos:
             targets = tuple(t for t in about.get(guid, ()) if t != memo.id)
-            yield _attrs.evolve(memo, links=targets) if targets else memo
+            yield guid, (_attrs.evolve(memo, links=targets) if targets else memo)

@@ -195,7 +195,7 @@ function paintMargin(map, codings, margin, container) {
     const el = document.createElement("div");
     el.className = "bar";
     el.dataset.coding = bar.c.id;
-    el.title = `${bar.c.code} (${bar.c.coder})`;
+    el.title = `${bar.c.code} · ${bar.c.coder}${bar.c.note ? " · " + bar.c.note : ""}`;
     el.style.top = `${bar.top}px`;
     el.style.height = `${Math.max(4, bar.bottom - bar.top)}px`;
     el.style.right = `${lane * 6}px`;
@@ -240,9 +240,64 @@ function documentPage() {
     paintMargin(map, state.codings, margin, body);
     const active = state.codings.find((c) => c.id === state.active);
     paintMarks(map, active && !active.whole ? [active] : [], "active");
+    placeHandles(active);
     renderList();
     renderRecent();
   }
+
+  // drag handles on the two ends of the selected coding
+  let dragging = null;
+  const handles = {};
+  for (const edge of ["start", "end"]) {
+    const el = document.createElement("div");
+    el.className = "handle";
+    el.dataset.edge = edge;
+    el.hidden = true;
+    el.title = `drag to move the coding's ${edge}`;
+    el.addEventListener("mousedown", (ev) => {
+      const c = state.codings.find((x) => x.id === state.active);
+      if (!c || c.whole) return;
+      ev.preventDefault();  // no text selection while dragging
+      dragging = { edge, s16: c.s16, e16: c.e16, from: [c.s16, c.e16] };
+    });
+    document.body.appendChild(el);
+    handles[edge] = el;
+  }
+
+  function placeHandles(span) {
+    const range = span && !span.whole ? map.range(span.s16, span.e16) : null;
+    const rects = range ? range.getClientRects() : [];
+    for (const edge of ["start", "end"]) {
+      const el = handles[edge];
+      el.hidden = !rects.length;
+      if (!rects.length) continue;
+      const r = edge === "start" ? rects[0] : rects[rects.length - 1];
+      el.style.left = `${(edge === "start" ? r.left : r.right) + window.scrollX}px`;
+      el.style.top = `${r.top + window.scrollY}px`;
+      el.style.height = `${r.height}px`;
+    }
+  }
+
+  // while text is being selected the handles let the mouse through to the text under them
+  document.addEventListener("mousedown", (ev) => {
+    if (!ev.target.closest(".handle")) document.body.classList.add("selecting");
+  });
+  document.addEventListener("mousemove", (ev) => {
+    if (!dragging) return;
+    const u = map.at(ev.clientX, ev.clientY);
+    if (u === null) return;
+    if (dragging.edge === "start" && u < dragging.e16) dragging.s16 = u;
+    if (dragging.edge === "end" && u > dragging.s16) dragging.e16 = u;
+    paintMarks(map, [dragging], "active");
+    placeHandles(dragging);
+  });
+  document.addEventListener("mouseup", () => {
+    document.body.classList.remove("selecting");
+    if (!dragging) return;
+    const { s16, e16, from } = dragging;
+    dragging = null;
+    if (s16 !== from[0] || e16 !== from[1]) rebound(s16, e16); else repaint();
+  });
 
   function codeById(id) { return state.codes.find((c) => c.id === id); }
 
@@ -441,15 +496,14 @@ function documentPage() {
     if (!c || c.whole) return;
     const full = fullText();
     let pos = edge === "start" ? c.s16 : c.e16;
-    const re = /\s/;
-    if (step > 0) {
-      while (pos < full.length && !re.test(full[pos])) pos++;
-      while (pos < full.length && re.test(full[pos])) pos++;
-      if (edge === "end") { while (pos > 0 && re.test(full[pos - 1])) pos--; }
-    } else {
-      while (pos > 0 && re.test(full[pos - 1])) pos--;
-      while (pos > 0 && !re.test(full[pos - 1])) pos--;
-    }
+    // a start lands on the first character of a word, an end just after the last one
+    const space = (i) => /\s/.test(full[i]);
+    const forward = (inSpace) => { while (pos < full.length && space(pos) === inSpace) pos++; };
+    const back = (inSpace) => { while (pos > 0 && space(pos - 1) === inSpace) pos--; };
+    if (step > 0 && edge === "start") { forward(false); forward(true); }
+    else if (step > 0) { forward(true); forward(false); }
+    else if (edge === "start") { back(true); back(false); }
+    else { back(false); back(true); }
     const s = edge === "start" ? pos : c.s16, e = edge === "end" ? pos : c.e16;
     if (e <= s) return;
     rebound(s, e);
@@ -525,7 +579,10 @@ function documentPage() {
     } else if (ev.key === "Escape") { closePicker(); if (state.active) select(null); }
   });
 
-  window.addEventListener("resize", () => paintMargin(map, state.codings, margin, body));
+  window.addEventListener("resize", () => {
+    paintMargin(map, state.codings, margin, body);
+    placeHandles(state.codings.find((c) => c.id === state.active));
+  });
   repaint();
   document.body.dataset.ready = "1";
 }
@@ -643,33 +700,49 @@ function reviewPage() {
   }
   async function act(li, op) {
     try {
-      if (li.classList.contains("proposal")) await api("POST", `/api/proposals/${li.dataset.id}/${op}`, {});
-      else await api("POST", "/api/anonymise/decide", { record: li.dataset.record, number: Number(li.dataset.number), action: op });
-      if (li.classList.contains("proposal")) { li.remove(); focus(current); }
-      else { li.className = `candidate status-${op === "accept" ? "accepted" : "rejected"} current`; focus(current + 1); }
-      toast(op === "reject" ? "Rejected" : "Done");
+      if (li.classList.contains("proposal")) {
+        await api("POST", `/api/proposals/${li.dataset.id}/${op}`, {});
+        li.remove();
+        focus(current);
+        toast(op === "reject" ? "Rejected" : "Done");
+        return;
+      }
+      const input = $(".pseudonym-input", li);
+      if (op === "register" && !input.value.trim()) { input.focus(); toast("Type the pseudonym, then Enter"); return; }
+      const done = await api("POST", "/api/anonymise/decide", {
+        record: li.dataset.record, start: Number(li.dataset.start), end: Number(li.dataset.end),
+        digest: li.dataset.digest, action: op, pseudonym: op === "register" ? input.value.trim() : null,
+        kind: op === "accept" ? ($(".kind-input", li)?.value.trim() || null) : null });
+      li.className = `candidate status-${done.status} current`;
+      $(".status", li).textContent = op === "register" ? "registered" : done.status;
+      for (const b of $$("button, input", li)) b.disabled = true;
+      focus(current + 1);
+      toast({ accept: "Accepted", reject: "Rejected", register: "Added to the key store" }[op]);
     } catch (e) { fail(e); }
   }
   for (const li of items()) {
     for (const b of $$("button[data-op]", li)) b.addEventListener("click", () => act(li, b.dataset.op));
-  }
-  for (const b of $$(".names button[data-op=keystore]")) {
-    b.addEventListener("click", async () => {
-      const row = b.closest("tr");
-      try {
-        await api("POST", "/api/anonymise/keystore", { name: row.dataset.phrase, pseudonym: row.querySelector("input").value });
-        row.remove();
-        toast("Added to the key store");
-      } catch (e) { fail(e); }
-    });
+    li.addEventListener("click", (ev) => { if (!ev.target.closest("button, input, a")) focus(items().indexOf(li)); });
+    for (const [cls, op] of [[".pseudonym-input", "register"], [".kind-input", "accept"]]) {
+      $(cls, li)?.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); act(li, op); }
+        else if (ev.key === "Escape") { ev.target.blur(); li.focus(); }
+      });
+    }
   }
   document.addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, textarea, select")) return;
     const li = items()[current];
-    const keys = { a: "accept", r: "reject", s: "sentence", p: "paragraph" };
     if (ev.key === "j") focus(current + 1);
     else if (ev.key === "k") focus(current - 1);
-    else if (li && keys[ev.key] && (li.classList.contains("proposal") || ev.key === "a" || ev.key === "r")) { ev.preventDefault(); act(li, keys[ev.key]); }
+    else if (!li) return;
+    else if (li.classList.contains("proposal")) {
+      const keys = { a: "accept", r: "reject", s: "sentence", p: "paragraph" };
+      if (keys[ev.key]) { ev.preventDefault(); act(li, keys[ev.key]); }
+    } else {
+      const keys = { a: "accept", r: "reject", n: "register" };
+      if (keys[ev.key]) { ev.preventDefault(); act(li, keys[ev.key]); }
+    }
   });
   focus(0);
   document.body.dataset.ready = "1";
