@@ -579,9 +579,9 @@ class Project:
         only_notes = {"encounter", "site", "stage", "speaker"}
         if type_name != "observation" and only_notes & (set(given) | set(fields)):
             return None
-        conditions = self._conditions(type_name, {k: v for k, v in given.items() if k != "code"})
-        codes = [*fields.get("code", ()), *([given["code"]] if "code" in given else [])]
-        for ref in codes:
+        # the code filter (-c) is the code itself, as in ``list``; code: takes the codes below it too
+        conditions = self._conditions(type_name, given)
+        for ref in fields.get("code", ()):
             conditions.setdefault("coded_with_all", []).append(self._code_and_below(ref))
         for key, values in fields.items():
             value = values[0]

@@ -230,3 +230,9 @@ def test_erased_words_leave_the_words_index(project):
     optimise_index(project.store, "observation")
     vocab = project.store.conn.execute("select term from observations_words_vocab where term like 'zeph%'").fetchall()
     assert vocab == []
+
+
+def test_the_code_option_is_the_code_itself_and_the_code_filter_takes_the_codes_below(examples):
+    project, labels = examples
+    assert {labels[h.record.id] for h in project.search("paid", code="payment")} == {"N3"}
+    assert {labels[h.record.id] for h in project.search("paid code:payment")} == {"N1", "N3"}
