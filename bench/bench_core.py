@@ -80,6 +80,7 @@ def _raw_batches(path: Path, rows: list[dict], *, keep_trigger: bool, batch: int
     conn = project.store.conn
     if not keep_trigger:
         conn.execute("drop trigger observations_ai")
+        conn.execute("drop trigger observations_words_ai")
     columns = list(rows[0])
     sql = f"insert into observations ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
     tuples = [tuple(r[c] for c in columns) for r in rows]
@@ -90,6 +91,8 @@ def _raw_batches(path: Path, rows: list[dict], *, keep_trigger: bool, batch: int
     for i in range(0, len(tuples), batch):
         (last,) = conn.execute("select coalesce(max(rowid), 0) from observations").fetchone()
         conn.executemany(sql, tuples[i:i + batch])
+        # the issue's floor: one INSERT ... SELECT into the full-text index per batch (fieldkit
+        # also fills its index of words as written; that cost is its own row, bench_words_index)
         conn.execute("insert into observations_fts (rowid, body) select rowid, body from observations where rowid > ?",
                      [last])
     if keep_trigger:
@@ -128,6 +131,42 @@ def bench_bulk(quick: bool, n: int = 0) -> dict:
                     f"({schema_bound / ours:.2f} of ours)"}
 
 
+def bench_words_index(quick: bool, n: int = 0) -> dict:
+    """What the index of words as written (for prefixes) costs: bulk insert time and file
+    size with it, against the same project with that index dropped."""
+    import fieldkit
+    from fieldkit.core.records import Observation
+    from fieldkit.store import store as store_module
+
+    n = n or (5_000 if quick else 100_000)
+    made = [Observation(stage="jotting", body=_body(i), author="bench") for i in range(n)]
+    found = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("without", "with"):
+            project = fieldkit.init(Path(tmp) / name)
+            if name == "without":
+                for trigger in ("ai", "ad", "au"):
+                    project.store.conn.execute(f"drop trigger observations_words_{trigger}")
+                project.store.conn.execute("drop table observations_words_vocab")
+                project.store.conn.execute("drop table observations_words")
+            suffixes = store_module.INDEX_SUFFIXES
+            store_module.INDEX_SUFFIXES = suffixes if name == "with" else ("_fts",)
+            try:
+                start = time.perf_counter()
+                project.add_many(made)
+                elapsed = time.perf_counter() - start
+            finally:
+                store_module.INDEX_SUFFIXES = suffixes
+            project.store.conn.execute("vacuum")
+            project.close()
+            found[name] = (elapsed, (Path(tmp) / name / "fieldkit.db").stat().st_size)
+    (ours, size), (floor, floor_size) = found["with"], found["without"]
+    return {"benchmark": "bulk insert with the words-as-written index vs without it", "n": n,
+            "ours_s": ours, "floor_s": floor, "ratio": ours / floor,
+            "note": f"time ratio, lower is better; file size {size / floor_size:.2f}x "
+                    f"({size / 1e6:.1f} MB vs {floor_size / 1e6:.1f} MB)"}
+
+
 def bench_search(quick: bool, n: int = 0) -> dict:
     import fieldkit
 
@@ -155,8 +194,8 @@ def bench_search(quick: bool, n: int = 0) -> dict:
 
 def run(quick: bool = False) -> list[dict]:
     if quick:
-        return [bench_jot(True), bench_bulk(True), bench_search(True)]
-    return [bench_jot(False), bench_bulk(False, 10_000), bench_bulk(False, 100_000),
+        return [bench_jot(True), bench_bulk(True), bench_words_index(True), bench_search(True)]
+    return [bench_jot(False), bench_bulk(False, 10_000), bench_bulk(False, 100_000), bench_words_index(False),
             bench_search(False, 10_000), bench_search(False, 100_000)]
 
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("core", "coding", "agreement", "anonymise", "export", "import_qdpx", "serve")
+SUITES = ("core", "import", "coding", "agreement", "anonymise", "export", "import_qdpx", "serve")
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 

@@ -143,10 +143,17 @@ def open(path: "str | os.PathLike[str] | None" = None, *, passphrase: Optional[s
             schema.migrate(conn)
         except connection.errors("DatabaseError") as exc:
             conn.close()
+            if "readonly" in str(exc):
+                raise FieldkitError(f"{path} needs an upgrade to this fieldkit's schema but is read-only; open it "
+                                    "once where it can be written") from None
             raise FieldkitError(f"{path / DB_NAME} is not a usable fieldkit database ({exc})") from None
     project = Project(path, conn, opened=opened)
     project._migrate_plugins()
     return project
+
+
+#: the column a person names a record of each type by (beside its id)
+NAMED_BY = {"participant": "code", "encounter": "code", "site": "name", "code": "name", "attachment": "filename"}
 
 
 class Project:
@@ -160,6 +167,8 @@ class Project:
         #: ``(record id, problem)`` pairs that ``validate_record`` hooks reported
         self.warnings: list[tuple[str, str]] = []
         self._author: Optional[str] = None
+        #: record id -> the record as ``check`` passed it, until it is added
+        self._checked: dict = {}
 
     def __repr__(self):
         return f"<Project {self.path}>"
@@ -277,11 +286,29 @@ class Project:
         for record in written:
             hook(project=self, record=record)
 
-    def add(self, record: R, *, reason: str = "created") -> R:
-        """Save a new record; returns it as stored (author filled, tags derived)."""
+    def check(self, record: R) -> R:
+        """The record as ``add`` would store it, after the checks ``add`` makes (references
+        exist, ``validate_record`` hooks), without writing anything; raises as ``add`` would.
+
+        Adding exactly the record returned does not run the hooks a second time (an importer
+        checks every file before it writes any); ``forget_checks`` drops what was not added."""
         record = self.prepare(record)
         self._check_references(record)
         self._validate(record)
+        self._checked[record.id] = record
+        return record
+
+    def forget_checks(self) -> None:
+        """Forget records ``check`` passed that were not added."""
+        self._checked.clear()
+
+    def add(self, record: R, *, reason: str = "created") -> R:
+        """Save a new record; returns it as stored (author filled, tags derived)."""
+        if self._checked.pop(record.id, None) != record:
+            record = self.check(record)
+            self._checked.pop(record.id, None)
+        else:
+            self._check_references(record)  # a reference may have gone since the check
         with self.transaction():
             self.store.insert([record], written=self._saved)
             self.store.audit("create", record.type_name, record.id, reason)
@@ -410,7 +437,8 @@ class Project:
         return self.store.find_type(record_id)
 
     def resolve(self, ref: str, type_name: Optional[str] = None) -> str:
-        """Turn what a person typed (an id, a unique id suffix, P03, E12, a site or code name) into an id."""
+        """Turn what a person typed (an id, a unique id suffix, P03, E12, a site, code or attachment
+        file name) into an id."""
         ref = (ref or "").strip()
         if not ref:
             raise NotFound("no record given")
@@ -418,9 +446,8 @@ class Project:
         for t in types:
             if self.store.count(t, id=ref, include_deleted=True):
                 return ref
-        by_name = {"participant": "code", "encounter": "code", "site": "name", "code": "name"}
         for t in types:
-            column = by_name.get(t)
+            column = NAMED_BY.get(t)
             if not column:
                 continue
             found = self.store.ids_named(t, column, ref)
@@ -440,7 +467,21 @@ class Project:
             if len(matches) > 1:
                 raise NotFound(f"'{ref}' matches {len(matches)} records; give more of the id")
         what = type_name or "record"
-        raise NotFound(f"no {what} '{ref}' in this project")
+        raise NotFound(f"no {what} '{ref}' in this project{self._did_you_mean(ref, types)}")
+
+    def _did_you_mean(self, ref: str, types: list) -> str:
+        """``"; did you mean P01?"`` from the codes and names of registers close to ``ref``."""
+        import difflib
+
+        names = [getattr(record, NAMED_BY[t]) for t in types if t in NAMED_BY for record in self.store.select(t)]
+        if "code" in types:
+            names += list(self.store.coding.paths(include_deleted=False).values())
+        lowered = {n.casefold(): n for n in names if n}
+        close = difflib.get_close_matches(ref.casefold(), list(lowered), n=3, cutoff=0.6)
+        score = {n: difflib.SequenceMatcher(None, ref.casefold(), n).ratio() for n in close}
+        # only the closest (ties in alphabetical order): one good guess, not a list of near misses
+        best = sorted((n for n in close if score[n] >= max(score.values()) - 0.05), key=lambda n: (-score[n], n))
+        return f"; did you mean {' or '.join(lowered[n] for n in best)}?" if best else ""
 
     def resolve_code(self, ref: str) -> records.Code:
         """A live code by id, path (``parent/child``) or unique name; raises NotFound."""
@@ -454,10 +495,10 @@ class Project:
             for part in ref.strip("/").split("/"):
                 found = queries.named(part, parent_id=parent_id)
                 if not found:
-                    raise NotFound(f"no code '{ref}' in the codebook")
+                    raise NotFound(f"no code '{ref}' in the codebook{self._did_you_mean(ref, ['code'])}")
                 parent_id = found[0].id
         if not found:
-            raise NotFound(f"no code '{ref}' in the codebook")
+            raise NotFound(f"no code '{ref}' in the codebook{self._did_you_mean(ref, ['code'])}")
         if len(found) > 1:
             paths = queries.paths()
             raise NotFound(f"code name '{ref}' is ambiguous ({', '.join(paths[c.id] for c in found)}); "
@@ -527,19 +568,72 @@ class Project:
     def search(self, query: str, *, types: Iterable[str] = ("observation", "memo"), limit: int = 50, **filters) -> list[SearchHit]:
         """Full-text search (FTS5, ranked by bm25) over observation and memo bodies.
 
-        ``query`` is taken as plain words (all must match); filters as in ``list``."""
-        words = [w for w in query.replace('"', " ").split() if w]
-        if not words:
-            raise FieldkitError("search needs at least one word")
-        match = " ".join(f'"{w}"' for w in words)
+        ``query`` as a person types it (see ``docs/search.md``): words (all must match),
+        ``OR``, ``NOT``, quoted phrases, ``prefix*``, ``NEAR``, brackets and the field filters
+        ``code:``, ``speaker:``, ``site:``, ``role:``, ``encounter:``, ``tag:``; other filters
+        as in ``list``. A type a filter cannot apply to (a memo has no encounter) is left out."""
+        from fieldkit.core.searchquery import parse_query
+
+        parsed = parse_query(query)
         hits = []
         for type_name in types:
             if type_name not in SEARCHABLE:
                 raise FieldkitError(f"cannot search {type_name} records; choose observation or memo")
-            conditions = self._conditions(type_name, filters)
-            hits += [SearchHit(*hit) for hit in self.store.search(type_name, match, limit=limit, conditions=conditions)]
+            conditions = self._search_conditions(type_name, parsed.filters, filters)
+            if conditions is None:
+                continue
+            found = self.store.search(type_name, parsed, limit=limit, conditions=conditions)
+            hits += [SearchHit(*hit) for hit in found]
         hits.sort(key=lambda h: h.rank)
         return hits[:limit]
+
+    def _search_conditions(self, type_name: str, fields: dict, filters: dict) -> Optional[dict]:
+        """Store conditions for a search's field filters and ``list`` filters; None when a
+        filter cannot apply to the type (its records can never match)."""
+        given = {key: value for key, value in filters.items() if value is not None and value != ()}
+        only_notes = {"encounter", "site", "stage", "speaker"}
+        if type_name != "observation" and only_notes & (set(given) | set(fields)):
+            return None
+        # the code filter (-c) is the code itself, as in ``list``; code: takes the codes below it too
+        conditions = self._conditions(type_name, given)
+        for ref in fields.get("code", ()):
+            conditions.setdefault("coded_with_all", []).append(self._code_and_below(ref))
+        for key, values in fields.items():
+            value = values[0]
+            if key == "encounter":
+                found = self.resolve(value, "encounter")
+                if conditions.get("encounter_id", found) != found:
+                    return None
+                conditions["encounter_id"] = found
+            elif key == "tag":
+                conditions["tag"] = [*([conditions["tag"]] if "tag" in conditions else []),
+                                     *(v.lstrip("#").lower() for v in values)]
+            elif key == "site":
+                conditions["at_site"] = self.resolve(value, "site")
+            elif key == "speaker":
+                person = self.get(self.resolve(value, "participant"))
+                conditions["speaker"] = (person.id, person.code)
+            elif key == "role":
+                people = self.store.select("participant", role=value)
+                if not people:
+                    roles = sorted({p.role for p in self.store.select("participant")})
+                    raise NotFound(f"no participant has the role '{value}'"
+                                   + (f"; roles in use: {', '.join(roles)}" if roles else ""))
+                conditions["about_any"] = [(p.id, p.code) for p in people]
+        return conditions
+
+    def _code_and_below(self, ref: str) -> list[str]:
+        """A code's id and the ids of every code below it."""
+        top = self.resolve_code(ref).id
+        children: dict = {}
+        for code_id, parent_id in self.store.coding.children():
+            children.setdefault(parent_id, []).append(code_id)
+        found, stack = [], [top]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(children.get(current, ()))
+        return found
 
 
 def plugin_migrations() -> dict[str, tuple]:

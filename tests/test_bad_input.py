@@ -57,7 +57,7 @@ def check_error(result, needle):
     (["participant", "add", "P1", "--role", "prisoner"], "invalid value"),
     (["participant", "add", "P1", "--attr", "novalue"], "key=value"),
     (["history", "nothing"], "no record"),
-    (["search", '"'], "search needs"),
+    (["search", '"'], "a quote is not closed"),
     (["list", "--since", "the day after"], "cannot read time"),
     (["edit", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--from-file", "-"], "no record"),
     (["expand", "E1"], "no encounter"),

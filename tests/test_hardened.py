@@ -248,3 +248,43 @@ def test_deeply_nested_files_are_user_errors(seeded, tmp_path, kind):
     before = snapshot(seeded.path)
     check_error(invoke(seeded.path, *args), needle)
     assert snapshot(seeded.path) == before
+
+
+# --- references to nothing, and search syntax: one line, exit 1, no change -----------------
+
+REFERENCING = [
+    ("show", "{}"), ("history", "{}"), ("list", "-e", "{}"), ("list", "-p", "{}"), ("list", "-c", "{}"),
+    ("search", "jotting", "-e", "{}"), ("search", "jotting", "code:{}"), ("code", "segments", "{}"),
+    ("delete", "{}", "--reason", "fuzz"), ("attachment", "extract", "{}"), ("jot", "a note", "-e", "{}"),
+    ("participant", "show", "{}"), ("encounter", "show", "{}"),
+]
+NOT_THERE = st.text(min_size=1, max_size=12).filter(
+    lambda s: not s.startswith("-") and s.strip().casefold() not in ("p01", "e1", "first", "jotting"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=st.sampled_from(REFERENCING), ref=NOT_THERE)
+def test_a_reference_to_nothing_is_one_error_line_and_no_change(seeded, tmp_path, monkeypatch, form, ref):
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(seeded.path)
+    args = [ref if word == "{}" else word.replace("{}", ref) for word in form]
+    result = invoke(seeded.path, *args)
+    assert result.exit_code == 1, (args, result.exit_code, result.output[-500:])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+    assert snapshot(seeded.path) == before
+
+
+SEARCH_SYNTAX = st.lists(st.sampled_from(['"', "(", ")", "*", "OR", "NOT", "AND", "NEAR", "NEAR(", ",", "-",
+                                          "code:", "tag:", "site:", "jotting", "first", "x*", ":", "^", "NEAR/2"]),
+                         min_size=1, max_size=6).map(" ".join)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.one_of(SEARCH_SYNTAX, st.text(min_size=1, max_size=20).filter(lambda s: not s.startswith("-"))))
+def test_any_search_finds_or_is_one_error_line(seeded, query):
+    result = invoke(seeded.path, "search", "--", query)
+    assert result.exit_code in (0, 1), (query, result.exit_code, result.output[-500:])
+    if result.exit_code == 1:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), (query, result.stderr)

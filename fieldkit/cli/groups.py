@@ -136,6 +136,8 @@ class FieldkitGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _with_usage(self, ctx, exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except (Exception, KeyboardInterrupt) as exc:
@@ -153,9 +155,25 @@ class FieldkitGroup(click.Group):
         return command
 
 
+def _with_usage(group: click.Group, ctx: click.Context, exc: click.UsageError) -> click.UsageError:
+    """Give a usage error raised while parsing a subcommand's arguments that subcommand's
+    context, so its usage line is shown (click leaves it out for an option missing its value)."""
+    if exc.ctx is None and ctx.invoked_subcommand:
+        command = group.get_command(ctx, ctx.invoked_subcommand)
+        if command is not None:
+            exc.ctx = click.Context(command, info_name=ctx.invoked_subcommand, parent=ctx)
+    return exc
+
+
 class SubGroup(click.Group):
     """A group below the root (fieldkit's or a plugin's). Errors are reported by the root;
     a command name it does not know loads plugin commands first (a plugin may add one)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _with_usage(self, ctx, exc) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         root = _root_of(ctx)

@@ -10,7 +10,7 @@ module               commands
 ``cli.coding``       code, codebook, autocode, agreement
 ``cli.privacy``      keys, anonymise (show, review), participant withdraw
 ``cli.exchange``     export, import, merge, demo
-``cli.maintenance``  doctor, backup, attach, encrypt, decrypt, plugins
+``cli.maintenance``  doctor, backup, attach, attachment, encrypt, decrypt, plugins
 ``cli.serve``        serve (the browser workbench; its libraries come with the ``serve`` extra)
 ``cli.lifecycle``    member-check, disclosure-report, retention, destroy, copies
 ===================  ===========================================================
@@ -42,7 +42,8 @@ COMMANDS = {
     "export": "exchange:export_command", "import": "exchange:import_command", "merge": "exchange:merge_command",
     "demo": "exchange:demo_command",
     "doctor": "maintenance:doctor", "backup": "maintenance:backup", "attach": "maintenance:attach",
-    "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt", "plugins": "maintenance:plugins",
+    "attachment": "maintenance:attachment", "encrypt": "maintenance:encrypt", "decrypt": "maintenance:decrypt",
+    "plugins": "maintenance:plugins",
     "serve": "serve:serve",
     "member-check": "lifecycle:member_check", "disclosure-report": "lifecycle:disclosure_report",
     "retention": "lifecycle:retention", "destroy": "lifecycle:destroy", "copies": "lifecycle:copies",

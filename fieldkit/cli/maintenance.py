@@ -1,4 +1,5 @@
-"""Looking after a project: ``doctor``, ``backup``, ``attach``, ``encrypt``, ``decrypt`` and ``plugins``."""
+"""Looking after a project: ``doctor``, ``backup``, ``attach``, ``attachment``, ``encrypt``, ``decrypt`` and
+``plugins``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 from fieldkit.cli.context import forget_project, get_project, project_path
 from fieldkit.cli.errors import EXIT_USER
+from fieldkit.cli.groups import SubGroup
 from fieldkit.cli.output import format_option, output
 
 
@@ -86,6 +88,40 @@ def attach(file: str, record: Optional[str]) -> None:
 
     item = attach_(get_project(), file, record=record)
     click.echo(f"attachment {item.id} saved ({item.filename}, {item.size} bytes)")
+
+
+@click.group(cls=SubGroup)
+def attachment() -> None:
+    """Files kept in the project: open or extract a copy (add one with 'fieldkit attach')."""
+
+
+@attachment.command("extract")
+@click.argument("ref")
+@click.argument("dest", type=click.Path(file_okay=True, dir_okay=True), default=".")
+@click.option("--force", is_flag=True, help="Replace a file that already exists at DEST.")
+def attachment_extract(ref: str, dest: str, force: bool) -> None:
+    """Write a copy of attachment REF to DEST (a file, or a folder; default here), owner-only."""
+    from fieldkit.store.attachments import extract
+
+    written = extract(get_project(), ref, dest, force=force)
+    click.echo(f"wrote {written}")
+
+
+@attachment.command("open")
+@click.argument("ref")
+def attachment_open(ref: str) -> None:
+    """Open attachment REF in the program your system uses for its type.
+
+    A copy is written to a new private temporary folder (the program needs the file's own
+    name); delete it when you are done."""
+    import tempfile
+
+    from fieldkit.store.attachments import extract
+
+    folder = tempfile.mkdtemp(prefix="fieldkit-attachment-")
+    written = extract(get_project(), ref, folder)
+    click.echo(f"opening a copy at {written} (delete it when you are done)")
+    click.launch(str(written))
 
 
 @click.command()

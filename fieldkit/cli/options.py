@@ -133,5 +133,5 @@ def export_options(project: Any, *, encounters: tuple, since: Optional[str], unt
     return ExportOptions(
         anonymise=not raw, encounters=tuple(split(encounters)), since=period.since, until=period.until,
         tags=tuple(split(tags)), codes=tuple(split(codes)), stages=tuple(stages),
-        types=tuple(types) or ("observation", "memo"), passphrase=passphrase, coders=tuple(split(coders)),
+        types=tuple(types) or None, passphrase=passphrase, coders=tuple(split(coders)),
         statuses=tuple(statuses), profile=profile, member_checked_only=member_checked_only, **extra)

@@ -9,8 +9,8 @@ import click
 from fieldkit.cli.context import get_project
 from fieldkit.cli.editor import edit_text
 from fieldkit.cli.options import COUNT, since_until_options, time_range
-from fieldkit.cli.output import (echo_warnings, format_option, json_option, local_time, output, record_row, short,
-                                 summary_row)
+from fieldkit.cli.output import (LIST_COLUMNS, echo_warnings, format_option, json_option, list_rows, local_time, output,
+                                 readable, record_row, short)
 from fieldkit.core.errors import InvalidInput, Refused
 
 LISTABLE = ("observation", "memo", "participant", "encounter", "site", "code", "coding", "consent", "attachment")
@@ -61,7 +61,7 @@ def list_(type_name: str, stage: Optional[str], encounter: Optional[str], partic
     if fmt in ("json", "csv"):
         output([record_row(r) for r in records], fmt=fmt)
     else:
-        output([summary_row(project, r) for r in records], ["id", "stage", "when", "text"])
+        output(list_rows(project, type_name, records), LIST_COLUMNS[type_name])
 
 
 @click.command()
@@ -77,7 +77,7 @@ def show(ref: str, fmt: str) -> None:
     body = data.pop("body", None)
     for key, value in data.items():
         if value not in (None, "", [], {}):
-            click.echo(f"{key:>18}: {value}")
+            click.echo(f"{key:>18}: {readable(value)}")
     if body is not None:
         click.echo("")
         click.echo(body)
@@ -92,7 +92,16 @@ def show(ref: str, fmt: str) -> None:
 def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional[str], participant: Optional[str],
            tag: Optional[str], code: Optional[str], since: Optional[str], until: Optional[str], limit: int,
            fmt: Optional[str]) -> None:
-    """Full-text search over fieldnotes, jottings and memos, best first."""
+    """Full-text search over fieldnotes, jottings and memos, best first.
+
+    QUERY: words (all must match), OR, NOT (or -word), "quoted phrases", prefix*,
+    NEAR(a b, 5), brackets, and the filters code:, speaker:, site:, role:, encounter:,
+    tag:. Operators are in capitals. See docs/search.md.
+
+    \b
+    fieldkit search paid OR remuneration
+    fieldkit search '"data protection"' code:consent -e E12
+    """
     project = get_project()
     filters = _filters(project, since, until, stage=stage, encounter=encounter, participant=participant,
                        tag=tag, code=code)

@@ -492,7 +492,8 @@ def agreement(project, coders: Sequence[str], *, unit: str = "character", overla
 
     ``unit`` is ``character`` (every character of every record a coder coded is a unit) or
     ``segment`` (segments matched when their overlap, intersection over union, reaches
-    ``overlap``). ``codes`` limits the codes (paths or names; default every code used) and
+    ``overlap``). ``codes`` limits the codes (paths or names, each with the codes below it;
+    default every code used) and
     ``records`` the records (default every record any of the coders coded). A coder who made
     no coding in a record is ``missing`` there by default (their silence is not counted as
     "does not apply"); ``untouched="absent"`` counts it as a decision not to code. Whole-record
@@ -527,11 +528,20 @@ def agreement(project, coders: Sequence[str], *, unit: str = "character", overla
     if records:
         record_ids = [codable_record(project, r).id for r in records]
     code_list = None
+    notes = []
     if codes:
-        code_list = [paths[resolve_code(project, c).id] for c in codes]
+        # as everywhere else, a code includes the codes below it
+        children = children_map(project)
+        code_list = []
+        for ref in codes:
+            top = resolve_code(project, ref).id
+            below = [paths[cid] for cid in descendant_ids(project, top, children=children)[1:]]
+            code_list += [paths[top], *below]
+            if below:
+                notes.append(f"{paths[top]} includes the codes below it: {', '.join(below)}")
+        code_list = list(dict.fromkeys(code_list))
     rows = project.store.coding.analysed(("record_id", "start", "end", "code_id", "coder", "status"),
                                          coders=coders, record_ids=record_ids)
-    notes = []
     review = sum(1 for r in rows if r[5] == "review")
     if review:
         notes.append(f"{review} coding(s) needing review after an edit were left out")

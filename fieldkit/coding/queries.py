@@ -16,6 +16,8 @@ is its encounter's site.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections import Counter, defaultdict
 from typing import Optional, Sequence
 
@@ -202,7 +204,7 @@ def _check_attribute(project, attribute: str) -> str:
 def segments(project, code: str, *, descendants: bool = True, coder=None, include_auto: bool = False,
              records: Optional[Sequence[str]] = None, context: int = 60) -> list[dict]:
     """Every coded segment of ``code`` (and, by default, the codes below it) with its text and
-    up to ``context`` characters either side, in record order."""
+    up to ``context`` characters either side, in the order things happened (see ``_happened``)."""
     columns = ("id", "record_id", "code_id", "coder", "start", "end", "status", "note")
     rows = [dict(zip(columns, row)) for row in project.store.coding.analysed(
         columns, ordered=True, **_filters(project, coder=coder, include_auto=include_auto, codes=[code],
@@ -237,7 +239,16 @@ def segments(project, code: str, *, descendants: bool = True, coder=None, includ
             "speakers": ", ".join(dict.fromkeys(_speaker_names(ctx, rid, start, end))),
             "member_check": checked.get(r["id"]) or checked.get((rid, start, end), ""),
         })
+    # chronological: by when each record happened (observed, or began), then place in the text
+    when = {rid: _happened(record) for rid, record in records_cache.items()}
+    out.sort(key=lambda row: (when[row["record"]], row["record"], row["start"] or 0))
     return out
+
+
+def _happened(record) -> str:
+    """When a record happened, as sortable UTC text: observed, begun or written."""
+    moment = getattr(record, "observed_at", None) or getattr(record, "start", None) or record.created_at
+    return moment.astimezone(dt.timezone.utc).isoformat() if isinstance(moment, dt.datetime) else str(moment)
 
 
 def _speaker_names(ctx: _Context, rid, start, end) -> list:

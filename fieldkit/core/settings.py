@@ -9,6 +9,7 @@ accept and refuse the same things: an unknown key is refused (with the nearest k
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any, Callable, Optional
 
 import attrs
@@ -129,11 +130,19 @@ def _check_timezone(s: Setting, value: Any) -> str:
     return check_timezone(value)
 
 
+#: the longest text setting (a name, an author, a path)
+TEXT_LIMIT = 1000
+
+
 def _check_text(s: Setting, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"setting {s.name} must be text, not {type(value).__name__}")
     if "\x00" in value:
         raise InvalidInput(f"setting {s.name} must not contain a NUL character")
+    if any(ch in "\n\r\x85\u2028\u2029" or unicodedata.category(ch) == "Cc" for ch in value):
+        raise InvalidInput(f"setting {s.name} must be one line of text, without control characters")
+    if len(value) > TEXT_LIMIT:
+        raise InvalidInput(f"setting {s.name} must be at most {TEXT_LIMIT} characters long")
     return value
 
 

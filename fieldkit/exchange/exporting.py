@@ -25,7 +25,9 @@ class ExportOptions:
     tags: tuple = ()
     codes: tuple = ()
     stages: tuple = ()
-    types: tuple = ("observation", "memo")
+    #: None: observations and memos, or only observations when ``stages`` are given (a memo
+    #: has no stage, so "only jottings" leaves memos out)
+    types: Optional[tuple] = attrs.field(default=None)
     passphrase: Optional[str] = None
     progress: bool = False
     #: replace an existing file, or a folder an earlier export wrote (see ``check_dest``)
@@ -42,6 +44,10 @@ class ExportOptions:
     program: Optional[str] = None
     #: keep only codings on quotes the participant approved or amended (``fieldkit member-check``)
     member_checked_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not self.types:
+            object.__setattr__(self, "types", ("observation",) if self.stages else ("observation", "memo"))
 
 
 @attrs.frozen

@@ -1,7 +1,9 @@
 """What comes into a project: import options, the import report and shared helpers.
 
-Every importer runs inside ``run_import``: one transaction, so a file that fails half-way
+Most importers run inside ``run_import``: one transaction, so a file that fails half-way
 leaves nothing behind, and ``dry_run`` rolls back a complete import after reporting it.
+Importers that can check every file before writing (Markdown) write in short batches
+instead (``write_in_batches``), so a large import does not lock other writers out.
 """
 
 from __future__ import annotations
@@ -97,6 +99,36 @@ def run_import(project, report: ImportReport, work: Callable[[], None], *, dry_r
     return report
 
 
+#: how long one batch of an import's writes may hold the write lock (seconds)
+BATCH_SECONDS = 1.0
+#: the pause between batches: longer than the longest sleep of SQLite's busy handler
+#: between its retries, so a writer kept waiting takes the lock in the pause
+BATCH_PAUSE = 0.11
+
+
+def write_in_batches(project, report: ImportReport, writes: list) -> None:
+    """Run checked writes (callables) in short transactions, then audit the import.
+
+    For importers that check everything first: each transaction holds the write lock for
+    about ``BATCH_SECONDS``, and other writers get in between. A write that still fails stops
+    the import; the batches before it stay (an import skips what it already wrote when run
+    again)."""
+    import time
+
+    at = 0
+    while at < len(writes):
+        if at:
+            time.sleep(BATCH_PAUSE)
+        with project.transaction():
+            started = time.monotonic()
+            while at < len(writes) and (time.monotonic() - started) < BATCH_SECONDS:
+                writes[at]()
+                at += 1
+    with project.transaction():
+        project.store.audit("import", report.importer, "", f"{report.source}: "
+                            + ", ".join(f"{n} {w}" for w, n in sorted(report.counts.items())))
+
+
 def read_text_file(path: Path, what: str = "file") -> str:
     """A UTF-8 file (a byte-order mark is dropped) as text with ``\\n`` line ends."""
     try:
@@ -137,7 +169,7 @@ def already_imported(project, body: str, encounter_id: Optional[str]) -> bool:
     """True when an observation with exactly this text (and encounter) is already stored."""
     from fieldkit.core.markdown import normalise
 
-    return bool(project.store.count("observation", body=normalise(body), encounter_id=encounter_id))
+    return project.store.has_text("observation", normalise(body), encounter_id=encounter_id)
 
 
 def with_tags(body: str, tags) -> str:

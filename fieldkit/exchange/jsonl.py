@@ -87,7 +87,7 @@ def export(project, dest: Path, options):
     chosen = [name for name in ("encounters", "tags", "codes", "stages") if getattr(options, name)]
     if options.since or options.until:
         chosen.append("since/until")
-    if set(options.types) != {"observation", "memo"}:
+    if set(options.types) != {"observation", "memo"} and not options.stages:
         chosen.append("type")
     if chosen:
         raise Refused(f"jsonl always writes the whole project; it cannot select by {', '.join(chosen)}")

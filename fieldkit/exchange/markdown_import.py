@@ -17,7 +17,8 @@ memo. Front matter keys, all optional::
 
 Any problem in any file (an unknown encounter, a bad time, unreadable YAML) is reported
 and nothing is imported. A file whose text is already in the project is skipped, so
-importing the same folder twice adds nothing.
+importing the same folder twice adds nothing, and an import that was interrupted while
+writing (it writes in batches) can simply be run again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,24 @@ KNOWN_KEYS = {"type", "stage", "encounter", "observed", "date", "tags", "partici
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
+#: the largest front matter read (characters); notes' front matter is a few lines
+FRONT_MATTER_LIMIT = 64_000
+
+
+def _safe_loader():
+    """A safe YAML loader that refuses aliases: an alias repeats a structure without copying
+    it, and a few nested ones (an "alias bomb") grow into more than memory holds."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise InvalidInput("front matter uses a YAML alias (*name); write the value out instead")
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
 def split_front_matter(text: str):
     """``(front matter dict, body)``; a file without front matter gives ``({}, text)``."""
     import yaml
@@ -39,8 +58,10 @@ def split_front_matter(text: str):
     match = _FRONT.match(text)
     if not match:
         return {}, text
+    if len(match.group(1) or "") > FRONT_MATTER_LIMIT:
+        raise InvalidInput(f"front matter is longer than {FRONT_MATTER_LIMIT:,} characters")
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        data = yaml.load(match.group(1) or "", Loader=_safe_loader()) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
@@ -73,29 +94,57 @@ def markdown_files(source: Path) -> list:
 
 
 def load(project, source: Path, options):
-    """The ``markdown`` importer: a folder (or one file) of Markdown notes."""
+    """The ``markdown`` importer: a folder (or one file) of Markdown notes.
+
+    Every file is read and checked first (as ``Project.add`` checks, plugins' ``validate_record``
+    included), writing nothing; a problem in any file stops the import there. The notes are then written in batches, each its own short transaction,
+    so a large import never keeps other writers (a ``jot``) waiting long."""
     from fieldkit.core.errors import FieldkitError
-    from fieldkit.exchange.importing import ImportReport, run_import
+    from fieldkit.exchange.importing import ImportReport
 
     source = Path(source)
     files = markdown_files(source)
     if not files:
         raise FieldkitError(f"no .md files in {source}")
-    report = ImportReport(importer="markdown", source=str(source))
-
-    def work():
-        for path in files:
-            name = str(path.relative_to(source)) if source.is_dir() else path.name
-            try:
-                _one(project, path, name, options, report)
-            except (ValueError, FieldkitError) as exc:
-                report.problems.append(f"{name}: {' '.join(str(exc).split())}")
-
-    return run_import(project, report, work, dry_run=options.dry_run)
+    report = ImportReport(importer="markdown", source=str(source), dry_run=options.dry_run)
+    try:
+        return _import(project, source, files, options, report)
+    finally:
+        project.forget_checks()
 
 
-def _one(project, path: Path, name: str, options, report) -> None:
-    from fieldkit.exchange.importing import add_to_encounter, already_imported, observed_fields, read_text_file, with_tags
+def _import(project, source: Path, files: list, options, report):
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.exchange.importing import ImportFailed, write_in_batches
+
+    planned: list = []
+    seen: set = set()
+    for path in files:
+        name = str(path.relative_to(source)) if source.is_dir() else path.name
+        try:
+            plan = _plan(project, path, name, options, report)
+        except (ValueError, FieldkitError) as exc:
+            report.problems.append(f"{name}: {' '.join(str(exc).split())}")
+            continue
+        if plan is None:
+            continue
+        key = (plan[1].type_name, plan[1].body, getattr(plan[1], "encounter_id", None))
+        if key in seen:
+            report.skipped.append(f"{name}: already imported")
+            continue
+        seen.add(key)
+        planned.append(plan)
+        report.count("memos" if plan[1].type_name == "memo" else f"{plan[1].stage}s")
+    if report.problems:
+        raise ImportFailed(report)
+    if not options.dry_run:
+        write_in_batches(project, report, [(lambda p=plan: _write(project, report, *p)) for plan in planned])
+    return report
+
+
+def _plan(project, path: Path, name: str, options, report):
+    """``(name, record, participant ids for its encounter)`` for one file, or None to skip it."""
+    from fieldkit.exchange.importing import already_imported, observed_fields, read_text_file, with_tags
     from fieldkit.core.markdown import normalise
     from fieldkit.core.records import MEMO_KINDS, STAGES, Memo, Observation
 
@@ -103,7 +152,7 @@ def _one(project, path: Path, name: str, options, report) -> None:
     body = body.strip("\n")
     if not body.strip():
         report.skipped.append(f"{name}: no text")
-        return
+        return None
     unknown = sorted(str(k) for k in meta if k not in KNOWN_KEYS)
     if unknown:
         report.notes.append(f"{name}: ignored front matter {', '.join(unknown)}")
@@ -115,13 +164,10 @@ def _one(project, path: Path, name: str, options, report) -> None:
         if memo_kind not in MEMO_KINDS:
             raise InvalidInput(f"memo kind must be one of {', '.join(MEMO_KINDS)}, not {memo_kind!r}")
         links = tuple(project.resolve(link) for link in _list(meta.get("links")))
-        if project.list("memo", body=body, limit=1):
+        if project.store.has_text("memo", body):
             report.skipped.append(f"{name}: already imported")
-            return
-        project.add(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links),
-                    reason=f"imported from {name}")
-        report.count("memos")
-        return
+            return None
+        return name, project.check(Memo(kind=memo_kind, title=str(meta.get("title") or ""), body=body, links=links)), ()
     if kind not in ("observation", "fieldnote", "jotting"):
         raise InvalidInput(f"type must be observation or memo, not {kind!r}")
     stage = str(meta.get("stage") or (kind if kind == "jotting" else "") or options.stage or "fieldnote")
@@ -136,13 +182,20 @@ def _one(project, path: Path, name: str, options, report) -> None:
     observed = observed_fields(project, when)
     if already_imported(project, body, encounter.id if encounter else None):
         report.skipped.append(f"{name}: already imported")
-        return
-    if people:
-        add_to_encounter(project, project.get(encounter.id, type_name="encounter"), [p.id for p in people])
-    record = project.add(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None,
-                                     **observed), reason=f"imported from {name}")
-    from fieldkit.exchange.transcripts import store_turns
+        return None
+    record = project.check(Observation(stage=stage, body=body, encounter_id=encounter.id if encounter else None,
+                                       **observed))
+    return name, record, tuple(p.id for p in people)
 
-    if store_turns(project, record):  # a focus group written as speaker lines
-        report.count("speaker turns")
-    report.count(f"{stage}s")
+
+def _write(project, report, name: str, record, people: tuple) -> None:
+    from fieldkit.exchange.importing import add_to_encounter
+
+    if people:
+        add_to_encounter(project, project.get(record.encounter_id, type_name="encounter"), list(people))
+    record = project.add(record, reason=f"imported from {name}")
+    if record.type_name == "observation":
+        from fieldkit.exchange.transcripts import store_turns
+
+        if store_turns(project, record):  # a focus group written as speaker lines
+            report.count("speaker turns")

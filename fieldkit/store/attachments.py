@@ -71,3 +71,42 @@ def attach(project, file, *, record: Optional[str] = None) -> Attachment:
         if not project.store.count("attachment", sha256=sha, include_deleted=True):
             target.unlink(missing_ok=True)
         raise
+
+
+def extract(project, ref: str, dest, *, force: bool = False) -> Path:
+    """Write a copy of an attachment to ``dest`` (a file, or a folder to put it in under its
+    own name), readable by the owner only; returns the path written.
+
+    Refuses to replace an existing file unless ``force``, and refuses a stored file whose
+    content no longer matches its hash."""
+    from fieldkit.core.errors import NotFound, Refused
+
+    attachment = project.get(ref, type_name="attachment")
+    source = stored_path(project, attachment)
+    if not source.is_file():
+        raise NotFound(f"the file of attachment {attachment.id} is missing from {source.parent}; "
+                       "restore it from a backup")
+    if sha256_file(source) != attachment.sha256:
+        raise FieldkitError(f"the stored file of attachment {attachment.id} is damaged (its content no longer "
+                            "matches its hash); restore it from a backup")
+    target = Path(dest).expanduser()
+    if target.is_dir():
+        target = target / attachment.filename
+    if target.exists() and not force:
+        raise Refused(f"{target} already exists; pass --force to replace it")
+    if not target.parent.is_dir():
+        raise NotFound(f"no such folder: {target.parent}")
+    tmp = target.parent / f".{target.name}.fieldkit-part"
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+        if force:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)  # fails if the name appeared meanwhile: never overwrite
+    except FileExistsError:
+        raise Refused(f"{target} already exists; pass --force to replace it") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

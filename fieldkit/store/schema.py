@@ -32,6 +32,10 @@ TABLES = {
 }
 #: record types with a full-text index, and the indexed columns (in the index's order)
 SEARCHABLE = {"observation": ("body",), "memo": ("title", "body")}
+#: the indexes of a searchable table: words stemmed (``_fts``, ranked and quoted from) and the
+#: words as written (``_words``, only which rows hold which word: it turns a prefix into the
+#: whole words that start with it, which the stemmed index cannot when a prefix outruns a stem)
+INDEX_SUFFIXES = ("_fts", "_words")
 #: the row of this table, while it exists inside a transaction, stops the insert triggers
 #: from indexing rows one at a time: a bulk insert indexes each batch with one statement
 SEARCH_DEFERRED = "search_deferred"
@@ -190,6 +194,40 @@ EXCHANGE = (
 )
 
 
+def _words_index(table: str, columns: str, new: str, old: str) -> tuple:
+    """An unstemmed, row-level full-text index of a table, with its vocabulary and triggers."""
+    words = f"{table}_words"
+    return (
+        f'CREATE VIRTUAL TABLE "{words}" USING FTS5 (\n    {columns},\n'
+        f"    tokenize='unicode61 remove_diacritics 2',\n    content=\"{table}\",\n    detail=none\n)",
+        f'CREATE VIRTUAL TABLE "{words}_vocab" USING fts5vocab("{words}", row)',
+        f'CREATE TRIGGER "{words}_ai" AFTER INSERT ON "{table}"\n'
+        f'  WHEN NOT EXISTS (SELECT 1 FROM "search_deferred") BEGIN\n'
+        f'  INSERT INTO "{words}" (rowid, {columns}) VALUES (new.rowid, {new});\nEND',
+        f'CREATE TRIGGER "{words}_ad" AFTER DELETE ON "{table}" BEGIN\n'
+        f'  INSERT INTO "{words}" ("{words}", rowid, {columns}) VALUES(\'delete\', old.rowid, {old});\nEND',
+        f'CREATE TRIGGER "{words}_au" AFTER UPDATE ON "{table}" BEGIN\n'
+        f'  INSERT INTO "{words}" ("{words}", rowid, {columns}) VALUES(\'delete\', old.rowid, {old});\n'
+        f'  INSERT INTO "{words}" (rowid, {columns}) VALUES (new.rowid, {new});\nEND',
+        f'INSERT INTO "{words}" ("{words}") VALUES (\'rebuild\')',
+    )
+
+
+#: the leading characters of a body that the text indexes hold (finding a text already
+#: stored looks up its start, then compares whole bodies)
+TEXT_START = 64
+
+# Words as written, beside the stemmed index, so that a prefix search finds every word that
+# starts with the prefix (see INDEX_SUFFIXES); and the start of each body indexed, so that an
+# import finds a text already stored without reading every body.
+SEARCH_WORDS = (
+    *_words_index("observations", '"body"', 'new."body"', 'old."body"'),
+    *_words_index("memos", '"title", "body"', 'new."title", new."body"', 'old."title", old."body"'),
+    _index("idx_observations_body_start", "observations", 'substr("body", 1, 64)'),
+    _index("idx_memos_body_start", "memos", 'substr("body", 1, 64)'),
+)
+
+
 def _run(statements: Sequence[str]) -> Callable:
     def apply(db) -> None:
         for sql in statements:
@@ -223,6 +261,7 @@ STEPS = (
     ("0005_digest_key_out", _run(DIGEST_KEY_OUT)),
     ("0006_exchange_ids", _run(EXCHANGE)),
     ("0007_lifecycle", _run(LIFECYCLE)),
+    ("0008_search_words", _run(SEARCH_WORDS)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, S
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 from fieldkit.store.connection import DB_NAME, errors
-from fieldkit.store.schema import SEARCH_DEFERRED, SEARCHABLE, TABLES
+from fieldkit.store.schema import INDEX_SUFFIXES, SEARCH_DEFERRED, SEARCHABLE, TABLES, TEXT_START
 
 if TYPE_CHECKING:  # annotations only: each part is imported when first used
     import sqlite_utils
+
+    from fieldkit.core.searchquery import SearchQuery
 
     from fieldkit.store.coding import CodingQueries
     from fieldkit.store.dump import Dump
@@ -182,6 +184,12 @@ class Store:
                 raise self._db_error(exc) from None
             try:
                 yield self
+            except errors("OperationalError") as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if "readonly" in str(exc):
+                    raise self._db_error(exc) from None
+                raise
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -298,8 +306,9 @@ class Store:
         try:
             conn.execute(f"insert into [{SEARCH_DEFERRED}] (id) values (1)")
             conn.executemany(sql, rows)
-            conn.execute(f"insert into [{table}_fts] (rowid, {listed}) select rowid, {listed} from [{table}] "
-                         f"where rowid > ?", [last or 0])
+            for suffix in INDEX_SUFFIXES:
+                conn.execute(f"insert into [{table}{suffix}] (rowid, {listed}) select rowid, {listed} from [{table}] "
+                             f"where rowid > ?", [last or 0])
             conn.execute(f"delete from [{SEARCH_DEFERRED}]")
         except BaseException:
             conn.execute("rollback to fieldkit_insert")
@@ -492,6 +501,28 @@ class Store:
                 clauses.append(f"id in (select record_id from codings where deleted_at is null "
                                f"and code_id in ({_marks(ids)}))")
                 args += ids
+            elif key == "coded_with_all":
+                for ids in value:
+                    clauses.append(f"id in (select record_id from codings where deleted_at is null "
+                                   f"and code_id in ({_marks(ids)}))")
+                    args += list(ids)
+            elif key == "about_any":
+                clauses.append("(" + " or ".join([_about(type_name)] * len(value)) + ")")
+                for pid, code in value:
+                    args += {"observation": [code, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
+            elif key == "at_site":
+                self._check_columns(table, ["encounter_id"])
+                clauses.append("encounter_id in (select id from encounters where site_id = ?)")
+                args.append(value)
+            elif key == "speaker":
+                # a turn stored as data (imported transcripts), or a paragraph of the text
+                # that is a turn: "[00:01:02] P03: ..." or "P03: ..."
+                self._check_columns(table, ["body"])
+                pid, code = value
+                clauses.append("(id in (select record_id from turns where speaker_id = ?) "
+                               "or substr(body, 1, length(?) + 1) = ? || ':' or instr(body, char(10) || ? || ':') > 0 "
+                               "or instr(body, '] ' || ? || ':') > 0)")
+                args += [pid, *[code] * 4]
             elif key in ("since", "until"):
                 from fieldkit.core.convert import iso
 
@@ -518,6 +549,17 @@ class Store:
                     args.append(value)
         return clauses, args
 
+    def has_text(self, type_name: str, body: str, **conditions: Any) -> bool:
+        """Whether a live record of the type has exactly this body (and the conditions);
+        looked up through the index of body starts."""
+        table = TABLES[type_name]
+        clauses, args = self.where(type_name, conditions)
+        # the index is named, as the planner would otherwise walk every note of an encounter
+        # (or of none); "+body" keeps SQLite from putting the text into the indexed expression
+        sql = (f"select 1 from [{table}] indexed by [idx_{table}_body_start] where substr(body, 1, {TEXT_START}) = ? "
+               f"and +body = ? and deleted_at is null{''.join(f' and {c}' for c in clauses)} limit 1")
+        return self.conn.execute(sql, [body[:TEXT_START], body, *args]).fetchone() is not None
+
     def bodies(self, type_name: str) -> Iterator[str]:
         """The bodies of the live records of a type with a body, streamed in table order."""
         self._check_columns(TABLES[type_name], ["body"])
@@ -543,11 +585,12 @@ class Store:
             "select value from observations, json_each(observations.derived_from) "
             "where observations.stage = 'fieldnote' and observations.deleted_at is null")}
 
-    def search(self, type_name: str, match: str, *, limit: int, conditions: dict) -> list[tuple]:
-        """``(record, snippet, rank)`` for an FTS5 ``match`` over one searchable type, best first."""
+    def search(self, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
+        """``(record, snippet, rank)`` for a parsed search (or an FTS5 expression) over one
+        searchable type, best first."""
         from fieldkit.store.search import search
 
-        return search(self, type_name, match, limit=limit, conditions=conditions)
+        return search(self, type_name, query, limit=limit, conditions=conditions)
 
 
 #: codings by people: coder names not starting with "auto:" (a range test, which SQLite
