@@ -190,6 +190,7 @@ def test_a_read_only_project_reads_and_refuses_writes_in_one_line(tmp_path, monk
     assert searched.exit_code == 0 and "case review" in searched.output
     exported = run("export", "csv", str(tmp_path / "out"))
     assert exported.exit_code == 0, exported.output
+    assert "not listed in the export register" in exported.output  # it could not be recorded: said so
     for args in (("jot", "Another note."), ("site", "add", "Riverside AP"), ("config", "author", "someone")):
         result = run(*args)
         assert result.exit_code == 1, (args, result.output)

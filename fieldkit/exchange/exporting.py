@@ -664,5 +664,8 @@ def run_export(project, format_name: str, dest, options: ExportOptions) -> Expor
                               **{"anonymised": options.anonymise, **known})
     if not isinstance(result, ExportReport):
         raise FieldkitError(f"exporter '{format_name}' returned {type(result).__name__}, not an ExportReport")
-    register_copy(project, "export", format_name, dest, options, result)
+    if project.store.read_only:  # reading commands work on a read-only project; say what was not kept
+        result.warn("this export is not listed in the export register (fieldkit copies): the project is read-only")
+    else:
+        register_copy(project, "export", format_name, dest, options, result)
     return result

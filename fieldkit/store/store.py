@@ -85,6 +85,13 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this project can only be read (its database or folder is not writable)."""
+        from fieldkit.store.connection import DB_NAME, writable
+
+        return self.path is not None and not writable(self.path / DB_NAME)
         if hasattr(self._lock, "close"):
             self._lock.close()
 
