@@ -94,6 +94,7 @@ _CAP = re.compile(
     r"(?<![^\W_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 )
 _LOWER = re.compile(r"(?<![^\W_])[a-z]{3,}(?![^\W_])")
+_NEXT_LOWER = re.compile(r"[ \t\u00a0]+([a-z]+)(?![^\W_])")
 _POSSESSIVE = re.compile(r"['\u2019](?:s)?\Z", re.IGNORECASE)
 _SENTENCE_END = ".!?:;\"\u201c\u2018(*\u2022>#|"
 _SPACE = " \t\u00a0"
@@ -491,13 +492,21 @@ def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> li
         return []
     found = []
     covered = _coverage(spans, len(text))
-    pattern = re.compile(r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, hits), key=len, reverse=True))
-                         + r")(?:[ \t\u00a0]+([a-z]+))?(?![^\W_])")
-    for m in pattern.finditer(text):
-        start, end = m.start(1), m.end(1)
-        second = m.group(2)
+    # Each hit is a whole lower-case word as _LOWER reads it, so a hit can only match where
+    # _LOWER matches that same word: a shorter hit would be followed by a letter, and a word
+    # that _LOWER does not match ends in a letter or digit outside [a-z]. Walking _LOWER's
+    # matches therefore finds what one alternation of the hits would, without compiling a
+    # regex per text; a match that took the following word resumes the scan after it.
+    last = 0
+    for m in _LOWER.finditer(text):
+        start, end = m.span()
+        if start < last or m.group() not in hits:
+            continue
+        nxt = _NEXT_LOWER.match(text, end)
+        last = nxt.end() if nxt is not None else end
+        second = nxt.group(1) if nxt is not None else None
         if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
-            end = m.end(2)
+            end = nxt.end(1)
         if covered[start]:
             continue
         key = name_key(text[start:end])
