@@ -58,3 +58,35 @@ def test_lower_case_names_match_the_per_text_alternation(text, local, known, cov
     parts = unreg._Parts({w: {w + " quenby"} for w in local}, {w: {"tobiah " + w, w} for w in known})
     spans = [Span(min(c, len(text)), min(c + 3, len(text)), "person") for c in cover]
     assert unreg._lower_case_names(text, lex, parts, spans) == _old_lower_case_names(text, lex, parts, spans)
+
+
+# --------------------------------------------------------------------------- identifier regexes
+
+_L, _R = r"(?<![^\W_])", r"(?![^\W_])"
+#: the patterns as they were, each matching from the identifier's first character
+_OLD_PATTERNS = {
+    "prison_number": rf"{_L}[A-Z]\d{{4}}[A-Z]{{2}}{_R}",
+    "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
+    "court_case": rf"{_L}[TSAU](?:199\d|20\d\d)[ \u00a0/]?\d{{4}}{_R}",
+    "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+}
+_ID_TEXT = st.text(alphabet="TSAUtxBCd0129 \u00a0/-_.\né", max_size=40) | st.lists(
+    st.sampled_from(["T2023", "T1999", "S2001", "x", "A123456", "B1234CD", " ", "/", "7001", "34", "-year-old",
+                     "yo", " years old", ".", "_", "é", "\n", "12"]), max_size=10).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_ID_TEXT)
+def test_identifier_regexes_that_skip_to_digits_find_what_the_old_ones_found(text):
+    from fieldkit.plugins import uk_identifiers as uk
+
+    for name, old in _OLD_PATTERNS.items():
+        expected = [(m.start(), m.end(), m.groupdict()) for m in re.compile(old, uk._FLAGS).finditer(text)]
+        lead = uk._LEAD.get(name, 0)
+        got = [(m.start() - lead, m.end(), m.groupdict()) for m in uk._re(name).finditer(text)]
+        assert got == expected, name
+    spans = [(s.start, s.end) for s in uk.detect_crn(text)] + [(s.start, s.end) for s in uk.detect_court_case(text)]
+    spans += [(s.start, s.end) for s in uk.detect_prison_number(text)]
+    old = [(m.start(), m.end()) for name in ("crn", "court_case", "prison_number")
+           for m in re.compile(_OLD_PATTERNS[name], uk._FLAGS).finditer(text)]
+    assert spans == old

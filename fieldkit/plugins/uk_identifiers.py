@@ -119,6 +119,10 @@ _R = r"(?![^\W_])"  # not just before a letter or digit
 # the same as _L, checked after the first character: a pattern that starts with a digit class
 # rather than a look-behind lets the regex engine skip quickly to the next digit
 _L1 = r"(?<![^\W_].)"
+# after the first digit: one letter of {} just before it, with no letter or digit before that
+_LETTER1 = r"(?<![^\W_]{0}.)(?<={0}.)"
+#: patterns whose match starts this many characters after the identifier (see _LETTER1)
+_LEAD = {"prison_number": 1, "crn": 1, "court_case": 1}
 _S = r"[ \u00a0\-]?"  # one optional space or hyphen
 _SP = r"[ \u00a0]?"  # one optional space
 _REACH = 30  # characters a context word may be before what it introduces
@@ -157,14 +161,16 @@ _PATTERNS = {
     "pnc": rf"(?P<year>\d{_L1}(?:\d{{3}}|\d))/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
     "cro": rf"(?P<serial>\d{_L1}\d{{0,5}})/(?P<year>\d{{2}})(?P<check>[A-Z]){_R}",
     "cro_sf": rf"{_L}SF{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
-    "prison_number": rf"{_L}[A-Z]\d{{4}}[A-Z]{{2}}{_R}",
-    "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
-    "court_case": rf"{_L}[TSAU](?:199\d|20\d\d)[ \u00a0/]?\d{{4}}{_R}",
+    # these three begin with one letter (_LEAD): the match starts at the first digit and looks
+    # back at the letter, so the engine can skip to digits (the span starts at the letter)
+    "prison_number": rf"\d{_LETTER1.format('[A-Z]')}\d{{3}}[A-Z]{{2}}{_R}",
+    "crn": rf"\d{_LETTER1.format('[A-Z]')}\d{{5}}{_R}",
+    "court_case": rf"(?:1{_LETTER1.format('[TSAU]')}99\d|2{_LETTER1.format('[TSAU]')}0\d\d)[ \u00a0/]?\d{{4}}{_R}",
     "outward": rf"{_L}{_OUTWARD}{_R}",
     "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
     "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
     # ages, one pattern per way of writing them, each starting with a digit or a word
-    "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+    "age_years": r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
     "age_word": r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])",
     # "I'm 41 now", "she is 34,", "Dana is 34 and": two digits, where a count is unlikely
     "age_is": (
@@ -318,9 +324,10 @@ def _label(text: str, start: int) -> Optional[str]:
 
 
 def _spans(name: str, kind: str, text: str, directness: str = "direct", check=None) -> Iterator[Span]:
+    lead = _LEAD.get(name, 0)
     for m in _re(name).finditer(text):
         if check is None or check(m):
-            yield Span(m.start(), m.end(), kind, directness, detector=f"uk.{kind}")
+            yield Span(m.start() - lead, m.end(), kind, directness, detector=f"uk.{kind}")
 
 
 #: lower-case two-letter words that are valid prefixes; "at 10 30 15 a.m." is not a NINO

@@ -494,13 +494,23 @@ def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> li
     covered = _coverage(spans, len(text))
     # Each hit is a whole lower-case word as _LOWER reads it, so a hit can only match where
     # _LOWER matches that same word: a shorter hit would be followed by a letter, and a word
-    # that _LOWER does not match ends in a letter or digit outside [a-z]. Walking _LOWER's
-    # matches therefore finds what one alternation of the hits would, without compiling a
-    # regex per text; a match that took the following word resumes the scan after it.
+    # that _LOWER does not match ends in a letter or digit outside [a-z]. So the places where
+    # one alternation of the hits would match are the occurrences of a hit where _LOWER
+    # matches exactly that hit; they are found without compiling a regex per text, and a
+    # match that took the following word resumes the scan after it.
+    starts = []
+    for hit in hits:
+        size = len(hit)
+        at = text.find(hit)
+        while at >= 0:
+            m = _LOWER.match(text, at)
+            if m is not None and m.end() == at + size:
+                starts.append((at, at + size))
+            at = text.find(hit, at + size)  # an occurrence inside this one has a letter before it
+    starts.sort()
     last = 0
-    for m in _LOWER.finditer(text):
-        start, end = m.span()
-        if start < last or m.group() not in hits:
+    for start, end in starts:
+        if start < last:
             continue
         nxt = _NEXT_LOWER.match(text, end)
         last = nxt.end() if nxt is not None else end
