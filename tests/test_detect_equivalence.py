@@ -90,3 +90,19 @@ def test_identifier_regexes_that_skip_to_digits_find_what_the_old_ones_found(tex
     old = [(m.start(), m.end()) for name in ("crn", "court_case", "prison_number")
            for m in re.compile(_OLD_PATTERNS[name], uk._FLAGS).finditer(text)]
     assert spans == old
+
+
+# --------------------------------------------------------------------------- word regexes
+
+_OLD_CAP = r"(?<![^\W_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
+_OLD_LOWER = r"(?<![^\W_])[a-z]{3,}(?![^\W_])"
+_WORD_TEXT = st.text(alphabet="aAbBzZéÉĀāŁłß\u0301 \n\t'\u2019-_.9", max_size=40)
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=_WORD_TEXT, pos=st.integers(0, 41))
+def test_word_regexes_that_start_with_a_letter_match_as_before(text, pos):
+    for old, new in ((_OLD_CAP, unreg._CAP), (_OLD_LOWER, unreg._LOWER)):
+        assert [m.span() for m in new.finditer(text)] == [m.span() for m in re.finditer(old, text)]
+        got, expected = new.match(text, pos), re.compile(old).match(text, pos)
+        assert (got and got.span()) == (expected and expected.span())

@@ -90,10 +90,12 @@ clifford ashford milton camden barry percy trent dover bristol warwick douglas s
 """.split())
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+# Both begin with their first letter and then look back past it for a letter or digit (rather
+# than looking back first), so the regex engine can skip ahead to a possible first letter.
 _CAP = re.compile(
-    r"(?<![^\W_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
+    r"[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F](?<![^\W_].)[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 )
-_LOWER = re.compile(r"(?<![^\W_])[a-z]{3,}(?![^\W_])")
+_LOWER = re.compile(r"[a-z](?<![^\W_].)[a-z]{2,}(?![^\W_])")
 _NEXT_LOWER = re.compile(r"[ \t\u00a0]+([a-z]+)(?![^\W_])")
 _POSSESSIVE = re.compile(r"['\u2019](?:s)?\Z", re.IGNORECASE)
 _SENTENCE_END = ".!?:;\"\u201c\u2018(*\u2022>#|"
