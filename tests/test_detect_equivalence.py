@@ -106,3 +106,30 @@ def test_word_regexes_that_start_with_a_letter_match_as_before(text, pos):
         assert [m.span() for m in new.finditer(text)] == [m.span() for m in re.finditer(old, text)]
         got, expected = new.match(text, pos), re.compile(old).match(text, pos)
         assert (got and got.span()) == (expected and expected.span())
+
+
+# --------------------------------------------------------------------------- look-back after the first letter
+
+_OLD_VEHICLE_OLD = (r"(?<![^\W_])(?:[A-HJ-NP-Y]\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"
+                    r"|[A-HJ-PR-Y]{3}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])")
+_OLD_STREET_WORD = r"(?<![^\W_])(?:Road|Street|Lane|Avenue|Crescent|Terrace|Gardens|Grove|Mews|Drive|Close)(?![^\W_])"
+_OLD_HMP = (r"(?<![^\W_])(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender"
+            r"[ \u00a0]+Institution))[ \u00a0]+([A-Z][\w'\u2019]*(?:-[A-Z][\w'\u2019]*)*(?:[ \u00a0]+[A-Z][\w'\u2019]*"
+            r"(?:-[A-Z][\w'\u2019]*)*){0,2})(?![^\W_])")
+_CAPS_TEXT = st.lists(st.sampled_from(
+    ["A", "B1", "IQ", "N", "P", "R", "Z", "ABC", "123", "4", "D", "HM", "HMP", "YOI", "/", "Prison", " ", "\u00a0", "x",
+     "Road", "Close", "Mews", "Grove", "Young Offender Institution", "Kestlewick", "é", "_", "\n", "-", "9Road"]),
+    max_size=12).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=_CAPS_TEXT)
+def test_patterns_that_look_back_after_their_first_letter_match_as_before(text):
+    from fieldkit.plugins import places
+    from fieldkit.plugins import uk_identifiers as uk
+
+    pairs = ((_OLD_VEHICLE_OLD, uk._re("vehicle_old")), (_OLD_STREET_WORD, uk._re("street_word")),
+             (_OLD_HMP, places._institution_res()[2]))
+    for old, new in pairs:
+        assert [(m.span(), m.groups()) for m in new.finditer(text)] == \
+            [(m.span(), m.groups()) for m in re.finditer(old, text)], old

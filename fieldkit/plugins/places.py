@@ -229,7 +229,10 @@ _AFTER = (
 #: lower-case words one of which every institution form contains (a quick test before the regexes)
 _KEYWORDS = ("hmp", "hmyoi", "hm ", "court", "magistrates", "probation", "premises", "hostel", "prison",
              "yoi", "police")
-_BEFORE = r"(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))"
+# HMP, HMP/YOI, HMYOI or HM Prison …, not just after a letter or digit: the look-back comes after
+# the "H" so that the regex engine can skip ahead to an "H"
+_BEFORE = (r"H(?<![^\W_].)M(?:P(?:[ \u00a0]*/[ \u00a0]*YOI)?|YOI"
+           r"|[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))")
 
 
 @lru_cache(maxsize=1)
@@ -237,7 +240,7 @@ def _institution_res():
     after = re.compile(r"(?<![^\W_])(?:" + "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(_AFTER))
                        + r")(?![^\W_])")
     name_before = re.compile(rf"((?:{_CAPWORD}[ \u00a0]+){{1,3}})\Z")
-    before = re.compile(rf"(?<![^\W_]){_BEFORE}[ \u00a0]+({_CAPWORD}(?:[ \u00a0]+{_CAPWORD}){{0,2}})(?![^\W_])")
+    before = re.compile(rf"{_BEFORE}[ \u00a0]+({_CAPWORD}(?:[ \u00a0]+{_CAPWORD}){{0,2}})(?![^\W_])")
     return after, name_before, before
 
 

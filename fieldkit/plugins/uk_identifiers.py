@@ -199,9 +199,10 @@ _PATTERNS = {
 
 # case-sensitive patterns (compiled without IGNORECASE)
 _CASED = {
+    # first letter, then the look-back past it (as _L1), then which style that letter allows
     "vehicle_old": (
-        r"(?<![^\W_])(?:[A-HJ-NP-Y]\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
-        r"|[A-HJ-PR-Y]{3}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
+        r"[A-HJ-Y](?<![^\W_].)(?:(?<=[A-HJ-NP-Y])\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
+        r"|(?<=[A-HJ-PR-Y])[A-HJ-PR-Y]{2}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
     ),
     "address": (
         r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
@@ -209,7 +210,7 @@ _CASED = {
         r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
     ),
     "flat_before": r"(?<![^\W_])(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+\Z",
-    "street_word": rf"(?<![^\W_])(?:{'|'.join(STRONG_STREET_WORDS)})(?![^\W_])",
+    "street_word": rf"(?:{'|'.join(w[0] + _L1 + w[1:] for w in STRONG_STREET_WORDS)})(?![^\W_])",
     "street_before": rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}\Z",
 }
 
