@@ -133,3 +133,24 @@ def test_patterns_that_look_back_after_their_first_letter_match_as_before(text):
     for old, new in pairs:
         assert [(m.span(), m.groups()) for m in new.finditer(text)] == \
             [(m.span(), m.groups()) for m in re.finditer(old, text)], old
+
+
+_OLD_PHONE = (r"(?<![^\W_])(?<!\+)"
+              r"(?:\+[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0044[ \u00a0]?(?:\(0\)[ \u00a0]?)?|\(0(?=\d)|0)"
+              r"[1-35789](?:(?:[ \u00a0\-.]|\)[ \u00a0]?)?\d){8,9}"
+              r"(?![^\W_])")
+_OLD_CRO_SF = r"(?<![^\W_])SF[ \u00a0]?(?P<year>\d{2})/(?P<serial>\d{1,6})(?P<check>[A-Z])(?![^\W_])"
+_DIALLED = st.lists(st.sampled_from(
+    ["+", "44", "0044", "0", "(0)", "(", ")", "07700", "900", "123", "1", "7", " ", "-", ".", "x", "é", "_", "\n",
+     "SF", "sf", "s", "F", "89", "/", "123456", "X", "9", "07700900123", "+44 7700 900123", "(01632) 960001",
+     "SF89/123456X", "sf 01/12Y"]), max_size=14).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_DIALLED)
+def test_phone_and_cro_sf_patterns_match_as_before(text):
+    from fieldkit.plugins import uk_identifiers as uk
+
+    for old, new in ((_OLD_PHONE, uk._re("phone")), (_OLD_CRO_SF, uk._re("cro_sf"))):
+        assert [(m.span(), m.groupdict()) for m in new.finditer(text)] == \
+            [(m.span(), m.groupdict()) for m in re.finditer(old, text, uk._FLAGS)], old

@@ -123,6 +123,7 @@ _L1 = r"(?<![^\W_].)"
 _LETTER1 = r"(?<![^\W_]{0}.)(?<={0}.)"
 #: patterns whose match starts this many characters after the identifier (see _LETTER1)
 _LEAD = {"prison_number": 1, "crn": 1, "court_case": 1}
+_PHONE_L = r"(?<![^\W_].)(?<!\+.)"
 _S = r"[ \u00a0\-]?"  # one optional space or hyphen
 _SP = r"[ \u00a0]?"  # one optional space
 _REACH = 30  # characters a context word may be before what it introduces
@@ -152,15 +153,17 @@ _PATTERNS = {
     "nino": rf"{_L}(?P<prefix>[A-Z]{{2}}){_S}\d{{2}}{_S}\d{{2}}{_S}\d{{2}}{_S}(?P<suffix>[A-D]){_R}",
     "nhs": rf"(?P<a>\d{_L1}\d{{2}}){_S}(?P<b>\d{{3}}){_S}(?P<c>\d{{4}}){_R}",
     "postcode": rf"{_L}(?:GIR{_SP}0AA|{_OUTWARD}{_SP}\d{_INWARD_LETTER}{{2}}){_R}",
+    # each way of starting looks back past its first character (not after a letter, digit or
+    # "+"), so the engine can skip ahead to a "+", "0" or "("
     "phone": (
-        r"(?<![^\W_])(?<!\+)"
-        r"(?:\+[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0044[ \u00a0]?(?:\(0\)[ \u00a0]?)?|\(0(?=\d)|0)"
+        rf"(?:\+{_PHONE_L}[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0{_PHONE_L}044[ \u00a0]?(?:\(0\)[ \u00a0]?)?"
+        rf"|\({_PHONE_L}0(?=\d)|0{_PHONE_L})"
         r"[1-35789](?:(?:[ \u00a0\-.]|\)[ \u00a0]?)?\d){8,9}"
         r"(?![^\W_])"
     ),
     "pnc": rf"(?P<year>\d{_L1}(?:\d{{3}}|\d))/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
     "cro": rf"(?P<serial>\d{_L1}\d{{0,5}})/(?P<year>\d{{2}})(?P<check>[A-Z]){_R}",
-    "cro_sf": rf"{_L}SF{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
+    "cro_sf": rf"(?-i:[Ss]){_L1}F{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
     # these three begin with one letter (_LEAD): the match starts at the first digit and looks
     # back at the letter, so the engine can skip to digits (the span starts at the letter)
     "prison_number": rf"\d{_LETTER1.format('[A-Z]')}\d{{3}}[A-Z]{{2}}{_R}",
