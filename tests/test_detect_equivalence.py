@@ -154,3 +154,33 @@ def test_phone_and_cro_sf_patterns_match_as_before(text):
     for old, new in ((_OLD_PHONE, uk._re("phone")), (_OLD_CRO_SF, uk._re("cro_sf"))):
         assert [(m.span(), m.groupdict()) for m in new.finditer(text)] == \
             [(m.span(), m.groupdict()) for m in re.finditer(old, text, uk._FLAGS)], old
+
+
+_OLD_DOB_BEFORE = (r"(?<![^\W_])(?:d\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|date[ \u00a0]+of[ \u00a0]+birth|birth[ \u00a0]?date"
+                   r"|birthday|born|aged)(?![^\W_])")
+_STREETS = ("Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Dr|Way|Court|Ct|Crescent|Cres|Place|Pl|Grove|Gardens|"
+            "Gdns|Terrace|Walk|Row|Square|Sq|Hill|Park|Mews|Rise|View|Green|Side|Parade|Vale|Wharf|Quay|Gate|Yard|"
+            "Fold|Croft|Chase|Meadow|Meadows|Bank|End|Boulevard|Approach|Circus|Embankment|Passage|Hollow|Heights|"
+            "Broadway|Villas")
+_OLD_ADDRESS = (r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
+                r"(?:[A-Z][a-z'\u2019]+(?:-[A-Z]?[a-z'\u2019]+)*[ \u00a0]+){1,3}(?:" + _STREETS + r")(?![^\W_])"
+                r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)"
+                r"(?![^\W_])")
+_DOB_TEXT = st.lists(st.sampled_from(
+    ["DOB", "d.o.b.", "D.O.B", "d o b", "date of birth", "Date  of Birth", "birth date", "Birthday", "born", "BORN",
+     "aged", "Aged", "age", "x", "1", " ", ".", "\u00a0", "é", "_", "\n", "12", "24a", "3-5", ",", "Tennyson", "Road",
+     "canal", "side", "road", "Flat", "St", "Ave", "Mill Lane", "b", "a", "d", "1234", "1234 Tennyson Road",
+     "12345 canal road", "9999b Mill Lane", "7-1234C, Old Tennyson Side"]), max_size=12).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_DOB_TEXT)
+def test_dob_context_and_address_patterns_match_as_before(text):
+    from fieldkit.plugins import uk_identifiers as uk
+
+    old_dob = re.compile(_OLD_DOB_BEFORE, uk._FLAGS)
+    assert [m.span() for m in uk._re("dob_before").finditer(text)] == [m.span() for m in old_dob.finditer(text)]
+    assert [m.span() for m in uk._re("address").finditer(text)] == [m.span() for m in re.finditer(_OLD_ADDRESS, text)]
+    for end in range(len(text) + 1):  # as _context_before uses it: the last match before a point
+        assert [m.span() for m in uk._re("dob_before").finditer(text, max(0, end - 70), end)] == \
+            [m.span() for m in old_dob.finditer(text, max(0, end - 70), end)]

@@ -184,9 +184,11 @@ _PATTERNS = {
     "handle": r"(?<![\w@./+\-])@(?P<h>[A-Z0-9_](?:[A-Z0-9_.]{0,28}[A-Z0-9_])?)(?![\w@]|\.[A-Z0-9])",
     "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
     "date": rf"{_L}{DATE_PATTERN}{_R}",
+    # dob, d.o.b., date of birth | birth date, birthday, born | aged: the first letter (matched
+    # without IGNORECASE, so the engine can skip ahead to one), then the look-back past it
     "dob_before": (
-        rf"{_L}(?:d\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|date[ \u00a0]+of[ \u00a0]+birth|birth[ \u00a0]?date"
-        rf"|birthday|born|aged){_R}"
+        rf"(?-i:[DdBbAa]){_L1}(?:(?<=d)(?:\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|ate[ \u00a0]+of[ \u00a0]+birth)"
+        rf"|(?<=b)(?:irth[ \u00a0]?date|irthday|orn)|(?<=a)ged){_R}"
     ),
     "dob_after": r"[ \u00a0]*[(\[,\-]?[ \u00a0]*(?:d\.?o\.?b|date[ \u00a0]+of[ \u00a0]+birth)(?![^\W_])",
     "label": rf"{_L}(?P<label>PNC|CRO){_R}",
@@ -207,10 +209,12 @@ _CASED = {
         r"[A-HJ-Y](?<![^\W_].)(?:(?<=[A-HJ-NP-Y])\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
         r"|(?<=[A-HJ-PR-Y])[A-HJ-PR-Y]{2}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
     ),
+    # both forms begin with a house number; its first digit is taken out of the alternatives
+    # so that the engine can skip ahead to a digit
     "address": (
-        r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
+        r"\d(?:\d{0,3}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
         rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}(?:{'|'.join(STREET_WORDS)})(?![^\W_])"
-        r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
+        r"|\d{0,3}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_]))"
     ),
     "flat_before": r"(?<![^\W_])(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+\Z",
     "street_word": rf"(?:{'|'.join(w[0] + _L1 + w[1:] for w in STRONG_STREET_WORDS)})(?![^\W_])",
