@@ -69,10 +69,12 @@ _OLD_PATTERNS = {
     "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
     "court_case": rf"{_L}[TSAU](?:199\d|20\d\d)[ \u00a0/]?\d{{4}}{_R}",
     "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+    "vehicle": rf"{_L}[A-HK-PR-SVWY][A-HJ-PR-Y](?:0[2-9]|[12]\d|5[1-9]|[67]\d)[ \u00a0]?[A-HJ-PR-Z]{{3}}{_R}",
 }
 _ID_TEXT = st.text(alphabet="TSAUtxBCd0129 \u00a0/-_.\né", max_size=40) | st.lists(
     st.sampled_from(["T2023", "T1999", "S2001", "x", "A123456", "B1234CD", " ", "/", "7001", "34", "-year-old",
-                     "yo", " years old", ".", "_", "é", "\n", "12"]), max_size=10).map("".join)
+                     "yo", " years old", ".", "_", "é", "\n", "12", "KX25 WAY", "kx", "ab", "Bd51 SMR", "BD51SMR", "07",
+                     "66", "50"]), max_size=10).map("".join)
 
 
 @settings(max_examples=600, deadline=None)
@@ -90,6 +92,10 @@ def test_identifier_regexes_that_skip_to_digits_find_what_the_old_ones_found(tex
     old = [(m.start(), m.end()) for name in ("crn", "court_case", "prison_number")
            for m in re.compile(_OLD_PATTERNS[name], uk._FLAGS).finditer(text)]
     assert spans == old
+    plates = [(m.start(), m.end()) for m in re.compile(_OLD_PATTERNS["vehicle"], uk._FLAGS).finditer(text)
+              if m.group().upper() == m.group() or m.group().lower() == m.group()]
+    plates += [m.span() for m in re.finditer(_OLD_VEHICLE_OLD, text)]
+    assert [(s.start, s.end) for s in uk.detect_vehicle(text)] == plates
 
 
 # --------------------------------------------------------------------------- word regexes

@@ -119,10 +119,11 @@ _R = r"(?![^\W_])"  # not just before a letter or digit
 # the same as _L, checked after the first character: a pattern that starts with a digit class
 # rather than a look-behind lets the regex engine skip quickly to the next digit
 _L1 = r"(?<![^\W_].)"
-# after the first digit: one letter of {} just before it, with no letter or digit before that
+# after the first digit: the letters matched by the pattern put in for {0} just before it,
+# with no letter or digit before them
 _LETTER1 = r"(?<![^\W_]{0}.)(?<={0}.)"
 #: patterns whose match starts this many characters after the identifier (see _LETTER1)
-_LEAD = {"prison_number": 1, "crn": 1, "court_case": 1}
+_LEAD = {"prison_number": 1, "crn": 1, "court_case": 1, "vehicle": 2}
 _PHONE_L = r"(?<![^\W_].)(?<!\+.)"
 _S = r"[ \u00a0\-]?"  # one optional space or hyphen
 _SP = r"[ \u00a0]?"  # one optional space
@@ -197,8 +198,10 @@ _PATTERNS = {
         r"@(?:[A-Z0-9](?:[A-Z0-9\-]*[A-Z0-9])?\.)+[A-Z]{2,}(?![\w\-])"
     ),
     "url": r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"'`{}|\\^\[\]]+",
+    # two letters (_LEAD), then the two-digit age identifier: the match starts at its first digit
     "vehicle": (
-        rf"{_L}[A-HK-PR-SVWY][A-HJ-PR-Y](?:0[2-9]|[12]\d|5[1-9]|[67]\d){_SP}[A-HJ-PR-Z]{{3}}{_R}"
+        rf"\d{_LETTER1.format('[A-HK-PR-SVWY][A-HJ-PR-Y]')}(?:(?<=0)[2-9]|(?<=[12])\d|(?<=5)[1-9]|(?<=[67])\d)"
+        rf"{_SP}[A-HJ-PR-Z]{{3}}{_R}"
     ),
 }
 
@@ -609,10 +612,12 @@ def detect_url(text: str, context=None) -> Iterator[Span]:
 def detect_vehicle(text: str, context=None) -> Iterator[Span]:
     """Vehicle registrations: current ``AB12 CDE``; prefix ``A123 BCD`` and suffix ``ABC 123D``
     in capitals."""
+    lead = _LEAD["vehicle"]
     for m in _re("vehicle").finditer(text):
-        letters = [c for c in m.group() if c.isalpha()]
+        start = m.start() - lead
+        letters = [c for c in text[start:m.end()] if c.isalpha()]
         if all(c.isupper() for c in letters) or all(c.islower() for c in letters):  # not "KX25 way"
-            yield Span(m.start(), m.end(), "vehicle", "direct", detector="uk.vehicle")
+            yield Span(start, m.end(), "vehicle", "direct", detector="uk.vehicle")
     yield from _spans("vehicle_old", "vehicle", text)
 
 
