@@ -190,3 +190,26 @@ def test_dob_context_and_address_patterns_match_as_before(text):
     for end in range(len(text) + 1):  # as _context_before uses it: the last match before a point
         assert [m.span() for m in uk._re("dob_before").finditer(text, max(0, end - 70), end)] == \
             [m.span() for m in old_dob.finditer(text, max(0, end - 70), end)]
+
+
+_OLD_AGE_WORD = r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])"
+_OLD_AGE_IS = (r"\b(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|is|was)"
+               r"[ \u00a0]+(?P<n>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))")
+_AGE_WORDS = ["aged", "Age", "AGE", "turned", "turns", "I'm", "i\u2019m", "I am", "she", "He's", "they're", "THEY",
+              "who", "is", "Was", "are", "she is", "he was", "who are", "s", "h", "w", "t", "i"]
+_AGE_GLUE = ["", "x", "_", "9", " ", "\u00a0", ":", "\n", "é", ".", "("]
+# a context word with something before it, a gap, a number and what follows, repeated
+_AGE_TEXT = st.lists(st.tuples(st.sampled_from(_AGE_GLUE), st.sampled_from(_AGE_WORDS), st.sampled_from(_AGE_GLUE),
+                               st.sampled_from(["34", "7", "120", "05", "", " 41"]),
+                               st.sampled_from(["", " now", " and", ",", ".", "1", "x", " years"])),
+                     max_size=4).map(lambda parts: "".join("".join(p) for p in parts))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_AGE_TEXT)
+def test_age_word_patterns_match_as_before(text):
+    from fieldkit.plugins import uk_identifiers as uk
+
+    for name, old in (("age_word", _OLD_AGE_WORD), ("age_is", _OLD_AGE_IS)):
+        assert [(m.span(), m.span("n")) for m in uk._re(name).finditer(text)] == \
+            [(m.span(), m.span("n")) for m in re.finditer(old, text, uk._FLAGS)], name

@@ -175,10 +175,16 @@ _PATTERNS = {
     "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
     # ages, one pattern per way of writing them, each starting with a digit or a word
     "age_years": r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
-    "age_word": r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])",
+    # age_word and age_is: the first letter (without IGNORECASE, so the engine can skip ahead
+    # to one), then \b as a look-back past it, then the rest of each word in the original order
+    "age_word": (
+        r"(?-i:[AaTt])(?<!\w.)(?:(?<=a)(?:ged|ge)|(?<=t)(?:urned|urns))"
+        r"[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])"
+    ),
     # "I'm 41 now", "she is 34,", "Dana is 34 and": two digits, where a count is unlikely
     "age_is": (
-        r"\b(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|is|was)"
+        r"(?-i:[IiSsHhTtWw])(?<!\w.)(?:(?<=i)['\u2019]m|(?<=i)[ \u00a0]+am"
+        r"|(?:(?<=s)he|(?<=h)e|(?<=t)hey|(?<=w)ho)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|(?<=i)s|(?<=w)as)"
         r"[ \u00a0]+(?P<n>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
     ),
     "age_bracket": r"\((?P<n>[1-9]\d)\)",
