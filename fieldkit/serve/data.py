@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Collection, Optional, TYPE_CHECKING
+from typing import Any, Collection, Optional, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.serve.offsets import Utf16Index
@@ -151,7 +151,7 @@ def record_codings(project: Project, record: Record, *, coders: Optional[Collect
     return out
 
 
-def span_from_utf16(text: str, start16: object, end16: object) -> tuple[int, int]:
+def span_from_utf16(text: str, start16: Union[int, str], end16: Union[int, str]) -> tuple[int, int]:
     """Code-point ``(start, end)`` of a selection the page gives in UTF-16 units."""
     try:
         start16, end16 = int(start16), int(end16)
