@@ -152,7 +152,7 @@ def read_text_file(path: Path, what: str = "file") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def observed_fields(project: Project, value: Union[str, dt.date, dt.datetime, None]) -> dict[str, Any]:
+def observed_fields(project: Project, value: object) -> dict[str, Any]:
     """``observed_at``/``observed_precision``/``observed_raw`` from typed text or a YAML date."""
     if value is None or value == "":
         return {}

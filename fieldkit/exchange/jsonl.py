@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, TYPE_CHECKING, TextIO
+from typing import Any, Callable, Optional, TYPE_CHECKING, TextIO
 
 from fieldkit.core.errors import FieldkitError, Refused
 
@@ -155,7 +155,7 @@ class _Batch:
         self.rows = []
         self.records = []
 
-    def add(self, table: str, columns: Sequence[str], values: Sequence[Any], record: Optional[Record] = None) -> None:
+    def add(self, table: str, columns: tuple[str, ...], values: list[Any], record: Optional[Record] = None) -> None:
         if (table, columns) != (self.table, self.columns) or len(self.rows) >= 1000:
             self.flush()
             self.table, self.columns = table, columns
