@@ -351,7 +351,7 @@ def _redact_record(project, item: PlanItem, finder: _Finder, turn_ids: set, pid:
         new = finder.redact_value(value)
         if new != value:
             changes[name] = new
-    if item.type_name == "memo" and pid in record.links:
+    if item.type_name in ("observation", "memo") and pid in record.links:
         changes["links"] = tuple(x for x in record.links if x != pid)
     if not changes:
         return
