@@ -72,6 +72,7 @@ def test_on_the_command_line(run):
     jotting = json.loads(run("list", "observation", "--json").output)[0]
     said = run("edit", jotting["id"], "--with", "P03,P04")
     assert said.exit_code == 0 and "also about P03, P04" in said.output
+    assert "@P03 has no recorded consent" in said.output  # linked like mentioned: the consent check warns
     assert run("edit", jotting["id"], "--with", "P03").output.strip() == "no change"
     assert "also about P03" in run("edit", jotting["id"], "--without", "P04").output
     refused = run("edit", jotting["id"], "--without", "P05")

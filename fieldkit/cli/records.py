@@ -151,6 +151,7 @@ def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str], with_:
         before = project.get(ref)
         target = KEEP if encounter is None else None if encounter.strip().lower() in ("none", "") else encounter
         updated = relink(project, ref, target, add=split(with_), remove=split(without), reason=reason)
+        echo_warnings(project)
         if updated == before:
             click.echo("no change")
             return
