@@ -82,6 +82,8 @@ def test_on_the_command_line(run):
     assert "P03" in run("show", jotting["id"]).output.split("links:")[1].splitlines()[0]
     listed = json.loads(run("list", "observation", "-p", "P03", "--json").output)
     assert [r["id"] for r in listed] == [jotting["id"]]
+    found = json.loads(run("search", "intro", "-p", "P03", "--json").output)
+    assert [r["id"] for r in found] == [jotting["id"]]
     assert json.loads(run("show", jotting["id"], "--json").output)["body"] == "LI hands the intro to @P05"
 
 
