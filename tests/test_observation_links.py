@@ -143,6 +143,23 @@ def test_export_participant_columns_name_linked_people(project, people, tmp_path
     assert [(row["record_id"], row["participants"]) for row in rows] == [(note.id, "P03, P04")]
 
 
+def test_refi_cases_hold_linked_notes(project, people, tmp_path):
+    import zipfile
+    from xml.etree import ElementTree
+
+    from fieldkit.core.ids import to_guid
+    from fieldkit.exchange import refi
+
+    note = capture.note(project, "The chair sums up.")
+    capture.relink(project, note.id, add=["P04"])
+    refi.export_qdpx(project, tmp_path / "out.qdpx", ExportOptions(anonymise=False))
+    with zipfile.ZipFile(tmp_path / "out.qdpx") as qdpx:
+        root = ElementTree.fromstring(qdpx.read("project.qde"))
+    q = "{urn:QDA-XML:project:1.0}"
+    cases = {c.get("name"): {r.get("targetGUID") for r in c.findall(f"{q}SourceRef")} for c in root.iter(f"{q}Case")}
+    assert cases.get("P04") == {to_guid(note.id)} and not cases.get("P03")
+
+
 @pytest.mark.parametrize("mode", ["redact", "erase"])
 def test_withdrawal_covers_linked_jottings(project, people, tmp_path, mode):
     linked = capture.jot(project, "someone at the back sighs")
