@@ -166,7 +166,11 @@ def test_withdrawal_covers_linked_jottings(project, people, tmp_path, mode):
     capture.relink(project, linked.id, add=["P03", "P04"])
     other = capture.jot(project, "the chair sums up")
     capture.relink(project, other.id, add=["P04"])
+    once = capture.jot(project, "a nod from the back")  # linked once, then not: its history still was
+    capture.relink(project, once.id, add=["P03"])
+    capture.relink(project, once.id, remove=["P03"])
     withdraw(project, "P03", mode=mode)
+    assert all(people["P03"] not in json.dumps(r.data) for r in project.history(once.id))
     if mode == "erase":
         assert project.find_type(linked.id) is None
     else:
