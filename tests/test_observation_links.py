@@ -57,6 +57,15 @@ def test_links_are_corrected_with_history_and_the_text_never_changes(project, pe
     assert project.get(jotting.id).links == (people["P03"],)
 
 
+def test_a_fieldnote_expanding_linked_jottings_is_about_the_same_people(project, people):
+    first, second = capture.jot(project, "a sigh"), capture.jot(project, "a nod")
+    capture.relink(project, first.id, add=["P04", "P03"])
+    capture.relink(project, second.id, add=["P03", "P05"])
+    note = capture.expand(project, "Someone at the back sighed; the chair nodded.",
+                          [project.get(first.id), project.get(second.id)])
+    assert note.links == (people["P04"], people["P03"], people["P05"])
+
+
 def test_queries_by_participant_find_linked_notes(project, people):
     quiet = capture.jot(project, "the panel breaks for lunch")
     capture.relink(project, quiet.id, add=["P04"])

@@ -181,7 +181,8 @@ def strip_template_comments(text: str) -> str:
 
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
            when: Optional[str] = None) -> Observation:
-    """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
+    """Save a fieldnote that expands the given jottings (linked through ``derived_from``); it is
+    about the participants they were linked to, so consent still reaches it."""
     body = strip_template_comments(body)
     observed = _observed(project, when)
     if not observed and jottings:
@@ -189,8 +190,10 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
         observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
                     "observed_raw": first.observed_raw}
     encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
+    links = tuple(dict.fromkeys(pid for j in jottings for pid in j.links))
     return _checked(project, project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
-                                                     derived_from=tuple(j.id for j in jottings), **observed)))
+                                                     derived_from=tuple(j.id for j in jottings), links=links,
+                                                     **observed)))
 
 
 #: the tag that keeps a memo out of every export (reflexive notes meant for the researcher only)
