@@ -9,6 +9,7 @@ import csv
 import json
 import os
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -19,7 +20,7 @@ from fieldkit.core.records import Observation
 from fieldkit.exchange.exporting import ExportOptions, ExportReport, export_items, run_export
 from fieldkit.exchange.importing import ImportOptions, run_importer
 from fieldkit.fieldwork import capture
-from fieldkit.fieldwork.registers import add_participant
+from fieldkit.fieldwork.registers import add_participant, add_site
 from fieldkit.privacy import anonymiser
 from fieldkit.privacy.consent import record_consent
 from fieldkit.privacy.withdrawal import withdraw
@@ -47,9 +48,7 @@ def test_links_are_corrected_with_history_and_the_text_never_changes(project, pe
         capture.relink(project, jotting.id, remove=["P05"])
     with pytest.raises(NotFound):
         capture.relink(project, jotting.id, add=["P99"])
-    site_id = fieldkit.fieldwork.registers.add_site(project, "North PDU").id
-    import attrs
-
+    site_id = add_site(project, "North PDU").id
     with pytest.raises(NotFound, match="participant"):
         project.update(attrs.evolve(project.get(jotting.id), links=(site_id,)))
     with pytest.raises(Refused, match="jottings cannot be changed"):
@@ -72,6 +71,9 @@ def test_queries_by_participant_find_linked_notes(project, people):
     assert [o.id for o in project.list("observation", participant="P04")] == [quiet.id]
     assert project.list("observation", participant="P03") == []
     assert people["P04"] in record_context(project, quiet.id).participant_ids
+    project.update(attrs.evolve(project.get("P04"), role="inspector"))
+    found = project.search("panel role:inspector", types=("observation",), limit=5)
+    assert [hit.record.id for hit in found] == [quiet.id]
 
 
 def test_on_the_command_line(run):
