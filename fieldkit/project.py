@@ -345,7 +345,10 @@ class Project:
             raise Refused("jottings cannot be changed; expand them into a fieldnote instead")
         if type(record) is not type(old):
             raise Refused("a record cannot change its type")
-        record = attrs.evolve(self.prepare(record), created_at=old.created_at, author=old.author)
+        jotting = isinstance(old, records.Observation) and old.stage == "jotting"
+        # a jotting's words stay as written even when pseudonymising on capture was turned on since
+        record = attrs.evolve(self.prepare(record, capture=False if jotting else None),
+                              created_at=old.created_at, author=old.author)
         if record == old:
             return old
         self._check_references(record)

@@ -65,6 +65,17 @@ def test_a_fieldnote_expanding_linked_jottings_is_about_the_same_people(project,
     assert note.links == (people["P04"], people["P03"], people["P05"])
 
 
+def test_relinking_never_rewrites_a_jotting_captured_before_pseudonymising(project, people, tmp_path):
+    jotting = capture.jot(project, "Dana Okafor arrives late")
+    keys = anonymiser.open_keystore(project)
+    keys.add("P03", "Dana Okafor", [])
+    keys.close()
+    project.set_setting("pseudonymise_on_capture", True)
+    assert capture.memo(project, "Dana Okafor again").body == "@P03 again"  # capture is on and works
+    for changed in (capture.relink(project, jotting.id, add=["P04"]), capture.relink(project, jotting.id, None)):
+        assert changed.body == "Dana Okafor arrives late" and changed.mentions == ()
+
+
 def test_queries_by_participant_find_linked_notes(project, people):
     quiet = capture.jot(project, "the panel breaks for lunch")
     capture.relink(project, quiet.id, add=["P04"])
