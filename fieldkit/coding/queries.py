@@ -108,8 +108,8 @@ class _Context:
     def load(self, record_ids: Iterable[str]) -> None:
         """Fetch the context of many records with a few queries."""
         wanted = [r for r in set(record_ids) if r not in self.records]
-        for rid, kind, encounter_id, mentions in self.project.store.coding.mentions(wanted):
-            self._set(rid, kind, encounter_id, mentions)
+        for rid, kind, encounter_id, mentions, links in self.project.store.coding.mentions(wanted):
+            self._set(rid, kind, encounter_id, mentions, links)
         for rid in wanted:
             if rid in self.records:
                 continue
@@ -119,11 +119,10 @@ class _Context:
                 kind = self.project.find_type(rid) or "?"
                 self.records[rid] = RecordContext(kind, None, None, ())
 
-    def _set(self, rid, kind, encounter_id, mentions):
+    def _set(self, rid, kind, encounter_id, mentions, links=()):
         enc = self.encounters.get(encounter_id) if encounter_id else None
         people = list(enc["participants"]) if enc else []
-        for code in mentions:
-            pid = self.by_code.get(str(code).casefold())
+        for pid in [self.by_code.get(str(code).casefold()) for code in mentions] + list(links):
             if pid and pid not in people:
                 people.append(pid)
         self.records[rid] = RecordContext(kind, encounter_id, enc["site_id"] if enc else None, tuple(people))

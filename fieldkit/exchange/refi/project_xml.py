@@ -441,8 +441,10 @@ class _QdpxWriter:
 
     def add_to_cases(self, record: Record, guid: str, encounter: Optional[Encounter]) -> None:
         cases = self.cases_of(encounter) if encounter is not None else ()
-        if record.mentions:
+        linked = [pid for pid in record.links if pid in self.participants]  # as mentioned, below
+        if record.mentions or linked:
             cases = set(cases)
+            cases.update(linked)
             for code in record.mentions:
                 pid = self.by_code.get(code)
                 if pid:
