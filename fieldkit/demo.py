@@ -13,11 +13,16 @@ exporter. Each step calls its library function directly, so a missing piece fail
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, MissingExtra, Refused
+
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.hooks.registry import Exporter
 
 CODERS = ("coder-a", "coder-b")
 PASSPHRASE_NOTE = "the demo key store has no passphrase; give one to a real study's key store"
@@ -220,7 +225,7 @@ def _step(name: str):
     return wrap
 
 
-def build_demo(path, *, echo: Callable[[str], None] = lambda line: None) -> DemoResult:
+def build_demo(path: Union[str, os.PathLike[str]], *, echo: Callable[[str], None] = lambda line: None) -> DemoResult:
     """Create the fictional demo project in ``path`` (new or empty), code, anonymise and export it."""
     from fieldkit.project import init
 
@@ -334,7 +339,7 @@ def _anonymisation(project, path: Path, result: DemoResult, echo):
     result.lines.append(f"Key store: {keys} ({PASSPHRASE_NOTE})")
 
 
-def export_dest(folder: Path, exporter) -> Path:
+def export_dest(folder: Path, exporter: Exporter) -> Path:
     """Where the demo writes an exporter's output: ``demo.html``, ``codebook.yaml``, ``csv/`` …"""
     if not exporter.suffix:
         return folder / exporter.name

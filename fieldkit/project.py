@@ -340,12 +340,15 @@ class Project:
         """Save a changed record, keeping the previous version in the revision history."""
         old = self.get(record.id, type_name=record.type_name)
         if isinstance(old, records.Observation) and old.stage == "jotting" \
-                and attrs.evolve(record, encounter_id=old.encounter_id) != old:
-            # only its link to an encounter can be corrected (with history); its words never change
+                and attrs.evolve(record, encounter_id=old.encounter_id, links=old.links) != old:
+            # only its links (encounter, participants) can be corrected, with history; its words never change
             raise Refused("jottings cannot be changed; expand them into a fieldnote instead")
         if type(record) is not type(old):
             raise Refused("a record cannot change its type")
-        record = attrs.evolve(self.prepare(record), created_at=old.created_at, author=old.author)
+        jotting = isinstance(old, records.Observation) and old.stage == "jotting"
+        # a jotting's words stay as written even when pseudonymising on capture was turned on since
+        record = attrs.evolve(self.prepare(record, capture=False if jotting else None),
+                              created_at=old.created_at, author=old.author)
         if record == old:
             return old
         self._check_references(record)
@@ -427,6 +430,10 @@ class Project:
             refs.append(("participant", item.participant_id))
         for ref_id in getattr(record, "derived_from", ()) or ():
             refs.append(("derived_from", ref_id))
+        if isinstance(record, records.Observation):
+            for ref_id in record.links:
+                if self.find_type(ref_id) != "participant":
+                    raise NotFound(f"participant {ref_id} does not exist in this project")
         for name, value in refs:
             if self.find_type(value) is None:
                 raise NotFound(f"{name} {value} does not exist in this project")

@@ -20,6 +20,16 @@ def imported_modules(*args):
     return names, result.stdout
 
 
+def modules_after_jot(text):
+    """Every module in ``sys.modules`` after a jot in a fresh process (``FIELDKIT_PROJECT`` set)."""
+    code = ("import sys; sys.argv = ['fieldkit', 'jot', *sys.argv[1:]]\nfrom fieldkit.cli import cli\n"
+            "try:\n    cli()\nexcept SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))\n")
+    result = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, timeout=60,
+                            check=True)
+    assert "saved" in result.stdout
+    return set(result.stdout.splitlines()[-1].split())
+
+
 @pytest.mark.parametrize("args", [["--version"], ["--help"]])
 def test_no_heavy_imports(args):
     names, out = imported_modules(*args)
@@ -50,10 +60,7 @@ def test_a_plain_jot_does_not_import_sqlite_utils_or_a_parser(tmp_path, monkeypa
         assert heavy not in names, f"jot imported {heavy}"
     # only the command's own module of the CLI: the others load when their commands are used
     # (importlib.import_module does not show in -X importtime, so ask sys.modules)
-    code = ("import sys; sys.argv = ['fieldkit', 'jot', 'a second jotting']\nfrom fieldkit.cli import cli\n"
-            "try:\n    cli()\nexcept SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    loaded = set(result.stdout.splitlines()[-1].split())
+    loaded = modules_after_jot("a second jotting")
     assert "fieldkit.cli.capture" in loaded
     for other in ("coding", "records", "fieldwork", "privacy", "exchange", "maintenance", "serve", "project"):
         assert f"fieldkit.cli.{other}" not in loaded, f"jot imported fieldkit.cli.{other}"
@@ -64,3 +71,16 @@ def test_a_plain_jot_does_not_import_sqlite_utils_or_a_parser(tmp_path, monkeypa
         assert len(project.list("observation")) == 2
     finally:
         project.close()
+
+
+def test_a_plain_jot_leaves_out_what_only_other_paths_need(tmp_path, monkeypatch):
+    """A jot at "now" looks up no time zone (zoneinfo), reads no HTML block (html) and, when it
+    succeeds, prints no traceback (traceback): each is imported where it is used."""
+    import fieldkit
+
+    fieldkit.init(tmp_path / "p").close()
+    monkeypatch.setenv("FIELDKIT_PROJECT", str(tmp_path / "p"))
+    loaded = modules_after_jot("the LI hands the intro to @P03 #voice")
+    assert "fieldkit.core.timeinput" in loaded and "fieldkit.core.markdown" in loaded  # the probe sees them
+    for module in ("zoneinfo", "html", "traceback"):
+        assert module not in loaded, f"a plain jot imported {module}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import NoReturn
 
 import click
@@ -85,6 +84,8 @@ def report(exc: BaseException) -> NoReturn:
     if _database_condition(exc):
         fail(f"database error: {exc}")
     if _debugging():
+        import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     from fieldkit import __version__
 

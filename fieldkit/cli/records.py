@@ -69,15 +69,24 @@ def list_(type_name: str, stage: Optional[str], encounter: Optional[str], partic
 @json_option
 def show(ref: str, fmt: str) -> None:
     """Show one record in full (any id, unique id ending, P03, E12, site or code name)."""
+    import datetime as dt
+
     project = get_project()
-    data = record_row(project.get(ref))
+    record = project.get(ref)
+    data = record_row(record)
     if fmt == "json":
         output(data, fmt="json")
         return
     body = data.pop("body", None)
     for key, value in data.items():
-        if value not in (None, "", [], {}):
-            click.echo(f"{key:>18}: {readable(value)}")
+        if value in (None, "", [], {}):
+            continue
+        field = getattr(record, key, None)
+        if isinstance(field, dt.datetime):  # JSON keeps UTC; a person reads the project's zone
+            value = local_time(project, field, record.observed_precision if key == "observed_at" else "minute")
+        elif key == "links" and record.type_name == "observation":
+            value = [project.get(pid, type_name="participant", include_deleted=True).code for pid in field]
+        click.echo(f"{key:>18}: {readable(value)}")
     if body is not None:
         click.echo("")
         click.echo(body)
@@ -121,29 +130,40 @@ def search(query: tuple, types: tuple, stage: Optional[str], encounter: Optional
               help="Take the new text from a file ('-' for stdin) instead of $EDITOR.")
 @click.option("--encounter", "-e", help="Link a jotting or fieldnote to this encounter instead ('none': to none); "
                                         "its text is left as it is.")
-def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str]) -> None:
+@click.option("--with", "with_", multiple=True, help="Participants it is also about: P03,P04 (its text is left as it is).")
+@click.option("--without", multiple=True, help="Participants it is not about after all (not ones its text @mentions).")
+def edit(ref: str, reason: str, from_file: Any, encounter: Optional[str], with_: tuple, without: tuple) -> None:
     """Edit a fieldnote or memo in $EDITOR; the old version stays in its history.
 
-    With --encounter, correct which encounter a jotting or fieldnote belongs to (the
-    only change a jotting takes)."""
+    With --encounter, --with or --without, correct the links of a jotting or fieldnote: the
+    encounter it belongs to and the participants it is about (the only changes a jotting
+    takes)."""
     from fieldkit.fieldwork.capture import edit as edit_
 
     project = get_project()
-    if encounter is not None:
+    if encounter is not None or with_ or without:
         if from_file is not None:
-            raise click.UsageError("--encounter changes the link only; give the new text in a separate edit")
-        from fieldkit.fieldwork.capture import relink
+            raise click.UsageError("--encounter, --with and --without change links only; "
+                                   "give the new text in a separate edit")
+        from fieldkit.cli.options import split
+        from fieldkit.fieldwork.capture import KEEP, relink
 
         before = project.get(ref)
-        target = None if encounter.strip().lower() in ("none", "") else encounter
-        updated = relink(project, ref, target, reason=reason)
+        target = KEEP if encounter is None else None if encounter.strip().lower() in ("none", "") else encounter
+        updated = relink(project, ref, target, add=split(with_), remove=split(without), reason=reason)
+        echo_warnings(project)
+        if updated == before:
+            click.echo("no change")
+            return
         code = project.get(updated.encounter_id, type_name="encounter").code if updated.encounter_id else "no encounter"
-        click.echo("no change" if updated == before else f"{updated.type_name} {updated.id} now in {code}")
+        people = [project.get(pid, type_name="participant").code for pid in updated.links]
+        click.echo(f"{updated.type_name} {updated.id} now in {code}"
+                   + (f", also about {', '.join(people)}" if people else ""))
         return
     record = project.get(ref)
     if getattr(record, "stage", None) == "jotting":
         raise Refused("jottings cannot be changed; use 'fieldkit expand' to write a fieldnote from them "
-                      "(or 'fieldkit edit JOTTING --encounter E12' to correct its encounter)")
+                      "(or 'fieldkit edit JOTTING --encounter E12 --with P03' to correct its links)")
     if not hasattr(record, "body"):
         raise Refused(f"{record.type_name} records have no text to edit")
     text = from_file.read() if from_file is not None else edit_text(record.body)

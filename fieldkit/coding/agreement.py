@@ -43,7 +43,7 @@ import math
 import numbers
 from collections import Counter, defaultdict
 from fractions import Fraction
-from typing import Hashable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Hashable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from fieldkit.core.errors import InvalidInput
 
@@ -68,6 +68,8 @@ LEVELS = ("nominal", "ordinal", "interval", "ratio")
 UNITS = ("character", "segment")
 
 Coding = tuple  # (record_id, start, end, code, coder)
+#: reliability data: units (one slot per coder) or ``{unit_tuple: count}``
+Data = Union[Sequence[Sequence[Hashable]], Mapping[tuple, int]]
 
 
 # ---------------------------------------------------------------------------
@@ -85,7 +87,7 @@ def _check_weight(weight) -> None:
         raise InvalidInput(f"weights must not be negative, got {weight!r}")
 
 
-def pattern_counts(data, weights: Optional[Iterable[int]] = None) -> Counter:
+def pattern_counts(data: Data, weights: Optional[Iterable[int]] = None) -> Counter:
     """Count the distinct units of ``data``: ``Counter({unit_tuple: times})``.
 
     ``data`` is a sequence of units (optionally with one integer weight each) or already a
@@ -146,7 +148,7 @@ def _ratio(num, den) -> float:
 # Statistics
 # ---------------------------------------------------------------------------
 
-def percent_agreement(data, weights: Optional[Iterable[int]] = None) -> float:
+def percent_agreement(data: Data, weights: Optional[Iterable[int]] = None) -> float:
     """Share of pairable units on which every coder who coded the unit gave the same value.
 
     A unit is *pairable* when at least two coders gave it a value; missing slots are ignored.
@@ -163,7 +165,7 @@ def percent_agreement(data, weights: Optional[Iterable[int]] = None) -> float:
     return _ratio(agree, total)
 
 
-def cohen_kappa(data, weights: Optional[Iterable[int]] = None) -> float:
+def cohen_kappa(data: Data, weights: Optional[Iterable[int]] = None) -> float:
     """Cohen's kappa for exactly two coders (units where either value is missing are dropped).
 
     ``kappa = (p_o - p_e) / (1 - p_e)`` with ``p_e`` from each coder's own marginal
@@ -190,7 +192,7 @@ def cohen_kappa(data, weights: Optional[Iterable[int]] = None) -> float:
     return _ratio(n * agree - expected, n * n - expected)
 
 
-def fleiss_kappa(data, weights: Optional[Iterable[int]] = None) -> float:
+def fleiss_kappa(data: Data, weights: Optional[Iterable[int]] = None) -> float:
     """Fleiss' kappa for any number of coders; units with fewer than two values are dropped.
 
     Coder identity plays no part: only how many coders put each unit into each category.
@@ -227,7 +229,7 @@ def fleiss_kappa(data, weights: Optional[Iterable[int]] = None) -> float:
     return _ratio(p_bar - p_e, 1 - p_e)
 
 
-def krippendorff_alpha(data, level: str = "nominal", weights: Optional[Iterable[int]] = None) -> float:
+def krippendorff_alpha(data: Data, level: str = "nominal", weights: Optional[Iterable[int]] = None) -> float:
     """Krippendorff's alpha, from the coincidence matrix; missing values allowed.
 
     ``alpha = 1 - D_o / D_e``: observed disagreement (each pairable unit with ``m_u`` values
@@ -412,7 +414,7 @@ class _Index:
     def codes(self) -> list:
         return sorted(self.spans, key=lambda c: (str(type(c)), str(c)))
 
-    def base(self, record_id, missing_untouched: bool) -> list:
+    def base(self, record_id: Hashable, missing_untouched: bool) -> list[Optional[int]]:
         """Per-coder value for "did not apply": 0, or None for a coder who never touched the record."""
         if not missing_untouched:
             return [0] * len(self.coders)
@@ -461,7 +463,7 @@ def _character_counts(index: _Index, code, lengths: Mapping[Hashable, int],
 
 
 def character_units(codings: Iterable[Coding], lengths: Mapping[Hashable, int],
-                    coders: Sequence[Hashable], code, *, missing_untouched: bool = False) -> Counter:
+                    coders: Sequence[Hashable], code: Hashable, *, missing_untouched: bool = False) -> Counter:
     """Character-level units for one code, compressed: ``Counter({pattern: characters})``.
 
     Every character of every record that at least one of ``coders`` coded (with any code)
@@ -566,7 +568,7 @@ def _segment_units_for(index: _Index, code, threshold: Fraction, missing_untouch
             yield record_id, group, tuple(pattern)
 
 
-def segment_units(codings: Iterable[Coding], coders: Sequence[Hashable], code, overlap: float = 0.5,
+def segment_units(codings: Iterable[Coding], coders: Sequence[Hashable], code: Hashable, overlap: float = 0.5,
                   *, missing_untouched: bool = False) -> Counter:
     """Segment-level units for one code: ``Counter({pattern: segments})``.
 

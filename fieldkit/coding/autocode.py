@@ -13,12 +13,17 @@ with ``fieldkit agreement --coders auto:keywords,alice``, accepted or rejected:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.coding.codings import AUTO_PREFIX, TEXT_TYPES, check_coder_name, code_paths, is_auto_coder, record_text
 from fieldkit.core.errors import FieldkitError, NotFound, PluginError, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding
+    from fieldkit.hooks.registry import Coder
+    from fieldkit.project import Project
 
 
 @attrs.frozen
@@ -48,13 +53,13 @@ class AutocodeReport:
         return text
 
 
-def available_coders() -> dict:
+def available_coders() -> dict[str, Coder]:
     from fieldkit.hooks.manager import coders
 
     return coders()
 
 
-def get_coder(name: str):
+def get_coder(name: str) -> Coder:
     coders = available_coders()
     if name not in coders:
         listed = ", ".join(sorted(coders)) or "none"
@@ -106,7 +111,7 @@ def _check(item, record, codes_by_id, coder_name):
     return code_id, start, end, str(note or "")
 
 
-def run_autocoder(project, coder: str = "keywords", *, records: Optional[Sequence[str]] = None,
+def run_autocoder(project: Project, coder: str = "keywords", *, records: Optional[Sequence[str]] = None,
                   all_records: bool = False, codes: Optional[Sequence[str]] = None,
                   progress: Optional[Callable[[int], None]] = None) -> AutocodeReport:
     """Run a registered auto-coder over ``records`` (refs) or every observation and memo.
@@ -158,8 +163,8 @@ def run_autocoder(project, coder: str = "keywords", *, records: Optional[Sequenc
     return report
 
 
-def proposals(project, *, coder: Optional[str] = None, record: Optional[str] = None, code: Optional[str] = None,
-              pending: bool = True) -> list:
+def proposals(project: Project, *, coder: Optional[str] = None, record: Optional[str] = None,
+              code: Optional[str] = None, pending: bool = True) -> list[Coding]:
     """Live proposals of auto-coders; with ``pending`` (the default) only those no human coder
     has yet made (same record, code and span)."""
     from fieldkit.coding.codings import resolve_code
@@ -186,8 +191,8 @@ def _chosen(project, refs, all_pending, filters) -> list:
     return chosen
 
 
-def accept(project, refs: Sequence[str] = (), *, as_coder: Optional[str] = None, all_pending: bool = False,
-           reason: str = "", **filters) -> list:
+def accept(project: Project, refs: Sequence[str] = (), *, as_coder: Optional[str] = None, all_pending: bool = False,
+           reason: str = "", **filters: Any) -> list[Coding]:
     """Copy proposals to a human coder (default: the project author); returns the new codings.
 
     With ``all_pending`` every pending proposal (narrowed by ``coder``, ``record``, ``code``)
@@ -210,7 +215,8 @@ def accept(project, refs: Sequence[str] = (), *, as_coder: Optional[str] = None,
     return made
 
 
-def accept_extended(project, ref: str, unit: str, *, as_coder: Optional[str] = None, reason: str = ""):
+def accept_extended(project: Project, ref: str, unit: str, *, as_coder: Optional[str] = None,
+                    reason: str = "") -> Coding:
     """Accept a proposal widened to its sentence or paragraph (``codings.extend_span``).
 
     The person's coding gets the wider span; the proposal itself is then tombstoned (it has
@@ -230,7 +236,8 @@ def accept_extended(project, ref: str, unit: str, *, as_coder: Optional[str] = N
     return made
 
 
-def reject(project, refs: Sequence[str] = (), *, all_pending: bool = False, reason: str = "", **filters) -> list:
+def reject(project: Project, refs: Sequence[str] = (), *, all_pending: bool = False, reason: str = "",
+           **filters: Any) -> list[Coding]:
     """Tombstone proposals; later runs of the auto-coder will not propose them again."""
     chosen = _chosen(project, refs, all_pending, filters)
     with project.transaction():

@@ -15,13 +15,24 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.coding.codings import (code_path, code_paths, descendant_ids, resolve_code, rule_from_dict,
                      rule_to_dict)
 from fieldkit.core.errors import FieldkitError, NotFound, PluginError, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.coding.codebook_file import CodebookData
+    from fieldkit.coding.keywords import KeywordRule
+    from fieldkit.core.records import Code
+    from fieldkit.project import Project
+
+    #: a code given by path, name or id, or the code itself
+    CodeRef = Union[str, Code]
+    #: keyword rules as the codebook file writes them, as rule text, or as ``KeywordRule``
+    Rules = Iterable[Union[str, dict[str, Any], KeywordRule]]
 
 SETTING = "codebook"
 TEXT_FIELDS = ("definition", "include", "exclude", "example")
@@ -112,16 +123,16 @@ def title_from_name(name: str) -> str:
     return (words[:1].upper() + words[1:]) if words else name
 
 
-def code_title(project, code, meta: Optional[dict] = None) -> str:
+def code_title(project: Project, code: Code, meta: Optional[dict[str, Any]] = None) -> str:
     """A code's human title: the one given when it was loaded or added, else made from its name."""
     meta = meta or _meta(project)
     return meta["titles"].get(code.id) or title_from_name(code.name)
 
 
 # changing codes -------------------------------------------------------------------------------
-def add_code(project, name: str, *, parent: Optional[str] = None, title: str = "", definition: str = "",
-             include: str = "", exclude: str = "", example: str = "", colour: str = "", keywords=(),
-             reason: str = "added to the codebook"):
+def add_code(project: Project, name: str, *, parent: Optional[str] = None, title: str = "", definition: str = "",
+             include: str = "", exclude: str = "", example: str = "", colour: str = "", keywords: Rules = (),
+             reason: str = "added to the codebook") -> Code:
     """Add a code (under ``parent``, a code path, name or id); sibling names must differ."""
     from fieldkit.core.records import Code
 
@@ -141,8 +152,8 @@ def add_code(project, name: str, *, parent: Optional[str] = None, title: str = "
     return code
 
 
-def edit_code(project, ref, *, reason: str = "", title: Optional[str] = None, keywords=None, add_keywords=(),
-              **fields):
+def edit_code(project: Project, ref: CodeRef, *, reason: str = "", title: Optional[str] = None,
+              keywords: Optional[Rules] = None, add_keywords: Rules = (), **fields: Any) -> Code:
     """Change a code's definition, include, exclude, example, colour or keyword rules."""
     code = _code(project, ref)
     unknown = set(fields) - {*TEXT_FIELDS, "colour"}
@@ -166,7 +177,7 @@ def edit_code(project, ref, *, reason: str = "", title: Optional[str] = None, ke
     return updated
 
 
-def rename_code(project, ref, new_name: str, *, reason: str = ""):
+def rename_code(project: Project, ref: CodeRef, new_name: str, *, reason: str = "") -> Code:
     """Give a code a new name; its codings, children and history stay with it."""
     code = _code(project, ref)
     new_name = _check_name(new_name)
@@ -179,7 +190,7 @@ def rename_code(project, ref, new_name: str, *, reason: str = ""):
                               reason=reason or f"renamed from '{code.name}' to '{new_name}'")
 
 
-def move_code(project, ref, new_parent: Optional[str], *, reason: str = ""):
+def move_code(project: Project, ref: CodeRef, new_parent: Optional[CodeRef], *, reason: str = "") -> Code:
     """Put a code (with everything below it) under another parent, or at the top (``None``)."""
     with project.transaction():
         return _move(project, _code(project, ref), _code(project, new_parent) if new_parent else None, reason)
@@ -212,7 +223,7 @@ class MergeResult:
     children: int
 
 
-def merge_codes(project, source, target, *, reason: str = "") -> MergeResult:
+def merge_codes(project: Project, source: CodeRef, target: CodeRef, *, reason: str = "") -> MergeResult:
     """Merge ``source`` into ``target``: its codings and children move to the target, its keyword
     rules are added to the target's, and it stays in the codebook as ``merged`` pointing there.
 
@@ -262,7 +273,7 @@ def _merge(project, src, dst, reason) -> MergeResult:
     return MergeResult(src, dst, moved, duplicates, len(children))
 
 
-def retire_code(project, ref, *, reason: str = ""):
+def retire_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
     """Stop using a code: it cannot be applied, but its codings and history stay."""
     code = _code(project, ref)
     if code.status == "merged":
@@ -272,7 +283,7 @@ def retire_code(project, ref, *, reason: str = ""):
     return project.update(attrs.evolve(code, status="retired"), reason=reason or "retired")
 
 
-def restore_code(project, ref, *, reason: str = ""):
+def restore_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
     """Bring a retired code back into use."""
     code = _code(project, ref)
     if code.status == "merged":
@@ -282,7 +293,7 @@ def restore_code(project, ref, *, reason: str = ""):
     return project.update(attrs.evolve(code, status="active"), reason=reason or "restored")
 
 
-def delete_code(project, ref, *, reason: str = ""):
+def delete_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
     """Tombstone a code nobody uses; refuse one that codings, child codes or merged codes refer to."""
     code = _code(project, ref)
     path = code_path(project, code)
@@ -297,7 +308,7 @@ def delete_code(project, ref, *, reason: str = ""):
 
 
 # reading --------------------------------------------------------------------------------------
-def codebook_rows(project, *, include_inactive: bool = True) -> list[dict]:
+def codebook_rows(project: Project, *, include_inactive: bool = True) -> list[dict[str, Any]]:
     """One row per live code, depth-first (parents before children): path, status, texts, and how
     many codings people made with it (``codings``) and auto-coders proposed (``proposed``)."""
     from fieldkit.coding.codings import children_map
@@ -359,7 +370,7 @@ def available_codebooks() -> dict:
     return codebooks()
 
 
-def read_codebook(source):
+def read_codebook(source: Union[str, os.PathLike[str], CodebookData]) -> CodebookData:
     """``CodebookData`` from a registered codebook name, a YAML/JSON file, or ``CodebookData``."""
     from fieldkit.coding.codebook_file import CodebookData, CodebookError, load_codebook, parse_codebook
 
@@ -395,7 +406,8 @@ def _spec_fields(spec) -> dict:
             "keywords": tuple(rule_to_dict(r) for r in spec.keywords)}
 
 
-def load_into_project(project, source, *, update: bool = False, reason: str = "") -> LoadReport:
+def load_into_project(project: Project, source: Union[str, os.PathLike[str], CodebookData], *, update: bool = False,
+                      reason: str = "") -> LoadReport:
     """Add a codebook's codes to the project, matching existing codes by path (ignoring case).
 
     New codes are added; identical ones are left alone. A code that exists with different
@@ -448,8 +460,8 @@ def load_into_project(project, source, *, update: bool = False, reason: str = ""
     return report
 
 
-def export_codebook(project, *, include_retired: bool = False, name: Optional[str] = None,
-                    title: Optional[str] = None, description: Optional[str] = None):
+def export_codebook(project: Project, *, include_retired: bool = False, name: Optional[str] = None,
+                    title: Optional[str] = None, description: Optional[str] = None) -> CodebookData:
     """The project's codebook as ``CodebookData`` (active codes; ``include_retired`` adds retired
     ones). Merged codes are left out: their codings now sit on the codes they were merged into."""
     from fieldkit.coding.codebook_file import CodebookData, CodeSpec, default_colour
@@ -489,8 +501,8 @@ def export_codebook(project, *, include_retired: bool = False, name: Optional[st
                         codes=tuple(specs))
 
 
-def write_codebook(project, dest, *, fmt: Optional[str] = None, force: bool = False,
-                   include_retired: bool = False) -> Path:
+def write_codebook(project: Project, dest: Union[str, os.PathLike[str]], *, fmt: Optional[str] = None,
+                   force: bool = False, include_retired: bool = False) -> Path:
     """Export the codebook to a YAML or JSON file; refuses to overwrite unless ``force``."""
     from fieldkit.coding.codebook_file import dump_codebook
 
@@ -510,7 +522,7 @@ def write_codebook(project, dest, *, fmt: Optional[str] = None, force: bool = Fa
     return dest
 
 
-def children_of(project, ref) -> list:
+def children_of(project: Project, ref: CodeRef) -> list[Code]:
     code = _code(project, ref)
     return project.list("code", parent_id=code.id)
 

@@ -9,11 +9,16 @@ names starting with ``auto:`` belong to auto-coders (see ``fieldkit.coding.autoc
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.coding.keywords import KeywordRule
+    from fieldkit.core.records import Code, Coding, Record
+    from fieldkit.project import Project
 
 #: record types a code can be applied to
 CODABLE_TYPES = ("observation", "memo", "encounter")
@@ -23,7 +28,7 @@ AUTO_PREFIX = "auto:"
 UNTOUCHED = ("missing", "absent")
 
 
-def code_path(project, code) -> str:
+def code_path(project: Project, code: Code) -> str:
     """The ``parent/child`` path of a code."""
     parts = [code.name]
     seen = {code.id}
@@ -36,18 +41,18 @@ def code_path(project, code) -> str:
     return "/".join(reversed(parts))
 
 
-def resolve_code(project, ref: str):
+def resolve_code(project: Project, ref: str) -> Code:
     """A code by id, path (``parent/child``) or unique name; raises NotFound."""
     return project.resolve_code(ref)
 
 
 # codes in bulk ------------------------------------------------------------------------
-def code_paths(project, *, include_deleted: bool = True) -> dict:
+def code_paths(project: Project, *, include_deleted: bool = True) -> dict[str, str]:
     """``{code_id: "parent/child"}`` for every code, from one query."""
     return project.store.coding.paths(include_deleted=include_deleted)
 
 
-def children_map(project) -> dict:
+def children_map(project: Project) -> dict[Optional[str], list[str]]:
     """``{parent_id: [child ids]}`` over live codes (top-level codes under ``None``)."""
     out: dict = {}
     for code_id, parent_id in project.store.coding.children():
@@ -55,7 +60,8 @@ def children_map(project) -> dict:
     return out
 
 
-def descendant_ids(project, code_id: str, *, children: Optional[dict] = None) -> list:
+def descendant_ids(project: Project, code_id: str, *,
+                   children: Optional[dict[Optional[str], list[str]]] = None) -> list[str]:
     """The code and every code below it, parents before children."""
     children = children if children is not None else children_map(project)
     out, stack, seen = [], [code_id], set()
@@ -82,12 +88,12 @@ def check_coder_name(coder: str) -> str:
     return coder
 
 
-def coders_in_project(project) -> list[str]:
+def coders_in_project(project: Project) -> list[str]:
     return project.store.coding.coders()
 
 
 # keyword rules on codes -----------------------------------------------------------------
-def rule_to_dict(rule) -> dict:
+def rule_to_dict(rule: Union[KeywordRule, dict[str, Any]]) -> dict[str, Any]:
     """A keyword rule as the plain dict stored in ``Code.keywords`` (the codebook-file shape)."""
     if isinstance(rule, dict):
         return rule_to_dict(rule_from_dict(rule))
@@ -100,7 +106,7 @@ def rule_to_dict(rule) -> dict:
     return out
 
 
-def rule_from_dict(data):
+def rule_from_dict(data: Union[KeywordRule, dict[str, Any]]) -> KeywordRule:
     """A ``KeywordRule`` from a stored dict: ``{"word": "x"}``, ``{"near": [a, b], "within": 4}`` …"""
     from fieldkit.coding.keywords import DEFAULT_WITHIN, KINDS, KeywordRule
 
@@ -124,18 +130,18 @@ def rule_from_dict(data):
         raise FieldkitError(f"bad keyword rule {data!r}: {exc}") from None
 
 
-def code_rules(code) -> list:
+def code_rules(code: Code) -> list[KeywordRule]:
     """The keyword rules stored on a code, as ``KeywordRule`` objects."""
     return [rule_from_dict(d) for d in code.keywords]
 
 
 # finding what to code ----------------------------------------------------------------------
-def record_text(record) -> Optional[str]:
+def record_text(record: Record) -> Optional[str]:
     """The text a coding's offsets count in, or None for records coded only as a whole."""
     return getattr(record, "body", None) if record.type_name in TEXT_TYPES else None
 
 
-def record_length(record) -> int:
+def record_length(record: Record) -> int:
     """Length of a record for agreement: its body, or 1 for a record coded only as a whole."""
     text = record_text(record)
     return len(text) if text is not None else 1
@@ -254,7 +260,7 @@ def locate(text: Optional[str], *, quote: Optional[str] = None, occurrence: Opti
 
 
 # applying and removing ---------------------------------------------------------------------
-def codable_record(project, ref: str):
+def codable_record(project: Project, ref: str) -> Record:
     """The record a coding can go on; refuses participants, sites and the like."""
     record = project.get(ref)
     if record.type_name not in CODABLE_TYPES:
@@ -262,7 +268,7 @@ def codable_record(project, ref: str):
     return record
 
 
-def usable_code(project, ref: str):
+def usable_code(project: Project, ref: Union[str, Code]) -> Code:
     """An active code; refuses merged and retired ones with a pointer to what to use."""
     code = resolve_code(project, ref) if not hasattr(ref, "type_name") else ref
     if code.status == "merged":
@@ -284,16 +290,17 @@ def _describe(record) -> str:
     return f"{record.type_name} {label or record.id}"
 
 
-def find_duplicate(project, record_id, code_id, coder, start, end):
+def find_duplicate(project: Project, record_id: str, code_id: str, coder: str, start: Optional[int],
+                   end: Optional[int]) -> Optional[Coding]:
     """A live coding with exactly this record, code, coder and span, or None."""
     found = project.store.select("coding", record_id=record_id, code_id=code_id, coder=coder, start=start, end=end,
                                  limit=1)
     return found[0] if found else None
 
 
-def apply_code(project, record: str, code: str, *, quote: Optional[str] = None, occurrence: Optional[int] = None,
-               start: Optional[int] = None, end: Optional[int] = None, whole: bool = False,
-               coder: Optional[str] = None, note: str = ""):
+def apply_code(project: Project, record: str, code: str, *, quote: Optional[str] = None,
+               occurrence: Optional[int] = None, start: Optional[int] = None, end: Optional[int] = None,
+               whole: bool = False, coder: Optional[str] = None, note: str = "") -> Coding:
     """Code a segment (by quote or offsets) or the whole of a record; returns the new ``Coding``.
 
     ``coder`` defaults to the project author. Refuses unknown, merged or retired codes, a
@@ -315,8 +322,8 @@ def apply_code(project, record: str, code: str, *, quote: Optional[str] = None, 
                                   coder=coder, note=note), reason="coded")
 
 
-def code_spans(project, code: str, spans: Sequence[tuple], *, coder: Optional[str] = None,
-               note: str = "", reason: str = "coded") -> tuple[list, int]:
+def code_spans(project: Project, code: str, spans: Sequence[tuple[str, Optional[int], Optional[int]]], *,
+               coder: Optional[str] = None, note: str = "", reason: str = "coded") -> tuple[list[Coding], int]:
     """Apply one code to many ``(record, start, end)`` spans in one transaction (all or none).
 
     ``start``/``end`` may both be None for the whole record. Spans the coder already coded
@@ -342,13 +349,13 @@ def code_spans(project, code: str, spans: Sequence[tuple], *, coder: Optional[st
     return made, skipped
 
 
-def annotate_coding(project, ref: str, note: str, *, reason: str = ""):
+def annotate_coding(project: Project, ref: str, note: str, *, reason: str = "") -> Coding:
     """Set a coding's note (the previous version is kept in its history)."""
     coding = get_coding(project, ref)
     return project.update(attrs.evolve(coding, note=note.strip()), reason=reason or "note changed")
 
 
-def rebound_coding(project, ref: str, start: int, end: int, *, reason: str = ""):
+def rebound_coding(project: Project, ref: str, start: int, end: int, *, reason: str = "") -> Coding:
     """Move a segment coding to ``[start, end)`` of the same record (history kept)."""
     coding = get_coding(project, ref)
     if coding.start is None:
@@ -356,18 +363,19 @@ def rebound_coding(project, ref: str, start: int, end: int, *, reason: str = "")
     return resolve_review(project, coding.id, start=start, end=end, reason=reason or "re-bounded")
 
 
-def get_coding(project, ref: str):
+def get_coding(project: Project, ref: str) -> Coding:
     return project.get(ref, type_name="coding")
 
 
-def remove_coding(project, ref: str, *, reason: str = "removed"):
+def remove_coding(project: Project, ref: str, *, reason: str = "removed") -> Coding:
     """Tombstone a coding (it stays in the database and its history)."""
     coding = get_coding(project, ref)
     return project.delete(coding.id, reason=reason or "removed")
 
 
-def list_codings(project, *, record: Optional[str] = None, code: Optional[str] = None, coder: Optional[str] = None,
-                 status: Optional[str] = None, descendants: bool = False, include_auto: bool = True) -> list:
+def list_codings(project: Project, *, record: Optional[str] = None, code: Optional[str] = None,
+                 coder: Optional[str] = None, status: Optional[str] = None, descendants: bool = False,
+                 include_auto: bool = True) -> list[Coding]:
     """Live codings, filtered; ``descendants`` widens ``code`` to the codes below it."""
     filters: dict = {}
     if record:
@@ -384,14 +392,15 @@ def list_codings(project, *, record: Optional[str] = None, code: Optional[str] =
     return project.store.select("coding", order_by="record_id, start, id", **filters)
 
 
-def review_list(project, **filters) -> list:
+def review_list(project: Project, **filters: Any) -> list[Coding]:
     """Codings whose text was deleted or rewritten by an edit and need a person to look."""
     return list_codings(project, status="review", **filters)
 
 
-def resolve_review(project, ref: str, *, quote: Optional[str] = None, occurrence: Optional[int] = None,
-                   start: Optional[int] = None, end: Optional[int] = None, whole: bool = False,
-                   reason: str = ""):
+def resolve_review(project: Project, ref: str, *, quote: Optional[str] = None,
+                   occurrence: Optional[int] = None, start: Optional[int] = None, end: Optional[int] = None,
+                   whole: bool = False,
+                   reason: str = "") -> Coding:
     """Mark a coding as checked: as it stands, or re-anchored to a quote, offsets or the whole record."""
     coding = get_coding(project, ref)
     record = project.get(coding.record_id)
@@ -408,7 +417,7 @@ def resolve_review(project, ref: str, *, quote: Optional[str] = None, occurrence
     return project.update(updated, reason=reason or "coding reviewed")
 
 
-def review_texts(project, coding) -> tuple[Optional[str], Optional[str]]:
+def review_texts(project: Project, coding: Coding) -> tuple[Optional[str], Optional[str]]:
     """``(was, now)`` for a coding marked for review after an edit.
 
     ``was`` is the text it covered when it was last ``ok`` (read from its own history and
@@ -433,7 +442,8 @@ def review_texts(project, coding) -> tuple[Optional[str], Optional[str]]:
     return bodies[-1]["data"]["body"][start:end], now
 
 
-def coding_rows(project, codings: Sequence, *, context: int = 0, paths: Optional[dict] = None) -> list[dict]:
+def coding_rows(project: Project, codings: Sequence[Coding], *, context: int = 0,
+                paths: Optional[dict[str, str]] = None) -> list[dict[str, Any]]:
     """Readable rows for codings: code path, the coded text and (optionally) text around it."""
     paths = paths if paths is not None else code_paths(project)
     texts: dict = {}
@@ -485,7 +495,7 @@ class AgreementResult:
                 "rows": self.rows, "disagreements": self.disagreements, "notes": self.notes}
 
 
-def agreement(project, coders: Sequence[str], *, unit: str = "character", overlap: float = 0.5,
+def agreement(project: Project, coders: Sequence[str], *, unit: str = "character", overlap: float = 0.5,
               codes: Optional[Sequence[str]] = None, records: Optional[Sequence[str]] = None,
               untouched: str = "missing", excerpt: int = 80) -> AgreementResult:
     """Inter-coder agreement between ``coders`` over the project's codings.

@@ -19,12 +19,18 @@ from __future__ import annotations
 import datetime as dt
 
 from collections import Counter, defaultdict
-from typing import Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.coding.codings import code_paths, descendant_ids, record_text, resolve_code
 from fieldkit.core.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
+
+    #: one coder's name, several, or None for every coder (auto-coders only when asked)
+    Coders = Union[str, Sequence[str], None]
 
 NONE = "(none)"
 RESEARCHER = "(researcher)"
@@ -83,7 +89,8 @@ class _Context:
         self.records: dict = {}
         self._turns: Optional[dict] = None
 
-    def speakers(self, rid, start=None, end=None) -> Optional[list]:
+    def speakers(self, rid: str, start: Optional[int] = None,
+                 end: Optional[int] = None) -> Optional[list[tuple[str, Optional[str], str]]]:
         """``(kind, participant id, label)`` of the turns ``[start, end)`` of a record covers
         (all of its turns for a whole-record coding); None when the record has no turns."""
         if self._turns is None:
@@ -98,11 +105,11 @@ class _Context:
                 found.append((kind, pid, label))
         return found
 
-    def load(self, record_ids) -> None:
+    def load(self, record_ids: Iterable[str]) -> None:
         """Fetch the context of many records with a few queries."""
         wanted = [r for r in set(record_ids) if r not in self.records]
-        for rid, kind, encounter_id, mentions in self.project.store.coding.mentions(wanted):
-            self._set(rid, kind, encounter_id, mentions)
+        for rid, kind, encounter_id, mentions, links in self.project.store.coding.mentions(wanted):
+            self._set(rid, kind, encounter_id, mentions, links)
         for rid in wanted:
             if rid in self.records:
                 continue
@@ -112,21 +119,21 @@ class _Context:
                 kind = self.project.find_type(rid) or "?"
                 self.records[rid] = RecordContext(kind, None, None, ())
 
-    def _set(self, rid, kind, encounter_id, mentions):
+    def _set(self, rid, kind, encounter_id, mentions, links=()):
         enc = self.encounters.get(encounter_id) if encounter_id else None
         people = list(enc["participants"]) if enc else []
-        for code in mentions:
-            pid = self.by_code.get(str(code).casefold())
+        for pid in [self.by_code.get(str(code).casefold()) for code in mentions] + list(links):
             if pid and pid not in people:
                 people.append(pid)
         self.records[rid] = RecordContext(kind, encounter_id, enc["site_id"] if enc else None, tuple(people))
 
-    def context(self, rid) -> RecordContext:
+    def context(self, rid: str) -> RecordContext:
         if rid not in self.records:
             self.load([rid])
         return self.records[rid]
 
-    def values(self, rid, attribute: str, coder: str = "", start=None, end=None) -> list:
+    def values(self, rid: str, attribute: str, coder: str = "", start: Optional[int] = None,
+               end: Optional[int] = None) -> list[Any]:
         """The values of ``attribute`` for a coding of a record on ``[start, end)`` (several
         for participant attributes); speakers decide in a record with turns."""
         ctx = self.context(rid)
@@ -174,14 +181,14 @@ class _Context:
         return out or [NONE]
 
 
-def speakers(project, record_id: str, start: Optional[int] = None, end: Optional[int] = None) -> list[str]:
+def speakers(project: Project, record_id: str, start: Optional[int] = None, end: Optional[int] = None) -> list[str]:
     """Who spoke the words ``[start, end)`` of a record (all of it when no span is given):
     participant codes, ``(researcher)`` and unregistered labels, in body order; empty when
     the record has no speaker turns."""
     return list(dict.fromkeys(_speaker_names(_Context(project), project.resolve(record_id), start, end)))
 
 
-def record_context(project, record_id: str) -> RecordContext:
+def record_context(project: Project, record_id: str) -> RecordContext:
     """The encounter, site and participants a record is about (see module notes)."""
     return _Context(project).context(project.resolve(record_id))
 
@@ -201,8 +208,9 @@ def _check_attribute(project, attribute: str) -> str:
 
 
 # segments ----------------------------------------------------------------------------------------
-def segments(project, code: str, *, descendants: bool = True, coder=None, include_auto: bool = False,
-             records: Optional[Sequence[str]] = None, context: int = 60) -> list[dict]:
+def segments(project: Project, code: str, *, descendants: bool = True, coder: Coders = None,
+             include_auto: bool = False, records: Optional[Sequence[str]] = None,
+             context: int = 60) -> list[dict[str, Any]]:
     """Every coded segment of ``code`` (and, by default, the codes below it) with its text and
     up to ``context`` characters either side, in the order things happened (see ``_happened``)."""
     columns = ("id", "record_id", "code_id", "coder", "start", "end", "status", "note")
@@ -290,8 +298,8 @@ def _rollup_map(project, rollup: bool) -> dict:
     return out
 
 
-def frequencies(project, by: str = "code", *, codes: Optional[Sequence[str]] = None, coder=None,
-                include_auto: bool = False, rollup: bool = False, descendants: bool = False) -> list[dict]:
+def frequencies(project: Project, by: str = "code", *, codes: Optional[Sequence[str]] = None, coder: Coders = None,
+                include_auto: bool = False, rollup: bool = False, descendants: bool = False) -> list[dict[str, Any]]:
     """How often each code was applied, overall or by record, encounter, participant, role or site.
 
     Rows ``{"code", <by>, "codings", "records"}`` (no ``<by>`` column for ``by="code"``). A coding
@@ -327,8 +335,9 @@ def frequencies(project, by: str = "code", *, codes: Optional[Sequence[str]] = N
 
 
 # co-occurrence -------------------------------------------------------------------------------
-def cooccurrence(project, *, coder=None, include_auto: bool = False, codes: Optional[Sequence[str]] = None,
-                 same_coder: bool = False, min_count: int = 1) -> list[dict]:
+def cooccurrence(project: Project, *, coder: Coders = None, include_auto: bool = False,
+                 codes: Optional[Sequence[str]] = None, same_coder: bool = False,
+                 min_count: int = 1) -> list[dict[str, Any]]:
     """Pairs of codes found together: ``{"code_a", "code_b", "overlaps", "records"}``.
 
     ``overlaps`` counts pairs of codings (one of each code) on the same record whose segments
@@ -430,9 +439,9 @@ def _pairs(items):
 
 
 # code-by-attribute matrix ----------------------------------------------------------------------
-def matrix(project, attribute: str = "role", *, codes: Optional[Sequence[str]] = None, coder=None,
-           include_auto: bool = False, count: str = "codings", rollup: bool = False,
-           descendants: bool = False) -> list[dict]:
+def matrix(project: Project, attribute: str = "role", *, codes: Optional[Sequence[str]] = None,
+           coder: Coders = None, include_auto: bool = False, count: str = "codings", rollup: bool = False,
+           descendants: bool = False) -> list[dict[str, Any]]:
     """A code-by-attribute table: one row per code, one column per value of ``attribute``.
 
     ``attribute`` is ``role`` (participant role; answers "how do experiences differ between

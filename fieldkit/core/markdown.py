@@ -30,7 +30,6 @@ module, and running ``fieldkit --help``, stays cheap.
 from __future__ import annotations
 
 import functools
-import html as _html
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -523,7 +522,9 @@ def _block(node: SyntaxTreeNode, keep_oc: bool, comments: list[str] | None) -> l
         code = node.content.rstrip("\n")
         return [code] if code.strip() else []
     if kind == "html_block":
-        visible = _html.unescape(_HTML_TAG.sub("", _HTML_COMMENT.sub("", node.content))).strip()
+        import html
+
+        visible = html.unescape(_HTML_TAG.sub("", _HTML_COMMENT.sub("", node.content))).strip()
         return [visible] if visible else []
     if kind == "hr":
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence, TextIO, Union
 
 
 def short(record_id: str) -> str:
@@ -17,7 +17,8 @@ def preview(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def emit(rows, *, columns: Sequence[str] = (), fmt: str = "table", out=None) -> None:
+def emit(rows: Union[Iterable[Mapping[str, Any]], Mapping[str, Any]], *, columns: Sequence[str] = (),
+         fmt: str = "table", out: Optional[TextIO] = None) -> None:
     """Print rows as ``table`` (aligned columns), ``json`` (a list) or ``csv``."""
     import click
 

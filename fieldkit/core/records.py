@@ -215,6 +215,8 @@ class Observation(Record):
     tags: tuple = attrs.field(default=(), converter=_tuple)
     mentions: tuple = attrs.field(default=(), converter=_tuple)
     derived_from: tuple = attrs.field(default=(), converter=_tuple)
+    #: ids of participants it is about besides its @mentions (correctable on a jotting too)
+    links: tuple = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen(kw_only=True)

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from typing import TYPE_CHECKING, Optional
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput
 from fieldkit.core.patterns import lazy
+
+if TYPE_CHECKING:  # annotations only: zoneinfo is imported when a zone is looked up
+    from zoneinfo import ZoneInfo
 
 PRECISIONS = ("minute", "hour", "part_of_day", "day")
 
@@ -193,6 +195,8 @@ def check_timezone(name: str) -> str:
 def _zone(name: str) -> ZoneInfo:
     if not isinstance(name, str):
         raise TypeError(f"time zone must be a str, not {type(name).__name__}")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
     try:
         if not name or name != name.strip():
             raise ValueError(name)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``codebook`` exporter: the codebook as YAML, or JSON when ``dest`` ends in ``.json``.
 
     Definitions, titles, include and exclude notes and examples often quote fieldwork, so an
@@ -30,7 +36,7 @@ def export(project, dest: Path, options):
     return report
 
 
-def load(project, source: Path, options):
+def load(project: Project, source: Path, options: ImportOptions) -> ImportReport:
     """The ``codebook`` importer: add the file's codes (matched by path) to the project.
 
     ``--option update=yes`` changes codes that exist with other definitions (old versions kept)."""

@@ -11,8 +11,14 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any, TYPE_CHECKING
 
 from fieldkit.core.output import guard_cell
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.project import Project
 
 OBSERVATION_COLUMNS = ("id", "stage", "encounter", "site", "observed_at", "observed_local", "observed_precision",
                        "recorded_at", "tags", "mentions", "author", "text")
@@ -37,11 +43,11 @@ class _Table:
         self.writer.writeheader()
         self.rows = 0
 
-    def write(self, row: dict):
+    def write(self, row: dict[str, Any]) -> None:
         self.writer.writerow({k: _cell(v) for k, v in row.items()})
         self.rows += 1
 
-    def close(self):
+    def close(self) -> None:
         self.handle.close()
 
 
@@ -61,12 +67,12 @@ def _cell(value):
     return value
 
 
-def quote_text(text: str, coding) -> str:
+def quote_text(text: str, coding: Coding) -> str:
     """The coded characters of ``text`` (the whole text for a whole-record coding)."""
     return text if coding.start is None else text[coding.start:coding.end]
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``csv`` exporter: ``observations.csv``, ``memos.csv``, ``codings.csv``, ``quotes.csv``,
     ``codes.csv``, ``participants.csv``, ``encounters.csv``, ``sites.csv``, ``consent_events.csv``."""
     from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_items, progress,

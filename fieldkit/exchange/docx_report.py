@@ -8,6 +8,11 @@ grows with the selection; for very large projects export a selection (``--encoun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.project import Project
 
 
 def _docx():
@@ -28,7 +33,7 @@ def _rgb(value: str):
     return RGBColor.from_string(colour(value)[1:].upper())
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``docx`` exporter: a Word report with the codebook, coded segments and notes."""
     docx = _docx()
     from fieldkit.exchange.report_store import write_report

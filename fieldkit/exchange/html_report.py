@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.project import Project
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 DEFAULT_COLOUR = "#e0a800"  # amber: readable as a highlight and as a swatch
@@ -125,7 +130,7 @@ def _note(note: dict, lookups, anchored=frozenset()) -> str:
             + f'<div class="body">{to_html(note["text"])}</div></article>\n')
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``html`` exporter: one self-contained ``.html`` report."""
     from fieldkit.exchange.report_store import write_report
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError
+
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.core.records import Encounter
+    from fieldkit.project import Project
 
 
 @attrs.frozen
@@ -78,7 +84,8 @@ class _DryRun(Exception):
     pass
 
 
-def run_import(project, report: ImportReport, work: Callable[[], None], *, dry_run: bool = False) -> ImportReport:
+def run_import(project: Project, report: ImportReport, work: Callable[[], None], *,
+               dry_run: bool = False) -> ImportReport:
     """Run ``work`` in one transaction; roll back if it reports problems or on ``dry_run``.
 
     ``work`` fills ``report`` and writes through ``project``. Problems in the report make the
@@ -106,7 +113,7 @@ BATCH_SECONDS = 1.0
 BATCH_PAUSE = 0.11
 
 
-def write_in_batches(project, report: ImportReport, writes: list) -> None:
+def write_in_batches(project: Project, report: ImportReport, writes: list[Callable[[], Any]]) -> None:
     """Run checked writes (callables) in short transactions, then audit the import.
 
     For importers that check everything first: each transaction holds the write lock for
@@ -145,7 +152,7 @@ def read_text_file(path: Path, what: str = "file") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def observed_fields(project, value) -> dict:
+def observed_fields(project: Project, value: object) -> dict[str, Any]:
     """``observed_at``/``observed_precision``/``observed_raw`` from typed text or a YAML date."""
     if value is None or value == "":
         return {}
@@ -165,21 +172,22 @@ def observed_fields(project, value) -> dict:
     return _observed(project, str(value))
 
 
-def already_imported(project, body: str, encounter_id: Optional[str]) -> bool:
+def already_imported(project: Project, body: str, encounter_id: Optional[str]) -> bool:
     """True when an observation with exactly this text (and encounter) is already stored."""
     from fieldkit.core.markdown import normalise
 
     return project.store.has_text("observation", normalise(body), encounter_id=encounter_id)
 
 
-def with_tags(body: str, tags) -> str:
+def with_tags(body: str, tags: Iterable[object]) -> str:
     """Append ``#tag`` words so tags live in the text (tags are derived from the body)."""
     from fieldkit.fieldwork.capture import _with_tags
 
     return _with_tags(body, [str(t) for t in tags])
 
 
-def add_to_encounter(project, encounter, participant_ids, role: str = "") -> object:
+def add_to_encounter(project: Project, encounter: Encounter, participant_ids: Iterable[str],
+                     role: str = "") -> Encounter:
     """Add participants to an encounter (keeping its history); returns the encounter as stored."""
     from fieldkit.core.records import EncounterParticipant
 
@@ -191,7 +199,8 @@ def add_to_encounter(project, encounter, participant_ids, role: str = "") -> obj
                           reason="participants added by import")
 
 
-def run_importer(project, format_name: str, source, options: Optional[ImportOptions] = None) -> ImportReport:
+def run_importer(project: Project, format_name: str, source: Union[str, os.PathLike[str]],
+                 options: Optional[ImportOptions] = None) -> ImportReport:
     """Import ``source`` with the importer registered as ``format_name`` (what ``fieldkit import`` runs)."""
     from fieldkit.core.errors import NotFound
     from fieldkit.hooks.manager import importers

@@ -19,8 +19,15 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any, Callable, Optional, TYPE_CHECKING, TextIO
 
 from fieldkit.core.errors import FieldkitError, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
 
 FORMAT = 1
 
@@ -53,7 +60,7 @@ def _in_value(value):
     return value
 
 
-def write_jsonl(project, out, *, on_row=None) -> dict:
+def write_jsonl(project: Project, out: TextIO, *, on_row: Optional[Callable[[], None]] = None) -> dict[str, int]:
     """Write the whole project to the text stream ``out``; returns row counts by table."""
     dump = project.store.dump
     counts = {}
@@ -76,7 +83,7 @@ def write_jsonl(project, out, *, on_row=None) -> dict:
     return counts
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``jsonl`` exporter: every row of the project, exactly, never anonymised."""
     from fieldkit.exchange.exporting import ExportReport, atomic_output
 
@@ -113,7 +120,7 @@ def export(project, dest: Path, options):
 # --- import -----------------------------------------------------------------------------------
 
 
-def load(project, source: Path, options):
+def load(project: Project, source: Path, options: ImportOptions) -> ImportReport:
     """The ``jsonl`` importer: restore a backup into an empty project (same ids and history), or
     merge it into a project that shares its records (``fieldkit.exchange.merging``)."""
     from fieldkit.exchange.importing import ImportReport, run_import
@@ -148,7 +155,7 @@ class _Batch:
         self.rows = []
         self.records = []
 
-    def add(self, table, columns, values, record=None):
+    def add(self, table: str, columns: tuple[str, ...], values: list[Any], record: Optional[Record] = None) -> None:
         if (table, columns) != (self.table, self.columns) or len(self.rows) >= 1000:
             self.flush()
             self.table, self.columns = table, columns
@@ -156,7 +163,7 @@ class _Batch:
         if record is not None:
             self.records.append(record)
 
-    def flush(self):
+    def flush(self) -> None:
         if self.rows:
             self.project.store.insert_rows(self.table, self.columns, self.rows)
             self.rows = []

@@ -10,6 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable, Optional, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from fieldkit.core.records import Encounter
+    from fieldkit.exchange.exporting import ExportItem, ExportOptions, ExportReport, Lookups
+    from fieldkit.project import Project
 
 NO_ENCOUNTER = "no-encounter"
 
@@ -31,7 +39,7 @@ def _front_matter(data: dict) -> str:
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100) + "---\n"
 
 
-def local_time(project, value, precision: str = "minute") -> str:
+def local_time(project: Project, value: Optional[dt.datetime], precision: str = "minute") -> str:
     """A stored UTC time as local wall time in the project's zone (``2026-03-12 14:05``)."""
     if value is None:
         return ""
@@ -41,7 +49,8 @@ def local_time(project, value, precision: str = "minute") -> str:
     return local.strftime("%Y-%m-%d" if precision == "day" else "%Y-%m-%d %H:%M")
 
 
-def encounter_header(project, lookups, encounter, texts, anonymised: bool) -> str:
+def encounter_header(project: Project, lookups: Lookups, encounter: Encounter, texts: Callable[[str], str],
+                     anonymised: bool) -> str:
     """Front matter and title for an encounter's file (``texts`` anonymises free text)."""
     from fieldkit.core.convert import iso
 
@@ -67,7 +76,7 @@ def encounter_header(project, lookups, encounter, texts, anonymised: bool) -> st
     return _front_matter(data) + "\n" + heading
 
 
-def note_section(project, lookups, item, texts) -> str:
+def note_section(project: Project, lookups: Lookups, item: ExportItem, texts: Callable[[str], str]) -> str:
     """One observation or memo as a Markdown section (``texts`` anonymises the memo title)."""
     record = item.record
     codes = sorted({lookups.code_path(c.code_id) for c in item.codings})
@@ -85,7 +94,7 @@ def note_section(project, lookups, item, texts) -> str:
     return f"\n{heading}\n\n*{' · '.join(meta)}*\n\n{item.text.rstrip()}\n"
 
 
-def export(project, dest: Path, options):
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``markdown`` exporter: one ``.md`` file per encounter plus ``no-encounter.md``."""
     from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_items, progress,
                              text_fields, write_manifest)

@@ -25,8 +25,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, TYPE_CHECKING
 
 from fieldkit.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
 
 KNOWN_KEYS = {"type", "stage", "encounter", "observed", "date", "tags", "participants", "kind", "title", "links",
               "aliases", "created", "modified", "id"}
@@ -51,7 +56,7 @@ def _safe_loader():
     return Loader
 
 
-def split_front_matter(text: str):
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """``(front matter dict, body)``; a file without front matter gives ``({}, text)``."""
     import yaml
 
@@ -93,7 +98,7 @@ def markdown_files(source: Path) -> list:
         part.startswith(".") for part in p.relative_to(source).parts) and p.resolve().is_relative_to(root))
 
 
-def load(project, source: Path, options):
+def load(project: Project, source: Path, options: ImportOptions) -> ImportReport:
     """The ``markdown`` importer: a folder (or one file) of Markdown notes.
 
     Every file is read and checked first (as ``Project.add`` checks, plugins' ``validate_record``

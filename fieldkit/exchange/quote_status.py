@@ -10,9 +10,12 @@ they are. With ``member_checked_only`` only codings on approved or amended quote
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding, Record
 
 WITHDRAWN = "[quote withdrawn by participant]"
 #: statuses a participant has agreed to
@@ -40,12 +43,13 @@ class MemberChecks:
     def _active(self, record) -> bool:
         return bool(self._quotes.get(record.id)) or self.only_checked
 
-    def with_quotes(self, record, codings: Sequence) -> tuple:
+    def with_quotes(self, record: Record, codings: Sequence[Coding]) -> tuple[Coding, ...]:
         if not self._active(record):
             return tuple(codings)
         return (*codings, *quote_spans(record, self._quotes.get(record.id, ())))
 
-    def apply(self, record, text: str, codings: Sequence) -> tuple:
+    def apply(self, record: Record, text: str,
+              codings: Sequence[Coding]) -> tuple[str, tuple[Coding, ...], dict[str, str]]:
         """``(text, codings, {coding id: status})`` (see :func:`apply_quote_status`)."""
         if not self._active(record):
             return text, tuple(codings), {}
@@ -53,7 +57,7 @@ class MemberChecks:
                                   member_checked_only=self.only_checked, prepare=self.prepare)
 
 
-def quote_spans(record, quotes: Sequence[dict]) -> tuple:
+def quote_spans(record: Record, quotes: Sequence[dict[str, Any]]) -> tuple[Coding, ...]:
     """The quotes of ``record`` as codings, so the anonymiser moves them with the real ones."""
     from fieldkit.core.records import Coding
 

@@ -9,9 +9,14 @@ member-check packs are registered too.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional, TYPE_CHECKING, Union
 
 from fieldkit.exchange.exporting import ExportOptions, ExportReport
+
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.project import Project
 
 
 def selection(options: ExportOptions) -> dict:
@@ -36,7 +41,7 @@ def selection_key(options: ExportOptions) -> str:
 SIGN_OFF = "disclosure-sign-off"
 
 
-def current_sign_off(project, options: ExportOptions) -> Optional[dict]:
+def current_sign_off(project: Project, options: ExportOptions) -> Optional[dict]:
     """The sign-off of this selection, if one was made and nothing has changed since."""
     import json
 
@@ -47,7 +52,7 @@ def current_sign_off(project, options: ExportOptions) -> Optional[dict]:
     return found if detail.get("data_version") == project.store.lifecycle.data_version() else None
 
 
-def require_sign_off(project, options: ExportOptions) -> None:
+def require_sign_off(project: Project, options: ExportOptions) -> None:
     """Under the setting ``disclosure.strict``, refuse an export nobody signed off (unchanged)."""
     from fieldkit.core.errors import Refused
 
@@ -58,8 +63,9 @@ def require_sign_off(project, options: ExportOptions) -> None:
                       "run fieldkit disclosure-report with the same selection options and --sign-off")
 
 
-def register_copy(project, kind: str, format_name: str, dest, options: Optional[ExportOptions],
-                  report: Optional[ExportReport] = None, *, participants=None, profile: Optional[str] = None) -> int:
+def register_copy(project: Project, kind: str, format_name: str, dest: Union[str, os.PathLike[str]],
+                  options: Optional[ExportOptions], report: Optional[ExportReport] = None, *,
+                  participants: Optional[Iterable[str]] = None, profile: Optional[str] = None) -> int:
     """Add a copy that left the project to the export register (see ``fieldkit copies``)."""
     from fieldkit.store.lifecycle import file_digest
 

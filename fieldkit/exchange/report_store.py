@@ -10,6 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any, Callable, Iterator, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport, Lookups
+    from fieldkit.project import Project
 
 CONTEXT = 80  # characters shown either side of a coded segment
 
@@ -32,11 +38,11 @@ class ReportStore:
     def segment_counts(self) -> dict:
         return dict(self.conn.execute("select code_id, count(*) from segments group by code_id"))
 
-    def segments(self, code_id: str):
+    def segments(self, code_id: str) -> Iterator[dict[str, Any]]:
         for (data,) in self.conn.execute("select data from segments where code_id = ? order by seq", [code_id]):
             yield json.loads(data)
 
-    def notes(self):
+    def notes(self) -> Iterator[dict[str, Any]]:
         for (data,) in self.conn.execute("select data from notes order by seq"):
             yield json.loads(data)
 
@@ -44,7 +50,7 @@ class ReportStore:
         self.conn.close()
 
 
-def note_label(project, record, texts=str) -> str:
+def note_label(project: Project, record: Record, texts: Callable[[str], str] = str) -> str:
     """A short heading for a note: ``Fieldnote · 2026-03-12 14:05`` or ``Memo (analytic): title``.
 
     ``texts`` prepares the free-text title for export (anonymises it)."""
@@ -56,7 +62,8 @@ def note_label(project, record, texts=str) -> str:
     return f"Memo ({record.kind})" + (f": {texts(record.title)}" if record.title else "")
 
 
-def gather(project, options, report, store: ReportStore, lookups, texts) -> None:
+def gather(project: Project, options: ExportOptions, report: ExportReport, store: ReportStore, lookups: Lookups,
+           texts: Callable[[str], str]) -> None:
     """Stream the export's items into ``store``; quotes without consent are left out."""
     from fieldkit.exchange.exporting import LeftOut, count_selected, export_items, progress, selected_code_ids
 
@@ -92,7 +99,8 @@ def gather(project, options, report, store: ReportStore, lookups, texts) -> None
                 report.count("coded segments")
 
 
-def write_report(project, dest: Path, options, exporter: str, write):
+def write_report(project: Project, dest: Path, options: ExportOptions, exporter: str,
+                 write: Callable[[Path, Project, ExportReport, ReportStore, Lookups], None]) -> ExportReport:
     """Gather the report's material into a scratch store beside ``dest``, then let
     ``write(tmp_path, project, report, store, lookups)`` produce the file, atomically.
 

@@ -19,11 +19,17 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
+    from fieldkit.store.turns import SpeakerTurn
 
 _LABEL = r"[^\W\d_][\w'\u2019 .()-]{0,39}?"
 _STAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
@@ -195,7 +201,8 @@ _BODY_TURN = re.compile(
 )
 
 
-def find_turns(project, record_id: str, body: str, times: Optional[list] = None) -> list:
+def find_turns(project: Project, record_id: str, body: str,
+               times: Optional[list[tuple[Optional[float], Optional[float]]]] = None) -> list[SpeakerTurn]:
     """The speaker turns of a body: lines ``[ts] LABEL: words`` (Markdown bold and list
     marks allowed) whose label is a participant code, the researcher or ``Speaker N``; a
     turn runs to the next turn line or a blank line. ``times`` gives ``(start, end)`` seconds
@@ -235,7 +242,7 @@ def find_turns(project, record_id: str, body: str, times: Optional[list] = None)
     return found
 
 
-def store_turns(project, record) -> int:
+def store_turns(project: Project, record: Record) -> int:
     """Find and store the speaker turns of a note; returns how many."""
     turns = find_turns(project, record.id, record.body)
     project.store.turns.replace(record.id, turns)
@@ -255,7 +262,7 @@ def transcript_body(turns: list, names: dict) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
-def speaker_map(project, turns: list, options, report) -> dict:
+def speaker_map(project: Project, turns: list[Turn], options: ImportOptions, report: ImportReport) -> dict[str, Any]:
     """Map every speaker label to a participant code; unknown labels are problems unless allowed."""
     from fieldkit.core.errors import NotFound
 
@@ -295,7 +302,7 @@ def speaker_map(project, turns: list, options, report) -> dict:
     return {"names": names, "participant_ids": ids}
 
 
-def load(project, source: Path, options):
+def load(project: Project, source: Path, options: ImportOptions) -> ImportReport:
     """The ``transcript`` importer: one transcript file into one fieldnote of ``options.encounter``."""
     from fieldkit.core.errors import FieldkitError
     from fieldkit.exchange.importing import (ImportReport, add_to_encounter, already_imported, observed_fields, read_text_file,

@@ -118,19 +118,39 @@ def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.d
     return [j for j in found if j.id not in done]
 
 
-def relink(project, ref: str, encounter: Optional[str], *, reason: str = "") -> Observation:
-    """Attach a jotting or fieldnote to another encounter (``None``: to none), keeping the old
-    link in its history. A jotting's text never changes; only this link can be corrected."""
+#: ``relink``'s encounter when it is left as it is
+KEEP = "keep"
+
+
+def relink(project, ref: str, encounter: Optional[str] = KEEP, *, add: Sequence[str] = (),
+           remove: Sequence[str] = (), reason: str = "") -> Observation:
+    """Correct the links of a jotting or fieldnote, keeping the old ones in its history: its
+    encounter (``None``: none; ``KEEP``: unchanged) and the participants it is about besides
+    its @mentions (``add``, ``remove``: codes or ids). A jotting's text never changes, so a
+    participant its text mentions cannot be removed."""
     import attrs
 
     from fieldkit.core.errors import Refused
 
     record = project.get(ref)
     if record.type_name != "observation":
-        raise Refused(f"only jottings and fieldnotes belong to an encounter, not a {record.type_name}")
-    encounter_id = project.resolve(encounter, "encounter") if encounter else None
-    return project.update(attrs.evolve(record, encounter_id=encounter_id),
-                          reason=reason or ("linked to another encounter" if encounter_id else "unlinked from its encounter"))
+        raise Refused(f"only jottings and fieldnotes have these links, not a {record.type_name}")
+    changes: dict = {}
+    why = []
+    if encounter != KEEP:
+        changes["encounter_id"] = project.resolve(encounter, "encounter") if encounter else None
+        why.append("linked to another encounter" if changes["encounter_id"] else "unlinked from its encounter")
+    if add or remove:
+        gone = [project.resolve(code, "participant") for code in remove]
+        for mention in record.mentions:
+            if set(project.store.ids_named("participant", "code", mention)) & set(gone):
+                raise Refused(f"its text mentions @{mention}, and only its text can stop that: "
+                              "a jotting's text never changes (expand it into a fieldnote), a fieldnote's is edited")
+        links = [pid for pid in record.links if pid not in gone]
+        links += [pid for pid in (project.resolve(code, "participant") for code in add) if pid not in links]
+        changes["links"] = tuple(links)
+        why.append("participants corrected")
+    return project.update(attrs.evolve(record, **changes), reason=reason or "; ".join(why))
 
 
 def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:
@@ -161,7 +181,8 @@ def strip_template_comments(text: str) -> str:
 
 def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
            when: Optional[str] = None) -> Observation:
-    """Save a fieldnote that expands the given jottings (linked through ``derived_from``)."""
+    """Save a fieldnote that expands the given jottings (linked through ``derived_from``); it is
+    about the participants they were linked to, so consent still reaches it."""
     body = strip_template_comments(body)
     observed = _observed(project, when)
     if not observed and jottings:
@@ -169,8 +190,10 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
         observed = {"observed_at": first.observed_at, "observed_precision": first.observed_precision,
                     "observed_raw": first.observed_raw}
     encounter_id = project.resolve(encounter, "encounter") if encounter else (jottings[0].encounter_id if jottings else None)
+    links = tuple(dict.fromkeys(pid for j in jottings for pid in j.links))
     return _checked(project, project.add(Observation(stage="fieldnote", body=body, encounter_id=encounter_id,
-                                                     derived_from=tuple(j.id for j in jottings), **observed)))
+                                                     derived_from=tuple(j.id for j in jottings), links=links,
+                                                     **observed)))
 
 
 #: the tag that keeps a memo out of every export (reflexive notes meant for the researcher only)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, TYPE_CHECKING, Union
 
 import attrs
 
@@ -11,8 +11,11 @@ from fieldkit.core.errors import Refused
 from fieldkit.core.patterns import lazy
 from fieldkit.core.records import Encounter, EncounterParticipant, Participant, Site
 
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
-def _free_site_name(project, name: str, site_id: Optional[str] = None) -> str:
+
+def _free_site_name(project: Project, name: str, site_id: Optional[str] = None) -> str:
     """``name`` (trimmed) if no other live site has it, in any letter case."""
     name = name.strip()
     taken = [i for i in project.store.ids_named("site", "name", name) if i != site_id]
@@ -23,13 +26,13 @@ def _free_site_name(project, name: str, site_id: Optional[str] = None) -> str:
     return name
 
 
-def add_site(project, name: str, *, kind: str = "other", note: str = "") -> Site:
+def add_site(project: Project, name: str, *, kind: str = "other", note: str = "") -> Site:
     """Register a site under a pseudonymous name, unique whatever its letter case."""
     with project.transaction():
         return project.add(Site(name=_free_site_name(project, name), kind=kind, note=note))
 
 
-def edit_site(project, ref: str, *, name: Optional[str] = None, kind: Optional[str] = None,
+def edit_site(project: Project, ref: str, *, name: Optional[str] = None, kind: Optional[str] = None,
               note: Optional[str] = None, reason: str = "") -> Site:
     """Rename a site or change its kind or note; the previous version stays in its history."""
     with project.transaction():
@@ -40,7 +43,7 @@ def edit_site(project, ref: str, *, name: Optional[str] = None, kind: Optional[s
         return project.update(attrs.evolve(site, **changes), reason=reason or "edited")
 
 
-def _free_code(project, type_name: str, code: str) -> str:
+def _free_code(project: Project, type_name: str, code: str) -> str:
     """``code`` if no record of the type holds it; a deleted one keeps its code (its history and
     exports name it), so that is said plainly with a free code to use instead."""
     code = code.strip()
@@ -54,15 +57,15 @@ def _free_code(project, type_name: str, code: str) -> str:
     return code
 
 
-def add_participant(project, code: str, *, role: str = "other", organisation: str = "",
-                    attributes: Optional[dict] = None, note: str = "") -> Participant:
+def add_participant(project: Project, code: str, *, role: str = "other", organisation: str = "",
+                    attributes: Optional[dict[str, Any]] = None, note: str = "") -> Participant:
     """Register a participant by pseudonym code; real names go in the key store, never here."""
     with project.transaction():
         return project.add(Participant(code=_free_code(project, "participant", code), role=role,
                                        organisation=organisation, attributes=attributes or {}, note=note))
 
 
-def edit_participant(project, ref: str, *, role: Optional[str] = None, organisation: Optional[str] = None,
+def edit_participant(project: Project, ref: str, *, role: Optional[str] = None, organisation: Optional[str] = None,
                      attributes: Optional[dict] = None, remove_attributes: Sequence[str] = (),
                      note: Optional[str] = None, reason: str = "") -> Participant:
     """Change a participant's role, organisation, attributes (set or removed) or note, with
@@ -78,7 +81,7 @@ def edit_participant(project, ref: str, *, role: Optional[str] = None, organisat
     return project.update(attrs.evolve(person, attributes=merged, **changes), reason=reason or "edited")
 
 
-def next_code(project, prefix: str, type_name: str) -> str:
+def next_code(project: Project, prefix: str, type_name: str) -> str:
     """The next free short code (``E1``, ``E2`` …) for encounters."""
     codes = project.store.values_starting(type_name, "code", prefix)
     digits = [c[len(prefix):] for c in codes if c[len(prefix):].isdigit()]
@@ -87,9 +90,10 @@ def next_code(project, prefix: str, type_name: str) -> str:
     return f"{prefix}{max((int(d) for d in digits), default=0) + 1:0{width}d}"
 
 
-def add_encounter(project, kind: str, *, code: Optional[str] = None, title: str = "", site: Optional[str] = None,
-                  participants: Sequence[str] = (), mode: str = "in_person", start: Optional[dt.datetime] = None,
-                  end: Optional[dt.datetime] = None, summary: str = "") -> Encounter:
+def add_encounter(project: Project, kind: str, *, code: Optional[str] = None, title: str = "",
+                  site: Optional[str] = None, participants: Sequence[str] = (), mode: str = "in_person",
+                  start: Optional[dt.datetime] = None, end: Optional[dt.datetime] = None,
+                  summary: str = "") -> Encounter:
     """Record an encounter; ``participants`` are codes or ``CODE:role`` pairs (``P03:interviewee``)."""
     people = _people(project, participants)
     return project.add(Encounter(
@@ -100,7 +104,7 @@ def add_encounter(project, kind: str, *, code: Optional[str] = None, title: str 
     ))
 
 
-def _people(project, items: Sequence[str]) -> list[EncounterParticipant]:
+def _people(project: Project, items: Sequence[str]) -> list[EncounterParticipant]:
     """``P03`` or ``P03:interviewee`` items as encounter participants."""
     people = []
     for item in items:
@@ -112,9 +116,10 @@ def _people(project, items: Sequence[str]) -> list[EncounterParticipant]:
 _UNSET = object()
 
 
-def edit_encounter(project, ref: str, *, add: Sequence[str] = (), remove: Sequence[str] = (),
-                   title: Optional[str] = None, site=_UNSET, kind: Optional[str] = None,
-                   mode: Optional[str] = None, start=_UNSET, end=_UNSET, summary: Optional[str] = None,
+def edit_encounter(project: Project, ref: str, *, add: Sequence[str] = (), remove: Sequence[str] = (),
+                   title: Optional[str] = None, site: Union[str, None, object] = _UNSET, kind: Optional[str] = None,
+                   mode: Optional[str] = None, start: Union[dt.datetime, None, object] = _UNSET,
+                   end: Union[dt.datetime, None, object] = _UNSET, summary: Optional[str] = None,
                    reason: str = "") -> Encounter:
     """Change an encounter, with history: add people (``P03`` or ``P03:role``; an added person
     already there takes the new role), remove people, retitle it, move it to another site
@@ -143,13 +148,13 @@ def edit_encounter(project, ref: str, *, add: Sequence[str] = (), remove: Sequen
 SESSION = "capture_session"
 
 
-def _local_day(project, at: Optional[dt.datetime] = None) -> dt.date:
+def _local_day(project: Project, at: Optional[dt.datetime] = None) -> dt.date:
     from zoneinfo import ZoneInfo
 
     return (at or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(project.timezone)).date()
 
 
-def start_encounter(project, ref: str, at: Optional[dt.datetime] = None) -> Encounter:
+def start_encounter(project: Project, ref: str, at: Optional[dt.datetime] = None) -> Encounter:
     """Start an encounter and make it the capture session: jottings without an encounter
     attach to it until :func:`stop_encounter` or the end of that (local) day."""
     enc = project.get(ref, type_name="encounter")
@@ -163,7 +168,7 @@ def start_encounter(project, ref: str, at: Optional[dt.datetime] = None) -> Enco
     return started
 
 
-def current_encounter(project, now: Optional[dt.datetime] = None) -> Optional[Encounter]:
+def current_encounter(project: Project, now: Optional[dt.datetime] = None) -> Optional[Encounter]:
     """The encounter of the capture session, or None when there is none (stopped, another
     day, or its encounter deleted)."""
     from fieldkit.core.errors import NotFound
@@ -177,14 +182,14 @@ def current_encounter(project, now: Optional[dt.datetime] = None) -> Optional[En
         return None
 
 
-def _end_session(project, encounter_id: Optional[str] = None) -> None:
+def _end_session(project: Project, encounter_id: Optional[str] = None) -> None:
     session = project.setting(SESSION)
     if session and (encounter_id is None or session.get("encounter") == encounter_id):
         project.store.set_setting(SESSION, None)
         project.store.audit("session", "encounter", session.get("encounter", ""), "capture session stopped")
 
 
-def stop_encounter(project, at: Optional[dt.datetime] = None, summary: Optional[str] = None) -> Encounter:
+def stop_encounter(project: Project, at: Optional[dt.datetime] = None, summary: Optional[str] = None) -> Encounter:
     """End the capture session's encounter (now, or ``at``); jottings stop attaching to it."""
     from fieldkit.core.errors import Refused
 
@@ -196,7 +201,8 @@ def stop_encounter(project, at: Optional[dt.datetime] = None, summary: Optional[
     return end_encounter(project, enc.id, at, summary)
 
 
-def end_encounter(project, ref: str, at: Optional[dt.datetime] = None, summary: Optional[str] = None) -> Encounter:
+def end_encounter(project: Project, ref: str, at: Optional[dt.datetime] = None,
+                  summary: Optional[str] = None) -> Encounter:
     """Record an encounter's end (and contact summary); it stops being the capture session."""
     enc = project.get(ref, type_name="encounter")
     changes = {"end": at or dt.datetime.now(dt.timezone.utc)}
@@ -231,7 +237,8 @@ class ParticipantImport:
         return f"{verb} {len(self.participants)} participant(s) and {len(self.consents)} consent event(s){tail}"
 
 
-def import_participants(project, text: str, *, source: str = "the file", dry_run: bool = False) -> ParticipantImport:
+def import_participants(project: Project, text: str, *, source: str = "the file",
+                        dry_run: bool = False) -> ParticipantImport:
     """Register the participants of a CSV text, all or nothing.
 
     Columns: ``code`` (required), ``role``, ``organisation``, ``note``, ``consent`` (given,

@@ -21,12 +21,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from fieldkit.core.errors import Refused
 
 if TYPE_CHECKING:
-    from fieldkit.exchange.exporting import ExportReport
+    import os
+
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.project import Project
 
 MANIFEST_FILE = "manifest-sha256.txt"
 FILES = {
@@ -42,7 +45,7 @@ FILES = {
 }
 
 
-def check_disclosure(project, options) -> None:
+def check_disclosure(project: Project, options: ExportOptions) -> None:
     """Refuse while the selection's disclosure report has open items no current sign-off accepted."""
     import json
 
@@ -61,7 +64,7 @@ def check_disclosure(project, options) -> None:
                       "options, resolve them or sign them off, then deposit")
 
 
-def export(project, dest: Path, options) -> "ExportReport":
+def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``deposit`` exporter (see the module docstring)."""
     from fieldkit.exchange.csv_tables import _Table, quote_text
     from fieldkit.exchange.exporting import (ExportReport, LeftOut, Lookups, atomic_output, export_items,
@@ -191,7 +194,7 @@ def write_checksums(folder: Path) -> None:
     (folder / MANIFEST_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def verify(folder) -> list[str]:
+def verify(folder: Union[str, os.PathLike[str]]) -> list[str]:
     """Files whose checksum does not match the manifest (or are missing from it)."""
     folder = Path(folder)
     listed = {}

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.exchange.exporting import ExportOptions
+    from fieldkit.project import Project
 
 DEFAULT_K = 3
 #: the kinds of open item (they block a sign-off unless accepted with a reason)
@@ -70,7 +74,8 @@ def _k(project) -> int:
     return int((project.setting("disclosure") or {}).get("k", DEFAULT_K))
 
 
-def disclosure_report(project, options, *, passphrase: Optional[str] = None) -> DisclosureReport:
+def disclosure_report(project: Project, options: ExportOptions, *,
+                      passphrase: Optional[str] = None) -> DisclosureReport:
     """The report for an export with ``options`` (an ``ExportOptions``)."""
     from fieldkit.exchange.exporting import Lookups, selected_records
     from fieldkit.exchange.register import selection, selection_key
@@ -191,7 +196,8 @@ def _names_and_candidates(project, record_ids: list, passphrase) -> list[Item]:
     return out
 
 
-def sign_off(project, report: DisclosureReport, *, accept: Sequence[str] = (), note: str = "") -> dict:
+def sign_off(project: Project, report: DisclosureReport, *, accept: Sequence[str] = (),
+             note: str = "") -> dict[str, Any]:
     """Record the researcher's sign-off of ``report`` in the audit log.
 
     Refused while open items remain, unless their kinds are in ``accept`` (e.g. ``small

@@ -18,11 +18,16 @@ import html
 import re
 import string
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.project import Project
 
 #: what a response can say about a quote
 RESPONSES = ("approved", "amended", "withdrawn", "comment")
@@ -64,7 +69,7 @@ class Pack:
     files: tuple = ()
 
 
-def sync_quotes(project, participant: str) -> list[dict]:
+def sync_quotes(project: Project, participant: str) -> list[dict[str, Any]]:
     """Make sure every current quote of a participant has a row (ids ``CODE-Qn``); move rows
     whose coding moved with an edit. Returns the participant's quote rows."""
     from fieldkit.lifecycle.passages import participant_passages
@@ -98,7 +103,7 @@ def _cover(project, code: str, count: int, template: Optional[Path]) -> str:
     return string.Template(text).safe_substitute(code=code, count=count)
 
 
-def pack_contents(project, participant: str, *, cover: Optional[Path] = None,
+def pack_contents(project: Project, participant: str, *, cover: Optional[Path] = None,
                   passphrase: Optional[str] = None) -> Pack:
     """What a member-check pack shows (anonymised as an export would be)."""
     from fieldkit.core.records import Coding
@@ -151,8 +156,8 @@ def _paragraph(text: str, start: int, end: int) -> tuple[int, int]:
     return (0 if left < 0 else left + 2, len(text) if right < 0 else right)
 
 
-def build_pack(project, participant: str, folder, *, cover: Optional[Path] = None, force: bool = False,
-               passphrase: Optional[str] = None) -> Pack:
+def build_pack(project: Project, participant: str, folder: Union[str, os.PathLike[str]], *,
+               cover: Optional[Path] = None, force: bool = False, passphrase: Optional[str] = None) -> Pack:
     """Write the DOCX and HTML packs of a participant into ``folder`` and register both."""
     from fieldkit.exchange.exporting import atomic_output
     from fieldkit.exchange.register import register_copy
@@ -171,7 +176,7 @@ def build_pack(project, participant: str, folder, *, cover: Optional[Path] = Non
     return attrs.evolve(pack, files=tuple(written))
 
 
-def write_docx(pack: Pack, dest) -> None:
+def write_docx(pack: Pack, dest: Union[str, os.PathLike[str]]) -> None:
     """The pack as a Word document (python-docx, the ``docx`` extra)."""
     try:
         import docx
@@ -200,7 +205,7 @@ def write_docx(pack: Pack, dest) -> None:
     document.save(str(dest))
 
 
-def write_html(pack: Pack, dest) -> None:
+def write_html(pack: Pack, dest: Union[str, os.PathLike[str]]) -> None:
     esc = html.escape
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              f"<title>Your words: {esc(pack.code)}</title>",
@@ -222,7 +227,8 @@ def write_html(pack: Pack, dest) -> None:
 
 # --- responses ---------------------------------------------------------------------------------
 
-def respond(project, quote_id: str, response: str, *, wording: Optional[str] = None, comment: str = "") -> dict:
+def respond(project: Project, quote_id: str, response: str, *, wording: Optional[str] = None,
+            comment: str = "") -> dict[str, Any]:
     """Record a participant's response to a quote; returns the quote row afterwards.
 
     ``amended`` needs the new ``wording``; ``comment`` keeps the status and adds the comment.
@@ -248,7 +254,7 @@ def respond(project, quote_id: str, response: str, *, wording: Optional[str] = N
     return tables.quote(quote["id"])
 
 
-def quote_list(project, participant: Optional[str] = None) -> list[dict]:
+def quote_list(project: Project, participant: Optional[str] = None) -> list[dict[str, Any]]:
     """Quote rows with their status (of one participant, synchronised first)."""
     if participant is not None:
         return sync_quotes(project, participant)
@@ -267,7 +273,7 @@ def _has_revisions(paragraph) -> bool:
     return any(True for _ in paragraph.iter(f"{_W}ins", f"{_W}del"))
 
 
-def read_responses(path) -> list[dict]:
+def read_responses(path: Union[str, os.PathLike[str]]) -> list[dict[str, Any]]:
     """What a returned pack says, quote by quote: ``{"quote", "wording", "comments", "response"}``.
 
     Reads comments anchored in a quote's section, tracked changes (or plain edits) to the
@@ -313,7 +319,7 @@ def read_responses(path) -> list[dict]:
     return list(found.values())
 
 
-def import_responses(project, participant: str, path) -> list[tuple[str, str]]:
+def import_responses(project: Project, participant: str, path: Union[str, os.PathLike[str]]) -> list[tuple[str, str]]:
     """Record what a returned DOCX pack says; ``(quote id, response)`` for each one recorded.
 
     A changed quote paragraph is an amendment; a response starting with "withdraw" a

@@ -9,9 +9,14 @@ are the only places the lifecycle asks who said what.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.project import Project
+    from fieldkit.store.turns import SpeakerTurn
 
 #: a turn paragraph: optional time code, a speaker label, a colon, the words
 TURN = re.compile(r"^(?:\[[0-9:.]+\][ \t]*)?([A-Za-z][\w\-]{0,31}):[ \t]*(\S.*)$", re.MULTILINE)
@@ -37,7 +42,8 @@ def turns(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(1), m.start(2), m.end(2)) for m in TURN.finditer(text)]
 
 
-def speakers(project, record, *, stored: Optional[list] = None) -> list[tuple[Optional[str], str, int, int]]:
+def speakers(project: Project, record: Record, *,
+             stored: Optional[list[SpeakerTurn]] = None) -> list[tuple[Optional[str], str, int, int]]:
     """``(participant id or None, speaker label, start, end)`` of each turn of a note: its
     stored turns when it has any (``stored`` may pass them in), else its speaker lines, whose
     labels are matched to participant codes."""
@@ -51,7 +57,7 @@ def speakers(project, record, *, stored: Optional[list] = None) -> list[tuple[Op
     return [(by_code.get(label.lower()), label, start, end) for label, start, end in turns(getattr(record, "body", ""))]
 
 
-def participant_passages(project, participant: str) -> list[Passage]:
+def participant_passages(project: Project, participant: str) -> list[Passage]:
     """The turns of ``participant`` (code or id) and every quote of theirs (a coding by a
     person, not an auto-coder proposal), in record order then text order."""
     from fieldkit.privacy.consent import ONE_TO_ONE_KINDS

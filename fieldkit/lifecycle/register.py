@@ -9,10 +9,13 @@ left out, whose records went in, and the sha256 of what was written. ``copies`` 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 
-def copies(project, participant: Optional[str] = None) -> list[dict]:
+def copies(project: Project, participant: Optional[str] = None) -> list[dict[str, Any]]:
     """Register rows (holding ``participant``'s words, if given), oldest first, each with a
     ``state``: ``present`` (the file's checksum still matches), ``changed`` or ``gone``."""
     from fieldkit.store.lifecycle import file_digest

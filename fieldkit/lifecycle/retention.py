@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput, Refused
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 CLASSES = ("audio", "attachments", "transcripts", "raw_notes", "notes", "keystore")
 _UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks", "month": "months",
@@ -156,7 +159,7 @@ def _day(text: str) -> dt.date:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
 
 
-def retention(project, *, today: Optional[dt.date] = None) -> list[Due]:
+def retention(project: Project, *, today: Optional[dt.date] = None) -> list[Due]:
     """Every record class with its rule and what is due ``today`` (default: today)."""
     today = today or dt.date.today()
     out = []
@@ -196,7 +199,7 @@ class Certificate:
         return out
 
 
-def destroy(project, classes: Sequence[str], *, today: Optional[dt.date] = None,
+def destroy(project: Project, classes: Sequence[str], *, today: Optional[dt.date] = None,
             passphrase: Optional[str] = None) -> Certificate:
     """Erase everything of ``classes`` that is due (see the module docstring)."""
     from fieldkit.store.lifecycle import complete_destruction

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 from fieldkit.hooks.specs import hookimpl
-from fieldkit.hooks.registry import Codebook
 
 NAME = "coproduction"
 DATA_FILE = "coproduction.yaml"
@@ -38,4 +37,6 @@ def load():
 @hookimpl
 def register_codebooks(register):
     """Register the ``coproduction`` codebook."""
+    from fieldkit.hooks.registry import Codebook
+
     register(Codebook(name=NAME, load=load, description=DESCRIPTION))

@@ -12,7 +12,6 @@ import functools
 import json
 
 from fieldkit.hooks.specs import hookimpl
-from fieldkit.hooks.registry import Coder
 
 NAME = "keywords"
 
@@ -44,5 +43,7 @@ def propose(project, record, codes):
 @hookimpl
 def register_coders(register):
     """Register the ``keywords`` auto-coder."""
+    from fieldkit.hooks.registry import Coder
+
     register(Coder(name=NAME, propose=propose,
                    description="codes text where a code's keyword, phrase, regex or proximity rules match"))

@@ -64,9 +64,12 @@ Choices worth knowing:
   round the area code. Ofcom's drama ranges are phone numbers like any other.
 * Number plates: the current (2001-) format in any case; the prefix (1983-2001) and suffix
   (1963-1983) formats only in capitals, since in lower case they read as words and numbers.
+* Full postcodes: the outward code may use any one or two letters (the inward code,
+  digit and two letters, makes the shape clear); Royal Mail's position rules apply only to
+  an outward code on its own.
 * Partial postcodes: an outward code alone (``NG7``, ``SW1A``) only with "postcode",
-  "post code" or "postal district" shortly before it, or "area", "district" or "postcode"
-  right after it.
+  "post code" or "postal district" shortly before it (then any one or two letters), or
+  "area", "district" or "postcode" right after it (then only letters Royal Mail uses there).
 * Ages: a number of years before "year old" (``34-year-old``, ``34 years old``, ``34 yrs
   old``, ``34yo``) or after "aged", "age", "turned", "turns"; two digits after "I'm", "she
   is", "he's", "they are", "who is" or "is"/"was" after a capitalised word, when a count is
@@ -136,6 +139,8 @@ _P3 = "[A-HJKPSTUW]"  # third position of A9A
 _P4 = "[ABEHMNPRVWXY]"  # fourth position of AA9A
 _INWARD_LETTER = "[ABD-HJLNP-UW-Z]"  # not C I K M O V
 _OUTWARD = rf"(?:{_P1}\d\d?|{_P1}{_P2}\d\d?|{_P1}\d{_P3}|{_P1}{_P2}\d{_P4})"
+#: the outward code of a full postcode, whose inward code makes the shape unmistakable
+_ANY_OUTWARD = r"(?:[A-Z]{1,2}\d[A-Z\d]?)"
 
 #: street words: after a house number any of these ends an address
 STREET_WORDS = (
@@ -153,7 +158,9 @@ _CAPWORD = r"[A-Z][a-z'\u2019]+(?:-[A-Z]?[a-z'\u2019]+)*"
 _PATTERNS = {
     "nino": rf"{_L}(?P<prefix>[A-Z]{{2}}){_S}\d{{2}}{_S}\d{{2}}{_S}\d{{2}}{_S}(?P<suffix>[A-D]){_R}",
     "nhs": rf"(?P<a>\d{_L1}\d{{2}}){_S}(?P<b>\d{{3}}){_S}(?P<c>\d{{4}}){_R}",
-    "postcode": rf"{_L}(?:GIR{_SP}0AA|{_OUTWARD}{_SP}\d{_INWARD_LETTER}{{2}}){_R}",
+    # a full postcode: any one or two letters for the area (fictional and newly created
+    # areas break Royal Mail's position rules), the inward code as Royal Mail writes it
+    "postcode": rf"{_L}(?:GIR{_SP}0AA|{_ANY_OUTWARD}{_SP}\d{_INWARD_LETTER}{{2}}){_R}",
     # each way of starting looks back past its first character (not after a letter, digit or
     # "+"), so the engine can skip ahead to a "+", "0" or "("
     "phone": (
@@ -171,6 +178,7 @@ _PATTERNS = {
     "crn": rf"\d{_LETTER1.format('[A-Z]')}\d{{5}}{_R}",
     "court_case": rf"(?:1{_LETTER1.format('[TSAU]')}99\d|2{_LETTER1.format('[TSAU]')}0\d\d)[ \u00a0/]?\d{{4}}{_R}",
     "outward": rf"{_L}{_OUTWARD}{_R}",
+    "any_outward": rf"{_L}{_ANY_OUTWARD}{_R}",
     "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
     "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
     # ages, one pattern per way of writing them, each starting with a digit or a word
@@ -376,9 +384,12 @@ def detect_postcode(text: str, context=None) -> Iterator[Span]:
     lowered = text.lower()
     if "post" not in lowered and "area" not in lowered and "district" not in lowered:
         return
-    for m in _re("outward").finditer(text):
-        if _re("postcode_after").match(text, m.end()) or \
-                _re("postcode_before").search(text[max(0, m.start() - 40):m.start()]):
+    strict = _re("outward")
+    for m in _re("any_outward").finditer(text):
+        # "postcode" just before it says what it is, whatever its letters; a word after it
+        # ("NG7 area") says less, so there the letters must follow Royal Mail's rules
+        if _re("postcode_before").search(text[max(0, m.start() - 40):m.start()]) or \
+                (_re("postcode_after").match(text, m.end()) and strict.fullmatch(text, m.start(), m.end())):
             yield Span(m.start(), m.end(), "postcode", "quasi", detector="uk.postcode")
 
 

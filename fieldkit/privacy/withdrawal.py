@@ -223,6 +223,15 @@ def _attachment_path(project, sha: str):
     return project.path / FOLDER / sha if is_sha256(sha) else None
 
 
+def _revision_links(data: str, pid: str) -> bool:
+    """Whether an earlier version linked to them (a link since removed counts as a mention would)."""
+    try:
+        value = json.loads(data or "{}")
+    except ValueError:
+        return False
+    return isinstance(value, dict) and pid in (value.get("links") or ())
+
+
 def _revision_mentions(data: str, finder: _Finder) -> bool:
     try:
         value = json.loads(data or "{}")
@@ -290,7 +299,7 @@ def _build_plan(project, pid: str, code: str, mode: str, person, in_store, note)
             items[record_id] = PlanItem("observation", record_id, "redact", "their speaker turns", 0)
     touched = set(items) | {pid}
     revisions = tuple(rid for rid, record_id, data in erasure.revision_rows()
-                      if record_id not in touched and _revision_mentions(data, finder))
+                      if record_id not in touched and (_revision_mentions(data, finder) or _revision_links(data, pid)))
     audit_lines = tuple(aid for aid, detail in erasure.audit_rows() if finder.spans(detail))
     ordered = sorted(items.values(), key=lambda i: (i.action, TYPES.index(i.type_name), i.record_id))
     return WithdrawalPlan(pid, code, mode, tuple(ordered), codings, tuple(sorted(attachments)),
@@ -351,7 +360,7 @@ def _redact_record(project, item: PlanItem, finder: _Finder, turn_ids: set, pid:
         new = finder.redact_value(value)
         if new != value:
             changes[name] = new
-    if item.type_name == "memo" and pid in record.links:
+    if item.type_name in ("observation", "memo") and pid in record.links:
         changes["links"] = tuple(x for x in record.links if x != pid)
     if not changes:
         return

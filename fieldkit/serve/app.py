@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import FieldkitError, NotFound
 from fieldkit.serve import data
 from fieldkit.serve.security import Guard, cookie_name
 
+if TYPE_CHECKING:
+    import os
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
+
 HERE = Path(__file__).resolve().parent
 TEXT_TYPES = ("observation", "memo")
 
 
-def create_app(project_path, *, token: str, hosts: Iterable[str] = ("127.0.0.1", "localhost"), port: int = 0,
-               passphrase: Optional[str] = None, coder: str = ""):
+def create_app(project_path: Union[str, os.PathLike[str]], *, token: str,
+               hosts: Iterable[str] = ("127.0.0.1", "localhost"), port: int = 0, passphrase: Optional[str] = None,
+               coder: str = "") -> Starlette:
     """The ASGI app for one project. ``hosts`` are the ``Host`` header values accepted
     (with the port, e.g. ``127.0.0.1:8765``); every request needs ``token``."""
     import contextlib
@@ -137,7 +145,7 @@ class _Handlers:
         self.bench = bench
         self.env = env
 
-    def page(self, name: str, **context):
+    def page(self, name: str, **context: Any) -> HTMLResponse:
         from starlette.responses import HTMLResponse
 
         project = self.bench.project()
@@ -145,7 +153,7 @@ class _Handlers:
         context.setdefault("project_name", project.path.name)
         return HTMLResponse(self.env.get_template(f"{name}.html").render(page=name, **context))
 
-    def warnings(self) -> list:
+    def warnings(self) -> list[str]:
         project = self.bench.project()
         found = [problem for _record, problem in project.warnings]
         project.warnings.clear()
@@ -153,11 +161,11 @@ class _Handlers:
 
     # pages -----------------------------------------------------------------------------
     @_guarded(page=True)
-    async def home(self, request):
+    async def home(self, request: Request) -> Response:
         return self.page("home", **data.home(self.bench.project()))
 
     @_guarded(page=True)
-    async def document(self, request):
+    async def document(self, request: Request) -> Response:
         from fieldkit.coding.codings import coders_in_project, is_auto_coder
         from fieldkit.serve.render import render_body
 
@@ -182,7 +190,7 @@ class _Handlers:
                          payload=_script_json(payload))
 
     @_guarded(page=True)
-    async def compare(self, request):
+    async def compare(self, request: Request) -> Response:
         from fieldkit.coding.codings import agreement, coders_in_project, is_auto_coder, record_text
         from fieldkit.serve.offsets import Utf16Index
         from fieldkit.serve.render import render_body
@@ -216,12 +224,12 @@ class _Handlers:
                          payload=_script_json(payload))
 
     @_guarded(page=True)
-    async def codebook(self, request):
+    async def codebook(self, request: Request) -> Response:
         codes = data.codes(self.bench.project())
         return self.page("codebook", codes=codes, payload=_script_json({"codes": _code_choices(codes)}))
 
     @_guarded(page=True)
-    async def search(self, request):
+    async def search(self, request: Request) -> Response:
         from fieldkit.serve.search import filter_choices, run_search
 
         project = self.bench.project()
@@ -232,7 +240,7 @@ class _Handlers:
                          payload=_script_json({"codes": _code_choices(codes), "params": params}))
 
     @_guarded(page=True)
-    async def review(self, request):
+    async def review(self, request: Request) -> Response:
         from fieldkit.coding.autocode import proposals
         from fieldkit.coding.codings import coding_rows
 
@@ -256,11 +264,11 @@ class _Handlers:
 
     # API: codebook ---------------------------------------------------------------------
     @_guarded()
-    async def api_codebook(self, request):
+    async def api_codebook(self, request: Request) -> Response:
         return _json_response({"codes": data.codes(self.bench.project())})
 
     @_guarded()
-    async def api_add_code(self, request):
+    async def api_add_code(self, request: Request) -> Response:
         from fieldkit.coding.codebook import add_code
 
         body = await _body(request)
@@ -271,7 +279,7 @@ class _Handlers:
         return _json_response({"code": _code_json(project, code.id)}, 201)
 
     @_guarded()
-    async def api_code_op(self, request):
+    async def api_code_op(self, request: Request) -> Response:
         from fieldkit.coding import codebook
 
         body = await _body(request)
@@ -297,14 +305,14 @@ class _Handlers:
 
     # API: codings ----------------------------------------------------------------------
     @_guarded()
-    async def api_record_codings(self, request):
+    async def api_record_codings(self, request: Request) -> Response:
         project = self.bench.project()
         record = project.get(request.path_params["ref"])
         coders = [c for c in request.query_params.get("coders", "").split(",") if c] or None
         return _json_response({"codings": data.record_codings(project, record, coders=coders)})
 
     @_guarded()
-    async def api_apply(self, request):
+    async def api_apply(self, request: Request) -> Response:
         from fieldkit.coding.codebook import add_code
         from fieldkit.coding.codings import apply_code, record_text
 
@@ -340,7 +348,7 @@ class _Handlers:
         return data.coding_json(coding, Utf16Index(text) if text is not None else None, rows, code_paths(project))
 
     @_guarded()
-    async def api_coding_op(self, request):
+    async def api_coding_op(self, request: Request) -> Response:
         from fieldkit.coding import codings
 
         body = await _body(request)
@@ -365,7 +373,7 @@ class _Handlers:
 
     # API: memos, proposals, anonymisation ------------------------------------------------
     @_guarded()
-    async def api_memo(self, request):
+    async def api_memo(self, request: Request) -> Response:
         from fieldkit.coding.codings import record_text
         from fieldkit.fieldwork.capture import memo
 
@@ -392,7 +400,7 @@ class _Handlers:
                                "warnings": self.warnings()}, 201)
 
     @_guarded()
-    async def api_proposal(self, request):
+    async def api_proposal(self, request: Request) -> Response:
         from fieldkit.coding import autocode
 
         project = self.bench.project()
@@ -408,20 +416,20 @@ class _Handlers:
         raise NotFound(f"no proposal operation '{op}'")
 
     @_guarded()
-    async def api_anonymise_decide(self, request):
+    async def api_anonymise_decide(self, request: Request) -> Response:
         body = await _body(request)
         return _json_response(data.anonymise_decide(self.bench.project(), body))
 
     # API: search -----------------------------------------------------------------------
     @_guarded()
-    async def api_search_preview(self, request):
+    async def api_search_preview(self, request: Request) -> Response:
         from fieldkit.serve.search import preview
 
         body = await _body(request)
         return _json_response(preview(self.bench.project(), body, self.bench.coder))
 
     @_guarded()
-    async def api_search_code(self, request):
+    async def api_search_code(self, request: Request) -> Response:
         from fieldkit.coding.codings import code_spans
 
         body = await _body(request)
@@ -439,12 +447,12 @@ class _Handlers:
 
     # API: identity and names -----------------------------------------------------------
     @_guarded()
-    async def api_coder(self, request):
+    async def api_coder(self, request: Request) -> Response:
         body = await _body(request)
         return _json_response({"coder": self.bench.set_coder(str(body.get("coder", "")))})
 
     @_guarded()
-    async def api_names(self, request):
+    async def api_names(self, request: Request) -> Response:
         body = await _body(request)
         return _json_response({"names": data.real_names(self.bench.project(), body.get("passphrase"))})
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Any, Collection, Optional, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.serve.offsets import Utf16Index
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding, Record
+    from fieldkit.project import Project
+    from fieldkit.serve.render import ShownTurn
 
 #: how many recently used codes get a number key
 RECENT = 9
@@ -28,7 +33,7 @@ class Workbench:
         self._coder = coder
         self.recent: list[str] = []
 
-    def project(self):
+    def project(self) -> Project:
         """The project, opened on first use in this thread (SQLite connections stay in theirs)."""
         project = getattr(self._local, "project", None)
         if project is None:
@@ -67,7 +72,7 @@ class Workbench:
 
 
 # codes ---------------------------------------------------------------------------------
-def codes(project) -> list[dict]:
+def codes(project: Project) -> list[dict[str, Any]]:
     """The codebook rows (``codebook.codebook_rows``) with a colour for every code."""
     from fieldkit.coding.codebook import codebook_rows
     from fieldkit.coding.codebook_file import default_colour
@@ -79,7 +84,7 @@ def codes(project) -> list[dict]:
 
 
 # records -------------------------------------------------------------------------------
-def label(record, encounters: Optional[dict] = None) -> str:
+def label(record: Record, encounters: Optional[dict[str, Any]] = None) -> str:
     """A short human label for a record."""
     kind = record.type_name
     if kind == "observation":
@@ -94,7 +99,7 @@ def label(record, encounters: Optional[dict] = None) -> str:
     return getattr(record, "code", None) or getattr(record, "name", None) or record.id
 
 
-def shown_turns(project, record) -> list:
+def shown_turns(project: Project, record: Record) -> list[ShownTurn]:
     """The stored speaker turns of a note (``store.turns``) as the page shows them
     (``render.ShownTurn``): a participant by their code, the researcher as ``(researcher)``,
     anyone else by the label the importer gave them (``Speaker 2``)."""
@@ -115,7 +120,8 @@ def shown_turns(project, record) -> list:
     return shown
 
 
-def coding_json(coding, index: Optional[Utf16Index], code_rows: dict, paths: dict) -> dict:
+def coding_json(coding: Coding, index: Optional[Utf16Index], code_rows: dict[str, dict[str, Any]],
+                paths: dict[str, str]) -> dict[str, Any]:
     """A coding as the page uses it: code-point and UTF-16 offsets, code path and colour."""
     row = code_rows.get(coding.code_id) or {}
     out = {"id": coding.id, "code_id": coding.code_id, "code": paths.get(coding.code_id, coding.code_id),
@@ -128,7 +134,8 @@ def coding_json(coding, index: Optional[Utf16Index], code_rows: dict, paths: dic
     return out
 
 
-def record_codings(project, record, *, coders=None, include_auto: bool = False) -> list[dict]:
+def record_codings(project: Project, record: Record, *, coders: Optional[Collection[str]] = None,
+                   include_auto: bool = False) -> list[dict[str, Any]]:
     """The live codings of one record as page data (people's only unless ``include_auto``)."""
     from fieldkit.coding.codings import code_paths, list_codings, record_text
 
@@ -144,7 +151,7 @@ def record_codings(project, record, *, coders=None, include_auto: bool = False) 
     return out
 
 
-def span_from_utf16(text: str, start16, end16) -> tuple[int, int]:
+def span_from_utf16(text: str, start16: Union[int, str], end16: Union[int, str]) -> tuple[int, int]:
     """Code-point ``(start, end)`` of a selection the page gives in UTF-16 units."""
     try:
         start16, end16 = int(start16), int(end16)
@@ -164,7 +171,7 @@ def _sort_time(value) -> str:
     return iso(value) if value else ""
 
 
-def home(project) -> dict:
+def home(project: Project) -> dict[str, Any]:
     """Counts, the encounter timeline, participants with their consent, sites and documents."""
     from fieldkit.privacy.consent import current_consent
 
@@ -197,7 +204,7 @@ def project_code(participants: list, participant_id: str) -> str:
     return next((p["code"] for p in participants if p["id"] == participant_id), "?")
 
 
-def real_names(project, passphrase: Optional[str] = None) -> dict:
+def real_names(project: Project, passphrase: Optional[str] = None) -> dict[str, str]:
     """``{participant code: real name}`` from the key store; refuses when it cannot be opened
     (the page then keeps showing pseudonyms only)."""
     from fieldkit.privacy.anonymiser import open_keystore
@@ -213,7 +220,7 @@ def real_names(project, passphrase: Optional[str] = None) -> dict:
 
 
 # anonymisation review ------------------------------------------------------------------
-def anonymise_review(project, *, record: Optional[str] = None, pending: bool = False) -> list[dict]:
+def anonymise_review(project: Project, *, record: Optional[str] = None, pending: bool = False) -> list[dict[str, Any]]:
     """The candidates of ``fieldkit.privacy.review`` (the list ``fieldkit anonymise review``
     shows), one dict each, with ``context``: the original text around it, for the
     researcher's own screen only (it is never logged)."""
@@ -235,7 +242,7 @@ def anonymise_review(project, *, record: Optional[str] = None, pending: bool = F
     return rows
 
 
-def anonymise_decide(project, body: dict) -> dict:
+def anonymise_decide(project: Project, body: dict[str, Any]) -> dict[str, Any]:
     """Record a decision (``accept``, ``reject`` or ``register``) on the candidate of
     ``body['record']`` at ``start``/``end`` with ``digest``, through ``review.decide``: the
     same decision, stored and logged the same way, as ``fieldkit anonymise review``."""
@@ -262,7 +269,7 @@ def anonymise_decide(project, body: dict) -> dict:
             "kind": done.kind}
 
 
-def has_keystore(project) -> bool:
+def has_keystore(project: Project) -> bool:
     """Whether the project has a key store configured (review decisions need its digest key)."""
     from fieldkit.privacy.anonymiser import keystore_path
 

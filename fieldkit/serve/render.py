@@ -20,11 +20,14 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.serve.offsets import Utf16Index
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 
 @attrs.frozen
@@ -112,7 +115,7 @@ class _Writer:
         self.out.append(f'<span class="turn-mark" data-turn="{n}" data-kind="{html.escape(turn.kind)}">'
                         f'{time}<span class="spk">{who}</span></span>')
 
-    def inline(self, token, limit_line: Optional[int] = None) -> None:
+    def inline(self, token: Token, limit_line: Optional[int] = None) -> None:
         a, b = token.map or (0, len(self.line_starts))
         cursor, limit = self.line(a), self.line(b if limit_line is None else limit_line)
         links: list = []
@@ -182,7 +185,7 @@ class _Writer:
             return (end if end >= 0 else cursor) + 1
         return cursor
 
-    def code(self, token) -> None:
+    def code(self, token: Token) -> None:
         """A fenced or indented code block: each line placed on its own."""
         a, b = token.map or (0, len(self.line_starts))
         cursor, limit = self.line(a), self.line(b)
@@ -192,7 +195,7 @@ class _Writer:
         self.out.append("</code></pre>")
 
     # blocks ----------------------------------------------------------------------------
-    def render(self, tokens) -> str:
+    def render(self, tokens: Sequence[Token]) -> str:
         out = self.out
         for i, token in enumerate(tokens):
             kind = token.type

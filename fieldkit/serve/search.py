@@ -11,10 +11,13 @@ the records and hits it returns; speaker and role by the stored speaker turns of
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.serve.data import RESEARCHER, label
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 CONTEXT = 60
 LIMIT = 200
@@ -22,7 +25,7 @@ LIMIT = 200
 EVERY = 10**9
 
 
-def filter_choices(project) -> dict:
+def filter_choices(project: Project) -> dict[str, Any]:
     """The values each filter can take, for the search form."""
     from fieldkit.coding.codings import coders_in_project, code_paths, is_auto_coder
     from fieldkit.core.records import ROLES
@@ -58,7 +61,7 @@ def hits_in(text: str, query: str) -> list[tuple[int, int]]:
     return spans
 
 
-def run_search(project, params: dict) -> dict:
+def run_search(project: Project, params: dict[str, Any]) -> dict[str, Any]:
     """Records and hits for the search form's parameters (``q`` and the filters)."""
     from fieldkit.coding.codings import list_codings
 
@@ -116,7 +119,7 @@ def run_search(project, params: dict) -> dict:
     return {"query": query, "records": results, "total": total, "truncated": truncated}
 
 
-def preview(project, body: dict, coder: str) -> dict:
+def preview(project: Project, body: dict[str, Any], coder: str) -> dict[str, Any]:
     """The spans "code all hits" would code, widened to sentences or paragraphs if asked,
     with the text each would cover: nothing is saved here."""
     from fieldkit.coding.codings import extend_span, find_duplicate, resolve_code, usable_code

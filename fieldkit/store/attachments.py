@@ -8,10 +8,13 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.core.records import Attachment
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 FOLDER = "attachments"
 
@@ -27,12 +30,12 @@ def sha256_file(path: Path) -> str:
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
-def is_sha256(value) -> bool:
+def is_sha256(value: object) -> bool:
     """Whether ``value`` is a lower-case hex SHA-256, the only name a stored file has."""
     return isinstance(value, str) and bool(_SHA256.match(value))
 
 
-def stored_path(project, attachment: Attachment) -> Path:
+def stored_path(project: Project, attachment: Attachment) -> Path:
     """The file of an attachment; refuses a row whose hash is not one (a crafted
     ``../../x`` must never name a file outside the project)."""
     if not is_sha256(attachment.sha256):
@@ -40,7 +43,7 @@ def stored_path(project, attachment: Attachment) -> Path:
     return project.path / FOLDER / attachment.sha256
 
 
-def attach(project, file, *, record: Optional[str] = None) -> Attachment:
+def attach(project: Project, file: Union[str, os.PathLike[str]], *, record: Optional[str] = None) -> Attachment:
     """Copy ``file`` into the project (owner-only) and record it, linked to ``record``.
 
     Only the file's base name is kept, so a name like ``../../etc/x`` cannot point outside.
@@ -73,7 +76,7 @@ def attach(project, file, *, record: Optional[str] = None) -> Attachment:
         raise
 
 
-def extract(project, ref: str, dest, *, force: bool = False) -> Path:
+def extract(project: Project, ref: str, dest: Union[str, os.PathLike[str]], *, force: bool = False) -> Path:
     """Write a copy of an attachment to ``dest`` (a file, or a folder to put it in under its
     own name), readable by the owner only; returns the path written.
 

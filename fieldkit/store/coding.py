@@ -210,15 +210,16 @@ class CodingQueries:
                 self.conn.execute("select id, code, kind, site_id, participants from encounters")]
 
     def mentions(self, record_ids: Sequence[str]) -> list[tuple]:
-        """``(id, type name, encounter_id, mentions)`` of the observations and memos among ``record_ids``."""
+        """``(id, type name, encounter_id, mentions, linked participant ids)`` of the
+        observations and memos among ``record_ids``."""
         found = []
         ids = list(record_ids)
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i:i + _CHUNK]
-            for rid, encounter_id, mentions in self.conn.execute(
-                    f"select id, encounter_id, mentions from observations where id in ({_marks(chunk)})", chunk):
-                found.append((rid, "observation", encounter_id, json.loads(mentions or "[]")))
+            for rid, encounter_id, mentions, links in self.conn.execute(
+                    f"select id, encounter_id, mentions, links from observations where id in ({_marks(chunk)})", chunk):
+                found.append((rid, "observation", encounter_id, json.loads(mentions or "[]"), json.loads(links or "[]")))
             for rid, mentions in self.conn.execute(
                     f"select id, mentions from memos where id in ({_marks(chunk)})", chunk):
-                found.append((rid, "memo", None, json.loads(mentions or "[]")))
+                found.append((rid, "memo", None, json.loads(mentions or "[]"), []))
         return found

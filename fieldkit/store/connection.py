@@ -10,8 +10,12 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 from fieldkit.core.errors import FieldkitError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DB_NAME = "fieldkit.db"
 BUSY_TIMEOUT_S = 60
@@ -168,7 +172,7 @@ def connect(path: Path, *, create: bool = False, passphrase: str | None = None) 
     return conn
 
 
-def database(conn):
+def database(conn: Union[sqlite3.Connection, sqlite_utils.Database]) -> sqlite_utils.Database:
     """The sqlite-utils ``Database`` over a connection (or the one given, if it already is one)."""
     if hasattr(conn, "conn"):
         return conn

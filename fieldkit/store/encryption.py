@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from fieldkit.core.errors import FieldkitError, Refused
 from fieldkit.store.connection import DB_NAME, is_encrypted
@@ -19,7 +19,7 @@ from fieldkit.store.connection import DB_NAME, is_encrypted
 KEYRING_SERVICE = "fieldkit"
 
 
-def stored_passphrase(project_path) -> Optional[str]:
+def stored_passphrase(project_path: Union[str, os.PathLike[str]]) -> Optional[str]:
     """The passphrase from FIELDKIT_PASSPHRASE or the system keyring, if either has one."""
     env = os.environ.get("FIELDKIT_PASSPHRASE")
     if env:
@@ -34,7 +34,7 @@ def stored_passphrase(project_path) -> Optional[str]:
         return None
 
 
-def remember_passphrase(project_path, passphrase: str) -> None:
+def remember_passphrase(project_path: Union[str, os.PathLike[str]], passphrase: str) -> None:
     """Store the passphrase in the system keyring so commands need not ask for it."""
     try:
         import keyring
@@ -110,13 +110,13 @@ def _convert_locked(sqlcipher3, project_path: Path, *, old_key: Optional[str], n
         guard.close()
 
 
-def converting_path(project_path) -> Path:
+def converting_path(project_path: Union[str, os.PathLike[str]]) -> Path:
     """Where a conversion writes its copy: a leftover one (a killed ``decrypt``) is plaintext,
     which ``fieldkit doctor`` reports and removes."""
     return Path(project_path) / f".{DB_NAME}.converting"
 
 
-def encrypt(project_path, passphrase: str) -> None:
+def encrypt(project_path: Union[str, os.PathLike[str]], passphrase: str) -> None:
     """Encrypt a plain project's database in place with ``passphrase``."""
     project_path = Path(project_path)
     if not passphrase:
@@ -126,7 +126,7 @@ def encrypt(project_path, passphrase: str) -> None:
     _convert(project_path, old_key=None, new_key=passphrase)
 
 
-def decrypt(project_path, passphrase: str) -> None:
+def decrypt(project_path: Union[str, os.PathLike[str]], passphrase: str) -> None:
     """Turn an encrypted project back into a plain SQLite database."""
     project_path = Path(project_path)
     if not is_encrypted(project_path / DB_NAME):

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, TYPE_CHECKING, Union
 
 from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.store import _marks, _now
 
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.store.store import Store
+
 _CHUNK = 500
 
 
-def file_digest(path) -> str:
+def file_digest(path: Union[str, os.PathLike[str]]) -> str:
     """sha256 of a file, or of a folder: over each file's relative path and sha256, in order."""
     from pathlib import Path
 
@@ -229,7 +234,8 @@ class LifecycleTables:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def complete_destruction(store, project_path, journal_id: int) -> dict:
+def complete_destruction(store: Store, project_path: Union[str, os.PathLike[str]],
+                         journal_id: int) -> dict[str, Any]:
     """Carry out (or finish) the destruction a journal row describes; returns its certificate.
 
     Each step can be repeated: the rows go in one transaction that also writes the

@@ -124,13 +124,13 @@ class WriterLock:
             self._fd = None
 
 
-def shared(folder: Path, *, wait: float = WAIT_S):
+def shared(folder: Path, *, wait: float = WAIT_S) -> contextlib.AbstractContextManager[None]:
     """Hold the lock shared (opening a project: never while a conversion swaps the files)."""
     return _held(folder, "LOCK_SH", wait, f"the project at {folder} is being encrypted or decrypted; "
                                           "try again when that has finished")
 
 
-def exclusive(folder: Path, *, wait: float = WAIT_S):
+def exclusive(folder: Path, *, wait: float = WAIT_S) -> contextlib.AbstractContextManager[None]:
     """Hold the lock alone: waits for writes in progress, holds back new ones."""
     return _held(folder, "LOCK_EX", wait, f"the project at {folder} is in use by another fieldkit command; "
                                           "try again when it has finished")

@@ -7,13 +7,16 @@ import re
 import sqlite3
 import stat
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, Refused
 from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.search import check_index, rebuild_index
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 SYNCED_FOLDERS = ("dropbox", "onedrive", "google drive", "googledrive", "icloud", "mobile documents", "box sync",
                   "nextcloud", "owncloud", "pcloud", "mega")
@@ -33,7 +36,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def doctor(project) -> list[Finding]:
+def doctor(project: Project) -> list[Finding]:
     """Check a project's integrity, search index, codings, permissions, attachments and key store."""
     found: list[Finding] = []
     conn = project.store.conn
@@ -192,7 +195,7 @@ def _keystore(project) -> list[Finding]:
 _LEFTOVER = re.compile(r"\.fieldkit\.db\.(converting|part)|\.fieldkit-report-.+|\..+\.(tmp|old|part)|.+\.fieldkit-tmp")
 
 
-def leftovers(project) -> list[Path]:
+def leftovers(project: Project) -> list[Path]:
     """Files and folders interrupted fieldkit commands left in the project folder."""
     found = []
     for folder in (project.path, project.path / "attachments"):
@@ -216,7 +219,7 @@ def _leftovers(project) -> list[Finding]:
     return out
 
 
-def remove_leftovers(project) -> list[str]:
+def remove_leftovers(project: Project) -> list[str]:
     """Remove what ``leftovers`` lists, unless another fieldkit process is at work on the
     project now (its scratch files are then in use)."""
     import shutil
@@ -240,7 +243,7 @@ def remove_leftovers(project) -> list[str]:
     return done
 
 
-def fix(project) -> list[str]:
+def fix(project: Project) -> list[str]:
     """Repair what can be repaired safely: finish interrupted destructions, rebuild search
     indexes, tighten permissions and remove what interrupted commands left (see ``leftovers``)."""
     from fieldkit.store.lifecycle import complete_destruction
@@ -292,7 +295,8 @@ def _copy_encrypted(source_conn, dest: Path) -> None:
         source_conn.execute("DETACH DATABASE fieldkit_backup")
 
 
-def backup(project, dest, *, keys_dest: Optional[str] = None) -> dict:
+def backup(project: Project, dest: Union[str, os.PathLike[str]], *,
+           keys_dest: Optional[str] = None) -> dict[str, Any]:
     """Copy the project to a new folder ``dest`` (database and attachments), consistently.
 
     An encrypted project gives an encrypted backup (same passphrase). ``dest`` may not lie

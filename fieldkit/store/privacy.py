@@ -9,10 +9,13 @@ withdrawal and destruction do that), and it leaves no copy in revisions, logs or
 from __future__ import annotations
 
 import json
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TYPE_CHECKING
 
 from fieldkit.store.schema import SEARCHABLE, TABLES
 from fieldkit.store.store import _marks, _now
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding, Record
 
 _CHUNK = 500
 
@@ -135,7 +138,7 @@ class Erasure:
                 f"select id from attachments where record_id in ({_marks(chunk)})", chunk)]
         return tuple(found)
 
-    def overwrite(self, record) -> None:
+    def overwrite(self, record: Record) -> None:
         """Write ``record`` over its stored row, keeping no revision of what was there."""
         from fieldkit.core.convert import to_row
 
@@ -145,7 +148,7 @@ class Erasure:
         self.conn.execute(f"update [{TABLES[record.type_name]}] set {', '.join(f'[{c}] = ?' for c in row)} "
                           "where id = ?", [*row.values(), record.id])
 
-    def move_coding(self, coding) -> None:
+    def move_coding(self, coding: Coding) -> None:
         """Put a coding's new span and status in place, keeping no revision of the old span."""
         self.conn.execute("update codings set start = ?, [end] = ?, status = ? where id = ?",
                           [coding.start, coding.end, coding.status, coding.id])

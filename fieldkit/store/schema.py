@@ -252,6 +252,12 @@ DIGEST_KEY_OUT = (
     '  AND NOT EXISTS (SELECT 1 FROM "anonymisation_rules") AND NOT EXISTS (SELECT 1 FROM "anonymisation_log")',
 )
 
+# Participants a note is about besides its @mentions: a jotting's words never change, so a
+# link it lacks (or a wrong one) is corrected here, with history. Participant ids, as JSON.
+OBSERVATION_LINKS = (
+    'ALTER TABLE "observations" ADD COLUMN "links" TEXT',
+)
+
 #: every fieldkit migration, in order: (name, function of a sqlite-utils Database)
 STEPS = (
     ("0001_initial", _run(INITIAL)),
@@ -262,6 +268,7 @@ STEPS = (
     ("0006_exchange_ids", _run(EXCHANGE)),
     ("0007_lifecycle", _run(LIFECYCLE)),
     ("0008_search_words", _run(SEARCH_WORDS)),
+    ("0009_observation_links", _run(OBSERVATION_LINKS)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

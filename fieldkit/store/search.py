@@ -16,12 +16,13 @@ from fieldkit.store.schema import INDEX_SUFFIXES, SEARCHABLE, TABLES
 
 if TYPE_CHECKING:  # annotations only
     from fieldkit.core.searchquery import SearchQuery
+    from fieldkit.store.store import Store
 
 #: a prefix that starts more words than this is matched against word stems alone
 PREFIX_WORDS = 64
 
 
-def search(store, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
+def search(store: Store, type_name: str, query: "SearchQuery | str", *, limit: int, conditions: dict) -> list[tuple]:
     """``(record, snippet, rank)`` for a search, best first, live records only.
 
     ``query`` is a :class:`fieldkit.core.searchquery.SearchQuery` (its prefixes are widened
@@ -51,7 +52,7 @@ def search(store, type_name: str, query: "SearchQuery | str", *, limit: int, con
     return [(from_row(cls, row), row["_snippet"], row["_rank"]) for row in rows]
 
 
-def prefix_words(store, type_name: str, prefix: str) -> list[str]:
+def prefix_words(store: Store, type_name: str, prefix: str) -> list[str]:
     """The words as written that start with ``prefix`` (lower case, accents folded by the
     index), or ``[]`` when there are more than ``PREFIX_WORDS`` of them."""
     vocab = f"{TABLES[type_name]}_words_vocab"
@@ -67,19 +68,19 @@ def _indexes(type_name: str) -> list[str]:
     return [f"{TABLES[type_name]}{suffix}" for suffix in INDEX_SUFFIXES]
 
 
-def check_index(store, type_name: str) -> None:
+def check_index(store: Store, type_name: str) -> None:
     """Raise ``sqlite3.DatabaseError`` when one of a type's indexes disagrees with its table."""
     for fts in _indexes(type_name):
         store.conn.execute(f"insert into [{fts}]([{fts}], rank) values ('integrity-check', 1)")
 
 
-def rebuild_index(store, type_name: str) -> None:
+def rebuild_index(store: Store, type_name: str) -> None:
     """Index a type's table again from its rows."""
     for fts in _indexes(type_name):
         store.conn.execute(f"insert into [{fts}]([{fts}]) values ('rebuild')")
 
 
-def optimise_index(store, type_name: str) -> None:
+def optimise_index(store: Store, type_name: str) -> None:
     """Merge the indexes' segments, which also drops what deleted rows left behind."""
     for fts in _indexes(type_name):
         store.conn.execute(f"insert into [{fts}]([{fts}]) values ('optimize')")

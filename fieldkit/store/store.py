@@ -502,7 +502,7 @@ class Store:
                     self._check_columns(table, ["participant_id"])
                 pid, code = value
                 clauses.append(_about(type_name))
-                args += {"observation": [code, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
+                args += {"observation": [code, pid, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
             elif key == "coded_with":
                 ids = list(value)
                 clauses.append(f"id in (select record_id from codings where deleted_at is null "
@@ -516,7 +516,7 @@ class Store:
             elif key == "about_any":
                 clauses.append("(" + " or ".join([_about(type_name)] * len(value)) + ")")
                 for pid, code in value:
-                    args += {"observation": [code, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
+                    args += {"observation": [code, pid, pid], "memo": [code], "encounter": [pid]}.get(type_name, [pid])
             elif key == "at_site":
                 self._check_columns(table, ["encounter_id"])
                 clauses.append("encounter_id in (select id from encounters where site_id = ?)")
@@ -611,7 +611,8 @@ def _about(type_name: str) -> str:
     took_part = ("exists (select 1 from json_each(participants) j "
                  "where json_extract(j.value, '$.participant_id') = ?)")
     if type_name == "observation":
-        return (f"({mentioned} or encounter_id in (select e.id from encounters e, json_each(e.participants) j "
+        return (f"({mentioned} or exists (select 1 from json_each(links) where value = ?) "
+                f"or encounter_id in (select e.id from encounters e, json_each(e.participants) j "
                 f"where json_extract(j.value, '$.participant_id') = ?))")
     if type_name == "memo":
         return mentioned

@@ -9,11 +9,14 @@ Turns follow edits of the body (``Project.update``) and withdrawals.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.store.store import _marks
+
+if TYPE_CHECKING:
+    from fieldkit.core.remap import Edit
 
 #: who a turn's speaker is
 SPEAKER_KINDS = ("participant", "researcher", "unregistered")
@@ -70,7 +73,7 @@ class TurnQueries:
     def of_record(self, record_id: str) -> list:
         return self.of_records([record_id]).get(record_id, [])
 
-    def follow(self, record_id: str, edits) -> None:
+    def follow(self, record_id: str, edits: Sequence[Edit]) -> None:
         """Move a note's turns through an edit list (``fieldkit.core.remap``); a turn whose
         words are gone entirely is dropped."""
         from fieldkit.core.remap import map_position

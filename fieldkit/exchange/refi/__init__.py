@@ -19,7 +19,14 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional, TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    import os
+
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -86,7 +93,7 @@ def derived_guid(kind: str, key: str) -> str:
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
-def guid_maker(kind: str):
+def guid_maker(kind: str) -> Callable[[str], str]:
     """``derived_guid`` of one ``kind`` as a function of the key, for exports that make many."""
     import hashlib
 
@@ -116,21 +123,24 @@ def clean_guid(value: Optional[str]) -> Optional[str]:
     return match.group(1).lower() if match else None
 
 
-def export_qdpx(project, dest, options=None, *, force: bool = False):
+def export_qdpx(project: Project, dest: Union[str, os.PathLike[str]], options: Optional[ExportOptions] = None, *,
+                force: bool = False) -> ExportReport:
     """Write a REFI-QDA project (``.qdpx``) to ``dest``; returns an ``ExportReport``."""
     from fieldkit.exchange.refi.project_xml import export_qdpx as run
 
     return run(project, Path(dest), options, force=force)
 
 
-def export_qdc(project, dest, options=None, *, force: bool = False):
+def export_qdc(project: Project, dest: Union[str, os.PathLike[str]], options: Optional[ExportOptions] = None, *,
+               force: bool = False) -> ExportReport:
     """Write the project's codebook as a REFI-QDA codebook (``.qdc``) to ``dest``."""
     from fieldkit.exchange.refi.codebook_xml import export_qdc as run
 
     return run(project, Path(dest), options, force=force)
 
 
-def import_qdpx(project, source, options=None):
+def import_qdpx(project: Project, source: Union[str, os.PathLike[str]],
+                options: Union[ImportOptions, dict[str, Any], None] = None) -> ImportReport:
     """Read a ``.qdpx`` (from fieldkit or another tool) into ``project`` in one transaction.
 
     Returns a ``fieldkit.exchange.importing.ImportReport``; ``options`` is a ``fieldkit.exchange.importing.ImportOptions``
@@ -142,7 +152,8 @@ def import_qdpx(project, source, options=None):
     return run(project, Path(source), options)
 
 
-def import_qdc(project, source, options=None):
+def import_qdc(project: Project, source: Union[str, os.PathLike[str]],
+               options: Union[ImportOptions, dict[str, Any], None] = None) -> ImportReport:
     """Add the codes of a REFI-QDA codebook (``.qdc``) to ``project`` in one transaction."""
     from fieldkit.exchange.refi.codebook_xml import import_qdc as run
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import os
 import zipfile
+from typing import Iterable, Iterator, TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    import contextlib
+
+    #: what a binary file's ``write`` takes
+    Buffer = Union[bytes, bytearray, memoryview]
 
 _CHUNK = 1 << 20
 
@@ -48,7 +55,7 @@ class SeekableTail:
         self.pos = offset
         return offset
 
-    def write(self, data) -> int:
+    def write(self, data: Buffer) -> int:
         n = len(data) if data.__class__ is bytes else memoryview(data).nbytes
         at = self.pos - self.base
         if at == len(self.tail):
@@ -70,7 +77,7 @@ class SeekableTail:
                 self.raw.seek(self.pos)
             self.base = self.pos
 
-    def flush(self):
+    def flush(self) -> None:
         self._drain()
         self.raw.flush()
 
@@ -91,7 +98,7 @@ class Staged:
             self.file = tempfile.TemporaryFile(dir=self.folder)
         return self.file
 
-    def add(self, key: str, data: bytes):
+    def add(self, key: str, data: bytes) -> None:
         self._open().write(data)
         segments = self.segments.setdefault(key, [])
         if segments and sum(segments[-1]) == self.end:
@@ -100,7 +107,7 @@ class Staged:
             segments.append([self.end, len(data)])
         self.end += len(data)
 
-    def chunks(self, key: str):
+    def chunks(self, key: str) -> Iterator[bytes]:
         """The bytes staged under ``key``, a megabyte at a time."""
         segments = self.segments.pop(key, [])
         if not segments:
@@ -116,7 +123,7 @@ class Staged:
                 length -= len(chunk)
         self.file.seek(self.end)
 
-    def close(self):
+    def close(self) -> None:
         if self.file is not None:
             self.file.close()
 
@@ -133,7 +140,7 @@ class Zipper:
         self.info = zipfile.ZipInfo
         self.deflated = zipfile.ZIP_DEFLATED
 
-    def add(self, entries):
+    def add(self, entries: Iterable[tuple[str, bytes]]) -> None:
         """``(name, bytes)`` pairs, as owner-only files stamped with the export's time."""
         for name, data in entries:
             info = self.info(name, self.stamp)
@@ -141,19 +148,19 @@ class Zipper:
             info.external_attr = 0o600 << 16
             self.zf.writestr(info, data)
 
-    def stage(self, key: str, data: bytes):
+    def stage(self, key: str, data: bytes) -> None:
         """Keep ``data`` (after what was staged under ``key`` before) for ``write_staged``."""
         self.staged.add(key, data)
 
     def open(self, name: str) -> "Entry":
         return Entry(self, self.zf.open(name, "w", force_zip64=True))
 
-    def close(self):
+    def close(self) -> None:
         self.zf.close()
         self.staged.close()
         self.file.close()
 
-    def abort(self):
+    def abort(self) -> None:
         """Let go of the file and the staged bytes (the caller removes an unfinished file)."""
         try:
             self.zf.close()  # else it would try again when collected, on a closed file
@@ -170,14 +177,14 @@ class Entry:
         self.zipper = zipper
         self.out = out
 
-    def write(self, data) -> int:
+    def write(self, data: Buffer) -> int:
         return self.out.write(data)
 
-    def write_staged(self, key: str):
+    def write_staged(self, key: str) -> None:
         for chunk in self.zipper.staged.chunks(key):
             self.out.write(chunk)
 
-    def close(self):
+    def close(self) -> None:
         self.out.close()
 
     def __enter__(self):
@@ -187,7 +194,7 @@ class Entry:
         self.close()
 
 
-def open_zip(stack, path, stamp: tuple) -> Zipper:
+def open_zip(stack: contextlib.ExitStack, path: Union[str, os.PathLike[str]], stamp: tuple[int, ...]) -> Zipper:
     """A zipper for the file at ``path`` (which may be emptied), registered on ``stack``: on an
     error it lets go of the file before the caller removes it. Call ``close`` to finish."""
     zipper = Zipper(path, stamp)

@@ -10,12 +10,20 @@ in small ways: a ``.qdc`` code has no ``NoteRef`` and its root is ``CodeBook`` i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.exchange.refi import CODEBOOK_NS, clean_guid, is_fieldkit_origin, origin, record_guid
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.exchange.refi.reader import _Loader
+    from fieldkit.project import Project
 
 LABELS = ("Include", "Exclude", "Example")
 CODEBOOK_SCHEMA_LOCATION = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
@@ -99,7 +107,8 @@ def code_elements(codes: Iterable, *, about: Optional[Callable[[str], str]] = No
             yield from element(code, 0)
 
 
-def export_qdc(project, dest: Path, options=None, *, force: bool = False):
+def export_qdc(project: Project, dest: Path, options: Optional[ExportOptions] = None, *,
+               force: bool = False) -> ExportReport:
     """Write the project's codebook (codes not deleted) as a ``.qdc`` file."""
     from fieldkit.exchange.exporting import ExportOptions, ExportReport, atomic_output, scrub, text_fields
     from fieldkit.exchange.refi.project_xml import xml_attr
@@ -145,7 +154,7 @@ class CodeNode:
     note_refs: tuple = ()  # GUIDs of notes about this code (project files only)
 
 
-def read_codes(codes_element, where: str) -> list[CodeNode]:
+def read_codes(codes_element: Element, where: str) -> list[CodeNode]:
     """The ``Code`` elements under a ``Codes`` element, flattened depth-first."""
     from fieldkit.exchange.refi.reader import child_text, children, ref_guids, require_guid
 
@@ -176,7 +185,8 @@ def _code_name(name: str, report) -> str:
     return cleaned or "unnamed code"
 
 
-def merge_codes(project, nodes: list[CodeNode], *, trusted: bool, report, taken: set, loader=None) -> dict:
+def merge_codes(project: Project, nodes: list[CodeNode], *, trusted: bool, report: ImportReport, taken: set[str],
+                loader: Optional[_Loader] = None) -> dict[str, str]:
     """Add codes to the project (inside the caller's transaction); returns GUID -> code id.
 
     A code already in the project (same id from a fieldkit file, another tool's id seen by an
@@ -245,7 +255,8 @@ def _guid_to_id(guid: str) -> Optional[str]:
         return None
 
 
-def import_qdc(project, source: Path, options=None):
+def import_qdc(project: Project, source: Path,
+               options: Union[ImportOptions, dict[str, Any], None] = None) -> ImportReport:
     """Add the codes of a ``.qdc`` file to the project, in one transaction (``dry_run`` honoured)."""
     from fieldkit.exchange.importing import ImportReport, run_import
     from fieldkit.exchange.refi.reader import children, foreign_ids, local_name, option, parse_xml, read_limited

@@ -14,9 +14,15 @@ import contextlib
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TYPE_CHECKING
 
 from fieldkit.exchange.refi import PROJECT_NS, WHOLE_RECORD, derived_guid, guid_maker, origin, record_guid
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding, Encounter, Record
+    from fieldkit.exchange.exporting import ExportItem, ExportOptions, ExportReport
+    from fieldkit.exchange.refi.archive import Entry
+    from fieldkit.project import Project
 
 # Characters XML 1.0 cannot carry at all; they are written as U+FFFD.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -63,7 +69,7 @@ def xml_attr(value: str) -> str:
     return value.translate(_ATTR_ESCAPES)
 
 
-def xml_time(value) -> str:
+def xml_time(value: dt.datetime) -> str:
     """An ``xs:dateTime`` in UTC with ``Z`` (no fraction when it is zero)."""
     text = value.astimezone(_UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -83,24 +89,25 @@ class _Fragment:
         self.parts: list[str] = []
         self.size = 0
 
-    def write(self, text: str):
+    def write(self, text: str) -> None:
         self.parts.append(text)
         self.size += len(text)
         if self.size >= _FLUSH_AT:
             self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         if self.parts:
             self.zipper.stage(self.key, "".join(self.parts).encode("utf-8"))
             self.parts.clear()
             self.size = 0
 
-    def copy_to(self, out):
+    def copy_to(self, out: Entry) -> None:
         self.flush()
         out.write_staged(self.key)
 
 
-def export_qdpx(project, dest: Path, options=None, *, force: bool = False):
+def export_qdpx(project: Project, dest: Path, options: Optional[ExportOptions] = None, *,
+                force: bool = False) -> ExportReport:
     """Write ``project`` (as selected, consented and anonymised by ``options``) to a ``.qdpx``.
 
     The file appears only when it is complete; an existing ``dest`` is refused unless
@@ -173,7 +180,7 @@ class _QdpxWriter:
             guid = self.variables[name] = derived_guid("variable", name)
         return guid
 
-    def value(self, name: str, value, kind: str = "Text") -> str:
+    def value(self, name: str, value: object, kind: str = "Text") -> str:
         if kind == "DateTime":
             return f"{self.value_head(name)}<DateTimeValue>{xml_time(value)}</DateTimeValue></VariableValue>\n"
         if value.__class__ is not str:
@@ -197,7 +204,7 @@ class _QdpxWriter:
         self.about_used.add(record_id)
         return "".join(f'<NoteRef targetGUID="{g}"/>\n' for g in guids)
 
-    def add_texts(self, texts):
+    def add_texts(self, texts: Iterable[tuple[str, str]]) -> None:
         """``(guid, text)`` pairs into the zip as ``sources/<guid>.txt``."""
         # UTF-8 without a byte-order mark; bodies are stored with "\n" line ends already
         self.zipper.add([(f"sources/{guid}.txt", text.encode("utf-8")) for guid, text in texts])
@@ -210,7 +217,7 @@ class _QdpxWriter:
         return self.free_text(text) if text else text
 
     # the export ------------------------------------------------------------------------
-    def run(self):
+    def run(self) -> None:
         import attrs
 
         from fieldkit.exchange.exporting import count_selected, export_items, progress
@@ -261,7 +268,7 @@ class _QdpxWriter:
             if n:
                 report.warn(f"QualCoder will drop {n} {what}")
 
-    def leave_out_case_codings(self):
+    def leave_out_case_codings(self) -> None:
         """Codings on an encounter, site or participant: REFI-QDA codes text, so each is reported."""
         labels = {"encounter": self.encounters, "site": self.sites, "participant": self.participants}
         for kind, records in labels.items():
@@ -271,7 +278,7 @@ class _QdpxWriter:
                 self.leave_out(coding.id, f"coding on a{'n' if kind[0] in 'aeiou' else ''} {kind}: "
                                           "REFI-QDA codes text sources only")
 
-    def load_context(self):
+    def load_context(self) -> None:
         """Codes, encounters, sites and participants: few enough to hold while the texts stream."""
         from fieldkit.privacy.consent import current_consent
         from fieldkit.exchange.exporting import scrub
@@ -312,7 +319,7 @@ class _QdpxWriter:
         self.case_ids = set(self.encounters) | set(self.sites) | set(self.participants)
         self.tz = _zone(project.timezone)
 
-    def collect_memos(self, items):
+    def collect_memos(self, items: Iterable[ExportItem]) -> Iterator[dict[str, Any]]:
         """Write each memo's text into the zip; keep what its ``Note`` needs (never the text)."""
         for item in items:
             memo = item.record
@@ -327,7 +334,7 @@ class _QdpxWriter:
                 "text": item.text if self.profile == "nvivo" else "",
             }
 
-    def selections(self, record, length: int, codings, text: str = "") -> str:
+    def selections(self, record: Record, length: int, codings: Iterable[Coding], text: str = "") -> str:
         """``PlainTextSelection`` elements for the codings of one exported text."""
         parts = []
         # the NVivo profile counts positions as NVivo does (UTF-16 units)
@@ -365,12 +372,12 @@ class _QdpxWriter:
             self.report.count("codings", len(parts))
         return "".join(parts)
 
-    def leave_out(self, coding_id: str, reason: str):
+    def leave_out(self, coding_id: str, reason: str) -> None:
         from fieldkit.exchange.exporting import LeftOut
 
         self.report.left_out.append(LeftOut(coding_id, "coding", reason))
 
-    def write_sources(self, items):
+    def write_sources(self, items: Sequence[ExportItem]) -> None:
         """A batch of texts into the zip, then their ``TextSource`` elements.
 
         Not one text and its element at a time: when the zip is written here, each compressor
@@ -381,7 +388,7 @@ class _QdpxWriter:
         for item in items:
             self.write_source(item)
 
-    def write_source(self, item):
+    def write_source(self, item: ExportItem) -> None:
         record = item.record
         guid = self.batch_guids.get(record.id) or record_guid(record.id)
         self.exported.add(record.id)
@@ -428,14 +435,16 @@ class _QdpxWriter:
         for jotting in record.derived_from:
             self.links.append((f"{record.id}:{jotting}", "derived from", guid, jotting))
 
-    def local_minute(self, when) -> str:
+    def local_minute(self, when: dt.datetime) -> str:
         """``when`` in the project's zone, to the minute, for names."""
         return when.astimezone(self.tz).isoformat(" ", "minutes")[:16]
 
-    def add_to_cases(self, record, guid, encounter):
+    def add_to_cases(self, record: Record, guid: str, encounter: Optional[Encounter]) -> None:
         cases = self.cases_of(encounter) if encounter is not None else ()
-        if record.mentions:
+        linked = [pid for pid in record.links if pid in self.participants]  # as mentioned, below
+        if record.mentions or linked:
             cases = set(cases)
+            cases.update(linked)
             for code in record.mentions:
                 pid = self.by_code.get(code)
                 if pid:
@@ -448,7 +457,7 @@ class _QdpxWriter:
             else:
                 found.append(guid)
 
-    def cases_of(self, encounter) -> tuple:
+    def cases_of(self, encounter: Encounter) -> tuple[str, ...]:
         """The encounter, its site and its participants, as far as they are exported (once per encounter)."""
         cases = self.encounter_cases.get(encounter.id)
         if cases is None:
@@ -459,7 +468,7 @@ class _QdpxWriter:
             cases = self.encounter_cases[encounter.id] = tuple(found)
         return cases
 
-    def write_note(self, memo):
+    def write_note(self, memo: dict[str, Any]) -> None:
         record = memo["record"]
         guid = memo["guid"]
         title = memo["title"]
@@ -478,7 +487,7 @@ class _QdpxWriter:
                 self.links.append((f"{record.id}:{target}", "about", guid, record_guid(target)))
                 self.about_used.add(target)
 
-    def finish_links(self):
+    def finish_links(self) -> None:
         """Keep only links whose two ends were exported; count memo links that could not be kept."""
         kept = []
         for key, name, origin_guid, target in self.links:
@@ -492,7 +501,7 @@ class _QdpxWriter:
         self.links = kept
 
     # project.qde ---------------------------------------------------------------------------
-    def write_project(self):
+    def write_project(self) -> None:
         import datetime as dt
 
         # cases (and codes, in head_parts) are made first so that every user and variable they
@@ -536,7 +545,7 @@ class _QdpxWriter:
             tail.append(f"<Description>Exported by {xml_text(origin())} ({state}).</Description>\n</Project>\n")
             out.write("".join(tail).encode("utf-8"))
 
-    def head_parts(self, now) -> list[str]:
+    def head_parts(self, now: dt.datetime) -> list[str]:
         """``project.qde`` up to its cases: declaration, users, codebook and variables."""
         from fieldkit.exchange.refi.codebook_xml import code_elements
 
@@ -568,7 +577,7 @@ class _QdpxWriter:
             parts.append("</Variables>\n")
         return parts
 
-    def case_parts(self):
+    def case_parts(self) -> Iterator[str]:
         """One ``Case`` element after another: sites, participants, encounters."""
         for site in self.sites.values():
             values = [self.value("fieldkit type", "site"), self.value("site kind", site.kind)]
@@ -605,7 +614,7 @@ class _QdpxWriter:
             yield (f'<Case guid="{_kept_guid((case_guid, {})) or derived_guid("case", case_guid)}" '
                    f'name="{xml_attr(self.scrub(name))}">\n{"".join(values)}{refs}</Case>\n')
 
-    def case(self, record, name: str, description: str, values: list[str]) -> str:
+    def case(self, record: Record, name: str, description: str, values: list[str]) -> str:
         description = f"<Description>{xml_text(description)}</Description>\n" if description else ""
         refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in self.case_sources.pop(record.id, ()))
         self.report.count("cases")
@@ -622,7 +631,7 @@ PROFILES = {
 }
 
 
-def utf16_position(text: str):
+def utf16_position(text: str) -> Optional[Callable[[int], int]]:
     """A function from code-point positions in ``text`` to UTF-16 positions (None when they agree)."""
     from bisect import bisect_left
 

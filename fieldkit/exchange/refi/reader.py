@@ -18,12 +18,19 @@ import codecs
 import datetime as dt
 import posixpath
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterator, Optional, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound
 from fieldkit.exchange.refi import WHOLE_RECORD, any_id, clean_guid, is_fieldkit_origin
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from fieldkit.core.records import Memo, Record
+    from fieldkit.exchange.importing import ImportOptions, ImportReport
+    from fieldkit.project import Project
 
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
@@ -34,23 +41,23 @@ SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose o
 # XML helpers ------------------------------------------------------------------------------
 
 
-def local_name(tag) -> str:
+def local_name(tag: object) -> str:
     """A tag without its namespace (some tools write none, some another)."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def children(element, name: str) -> list:
+def children(element: Element, name: str) -> list[Element]:
     """Child elements named ``name`` in any namespace (or none)."""
     suffix = "}" + name
     return [c for c in element if isinstance(c.tag, str) and (c.tag.endswith(suffix) or c.tag == name)]
 
 
-def child_text(element, name: str) -> str:
+def child_text(element: Element, name: str) -> str:
     found = children(element, name)
     return (found[0].text or "") if found else ""
 
 
-def require_guid(element, kind: str, where: str) -> str:
+def require_guid(element: Element, kind: str, where: str) -> str:
     """The element's ``guid`` as a GUID; an id that is not one (OpenQDA's) is mapped to a fixed
     GUID (``foreign_ids`` finds and reports them)."""
     guid = any_id(element.get("guid"))
@@ -59,11 +66,11 @@ def require_guid(element, kind: str, where: str) -> str:
     return guid
 
 
-def optional_guid(element, attribute: str) -> Optional[str]:
+def optional_guid(element: Element, attribute: str) -> Optional[str]:
     return any_id(element.get(attribute))
 
 
-def foreign_ids(root) -> dict:
+def foreign_ids(root: Element) -> dict[str, str]:
     """``{GUID made: id as written}`` for every id in the XML that is not a GUID."""
     found = {}
     for el in root.iter():
@@ -76,7 +83,7 @@ def foreign_ids(root) -> dict:
     return found
 
 
-def ref_guids(element, name: str, where: str) -> tuple:
+def ref_guids(element: Element, name: str, where: str) -> tuple[str, ...]:
     out = []
     for ref in children(element, name):
         guid = any_id(ref.get("targetGUID"))
@@ -86,7 +93,7 @@ def ref_guids(element, name: str, where: str) -> tuple:
     return tuple(out)
 
 
-def parse_xml(data: bytes, where: str):
+def parse_xml(data: bytes, where: str) -> Element:
     """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities)."""
     from xml.etree.ElementTree import ParseError
 
@@ -229,7 +236,7 @@ class Archive:
                 return self._read(info, MAX_TEXT_BYTES), ""
         return None, f"its text file sources/{name} is missing from the archive"
 
-    def close(self):
+    def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
 
@@ -382,7 +389,7 @@ def _text_doc(el, kind: str, variables: dict, where: str) -> TextDoc:
     )
 
 
-def parse_project(root, where: str) -> ProjectModel:
+def parse_project(root: Element, where: str) -> ProjectModel:
     """Everything fieldkit reads from a ``Project`` element, checked for the attributes it needs."""
     from fieldkit.exchange.refi.codebook_xml import read_codes
 
@@ -436,7 +443,7 @@ def parse_project(root, where: str) -> ProjectModel:
 # loading into a project ---------------------------------------------------------------------
 
 
-def option(options, name: str, default=None):
+def option(options: object, name: str, default: Any = None) -> Any:
     """A field of ``ImportOptions`` (or of a dict or any object), or ``default``."""
     if options is None:
         return default
@@ -445,7 +452,8 @@ def option(options, name: str, default=None):
     return getattr(options, name, default)
 
 
-def import_qdpx(project, source: Path, options=None):
+def import_qdpx(project: Project, source: Path,
+                options: Union[ImportOptions, dict[str, Any], None] = None) -> ImportReport:
     """Read a ``.qdpx`` into ``project``: all of it in one transaction, or nothing.
 
     Everything is read and checked before the first write. Options used: ``dry_run``;
@@ -594,11 +602,11 @@ class _Loader:
 
         self.merger = Merger(project, report, source=report.source, fields=CARRIED)
 
-    def describe(self, doc) -> str:
+    def describe(self, doc: TextDoc) -> str:
         what = "note" if doc.kind == "note" else "source"
         return f"{what} {doc.name!r}" if doc.name else f"{what} {doc.guid}"
 
-    def read_texts(self, archive: Archive):
+    def read_texts(self, archive: Archive) -> None:
         raws: dict[str, str] = {}
         for doc in self.model.sources + self.model.notes:
             data, why = archive.source_bytes(doc.path) if doc.path else (None, "")
@@ -679,7 +687,7 @@ class _Loader:
             self.report.notes.append(f"positions read as UTF-16 units, as {tool} counts them")
         return unit
 
-    def find_existing(self):
+    def find_existing(self) -> None:
         """Which GUIDs of the file name records this project already has: the ids of a fieldkit
         file, or another tool's ids an earlier import kept. Read in bulk, once."""
         from fieldkit.core.ids import from_guid
@@ -739,7 +747,7 @@ class _Loader:
         self.taken.add(made)
         return made
 
-    def save(self, record, what: str) -> bool:
+    def save(self, record: Record, what: str) -> bool:
         """Add ``record``, or merge it into the stored record with its id; True when added."""
         kind = self.present.get(record.id)
         if kind is None:
@@ -752,7 +760,7 @@ class _Loader:
         self.merger.merge(record, current=self.current.get(record.id))
         return False
 
-    def remember(self, guid: str, record, data: Optional[dict] = None) -> None:
+    def remember(self, guid: str, record: Record, data: Optional[dict[str, Any]] = None) -> None:
         """Keep another tool's id for ``record`` (and what fieldkit has no field for)."""
         if not self.trusted:
             data = dict(data or {})
@@ -768,7 +776,7 @@ class _Loader:
         return ""
 
     # writing ------------------------------------------------------------------------------
-    def write(self):
+    def write(self) -> None:
         """Write everything; runs inside ``run_import``'s transaction."""
         from fieldkit.exchange.refi.codebook_xml import merge_codes
 
@@ -882,7 +890,7 @@ class _Loader:
         self.report.count(what)
         return record.id
 
-    def site(self, case):
+    def site(self, case: Case) -> None:
         from fieldkit.core.records import SITE_KINDS, Site
 
         found = self._existing("site", "name", case.name)
@@ -899,7 +907,7 @@ class _Loader:
             return
         self.ids[case.guid] = self._add(record, "sites")
 
-    def participant(self, case):
+    def participant(self, case: Case) -> None:
         from fieldkit.core.records import ROLES, Participant
         from fieldkit.exchange.refi.project_xml import ATTRIBUTE_PREFIX, VARIABLE_TYPES
 
@@ -923,7 +931,7 @@ class _Loader:
             return
         self.ids[case.guid] = self._add(record, "participants")
 
-    def encounter(self, case) -> Optional[str]:
+    def encounter(self, case: Case) -> Optional[str]:
         from fieldkit.core.records import ENCOUNTER_KINDS, MODES, Encounter, EncounterParticipant
 
         found = self._existing("encounter", "code", case.name)
@@ -954,7 +962,7 @@ class _Loader:
         self.ids[case.guid] = self._add(record, "encounters")
         return record.id
 
-    def write_observations(self, source_encounter: dict, default_encounter: Optional[str] = None):
+    def write_observations(self, source_encounter: dict[str, str], default_encounter: Optional[str] = None) -> None:
         from fieldkit.core.records import PRECISIONS, STAGES, Observation
 
         derived: dict[str, list] = {}
@@ -1114,7 +1122,7 @@ class _Loader:
             self.report.skipped.append(f"{n} {kind} (first: {first})")
         self.skipped.clear()
 
-    def check_shift(self, doc, text: str, spans: list) -> None:
+    def check_shift(self, doc: TextDoc, text: str, spans: list[tuple[int, int]]) -> None:
         """Warn when many codings of a text start or end inside a word: its positions may be
         counted in another unit than the one used (a shift nothing else would reveal)."""
         from fieldkit.exchange.refi.offsets import looks_shifted, word_cuts
@@ -1126,7 +1134,7 @@ class _Loader:
                 f"positions may be counted differently from how they were read ({self.unit}) -- check a few "
                 "codings, and try --offsets utf16 or --offsets codepoints")
 
-    def memos_with_links(self, memos: list):
+    def memos_with_links(self, memos: list[tuple[str, Memo]]) -> Iterator[tuple[str, Memo]]:
         """Each memo linked to whatever carried a ``NoteRef`` to its note, or a ``Link`` with it."""
         import attrs as _attrs
 
