@@ -213,3 +213,46 @@ def test_age_word_patterns_match_as_before(text):
     for name, old in (("age_word", _OLD_AGE_WORD), ("age_is", _OLD_AGE_IS)):
         assert [(m.span(), m.span("n")) for m in uk._re(name).finditer(text)] == \
             [(m.span(), m.span("n")) for m in re.finditer(old, text, uk._FLAGS)], name
+
+
+# --------------------------------------------------------------------------- institution words
+
+_OLD_AFTER = (
+    r"(?i:magistrates['\u2019]?(?:[ \u00a0]+courts?)?|(?:crown|county|youth|family|combined|coroner['\u2019]s)"
+    r"[ \u00a0]+courts?)",
+    r"PDU|(?i:probation[ \u00a0]+delivery[ \u00a0]+unit)",
+    r"(?i:probation[ \u00a0]+(?:office|centre|center|hub))",
+    r"(?i:approved[ \u00a0]+premises|bail[ \u00a0]+hostel)|AP",
+    r"(?i:prison|young[ \u00a0]+offender[ \u00a0]+institution)|YOI",
+    r"(?i:police[ \u00a0]+station)",
+)
+_OLD_AFTER_RE = re.compile(r"(?<![^\W_])(?:" + "|".join(f"(?P<k{i}>{p})" for i, p in enumerate(_OLD_AFTER))
+                           + r")(?![^\W_])")
+_INSTITUTION_TEXT = st.lists(st.sampled_from(
+    ["Magistrates", "magistrates'", "MAGISTRATES\u2019", " Court", " courts", "Crown", "county", "Youth", "FAMILY",
+     "Combined", "Coroner's", " ", "\u00a0", "PDU", "pdu", "Probation", " Delivery Unit", " office", " Centre", " hub",
+     "Approved", " Premises", "bail", " hostel", "AP", "ap", "Prison", "Young", " Offender", " Institution", "YOI",
+     "yoi", "Police", " station", "x", "9", "_", "é", "\n", ".", "Kestlewick", "\u212a", "Ma", "P", "A", "Y"]),
+    max_size=10).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_INSTITUTION_TEXT)
+def test_institution_words_match_as_before(text):
+    from fieldkit.plugins import places
+
+    after = places._institution_res()[0]
+    assert [(m.span(), m.lastgroup) for m in after.finditer(text)] == \
+        [(m.span(), m.lastgroup) for m in _OLD_AFTER_RE.finditer(text)]
+
+
+def test_the_first_letter_class_holds_every_case_insensitive_match_of_the_first_letters():
+    from fieldkit.plugins import places
+
+    pattern = places._institution_res()[0].pattern
+    first = re.compile(pattern[:pattern.index("]") + 1])
+    letters = {c for p, _ in places._AFTER for c in re.findall(r"\(\?<=(\w)\)", p)}
+    for code in range(0x30000):
+        ch = chr(code)
+        if any(re.fullmatch(f"(?i:{c})", ch) for c in letters):
+            assert first.fullmatch(ch), (hex(code), letters)
