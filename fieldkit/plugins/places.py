@@ -216,28 +216,39 @@ Since Until During Yesterday Today Tomorrow Later Earlier Afterwards Meanwhile H
 Although Because If Once Still Yet Now Sent Moved Went Go Going Transferred Released Recalled
 Both Every Each Some Any No Not Only Just Even Like Unlike Than Whether Where Which Who
 """.split())
-#: institution words after a place name, and the place kind each gives
+#: institution words after a place name, and the place kind each gives. Each word's first
+#: letter is written as a look-back, ``(?<=m)agistrates``: the regex reads that letter first
+#: (see ``_institution_res``) so that the engine can skip ahead to one; only ASCII letters
+#: other than k and s, whose case-insensitive matches are all in ``[Xx]``, may stand there.
 _AFTER = (
-    (r"(?i:magistrates['\u2019]?(?:[ \u00a0]+courts?)?|(?:crown|county|youth|family|combined|coroner['\u2019]s)"
-     r"[ \u00a0]+courts?)", "court"),
-    (r"PDU|(?i:probation[ \u00a0]+delivery[ \u00a0]+unit)", "pdu"),
-    (r"(?i:probation[ \u00a0]+(?:office|centre|center|hub))", "probation_office"),
-    (r"(?i:approved[ \u00a0]+premises|bail[ \u00a0]+hostel)|AP", "approved_premises"),
-    (r"(?i:prison|young[ \u00a0]+offender[ \u00a0]+institution)|YOI", "prison"),
-    (r"(?i:police[ \u00a0]+station)", "other"),
+    (r"(?i:(?<=m)agistrates['\u2019]?(?:[ \u00a0]+courts?)?"
+     r"|(?:(?<=c)rown|(?<=c)ounty|(?<=y)outh|(?<=f)amily|(?<=c)ombined|(?<=c)oroner['\u2019]s)[ \u00a0]+courts?)",
+     "court"),
+    (r"(?<=P)DU|(?i:(?<=p)robation[ \u00a0]+delivery[ \u00a0]+unit)", "pdu"),
+    (r"(?i:(?<=p)robation[ \u00a0]+(?:office|centre|center|hub))", "probation_office"),
+    (r"(?i:(?<=a)pproved[ \u00a0]+premises|(?<=b)ail[ \u00a0]+hostel)|(?<=A)P", "approved_premises"),
+    (r"(?i:(?<=p)rison|(?<=y)oung[ \u00a0]+offender[ \u00a0]+institution)|(?<=Y)OI", "prison"),
+    (r"(?i:(?<=p)olice[ \u00a0]+station)", "other"),
 )
 #: lower-case words one of which every institution form contains (a quick test before the regexes)
 _KEYWORDS = ("hmp", "hmyoi", "hm ", "court", "magistrates", "probation", "premises", "hostel", "prison",
              "yoi", "police")
-_BEFORE = r"(?:HMP(?:[ \u00a0]*/[ \u00a0]*YOI)?|HMYOI|HM[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))"
+# HMP, HMP/YOI, HMYOI or HM Prison …, not just after a letter or digit: the look-back comes after
+# the "H" so that the regex engine can skip ahead to an "H"
+_BEFORE = (r"H(?<![^\W_].)M(?:P(?:[ \u00a0]*/[ \u00a0]*YOI)?|YOI"
+           r"|[ \u00a0]+(?:Prison|YOI|Young[ \u00a0]+Offender[ \u00a0]+Institution))")
 
 
 @lru_cache(maxsize=1)
 def _institution_res():
-    after = re.compile(r"(?<![^\W_])(?:" + "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(_AFTER))
+    # the first letter of any institution word, in either case, not just after a letter or digit;
+    # the look-backs in _AFTER then say which words may follow it
+    letters = sorted({c for p, _ in _AFTER for c in re.findall(r"\(\?<=([A-Za-z])\)", p)})
+    first = "[" + "".join(sorted({c.lower() for c in letters} | {c.upper() for c in letters})) + "]"
+    after = re.compile(first + r"(?<![^\W_].)(?:" + "|".join(f"(?P<k{i}>{p})" for i, (p, _) in enumerate(_AFTER))
                        + r")(?![^\W_])")
     name_before = re.compile(rf"((?:{_CAPWORD}[ \u00a0]+){{1,3}})\Z")
-    before = re.compile(rf"(?<![^\W_]){_BEFORE}[ \u00a0]+({_CAPWORD}(?:[ \u00a0]+{_CAPWORD}){{0,2}})(?![^\W_])")
+    before = re.compile(rf"{_BEFORE}[ \u00a0]+({_CAPWORD}(?:[ \u00a0]+{_CAPWORD}){{0,2}})(?![^\W_])")
     return after, name_before, before
 
 

@@ -122,6 +122,12 @@ _R = r"(?![^\W_])"  # not just before a letter or digit
 # the same as _L, checked after the first character: a pattern that starts with a digit class
 # rather than a look-behind lets the regex engine skip quickly to the next digit
 _L1 = r"(?<![^\W_].)"
+# after the first digit: the letters matched by the pattern put in for {0} just before it,
+# with no letter or digit before them
+_LETTER1 = r"(?<![^\W_]{0}.)(?<={0}.)"
+#: patterns whose match starts this many characters after the identifier (see _LETTER1)
+_LEAD = {"prison_number": 1, "crn": 1, "court_case": 1, "vehicle": 2}
+_PHONE_L = r"(?<![^\W_].)(?<!\+.)"
 _S = r"[ \u00a0\-]?"  # one optional space or hyphen
 _SP = r"[ \u00a0]?"  # one optional space
 _REACH = 30  # characters a context word may be before what it introduces
@@ -155,37 +161,49 @@ _PATTERNS = {
     # a full postcode: any one or two letters for the area (fictional and newly created
     # areas break Royal Mail's position rules), the inward code as Royal Mail writes it
     "postcode": rf"{_L}(?:GIR{_SP}0AA|{_ANY_OUTWARD}{_SP}\d{_INWARD_LETTER}{{2}}){_R}",
+    # each way of starting looks back past its first character (not after a letter, digit or
+    # "+"), so the engine can skip ahead to a "+", "0" or "("
     "phone": (
-        r"(?<![^\W_])(?<!\+)"
-        r"(?:\+[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0044[ \u00a0]?(?:\(0\)[ \u00a0]?)?|\(0(?=\d)|0)"
+        rf"(?:\+{_PHONE_L}[ \u00a0]?44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|0{_PHONE_L}044[ \u00a0]?(?:\(0\)[ \u00a0]?)?"
+        rf"|\({_PHONE_L}0(?=\d)|0{_PHONE_L})"
         r"[1-35789](?:(?:[ \u00a0\-.]|\)[ \u00a0]?)?\d){8,9}"
         r"(?![^\W_])"
     ),
     "pnc": rf"(?P<year>\d{_L1}(?:\d{{3}}|\d))/(?P<serial>\d{{1,7}})(?P<check>[A-Z]){_R}",
     "cro": rf"(?P<serial>\d{_L1}\d{{0,5}})/(?P<year>\d{{2}})(?P<check>[A-Z]){_R}",
-    "cro_sf": rf"{_L}SF{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
-    "prison_number": rf"{_L}[A-Z]\d{{4}}[A-Z]{{2}}{_R}",
-    "crn": rf"{_L}[A-Z]\d{{6}}{_R}",
-    "court_case": rf"{_L}[TSAU](?:199\d|20\d\d)[ \u00a0/]?\d{{4}}{_R}",
+    "cro_sf": rf"(?-i:[Ss]){_L1}F{_SP}(?P<year>\d{{2}})/(?P<serial>\d{{1,6}})(?P<check>[A-Z]){_R}",
+    # these three begin with one letter (_LEAD): the match starts at the first digit and looks
+    # back at the letter, so the engine can skip to digits (the span starts at the letter)
+    "prison_number": rf"\d{_LETTER1.format('[A-Z]')}\d{{3}}[A-Z]{{2}}{_R}",
+    "crn": rf"\d{_LETTER1.format('[A-Z]')}\d{{5}}{_R}",
+    "court_case": rf"(?:1{_LETTER1.format('[TSAU]')}99\d|2{_LETTER1.format('[TSAU]')}0\d\d)[ \u00a0/]?\d{{4}}{_R}",
     "outward": rf"{_L}{_OUTWARD}{_R}",
     "any_outward": rf"{_L}{_ANY_OUTWARD}{_R}",
     "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
     "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
     # ages, one pattern per way of writing them, each starting with a digit or a word
-    "age_years": r"(?<![\w.])(?P<n>\d{1,3})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
-    "age_word": r"\b(?:aged|age|turned|turns)[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])",
+    "age_years": r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
+    # age_word and age_is: the first letter (without IGNORECASE, so the engine can skip ahead
+    # to one), then \b as a look-back past it, then the rest of each word in the original order
+    "age_word": (
+        r"(?-i:[AaTt])(?<!\w.)(?:(?<=a)(?:ged|ge)|(?<=t)(?:urned|urns))"
+        r"[ \u00a0:]+(?P<n>\d{1,3})(?![\d.,:/]\d|[^\W_])"
+    ),
     # "I'm 41 now", "she is 34,", "Dana is 34 and": two digits, where a count is unlikely
     "age_is": (
-        r"\b(?:I['\u2019]m|I[ \u00a0]+am|(?:s?he|they|who)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|is|was)"
+        r"(?-i:[IiSsHhTtWw])(?<!\w.)(?:(?<=i)['\u2019]m|(?<=i)[ \u00a0]+am"
+        r"|(?:(?<=s)he|(?<=h)e|(?<=t)hey|(?<=w)ho)(?:['\u2019][sr]e?|[ \u00a0]+(?:is|are|was))|(?<=i)s|(?<=w)as)"
         r"[ \u00a0]+(?P<n>[1-9]\d)(?=[ \u00a0]*(?:now|years|yrs|and|but|[,.;)]|$))"
     ),
     "age_bracket": r"\((?P<n>[1-9]\d)\)",
     "handle": r"(?<![\w@./+\-])@(?P<h>[A-Z0-9_](?:[A-Z0-9_.]{0,28}[A-Z0-9_])?)(?![\w@]|\.[A-Z0-9])",
     "urn": rf"\d{_L1}\d{_SP}[A-Z]{{2}}{_SP}\d{{7}}{_R}",
     "date": rf"{_L}{DATE_PATTERN}{_R}",
+    # dob, d.o.b., date of birth | birth date, birthday, born | aged: the first letter (matched
+    # without IGNORECASE, so the engine can skip ahead to one), then the look-back past it
     "dob_before": (
-        rf"{_L}(?:d\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|date[ \u00a0]+of[ \u00a0]+birth|birth[ \u00a0]?date"
-        rf"|birthday|born|aged){_R}"
+        rf"(?-i:[DdBbAa]){_L1}(?:(?<=d)(?:\.?[ \u00a0]?o\.?[ \u00a0]?b\.?|ate[ \u00a0]+of[ \u00a0]+birth)"
+        rf"|(?<=b)(?:irth[ \u00a0]?date|irthday|orn)|(?<=a)ged){_R}"
     ),
     "dob_after": r"[ \u00a0]*[(\[,\-]?[ \u00a0]*(?:d\.?o\.?b|date[ \u00a0]+of[ \u00a0]+birth)(?![^\W_])",
     "label": rf"{_L}(?P<label>PNC|CRO){_R}",
@@ -194,24 +212,29 @@ _PATTERNS = {
         r"@(?:[A-Z0-9](?:[A-Z0-9\-]*[A-Z0-9])?\.)+[A-Z]{2,}(?![\w\-])"
     ),
     "url": r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"'`{}|\\^\[\]]+",
+    # two letters (_LEAD), then the two-digit age identifier: the match starts at its first digit
     "vehicle": (
-        rf"{_L}[A-HK-PR-SVWY][A-HJ-PR-Y](?:0[2-9]|[12]\d|5[1-9]|[67]\d){_SP}[A-HJ-PR-Z]{{3}}{_R}"
+        rf"\d{_LETTER1.format('[A-HK-PR-SVWY][A-HJ-PR-Y]')}(?:(?<=0)[2-9]|(?<=[12])\d|(?<=5)[1-9]|(?<=[67])\d)"
+        rf"{_SP}[A-HJ-PR-Z]{{3}}{_R}"
     ),
 }
 
 # case-sensitive patterns (compiled without IGNORECASE)
 _CASED = {
+    # first letter, then the look-back past it (as _L1), then which style that letter allows
     "vehicle_old": (
-        r"(?<![^\W_])(?:[A-HJ-NP-Y]\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
-        r"|[A-HJ-PR-Y]{3}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
+        r"[A-HJ-Y](?<![^\W_].)(?:(?<=[A-HJ-NP-Y])\d{1,3}[ \u00a0]?[A-HJ-PR-Y]{3}"  # prefix style, A123 BCD
+        r"|(?<=[A-HJ-PR-Y])[A-HJ-PR-Y]{2}[ \u00a0]?\d{1,3}[ \u00a0]?[A-HJ-NP-Y])(?![^\W_])"  # suffix style, ABC 123D
     ),
+    # both forms begin with a house number; its first digit is taken out of the alternatives
+    # so that the engine can skip ahead to a digit
     "address": (
-        r"\d{1,4}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
+        r"\d(?:\d{0,3}[A-Za-z]?(?:[\-\u2013]\d{1,4}[A-Za-z]?)?,?[ \u00a0]+"
         rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}(?:{'|'.join(STREET_WORDS)})(?![^\W_])"
-        r"|\d{1,4}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_])"
+        r"|\d{0,3}[a-z]?[ \u00a0]+(?:[a-z]+[ \u00a0]+){1,2}(?:road|street|lane|avenue|crescent|terrace|gardens)(?![^\W_]))"
     ),
     "flat_before": r"(?<![^\W_])(?:[Ff]lat|FLAT|[Aa]partment|[Aa]pt\.?|[Uu]nit|[Rr]oom)[ \u00a0]+[0-9A-Za-z]{1,4},?[ \u00a0]+\Z",
-    "street_word": rf"(?<![^\W_])(?:{'|'.join(STRONG_STREET_WORDS)})(?![^\W_])",
+    "street_word": rf"(?:{'|'.join(w[0] + _L1 + w[1:] for w in STRONG_STREET_WORDS)})(?![^\W_])",
     "street_before": rf"(?:{_CAPWORD}[ \u00a0]+){{1,3}}\Z",
 }
 
@@ -326,9 +349,10 @@ def _label(text: str, start: int) -> Optional[str]:
 
 
 def _spans(name: str, kind: str, text: str, directness: str = "direct", check=None) -> Iterator[Span]:
+    lead = _LEAD.get(name, 0)
     for m in _re(name).finditer(text):
         if check is None or check(m):
-            yield Span(m.start(), m.end(), kind, directness, detector=f"uk.{kind}")
+            yield Span(m.start() - lead, m.end(), kind, directness, detector=f"uk.{kind}")
 
 
 #: lower-case two-letter words that are valid prefixes; "at 10 30 15 a.m." is not a NINO
@@ -605,10 +629,12 @@ def detect_url(text: str, context=None) -> Iterator[Span]:
 def detect_vehicle(text: str, context=None) -> Iterator[Span]:
     """Vehicle registrations: current ``AB12 CDE``; prefix ``A123 BCD`` and suffix ``ABC 123D``
     in capitals."""
+    lead = _LEAD["vehicle"]
     for m in _re("vehicle").finditer(text):
-        letters = [c for c in m.group() if c.isalpha()]
+        start = m.start() - lead
+        letters = [c for c in text[start:m.end()] if c.isalpha()]
         if all(c.isupper() for c in letters) or all(c.islower() for c in letters):  # not "KX25 way"
-            yield Span(m.start(), m.end(), "vehicle", "direct", detector="uk.vehicle")
+            yield Span(start, m.end(), "vehicle", "direct", detector="uk.vehicle")
     yield from _spans("vehicle_old", "vehicle", text)
 
 

@@ -90,10 +90,13 @@ clifford ashford milton camden barry percy trent dover bristol warwick douglas s
 """.split())
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+# Both begin with their first letter and then look back past it for a letter or digit (rather
+# than looking back first), so the regex engine can skip ahead to a possible first letter.
 _CAP = re.compile(
-    r"(?<![^\W_])(?:[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F])[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
+    r"[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u024F](?<![^\W_].)[^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 )
-_LOWER = re.compile(r"(?<![^\W_])[a-z]{3,}(?![^\W_])")
+_LOWER = re.compile(r"[a-z](?<![^\W_].)[a-z]{2,}(?![^\W_])")
+_NEXT_LOWER = re.compile(r"[ \t\u00a0]+([a-z]+)(?![^\W_])")
 _POSSESSIVE = re.compile(r"['\u2019](?:s)?\Z", re.IGNORECASE)
 _SENTENCE_END = ".!?:;\"\u201c\u2018(*\u2022>#|"
 _SPACE = " \t\u00a0"
@@ -491,13 +494,31 @@ def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> li
         return []
     found = []
     covered = _coverage(spans, len(text))
-    pattern = re.compile(r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, hits), key=len, reverse=True))
-                         + r")(?:[ \t\u00a0]+([a-z]+))?(?![^\W_])")
-    for m in pattern.finditer(text):
-        start, end = m.start(1), m.end(1)
-        second = m.group(2)
+    # Each hit is a whole lower-case word as _LOWER reads it, so a hit can only match where
+    # _LOWER matches that same word: a shorter hit would be followed by a letter, and a word
+    # that _LOWER does not match ends in a letter or digit outside [a-z]. So the places where
+    # one alternation of the hits would match are the occurrences of a hit where _LOWER
+    # matches exactly that hit; they are found without compiling a regex per text, and a
+    # match that took the following word resumes the scan after it.
+    starts = []
+    for hit in hits:
+        size = len(hit)
+        at = text.find(hit)
+        while at >= 0:
+            m = _LOWER.match(text, at)
+            if m is not None and m.end() == at + size:
+                starts.append((at, at + size))
+            at = text.find(hit, at + size)  # an occurrence inside this one has a letter before it
+    starts.sort()
+    last = 0
+    for start, end in starts:
+        if start < last:
+            continue
+        nxt = _NEXT_LOWER.match(text, end)
+        last = nxt.end() if nxt is not None else end
+        second = nxt.group(1) if nxt is not None else None
         if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
-            end = m.end(2)
+            end = nxt.end(1)
         if covered[start]:
             continue
         key = name_key(text[start:end])
