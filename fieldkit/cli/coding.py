@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from typing import Optional
+from typing import Callable, Optional
 
 import click
 
@@ -261,7 +261,7 @@ def code_matrix(attribute: str, count: str, codes: tuple, descendants: bool, cod
     output(rows, matrix_columns(rows), fmt or "table")
 
 
-def code_fields(f):
+def code_fields(f: Callable) -> Callable:
     for decl, kw in reversed([
         (("--title",), dict(help="A human title (default: from the name).")),
         (("--definition",), dict(help="What the code means.")),

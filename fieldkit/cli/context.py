@@ -9,6 +9,8 @@ import click
 from fieldkit.cli import editor
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fieldkit.project import Project
 
 
@@ -46,7 +48,7 @@ def forget_project(ctx: Optional[click.Context] = None) -> None:
         obj["project"] = None
 
 
-def project_path(ctx: Optional[click.Context] = None):
+def project_path(ctx: Optional[click.Context] = None) -> Path:
     """The folder --project or FIELDKIT_PROJECT names, or the nearest project above."""
     from pathlib import Path
 

@@ -17,7 +17,7 @@ class _FormatsCommand(click.Command):
 
     kind = "exporters"
 
-    def format_epilog(self, ctx, formatter):
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from fieldkit.core.errors import FieldkitError
         from fieldkit.hooks import manager as plugin_manager
 

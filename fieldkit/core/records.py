@@ -7,7 +7,7 @@ strings) so that one converter (``fieldkit.core.convert``) owns their row and JS
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Callable, Optional, Sequence
 
 import attrs
 
@@ -45,7 +45,7 @@ def _new_id() -> str:
     return new_id()
 
 
-def one_of(choices):
+def one_of(choices: Sequence[str]) -> Callable[[Any, attrs.Attribute, Any], None]:
     """A validator that names the allowed values in its error."""
 
     def check(instance, attribute, value):

@@ -9,9 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import Callable, Iterable, Iterator, Optional, TYPE_CHECKING, TypeVar, Union
 
 import attrs
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Coding, Participant, Record
+    from fieldkit.project import Project
 
 
 @attrs.frozen
@@ -91,7 +95,7 @@ class ExportReport:
     #: ids of the participants whose records went into the export (for the export register)
     participants: set = attrs.Factory(set)
 
-    def count(self, what: str, n: int = 1):
+    def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
 
     def left_out_by_reason(self) -> dict:
@@ -101,7 +105,7 @@ class ExportReport:
             reasons[item.reason] = reasons.get(item.reason, 0) + 1
         return dict(sorted(reasons.items()))
 
-    def warn(self, message: str):
+    def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 
@@ -138,7 +142,7 @@ def _conditions(project, options: ExportOptions, type_name: str) -> dict:
     return conditions
 
 
-def selected_code_ids(project, options: ExportOptions) -> list:
+def selected_code_ids(project: Project, options: ExportOptions) -> list:
     """The ids of the codes ``options.codes`` names, with all their descendants."""
     from fieldkit.coding.codings import children_map, descendant_ids, resolve_code
 
@@ -165,14 +169,14 @@ def _pages(project, options: ExportOptions, type_name: str) -> Iterator[list]:
         after = page[-1].id
 
 
-def selected_records(project, options: ExportOptions) -> Iterator:
+def selected_records(project: Project, options: ExportOptions) -> Iterator[Record]:
     """Every record an export with ``options`` looks at (before consent rules), in id order."""
     for type_name in options.types:
         for page in _pages(project, options, type_name):
             yield from page
 
 
-def export_items(project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
+def export_items(project: Project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
     """Stream the records an export may contain, already obeying consent: anonymised text,
     turns without consent omitted, and only quotable codings in ``codings``.
 
@@ -276,7 +280,7 @@ def coding_filter(options: ExportOptions) -> Callable[[tuple], tuple]:
     return keep
 
 
-def coarse_dates(record) -> dict:
+def coarse_dates(record: Record) -> dict:
     """The publication profile's dates: each to the day (times of day and the phrase a note's
     time was typed as are left out)."""
     changes: dict = {}
@@ -327,7 +331,7 @@ def _anonymiser(project, options, report, *, log: bool = True):
 MANIFEST = "fieldkit-export.json"
 
 
-def check_dest(dest, *, force: bool, folder: bool) -> Path:
+def check_dest(dest: Union[str, Path], *, force: bool, folder: bool) -> Path:
     """Refuse to overwrite what is at ``dest`` unless ``force``; returns ``dest`` as a Path.
 
     ``--force`` replaces a file, an empty folder or a folder an earlier export wrote (it holds
@@ -357,7 +361,7 @@ def check_dest(dest, *, force: bool, folder: bool) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(dest, *, force: bool = False, folder: bool = False):
+def atomic_output(dest: Union[str, Path], *, force: bool = False, folder: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; move it into place only if the block succeeds.
 
     Files are created owner-only (0600) and folders 0700, like the project itself. On any
@@ -410,7 +414,7 @@ def _owner_only(path: Path) -> None:
                 os.chmod(item, 0o700 if name in dirs else 0o600)
 
 
-def write_manifest(folder, report: "ExportReport") -> None:
+def write_manifest(folder: Union[str, Path], report: ExportReport) -> None:
     """Describe a folder export in ``MANIFEST`` (what, how many, what was left out and why)."""
     import json
 
@@ -419,14 +423,15 @@ def write_manifest(folder, report: "ExportReport") -> None:
     (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def count_selected(project, options: ExportOptions) -> int:
+def count_selected(project: Project, options: ExportOptions) -> int:
     """How many records ``export_items`` will look at (for progress bars)."""
     return sum(project.store.count(type_name, **_conditions(project, options, type_name))
                for type_name in options.types)
 
 
 @contextlib.contextmanager
-def progress(options: ExportOptions, iterable, *, length: Optional[int] = None, label: str = ""):
+def progress(options: ExportOptions, iterable: Iterable, *, length: Optional[int] = None,
+             label: str = "") -> Iterator[Iterable]:
     """Wrap ``iterable`` in a progress bar on stderr when ``options.progress`` asks for one."""
     if not options.progress:
         yield iterable
@@ -499,7 +504,7 @@ class Lookups:
             self._sites = {s.id: s for s in self.records("site", include_deleted=True)}
         return self._sites
 
-    def encounter_ids(self, record) -> list:
+    def encounter_ids(self, record: Record) -> list:
         """The encounters a record belongs to: its own, or for a memo those it links to
         (directly or through a linked observation)."""
         if getattr(record, "encounter_id", None):
@@ -522,7 +527,7 @@ class Lookups:
                                if status == "withdrawn"}
         return self._withdrawn
 
-    def people(self, record) -> list:
+    def people(self, record: Record) -> list[Participant]:
         """Participants a record is about: its encounters' participants and its @mentions,
         leaving out anyone who withdrew."""
         if self._by_code is None:
@@ -543,7 +548,7 @@ class Lookups:
                 found[link] = self.participants[link]
         return sorted((p for p in found.values() if p.id not in self.withdrawn), key=lambda p: p.code)
 
-    def context(self, record) -> dict:
+    def context(self, record: Record) -> dict:
         """Encounter codes, site names, participant codes and roles for a record, as text."""
         encounters = [self.encounters[e] for e in self.encounter_ids(record)]
         sites = [self.sites[e.site_id].name for e in encounters if e.site_id in self.sites]
@@ -556,7 +561,7 @@ class Lookups:
         }
 
 
-def speaker_context(project, lookups: "Lookups", item: ExportItem, coding) -> dict:
+def speaker_context(project: Project, lookups: Lookups, item: ExportItem, coding: Coding) -> dict:
     """``context`` for one coded segment: in a note with speaker turns, ``participants`` and
     ``participant_roles`` are those of the speakers of the coded words (the researcher as
     ``(researcher)``), not everyone present."""
@@ -605,7 +610,7 @@ def scrub(record: R, texts: Callable[[str], str]) -> R:
     return attrs.evolve(record, **changes) if changes else record
 
 
-def text_fields(project, options: ExportOptions, report: ExportReport):
+def text_fields(project: Project, options: ExportOptions, report: ExportReport) -> Callable[[str], str]:
     """A function preparing short free text (titles, summaries, notes) for export.
 
     Such fields can hold names as easily as a body can, so they go through the same detectors
@@ -637,7 +642,7 @@ def text_fields(project, options: ExportOptions, report: ExportReport):
     return prepare
 
 
-def run_export(project, format_name: str, dest, options: ExportOptions) -> ExportReport:
+def run_export(project: Project, format_name: str, dest: Union[str, Path], options: ExportOptions) -> ExportReport:
     """Export with the exporter registered as ``format_name`` (what ``fieldkit export`` runs).
 
     An exporter without a file suffix writes a folder. ``dest`` is checked before the exporter

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import InvalidInput
 from fieldkit.core.records import Memo, Observation
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Encounter, Record
+    from fieldkit.project import Project
 
 
 def _observed(project, when: Optional[str], now: Optional[dt.datetime] = None):
@@ -44,7 +48,7 @@ def _with_tags(body: str, tags: Sequence[str]) -> str:
     raise InvalidInput(f"cannot add #{extra[0]} as a tag: the text leaves a code block or HTML open at its end")
 
 
-def unknown_mentions(project, record) -> list[str]:
+def unknown_mentions(project: Project, record: Record) -> list[str]:
     """The mentions of a record that name no registered participant or site (``@P99``)."""
     if not getattr(record, "mentions", ()):
         return []
@@ -69,7 +73,7 @@ def _checked(project, record):
     return record
 
 
-def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+def jot(project: Project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
         tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks.
 
@@ -87,7 +91,7 @@ def jot(project, text: str, *, encounter: Optional[str] = None, when: Optional[s
                                                      encounter_id=encounter_id, **observed)))
 
 
-def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
+def note(project: Project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
          tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
     """Save a full fieldnote (editable later, with history)."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
@@ -97,7 +101,7 @@ def note(project, text: str, *, encounter: Optional[str] = None, when: Optional[
     )))
 
 
-def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None,
+def jottings_for(project: Project, encounter: Optional[str] = None, *, day: Optional[dt.date] = None,
                  include_expanded: bool = False) -> list[Observation]:
     """The jottings of an encounter (or, with no encounter, of one local day), oldest first.
 
@@ -122,7 +126,7 @@ def jottings_for(project, encounter: Optional[str] = None, *, day: Optional[dt.d
 KEEP = "keep"
 
 
-def relink(project, ref: str, encounter: Optional[str] = KEEP, *, add: Sequence[str] = (),
+def relink(project: Project, ref: str, encounter: Optional[str] = KEEP, *, add: Sequence[str] = (),
            remove: Sequence[str] = (), reason: str = "") -> Observation:
     """Correct the links of a jotting or fieldnote, keeping the old ones in its history: its
     encounter (``None``: none; ``KEEP``: unchanged) and the participants it is about besides
@@ -153,7 +157,7 @@ def relink(project, ref: str, encounter: Optional[str] = KEEP, *, add: Sequence[
     return project.update(attrs.evolve(record, **changes), reason=reason or "; ".join(why))
 
 
-def expand_template(project, jottings: Sequence[Observation], encounter=None) -> str:
+def expand_template(project: Project, jottings: Sequence[Observation], encounter: Optional[Encounter] = None) -> str:
     """The Markdown a researcher starts from when expanding jottings into a fieldnote."""
     from zoneinfo import ZoneInfo
 
@@ -179,7 +183,7 @@ def strip_template_comments(text: str) -> str:
     return re.sub(r"<!--.*?-->\n?", "", text, flags=re.S).strip() + "\n"
 
 
-def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
+def expand(project: Project, body: str, jottings: Sequence[Observation], *, encounter: Optional[str] = None,
            when: Optional[str] = None) -> Observation:
     """Save a fieldnote that expands the given jottings (linked through ``derived_from``); it is
     about the participants they were linked to, so consent still reaches it."""
@@ -200,7 +204,7 @@ def expand(project, body: str, jottings: Sequence[Observation], *, encounter: Op
 PRIVATE_TAG = "private"
 
 
-def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = (),
+def memo(project: Project, text: str, *, kind: str = "analytic", title: str = "", links: Sequence[str] = (),
          private: bool = False) -> Memo:
     """Save a memo, linked to any records or codes (ids, codes like P03/E12, or code names).
 
@@ -212,12 +216,12 @@ def memo(project, text: str, *, kind: str = "analytic", title: str = "", links: 
                                               links=tuple(project.resolve(x) for x in links))))
 
 
-def is_private(record) -> bool:
+def is_private(record: Record) -> bool:
     """Whether a record is kept out of exports by the ``#private`` tag (memos only)."""
     return record.type_name == "memo" and PRIVATE_TAG in record.tags
 
 
-def edit(project, ref: str, body: str, *, reason: str = ""):
+def edit(project: Project, ref: str, body: str, *, reason: str = "") -> Union[Observation, Memo]:
     """Replace the body of a fieldnote or memo, keeping the old version in its history."""
     import attrs
 

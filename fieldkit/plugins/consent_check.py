@@ -1,10 +1,18 @@
 """Warns when a note mentions or links to a participant who has not given consent to be observed."""
 
+from __future__ import annotations
+
+from typing import Optional, TYPE_CHECKING
+
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.project import Project
 
 
 @hookimpl
-def validate_record(project, record):
+def validate_record(project: Project, record: Record) -> Optional[list[str]]:
     """Warn about ``@P03`` mentions of participants without current observation consent, and
     about participants a note is linked to (``fieldkit edit NOTE --with P03``)."""
     mentions = getattr(record, "mentions", ())

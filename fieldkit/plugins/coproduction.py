@@ -8,8 +8,12 @@ The codebook itself is ``fieldkit/plugins/data/coproduction.yaml`` (a copy for e
 from __future__ import annotations
 
 import functools
+from typing import Callable, TYPE_CHECKING
 
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.hooks.registry import Codebook
 
 NAME = "coproduction"
 DATA_FILE = "coproduction.yaml"
@@ -35,7 +39,7 @@ def load():
 
 
 @hookimpl
-def register_codebooks(register):
+def register_codebooks(register: Callable[[Codebook], None]) -> None:
     """Register the ``coproduction`` codebook."""
     from fieldkit.hooks.registry import Codebook
 

@@ -1,6 +1,13 @@
 """Built-in export and import formats, registered like any third-party format."""
 
+from __future__ import annotations
+
+from typing import Callable, TYPE_CHECKING
+
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.hooks.registry import Exporter, Importer
 
 
 def _lazy(module: str, name: str):
@@ -16,7 +23,7 @@ def _lazy(module: str, name: str):
 
 
 @hookimpl
-def register_exporters(register):
+def register_exporters(register: Callable[[Exporter], None]) -> None:
     """JSONL (lossless backup), Markdown, CSV, HTML and DOCX."""
     from fieldkit.hooks.registry import Exporter
 
@@ -36,7 +43,7 @@ def register_exporters(register):
 
 
 @hookimpl
-def register_importers(register):
+def register_importers(register: Callable[[Importer], None]) -> None:
     """JSONL restore, Markdown folders, transcripts and codebook files."""
     from fieldkit.hooks.registry import Importer
 

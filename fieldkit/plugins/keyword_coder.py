@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Callable, Iterator, Sequence, TYPE_CHECKING
 
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.coding.autocode import Proposal
+    from fieldkit.core.records import Code, Record
+    from fieldkit.hooks.registry import Coder
+    from fieldkit.project import Project
 
 NAME = "keywords"
 
@@ -23,7 +30,7 @@ def _rules(stored: str) -> tuple:
     return tuple(rule_from_dict(d) for d in json.loads(stored))
 
 
-def propose(project, record, codes):
+def propose(project: Project, record: Record, codes: Sequence[Code]) -> Iterator[Proposal]:
     """Yield a ``Proposal`` for every stretch of the record's text a code's rules match."""
     from fieldkit.coding.autocode import Proposal
     from fieldkit.coding.codings import record_text
@@ -41,7 +48,7 @@ def propose(project, record, codes):
 
 
 @hookimpl
-def register_coders(register):
+def register_coders(register: Callable[[Coder], None]) -> None:
     """Register the ``keywords`` auto-coder."""
     from fieldkit.hooks.registry import Coder
 

@@ -1,6 +1,13 @@
 """The archive deposit (``fieldkit export deposit``), registered like any export format."""
 
+from __future__ import annotations
+
+from typing import Callable, TYPE_CHECKING
+
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.hooks.registry import Exporter
 
 
 def _deposit(project, dest, options):  # imported only when a deposit is made
@@ -10,7 +17,7 @@ def _deposit(project, dest, options):  # imported only when a deposit is made
 
 
 @hookimpl
-def register_exporters(register) -> None:
+def register_exporters(register: Callable[[Exporter], None]) -> None:
     """A package for the UK Data Service's ReShare: data list, data, codebook, checksums."""
     from fieldkit.hooks.registry import Exporter
 

@@ -35,13 +35,16 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, TYPE_CHECKING, Union
 
 from fieldkit.core.errors import InvalidInput
 from fieldkit.privacy.detection import PLACE_KINDS, Place, placeholder_for
 from fieldkit.hooks.specs import hookimpl
 from fieldkit.hooks.registry import Detector
 from fieldkit.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.detection import DetectContext
 
 __all__ = ["BUILTIN_PLACES_FILE", "Place", "PlacesFileError", "detect_places", "load_places",
            "register_detectors"]
@@ -84,7 +87,7 @@ def _load_places_cached(path: str, mtime_ns: int, size: int) -> tuple:
     return parse_places(data, source=path)
 
 
-def parse_places(data, source: str = "place list") -> tuple:
+def parse_places(data: Any, source: str = "place list") -> tuple:
     """Turn loaded YAML data (``{"places": [...]}`` or a list) into :class:`Place` records."""
     if data is None:
         return ()
@@ -178,7 +181,7 @@ def _matcher(places: tuple):
     return re.compile(pattern, re.IGNORECASE), table
 
 
-def places_for(context) -> tuple:
+def places_for(context: Optional[DetectContext]) -> tuple:
     """The places the detector uses for ``context`` (see the module docstring)."""
     places = tuple(getattr(context, "places", ()) or ())
     settings = getattr(context, "settings", None) or {}
@@ -189,7 +192,7 @@ def places_for(context) -> tuple:
     return places
 
 
-def detect_places(text: str, context=None) -> Iterator[Span]:
+def detect_places(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Find listed places and organisations in ``text``, and institutions on no list by their
     form (``HMP X``, ``X Magistrates' Court``, ``X PDU`` …)."""
     regex, table = _matcher(places_for(context))
@@ -279,6 +282,6 @@ DETECTOR = Detector("places", detect_places, "prisons, approved premises, courts
 
 
 @hookimpl
-def register_detectors(register):
+def register_detectors(register: Callable[[Detector], None]) -> None:
     """Register the place-list detector."""
     register(DETECTOR)

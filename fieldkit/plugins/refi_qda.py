@@ -4,7 +4,14 @@ Registered like any third-party plugin; the work is done in ``fieldkit.exchange.
 when an export or import runs.
 """
 
+from __future__ import annotations
+
+from typing import Callable, TYPE_CHECKING
+
 from fieldkit.hooks.specs import hookimpl
+
+if TYPE_CHECKING:
+    from fieldkit.hooks.registry import Exporter, Importer
 
 
 def _export_qdpx(project, dest, options=None, *, force=False):
@@ -32,7 +39,7 @@ def _import_qdc(project, source, options=None):
 
 
 @hookimpl
-def register_exporters(register):
+def register_exporters(register: Callable[[Exporter], None]) -> None:
     """REFI-QDA project (.qdpx) and codebook (.qdc) exporters."""
     from fieldkit.hooks.registry import Exporter
 
@@ -41,7 +48,7 @@ def register_exporters(register):
 
 
 @hookimpl
-def register_importers(register):
+def register_importers(register: Callable[[Importer], None]) -> None:
     """REFI-QDA project (.qdpx) and codebook (.qdc) importers."""
     from fieldkit.hooks.registry import Importer
 

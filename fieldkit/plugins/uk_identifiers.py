@@ -92,12 +92,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional, TYPE_CHECKING, Union
 
 from fieldkit.privacy.detection import DATE_PATTERN, parse_birth_date
 from fieldkit.hooks.specs import hookimpl
 from fieldkit.hooks.registry import Detector
 from fieldkit.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.detection import DetectContext
 
 #: check letters for PNC IDs and CRO numbers, indexed by (number mod 23)
 CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
@@ -303,7 +306,7 @@ def _two_digit_year(year) -> int:
     return int(text[-2:])
 
 
-def pnc_check_letter(year2, serial) -> str:
+def pnc_check_letter(year2: Union[int, str], serial: Union[int, str]) -> str:
     """The PNC ID check letter: ``CHECK_LETTERS[int(yy + serial padded to 7) % 23]``.
 
     ``year2`` is the year (two digits, or four of which the last two count); ``serial`` is the
@@ -316,7 +319,7 @@ def pnc_check_letter(year2, serial) -> str:
     return CHECK_LETTERS[int(f"{yy:02d}{number:07d}") % 23]
 
 
-def cro_check_letter(year2, serial) -> str:
+def cro_check_letter(year2: Union[int, str], serial: Union[int, str]) -> str:
     """The CRO number check letter: ``CHECK_LETTERS[int(yy + serial padded to 6) % 23]``."""
     yy = _two_digit_year(year2)
     number = int(str(serial))
@@ -325,7 +328,7 @@ def cro_check_letter(year2, serial) -> str:
     return CHECK_LETTERS[int(f"{yy:02d}{number:06d}") % 23]
 
 
-def cro_sf_check_letters(year2, serial: str) -> frozenset:
+def cro_sf_check_letters(year2: Union[int, str], serial: str) -> frozenset:
     """Check letters accepted for the ``SF`` form: over the serial padded to six digits and
     over the serial as written (validators differ on this)."""
     yy = _two_digit_year(year2)
@@ -366,18 +369,18 @@ def _nino_ok(m: re.Match) -> bool:
     return nino_prefix_ok(prefix)
 
 
-def detect_nino(text: str, context=None) -> Iterator[Span]:
+def detect_nino(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """National Insurance numbers: ``QQ 12 34 56 C``, ``QQ123456C``, ``qq-12-34-56-c`` …"""
     return _spans("nino", "nino", text, check=_nino_ok)
 
 
-def detect_nhs(text: str, context=None) -> Iterator[Span]:
+def detect_nhs(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """NHS numbers, ``999 123 4560`` style or ten bare digits, with the check digit verified."""
     verify = _verify(context)
     return _spans("nhs", "nhs", text, check=lambda m: not verify or nhs_number_valid(m.group()))
 
 
-def detect_postcode(text: str, context=None) -> Iterator[Span]:
+def detect_postcode(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Full postcodes (outward and inward code), with or without the space; outward codes
     alone next to "postcode", "area" or "district"."""
     yield from _spans("postcode", "postcode", text, "quasi")
@@ -393,7 +396,7 @@ def detect_postcode(text: str, context=None) -> Iterator[Span]:
             yield Span(m.start(), m.end(), "postcode", "quasi", detector="uk.postcode")
 
 
-def detect_phone(text: str, context=None) -> Iterator[Span]:
+def detect_phone(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """UK phone numbers written the ways people write them."""
     for m in _re("phone").finditer(text):
         start, found = m.start(), m.group()
@@ -402,7 +405,7 @@ def detect_phone(text: str, context=None) -> Iterator[Span]:
         yield Span(start, m.end(), "phone", "direct", detector="uk.phone")
 
 
-def detect_pnc(text: str, context=None) -> Iterator[Span]:
+def detect_pnc(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """PNC IDs, ``2001/0123456F`` or ``01/123456F``, with the check letter verified."""
     verify = _verify(context)
     for m in _re("pnc").finditer(text):
@@ -414,7 +417,7 @@ def detect_pnc(text: str, context=None) -> Iterator[Span]:
         yield Span(m.start(), m.end(), "pnc", "direct", detector="uk.pnc")
 
 
-def detect_cro(text: str, context=None) -> Iterator[Span]:
+def detect_cro(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """CRO numbers, ``123456/89X`` and ``SF89/123456X``, with the check letter verified."""
     verify = _verify(context)
     for m in _re("cro").finditer(text):
@@ -430,7 +433,7 @@ def detect_cro(text: str, context=None) -> Iterator[Span]:
         yield Span(m.start(), m.end(), "cro", "direct", detector="uk.cro")
 
 
-def detect_prison_number(text: str, context=None) -> Iterator[Span]:
+def detect_prison_number(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """NOMIS prison numbers: a letter, four digits, two letters (``A1234BC``)."""
     return _spans("prison_number", "prison_number", text)
 
@@ -446,17 +449,17 @@ def _gap_ok(gap: str, digits: bool) -> bool:
     return digits or not re.search(r"\d", gap)
 
 
-def detect_crn(text: str, context=None) -> Iterator[Span]:
+def detect_crn(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """nDelius case reference numbers: a letter and six digits, with or without "CRN"."""
     return _spans("crn", "crn", text)
 
 
-def detect_court_case(text: str, context=None) -> Iterator[Span]:
+def detect_court_case(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Crown Court case numbers: ``T20237001`` (a letter, the year, a four-digit serial)."""
     return _spans("court_case", "court_case", text)
 
 
-def detect_age(text: str, context=None) -> Iterator[Span]:
+def detect_age(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Ages: the number in ``34-year-old``, ``aged 34``, ``turned 34``, ``I'm 34 now``, ``Dana (34)``."""
     found = []
     for name in ("age_years", "age_word", "age_is", "age_bracket"):
@@ -483,7 +486,7 @@ def _after_a_name(text: str, start: int) -> bool:
 _CODE_SHAPED = re.compile(r"[A-Za-z]{1,3}\d{1,4}\Z")
 
 
-def detect_handle(text: str, context=None) -> Iterator[Span]:
+def detect_handle(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Social media handles (``@dana_k85``); a fieldkit mention of a pseudonym code (``@P03``,
     ``@S2``) or of a participant listed in ``context.settings["mention_codes"]`` is not one."""
     if "@" not in text:
@@ -501,7 +504,7 @@ def detect_handle(text: str, context=None) -> Iterator[Span]:
 _TOWN_AFTER = re.compile(r",[ \u00a0]*([A-Z][a-z'\u2019\-]+(?:[ \u00a0][A-Z][a-z'\u2019\-]+)?)(?=[ \u00a0]*(?:[,.;\n]|$|[A-Z]{1,2}\d))")
 
 
-def detect_address(text: str, context=None) -> Iterator[Span]:
+def detect_address(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Street addresses with a house number (direct) and street names alone (quasi)."""
     found = []
     for m in _re("address").finditer(text):
@@ -573,7 +576,7 @@ def _date_candidates(text: str):
     return kept
 
 
-def detect_dob(text: str, context=None) -> Iterator[Span]:
+def detect_dob(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Dates of birth: a plausible date with "DOB", "born", "aged" … just before it. With the
     setting ``coarsen_dates`` every other date with a month and a year is reported too, as
     kind ``date`` (the ``generalise`` style keeps its month and year)."""
@@ -591,12 +594,12 @@ def detect_dob(text: str, context=None) -> Iterator[Span]:
                 yield Span(m.start(), m.end(), "date", "quasi", detector="uk.dob")
 
 
-def detect_urn(text: str, context=None) -> Iterator[Span]:
+def detect_urn(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Police/CPS case URNs: two digits, two letters, seven digits (``63GD1946270``)."""
     return _spans("urn", "urn", text)
 
 
-def detect_email(text: str, context=None) -> Iterator[Span]:
+def detect_email(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Email addresses."""
     if "@" not in text:
         return iter(())
@@ -606,7 +609,7 @@ def detect_email(text: str, context=None) -> Iterator[Span]:
 _URL_TRAILING = ".,;:!?*"
 
 
-def detect_url(text: str, context=None) -> Iterator[Span]:
+def detect_url(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Web addresses starting ``http://``, ``https://`` or ``www.``; trailing punctuation and an
     unbalanced closing bracket are left out."""
     lowered = text.lower()
@@ -626,7 +629,7 @@ def detect_url(text: str, context=None) -> Iterator[Span]:
             yield Span(m.start(), m.start() + len(url), "url", "direct", detector="uk.url")
 
 
-def detect_vehicle(text: str, context=None) -> Iterator[Span]:
+def detect_vehicle(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Vehicle registrations: current ``AB12 CDE``; prefix ``A123 BCD`` and suffix ``ABC 123D``
     in capitals."""
     lead = _LEAD["vehicle"]
@@ -660,7 +663,7 @@ DETECTORS = (
 
 
 @hookimpl
-def register_detectors(register):
+def register_detectors(register: Callable[[Detector], None]) -> None:
     """Register the UK identifier detectors."""
     for detector in DETECTORS:
         register(detector)

@@ -22,15 +22,17 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
 
 if TYPE_CHECKING:  # annotations only
-    from fieldkit.core.records import Record
+    from fieldkit.core.records import Coding, Record
+    from fieldkit.privacy.detection import Redaction
     from fieldkit.privacy.keystore import KeyStore
+    from fieldkit.privacy.unregistered import Knowledge
     from fieldkit.project import Project
 
 #: the environment variable an encrypted key store's passphrase may come from
@@ -66,13 +68,13 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 # --------------------------------------------------------------------------- key store
 
 
-def keystore_path(project) -> Optional[Path]:
+def keystore_path(project: Project) -> Optional[Path]:
     """The configured key store file, or None when the project has none."""
     value = project.setting("keystore_path")
     return Path(value).expanduser() if value else None
 
 
-def keystore_encrypted(path) -> bool:
+def keystore_encrypted(path: Union[str, Path]) -> bool:
     """Whether the key store at ``path`` is encrypted (reads only its header)."""
     import sqlite3
 
@@ -87,7 +89,7 @@ def keystore_encrypted(path) -> bool:
     return bool(row and row[0] == "1")
 
 
-def open_keystore(project, passphrase: Optional[str] = None):
+def open_keystore(project: Project, passphrase: Optional[str] = None) -> Optional[KeyStore]:
     """Open the project's key store (``FIELDKIT_KEYS_PASSPHRASE`` if no passphrase is given).
 
     Returns None when no key store is configured; raises ``KeyStoreError`` (one clear line)
@@ -106,7 +108,8 @@ def open_keystore(project, passphrase: Optional[str] = None):
     return KeyStore.open(path, passphrase)
 
 
-def create_keystore(project, path=None, *, passphrase: Optional[str] = None):
+def create_keystore(project: Project, path: Union[str, Path, None] = None, *,
+                    passphrase: Optional[str] = None) -> KeyStore:
     """Create a key store for ``project`` at ``path`` (default: ``default_keystore_path``) and
     remember it in the setting ``keystore_path``. Refuses when the project already has one."""
     from fieldkit.privacy.keystore import KeyStore
@@ -127,13 +130,13 @@ def create_keystore(project, path=None, *, passphrase: Optional[str] = None):
     return store
 
 
-def default_keystore_path(project) -> Path:
+def default_keystore_path(project: Project) -> Path:
     """``~/.fieldkit/keys/<project folder name>.keys``: outside the project, so that copies and
     backups of the project never carry the real names with them."""
     return Path.home() / ".fieldkit" / "keys" / f"{project.path.resolve().name}.keys"
 
 
-def inside_project(project, path) -> bool:
+def inside_project(project: Project, path: Union[str, Path]) -> bool:
     """Whether ``path`` lies inside the project folder (a key store should not)."""
     try:
         Path(path).expanduser().resolve().relative_to(project.path.resolve())
@@ -145,7 +148,7 @@ def inside_project(project, path) -> bool:
 # --------------------------------------------------------------------------- configuration
 
 
-def settings(project) -> dict:
+def settings(project: Project) -> dict:
     """The ``anonymise`` setting with defaults filled in."""
     configured = project.setting("anonymise") or {}
     if not isinstance(configured, dict):
@@ -160,7 +163,7 @@ def settings(project) -> dict:
             "strict": bool(configured.get("strict", False))}
 
 
-def detector_order(registered: Sequence[str], configured=None) -> list:
+def detector_order(registered: Sequence[str], configured: Optional[Sequence[str]] = None) -> list:
     """The detectors to run, in order: the configured list exactly, or the default order
     (built-ins first, then any other registered detector by name). ``names`` (core) is in
     every order: first unless the configured list puts it elsewhere."""
@@ -364,7 +367,7 @@ class Anonymiser:
                     found.append(Span(start, end, rule[1], "direct", "", "review"))
         return found
 
-    def knowledge(self):
+    def knowledge(self) -> Optional[Knowledge]:
         """What the project's notes and memos say about names (read once, on first use):
         see ``fieldkit.privacy.unregistered.learn``."""
         if self._knowledge is None and self._unregistered:
@@ -404,7 +407,7 @@ class Anonymiser:
             out.append((span, digest, status))
         return out
 
-    def review(self, record) -> list[Replacement]:
+    def review(self, record: Record) -> list[Replacement]:
         """What would be replaced in ``record``, numbered for ``accept``/``reject``."""
         text = record.body
         items = []
@@ -414,7 +417,7 @@ class Anonymiser:
                                      span.detector, replacement, digest, status))
         return items
 
-    def redaction(self, record, text: Optional[str] = None):
+    def redaction(self, record: Record, text: Optional[str] = None) -> Redaction:
         """The :class:`fieldkit.privacy.detection.Redaction` of ``record``'s body (rejected spans kept)."""
         from fieldkit.privacy.detection import apply_spans
 
@@ -424,7 +427,7 @@ class Anonymiser:
 
     # ---------------------------------------------------------------- applying
 
-    def apply(self, record, codings=()) -> tuple:
+    def apply(self, record: Record, codings: Iterable[Coding] = ()) -> tuple:
         """``(anonymised text, codings moved onto it)`` for a record with a body.
 
         A coding whose text was replaced maps onto the replacement; one that cannot be
@@ -450,7 +453,7 @@ class Anonymiser:
             self.project.store.anonymisation.log(record_id, entries, action)
 
 
-def remap_codings(edits, codings) -> tuple:
+def remap_codings(edits: Sequence[tuple[int, int, int, int]], codings: Iterable[Coding]) -> tuple:
     """Move codings through anonymisation edits (``fieldkit.core.remap.map_span``)."""
     from fieldkit.core.remap import map_span
 
@@ -467,7 +470,7 @@ def remap_codings(edits, codings) -> tuple:
     return tuple(out)
 
 
-def anonymiser(project, *, passphrase: Optional[str] = None, log: bool = True) -> Anonymiser:
+def anonymiser(project: Project, *, passphrase: Optional[str] = None, log: bool = True) -> Anonymiser:
     """An :class:`Anonymiser` for ``project`` (detectors, key store and decisions loaded once)."""
     return Anonymiser(project, passphrase=passphrase, log=log)
 
@@ -482,7 +485,7 @@ def _body_record(project, ref):
     return record
 
 
-def anonymise_record(project, ref, *, passphrase: Optional[str] = None) -> str:
+def anonymise_record(project: Project, ref: str, *, passphrase: Optional[str] = None) -> str:
     """The anonymised body of one record (as an export would write it; nothing is logged)."""
     record = _body_record(project, ref)
     an = anonymiser(project, passphrase=passphrase, log=False)
@@ -500,8 +503,8 @@ def _snippet(text: str, start: int, end: int, replacement: str, width: int = 30)
            f"{'…' if end + width < len(text) else ''}"
 
 
-def preview(project, ref=None, *, all_records: bool = False, passphrase: Optional[str] = None,
-            types=("observation", "memo")) -> tuple:
+def preview(project: Project, ref: Optional[str] = None, *, all_records: bool = False,
+            passphrase: Optional[str] = None, types: Sequence[str] = ("observation", "memo")) -> tuple:
     """``(rows, warnings)``: each replacement in context, one dict per replacement with ``record``,
     ``number``, ``kind``, ``detector``, ``replacement``, ``status`` and ``context``.
 
@@ -526,7 +529,7 @@ def preview(project, ref=None, *, all_records: bool = False, passphrase: Optiona
         an.close()
 
 
-def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] = None) -> Replacement:
+def decide(project: Project, ref: str, number: int, action: str, *, passphrase: Optional[str] = None) -> Replacement:
     """Accept or reject replacement ``number`` (as numbered by ``preview``) of one record.
 
     Remembered by record id, offsets and keyed digest; a later edit that changes that text
@@ -548,7 +551,7 @@ def decide(project, ref, number: int, action: str, *, passphrase: Optional[str] 
     return attrs.evolve(chosen, status="accepted" if action == "accept" else "rejected")
 
 
-def record_decision(project, record, start: int, end: int, digest: str, action: str, kind: str,
+def record_decision(project: Project, record: Record, start: int, end: int, digest: str, action: str, kind: str,
                     note: str = "") -> None:
     """Remember ``action`` (accept or reject) for ``[start, end)`` of ``record`` (keyed digest only)."""
     _secret(project)  # a decision must outlive this run: refuses without a key store
@@ -557,14 +560,14 @@ def record_decision(project, record, start: int, end: int, digest: str, action: 
         project.store.audit(f"anonymise_{action}", record.type_name, record.id, note or f"[{start}, {end}) ({kind})")
 
 
-def log_decision(project, record_id: str, start: int, end: int, kind: str, detector: str, replacement: str,
+def log_decision(project: Project, record_id: str, start: int, end: int, kind: str, detector: str, replacement: str,
                  digest: str, action: str) -> None:
     """Write one review decision to the anonymisation log (a keyed digest, never the text)."""
     with project.transaction():
         project.store.anonymisation.log(record_id, [(start, end, kind, "", detector, replacement, digest)], action)
 
 
-def add_rule(project, text: str, kind: str) -> str:
+def add_rule(project: Project, text: str, kind: str) -> str:
     """Replace ``text`` (case-insensitive, whole words) in every record from now on.
 
     Only a keyed digest of the phrase is stored, never the phrase. Returns the digest.
@@ -584,7 +587,7 @@ def add_rule(project, text: str, kind: str) -> str:
     return digest
 
 
-def log_entries(project, record=None, limit: int = 100) -> list[dict]:
+def log_entries(project: Project, record: Optional[str] = None, limit: int = 100) -> list[dict]:
     """The anonymisation log (newest first): what was replaced (digest), how, when, by whom."""
     return project.store.anonymisation.log_entries(project.resolve(record) if record else None, limit)
 
@@ -698,7 +701,7 @@ def unlock_capture(project: "Project", passphrase: Optional[str]) -> None:
     project._fieldkit_capturer = Capturer(project, passphrase)
 
 
-def pseudonymise_on_capture(project, text: str, *, passphrase: Optional[str] = None) -> str:
+def pseudonymise_on_capture(project: Project, text: str, *, passphrase: Optional[str] = None) -> str:
     """Replace registered names in ``text`` as it is captured (setting ``pseudonymise_on_capture``).
 
     A name becomes ``@P03`` when P03 is a participant of the project (so it counts as a

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.records import CONSENT_SCOPES
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from fieldkit.core.records import Coding, ConsentEvent, Record
+    from fieldkit.project import Project
+    from fieldkit.store.turns import SpeakerTurn
 
 
 @attrs.frozen
@@ -20,7 +27,7 @@ class CurrentConsent:
     since: Optional[object] = None
 
 
-def current_consent(project, participant) -> Optional[CurrentConsent]:
+def current_consent(project: Project, participant: str) -> Optional[CurrentConsent]:
     """The latest consent of a participant (code or id); None when there is no such participant."""
     row = project.store.consent.participant(participant)
     if row is None:
@@ -39,8 +46,9 @@ def current_consent(project, participant) -> Optional[CurrentConsent]:
 DEFAULT_GIVEN_SCOPES = CONSENT_SCOPES
 
 
-def record_consent(project, participant: str, status: str, scopes: Optional[Iterable[str]] = None, *,
-                   default_scopes: Iterable[str] = DEFAULT_GIVEN_SCOPES, at=None, note: str = ""):
+def record_consent(project: Project, participant: str, status: str, scopes: Optional[Iterable[str]] = None, *,
+                   default_scopes: Iterable[str] = DEFAULT_GIVEN_SCOPES, at: Optional[dt.datetime] = None,
+                   note: str = "") -> ConsentEvent:
     """Add a consent event for a participant (code or id) and return it.
 
     ``scopes`` None (not given) means: ``default_scopes`` for ``given`` consent (every scope,
@@ -148,7 +156,7 @@ class ReleasePolicy:
                     found.append(eid)
         return found
 
-    def linked(self, record) -> tuple:
+    def linked(self, record: Record) -> tuple:
         """``(mentioned or linked participant ids, (encounter kind, participant ids) pairs)``."""
         direct = []
         for code in getattr(record, "mentions", ()) or ():
@@ -161,7 +169,7 @@ class ReleasePolicy:
         encounters = [self._encounters[e] for e in self._encounter_ids(record) if e in self._encounters]
         return direct, encounters
 
-    def excluded(self, record) -> Optional[str]:
+    def excluded(self, record: Record) -> Optional[str]:
         """Why ``record`` must not leave the project, or None."""
         if not self.withdrawn:
             return None
@@ -176,7 +184,7 @@ class ReleasePolicy:
                         return f"{self._codes.get(pid, pid)} withdrew consent ({kind.replace('_', ' ')})"
         return None
 
-    def quotes_allowed(self, record) -> bool:
+    def quotes_allowed(self, record: Record) -> bool:
         """Whether text of ``record`` may be quoted: everyone linked to it has the quotes scope."""
         direct, encounters = self.linked(record)
         people = set(direct)
@@ -184,7 +192,7 @@ class ReleasePolicy:
             people.update(ids)
         return all(pid in self._quotes for pid in people if pid in self._codes)
 
-    def speaks_freely(self, turn) -> bool:
+    def speaks_freely(self, turn: SpeakerTurn) -> bool:
         """Whether a speaker turn's words may leave at all (under this profile)."""
         if turn.speaker_kind == "researcher":
             return True
@@ -192,18 +200,18 @@ class ReleasePolicy:
             return False
         return self.profile != "publication" or turn.speaker_id in self._quotes
 
-    def quotable(self, turn) -> bool:
+    def quotable(self, turn: SpeakerTurn) -> bool:
         """Whether a speaker turn's words may be quoted."""
         return turn.speaker_kind == "researcher" or (
             turn.speaker_kind == "participant" and turn.speaker_id in self._quotes)
 
-    def excluded_by_profile(self, record, turns) -> Optional[str]:
+    def excluded_by_profile(self, record: Record, turns: Sequence[SpeakerTurn]) -> Optional[str]:
         """Why the profile keeps a record without turns out (publication: no quote consent)."""
         if self.profile == "publication" and not turns and not self.quotes_allowed(record):
             return "no consent to quotes (publication profile)"
         return None
 
-    def release(self, record, codings, turns) -> Release:
+    def release(self, record: Record, codings: Sequence[Coding], turns: Sequence[SpeakerTurn]) -> Release:
         """The consented text of a note and which of its codings may be quoted (see the class
         notes); ``turns`` are its speaker turns (``store.turns``), ``codings`` on its body."""
         from fieldkit.core.remap import map_span
@@ -237,6 +245,6 @@ class ReleasePolicy:
         return Release(text, tuple(quotable), tuple(withheld), len(omitted))
 
 
-def release_policy(project, profile: str = "internal") -> ReleasePolicy:
+def release_policy(project: Project, profile: str = "internal") -> ReleasePolicy:
     """The consent rules for what may leave ``project`` (see :class:`ReleasePolicy`)."""
     return ReleasePolicy(project, profile)

@@ -29,13 +29,16 @@ import datetime
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TYPE_CHECKING, Union
 
 import attrs
 
 from fieldkit.core.errors import InvalidInput, PluginError
 from fieldkit.core.patterns import lazy
 from fieldkit.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from fieldkit.hooks.registry import Detector
 
 __all__ = [
     "PLACE_KINDS",
@@ -261,7 +264,7 @@ def _full_year(text: str, today: datetime.date) -> int:
     return year
 
 
-def parse_birth_date(text: str, today: Optional[datetime.date] = None):
+def parse_birth_date(text: str, today: Optional[datetime.date] = None) -> Optional[tuple[int, int, Optional[int]]]:
     """Read a written date of birth: ``(year, month, day)``, ``day`` ``None`` when only the
     month and year are written, or ``None`` when ``text`` is not a plausible date of birth.
 
@@ -325,7 +328,8 @@ def _normalise_style(style: str, kind: str) -> str:
     return name
 
 
-def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[str, str], Optional[str]]] = None):
+def make_replacer(styles: Optional[Mapping] = None, lookup: Optional[Callable[[str, str], Optional[str]]] = None
+                  ) -> Callable[[Span, str], str]:
     """Return ``replace(span, original) -> str`` for :func:`apply_spans`.
 
     ``styles`` maps a span kind to a style, with ``default`` for every other kind (itself
@@ -499,7 +503,7 @@ def _index_detectors(detectors) -> dict:
     return found
 
 
-def run_detectors(text: str, detectors, context: Optional[DetectContext] = None,
+def run_detectors(text: str, detectors: Union[Iterable[Detector], Mapping[str, Detector]], context: Optional[DetectContext] = None,
                   order: Optional[Sequence[str]] = None) -> list[Span]:
     """Run the detectors named in ``order``, in that order, and return their merged spans.
 
@@ -543,7 +547,7 @@ def run_detectors(text: str, detectors, context: Optional[DetectContext] = None,
     return merge_spans(found, names)
 
 
-def anonymise_text(text: str, detectors, context: Optional[DetectContext] = None, *,
+def anonymise_text(text: str, detectors: Union[Iterable[Detector], Mapping[str, Detector]], context: Optional[DetectContext] = None, *,
                    order: Sequence[str], styles: Optional[Mapping] = None,
                    lookup: Optional[Callable[[str, str], Optional[str]]] = None,
                    hash_key: bytes = b"") -> Redaction:

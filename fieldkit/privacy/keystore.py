@@ -57,7 +57,7 @@ import secrets
 import sqlite3
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 import attrs
 
@@ -209,7 +209,7 @@ class KeyStore:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def create(cls, path, passphrase=None) -> "KeyStore":
+    def create(cls, path: Union[str, Path], passphrase: Optional[str] = None) -> KeyStore:
         """Create a new key store at ``path`` (mode 0600); refuse if anything is already there.
 
         With a ``passphrase`` the sensitive values are encrypted (see the module docstring).
@@ -269,7 +269,7 @@ class KeyStore:
         return cls(path, conn, data_key, hmac_secret)
 
     @classmethod
-    def open(cls, path, passphrase=None) -> "KeyStore":
+    def open(cls, path: Union[str, Path], passphrase: Optional[str] = None) -> KeyStore:
         """Open an existing key store; an encrypted one needs its passphrase."""
         path = Path(path)
         if not path.is_file():

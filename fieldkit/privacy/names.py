@@ -64,9 +64,13 @@ import unicodedata
 
 import functools
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, TYPE_CHECKING
 
 from fieldkit.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.keystore import Person
+    from fieldkit.privacy.unregistered import Knowledge
 
 #: the hint for a piece of text that belongs to more than one registered person
 AMBIGUOUS_HINT = "NAME"
@@ -190,7 +194,7 @@ def _letters(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
 
-def name_forms(names, common=frozenset()) -> set:
+def name_forms(names: Iterable[str], common: frozenset = frozenset()) -> set:
     """The written forms (not yet folded) under which a person with these ``names`` is matched.
 
     ``common`` is a set of case-folded common words: for aliases of several words, a part
@@ -353,7 +357,7 @@ _last: tuple = (None, None)
 _CACHE_SIZE = 8
 
 
-def matcher_for(people) -> NameMatcher:
+def matcher_for(people: tuple[Person, ...]) -> NameMatcher:
     """The cached matcher for this set of people (built on first use)."""
     global _last
     last_people, last_matcher = _last
@@ -380,7 +384,7 @@ def clear_cache() -> None:
         _last = (None, None)
 
 
-def find_names(text: str, people) -> list[Span]:
+def find_names(text: str, people: tuple[Person, ...]) -> list[Span]:
     """Spans for every registered name or alias of ``people`` in ``text``.
 
     A piece of text shared by several people gets ``AMBIGUOUS_HINT`` and detector
@@ -395,7 +399,8 @@ def find_names(text: str, people) -> list[Span]:
     ]
 
 
-def find_people(text: str, people, *, unregistered: bool = True, knowledge=None) -> list[Span]:
+def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = True,
+                knowledge: Optional[Knowledge] = None) -> list[Span]:
     """Every person's name in ``text``: registered ones (:func:`find_names`) and, with
     ``unregistered``, names nobody registered (``fieldkit.privacy.unregistered``), with the
     namesake rules applied:
@@ -468,7 +473,7 @@ def alias_problem(alias: str) -> Optional[str]:
     return None
 
 
-def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
+def name_warnings(person: Person, only: Optional[Iterable[str]] = None) -> list[str]:
     """Warnings about names that will also match ordinary words.
 
     Warned: an alias of one or two letters; an alias that is a common English word
@@ -511,7 +516,7 @@ def name_warnings(person, only: Optional[Iterable[str]] = None) -> list[str]:
     return warnings
 
 
-def warn_common_aliases(store) -> list[str]:
+def warn_common_aliases(store: Any) -> list[str]:
     """Warnings for every entry of a key store (or any iterable of people); see :func:`name_warnings`."""
     people = store.people() if hasattr(store, "people") and callable(store.people) else tuple(store)
     out = []
@@ -520,7 +525,7 @@ def warn_common_aliases(store) -> list[str]:
     return out
 
 
-def warn_unusable_aliases(people) -> list[str]:
+def warn_unusable_aliases(people: Iterable[Person]) -> list[str]:
     """Warnings for aliases registered before :func:`alias_problem` refused them: they are
     not matched, so the anonymiser says so on every run instead of staying silent."""
     out = []

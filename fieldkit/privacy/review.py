@@ -31,11 +31,16 @@ and the browser workbench use: list, then ``decide(project, candidate, action)``
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Iterable, Optional, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError
+
+if TYPE_CHECKING:
+    from fieldkit.core.records import Record
+    from fieldkit.privacy.anonymiser import Anonymiser
+    from fieldkit.project import Project
 
 #: what :func:`decide` accepts
 REVIEW_ACTIONS = ("accept", "reject", "register")
@@ -83,7 +88,7 @@ def _reason(span, claimed: bool) -> str:
     return f"replaced ({span.kind}, {span.detector})"
 
 
-def record_candidates(anonymiser, record, codes: Iterable[str] = ()) -> list[Candidate]:
+def record_candidates(anonymiser: Anonymiser, record: Record, codes: Iterable[str] = ()) -> list[Candidate]:
     """Candidates of one record, with an open :class:`~fieldkit.privacy.anonymiser.Anonymiser`."""
     from fieldkit.privacy.anonymiser import span_digest
     from fieldkit.privacy.detection import review_candidates
@@ -126,7 +131,7 @@ def _codes(project) -> tuple:
     return tuple(p.code for p in project.list("participant"))
 
 
-def candidates(project, refs: Optional[Iterable[str]] = None, *, passphrase: Optional[str] = None,
+def candidates(project: Project, refs: Optional[Iterable[str]] = None, *, passphrase: Optional[str] = None,
                types: tuple = ("observation", "memo"), only_pending: bool = False) -> list[Candidate]:
     """Every :class:`Candidate` of the records ``refs`` (ids or references; default: every
     fieldnote, jotting and memo), in record order then text order. ``only_pending`` keeps
@@ -146,13 +151,13 @@ def candidates(project, refs: Optional[Iterable[str]] = None, *, passphrase: Opt
         an.close()
 
 
-def unresolved(project, *, passphrase: Optional[str] = None) -> list[Candidate]:
+def unresolved(project: Project, *, passphrase: Optional[str] = None) -> list[Candidate]:
     """Names still waiting for a decision (nobody registered them, or they are namesakes):
     what ``fieldkit keys check`` suggests and what exports warn about."""
     return [c for c in candidates(project, passphrase=passphrase, only_pending=True) if c.claimed]
 
 
-def decide(project, candidate: Candidate, action: str, *, pseudonym: Optional[str] = None,
+def decide(project: Project, candidate: Candidate, action: str, *, pseudonym: Optional[str] = None,
            kind: Optional[str] = None, passphrase: Optional[str] = None) -> Candidate:
     """Record a decision on ``candidate`` (see the module docstring); returns it updated.
 
@@ -205,7 +210,7 @@ def _register(project, text: str, pseudonym: Optional[str], passphrase: Optional
         store.close()
 
 
-def waiting_names(project, *, passphrase: Optional[str] = None) -> list[tuple[str, int]]:
+def waiting_names(project: Project, *, passphrase: Optional[str] = None) -> list[tuple[str, int]]:
     """``[(text, count)]`` of the names in :func:`unresolved`, most frequent first (the
     researcher's own screen: this is real text)."""
     from collections import Counter
@@ -219,7 +224,7 @@ def waiting_names(project, *, passphrase: Optional[str] = None) -> list[tuple[st
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def doctor_findings(project, *, passphrase: Optional[str] = None) -> list[dict]:
+def doctor_findings(project: Project, *, passphrase: Optional[str] = None) -> list[dict]:
     """What ``fieldkit doctor`` says about names waiting for review (``level``, ``check``,
     ``message``, ``fix``); a key store that cannot be opened is reported, not raised."""
     try:

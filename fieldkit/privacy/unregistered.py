@@ -35,9 +35,12 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, TYPE_CHECKING
 
 from fieldkit.privacy.spans import Span
+
+if TYPE_CHECKING:
+    from fieldkit.privacy.keystore import Person
 
 __all__ = ["DETECTOR", "KIND", "Knowledge", "Lexicon", "classify", "combine", "find_unregistered", "learn",
            "lexicon", "name_key", "namesake_neighbour", "suggestions", "with_title"]
@@ -367,7 +370,7 @@ class Knowledge:
         self.shared = shared or set()
 
 
-def learn(texts: Iterable[str], people=()) -> Knowledge:
+def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
     """Read a project's texts once: full names nobody registered teach their words (so
     ``Caspian`` alone is found in a note where ``Caspian Quenby`` never appears), and
     registered names next to another person's name (``Jane Okafor`` beside a registered
@@ -643,7 +646,7 @@ def combine(text: str, registered: list, tokens: dict, parts: Iterable[int] = ()
 # --------------------------------------------------------------------------- keys check
 
 
-def suggestions(texts: Iterable[str], people=(), knowledge: Optional[Knowledge] = None) -> list[tuple[str, int]]:
+def suggestions(texts: Iterable[str], people: tuple[Person, ...] = (), knowledge: Optional[Knowledge] = None) -> list[tuple[str, int]]:
     """Names in ``texts`` that no registered name covers, with how often each occurs: what
     :func:`fieldkit.privacy.names.find_people` would replace with a neutral or numbered
     placeholder. Sorted by count (most frequent first), then alphabetically."""

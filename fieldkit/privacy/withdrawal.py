@@ -40,12 +40,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import Any, Optional, TYPE_CHECKING
 
 import attrs
 
 from fieldkit.core.errors import FieldkitError
 from fieldkit.privacy.consent import ONE_TO_ONE_KINDS
+
+if TYPE_CHECKING:
+    from fieldkit.project import Project
 
 MODES = ("redact", "erase")
 MARKER = "[withdrawn]"
@@ -148,7 +151,7 @@ class _Finder:
             spans += find_names(text, (self.person,))
         return merge_spans(spans)
 
-    def redact(self, text: str):
+    def redact(self, text: str) -> tuple[str, Any, int]:
         """``(new text, edits, count)``; edits as the anonymiser reports them."""
         from fieldkit.privacy.detection import apply_spans
 
@@ -158,7 +161,7 @@ class _Finder:
         redaction = apply_spans(text, spans, lambda span, original: MARKER)
         return redaction.text, redaction.edits, len(spans)
 
-    def count(self, value) -> int:
+    def count(self, value: Any) -> int:
         """Mentions in a field value: text, a tuple of texts or a dict of texts."""
         if isinstance(value, str):
             return len(self.spans(value))
@@ -168,7 +171,7 @@ class _Finder:
             return sum(self.count(str(k)) + self.count(str(v)) for k, v in value.items())
         return 0
 
-    def redact_value(self, value):
+    def redact_value(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact(value)[0]
         if isinstance(value, tuple):
@@ -306,7 +309,7 @@ def _build_plan(project, pid: str, code: str, mode: str, person, in_store, note)
                           tuple(group_encounters), in_store, note, revisions, audit_lines, tuple(turns))
 
 
-def withdrawal_plan(project, participant, *, mode: str = "redact", passphrase: Optional[str] = None,
+def withdrawal_plan(project: Project, participant: str, *, mode: str = "redact", passphrase: Optional[str] = None,
                     allow_no_keystore: bool = False) -> WithdrawalPlan:
     """Everything ``withdraw`` would erase or redact for ``participant`` (code or id)."""
     if mode not in MODES:
@@ -389,7 +392,7 @@ def _redact_turns(project, record, turn_ids: set):
     return redaction.text, redaction.edits
 
 
-def withdraw(project, participant, *, mode: str = "redact", passphrase: Optional[str] = None,
+def withdraw(project: Project, participant: str, *, mode: str = "redact", passphrase: Optional[str] = None,
              plan: Optional[WithdrawalPlan] = None, allow_no_keystore: bool = False) -> WithdrawalResult:
     """Carry out a withdrawal (see the module docstring).
 
@@ -488,12 +491,12 @@ def _finish(project, keys, *, only: Optional[int] = None) -> list[str]:
     return done
 
 
-def pending_withdrawals(project) -> list[str]:
+def pending_withdrawals(project: Project) -> list[str]:
     """Pseudonyms of withdrawals whose project part is done but which are not finished."""
     return [entry["code"] for entry in project.store.erasure.journal_pending()]
 
 
-def finish_pending(project, passphrase: Optional[str] = None) -> list[str]:
+def finish_pending(project: Project, passphrase: Optional[str] = None) -> list[str]:
     """Finish withdrawals a kill interrupted after their project part was committed (what
     ``fieldkit doctor`` runs); returns their pseudonyms. Refuses without the key store when
     one is configured."""

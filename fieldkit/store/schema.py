@@ -14,9 +14,14 @@ through the ``register_migrations`` hook (see :func:`plugin_migrations`).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TYPE_CHECKING
 
 from fieldkit.core.errors import FieldkitError, PluginError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sqlite_utils import Migrations
 
 #: record type name -> table
 TABLES = {
@@ -276,7 +281,7 @@ MIGRATIONS = tuple(name for name, _ in STEPS)
 SET_NAME = "fieldkit"
 
 
-def migrations():
+def migrations() -> Migrations:
     """fieldkit's migrations as a ``sqlite_utils.Migrations`` set."""
     from sqlite_utils import Migrations
 
@@ -286,7 +291,7 @@ def migrations():
     return made
 
 
-def applied_migrations(conn, migration_set: str = SET_NAME) -> list[str]:
+def applied_migrations(conn: sqlite3.Connection, migration_set: str = SET_NAME) -> list[str]:
     """Names of the migrations of one set applied to a database, in order (plain SQL)."""
     if not conn.execute("select 1 from sqlite_master where name = '_sqlite_migrations'").fetchone():
         return []
@@ -295,7 +300,7 @@ def applied_migrations(conn, migration_set: str = SET_NAME) -> list[str]:
     return [row[0] for row in rows]
 
 
-def migrate(conn) -> list[str]:
+def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply fieldkit's pending migrations to the connection's database; return their names.
 
     Refuses a database written by a newer fieldkit. sqlite-utils is imported only when
@@ -317,7 +322,7 @@ def migrate(conn) -> list[str]:
 # --- plugin tables ------------------------------------------------------------------------------
 
 
-def migrate_plugins(conn, sets: dict[str, tuple]) -> list[str]:
+def migrate_plugins(conn: sqlite3.Connection, sets: dict[str, tuple]) -> list[str]:
     """Apply the pending migrations of plugin sets (each migration in its own transaction).
 
     ``sets`` is ``{set name: ((migration name, SQL statements), ...)}``, as plugins register
