@@ -50,11 +50,9 @@ def code_spans(project, draw_span, record, code, coder, n):
         project.add(Coding(record_id=record.id, code_id=code.id, start=start, end=end, coder=coder))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(texts=st.lists(bodies, min_size=1, max_size=3), data=st.data())
-def test_second_coder_qdpx_round_trip_merges_exactly(tmp_path_factory, texts, data):
-    tmp = tmp_path_factory.mktemp("m")
+def first_coder(tmp, texts, data):
+    """A project of ``texts`` with 0-2 random codings by "ana" on each: ``(project, code,
+    records, span)``, ``span(length)`` drawing a further random span."""
 
     def span(length):
         start = data.draw(st.integers(0, length))
@@ -65,6 +63,15 @@ def test_second_coder_qdpx_round_trip_merges_exactly(tmp_path_factory, texts, da
     records = [first.add(Observation(stage="fieldnote", body=t)) for t in texts]
     for record in records:
         code_spans(first, span, record, code, "ana", data.draw(st.integers(0, 2)))
+    return first, code, records, span
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(texts=st.lists(bodies, min_size=1, max_size=3), data=st.data())
+def test_second_coder_qdpx_round_trip_merges_exactly(tmp_path_factory, texts, data):
+    tmp = tmp_path_factory.mktemp("m")
+    first, code, records, span = first_coder(tmp, texts, data)
     ours = codings_of(first)
     refi.export_qdpx(first, tmp / "to-second.qdpx", RAW)
 
@@ -207,16 +214,7 @@ def test_second_coder_workflow_with_two_project_folders(tmp_path):
 @given(texts=st.lists(bodies, min_size=1, max_size=3), data=st.data())
 def test_second_coder_jsonl_round_trip_merges_exactly(tmp_path_factory, texts, data):
     tmp = tmp_path_factory.mktemp("j")
-
-    def span(length):
-        start = data.draw(st.integers(0, length))
-        return start, data.draw(st.integers(start, length))
-
-    first = fieldkit.init(tmp / "first")
-    code = first.add(Code(name="trust"))
-    records = [first.add(Observation(stage="fieldnote", body=t)) for t in texts]
-    for record in records:
-        code_spans(first, span, record, code, "ana", data.draw(st.integers(0, 2)))
+    first, code, records, span = first_coder(tmp, texts, data)
     run_export_jsonl(first, tmp / "to-second.jsonl")
     second = fieldkit.init(tmp / "second")
     run_importer(second, "jsonl", tmp / "to-second.jsonl", ImportOptions())

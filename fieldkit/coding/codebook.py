@@ -275,22 +275,22 @@ def _merge(project, src, dst, reason) -> MergeResult:
 
 def retire_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
     """Stop using a code: it cannot be applied, but its codings and history stay."""
-    code = _code(project, ref)
-    if code.status == "merged":
-        raise Refused(f"code '{code_path(project, code)}' was merged; nothing to retire")
-    if code.status == "retired":
-        return code
-    return project.update(attrs.evolve(code, status="retired"), reason=reason or "retired")
+    return _set_status(project, ref, "retired", reason or "retired", "nothing to retire")
 
 
 def restore_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
     """Bring a retired code back into use."""
+    return _set_status(project, ref, "active", reason or "restored", "apply the code it was merged into")
+
+
+def _set_status(project: Project, ref: CodeRef, status: str, reason: str, if_merged: str) -> Code:
+    """The code with ``status`` (unchanged if it has it already); a merged code is refused."""
     code = _code(project, ref)
     if code.status == "merged":
-        raise Refused(f"code '{code_path(project, code)}' was merged; apply the code it was merged into")
-    if code.status == "active":
+        raise Refused(f"code '{code_path(project, code)}' was merged; {if_merged}")
+    if code.status == status:
         return code
-    return project.update(attrs.evolve(code, status="active"), reason=reason or "restored")
+    return project.update(attrs.evolve(code, status=status), reason=reason)
 
 
 def delete_code(project: Project, ref: CodeRef, *, reason: str = "") -> Code:
