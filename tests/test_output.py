@@ -85,6 +85,15 @@ def test_show_prints_no_python_reprs(study):
     assert data["code"] == "E12"
 
 
+
+def test_show_names_the_zone_its_times_are_in(study):
+    study.set_setting("timezone", "America/New_York")
+    shown = fresh(study, "show", "E12")
+    assert shown.returncode == 0
+    lines = shown.stdout.splitlines()
+    zone = [line.split(":", 1)[1].strip() for line in lines if line.strip().startswith("zone:")]
+    assert zone == ["America/New_York"]
+
 @pytest.mark.parametrize("args,suggestion", [
     (("show", "P0l"), "did you mean P01 or P02?"),
     (("list", "-e", "E21"), "did you mean E12?"),
