@@ -191,6 +191,11 @@ class Erasure:
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
             # a document's name from another tool, kept for re-export, can name the person
             self.conn.execute(f"delete from exchange_ids where record_id in ({marks})", chunk)
+            # another tool's case about an erased note names or describes the same person: erased
+            # whole; a set only loses the member
+            self.conn.execute(f"delete from exchange_items where kind = 'case' and external_id in "
+                              f"(select item_id from exchange_members where record_id in ({marks}))", chunk)
+            self.conn.execute(f"delete from exchange_members where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from merge_conflicts where record_id in ({marks})", chunk)
 
     def revision_rows(self) -> list[tuple]:
