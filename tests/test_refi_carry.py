@@ -322,3 +322,18 @@ def test_cli_imports_reports_exports_and_merges_sets_users_and_cases(tmp_path, c
     assert got["sets"] == EXPECTED["sets"] and got["cases"] == EXPECTED["cases"]
     again = fieldkit_run("merge", FULL, env=cli_env, check=0).stdout
     assert "3 sets already kept (unchanged)" in again and "kept (written back" not in again
+
+
+def test_a_maxqda_24_export_with_uncoded_documents_in_sets_round_trips(tmp_path):
+    """The shape of a public MAXQDA 24 export (see make_tool_fixtures.py): indented XML, bare
+    upper-case GUIDs, uncoded documents as empty TextSource elements, document sets."""
+    want = json.loads((TOOLS / "maxqda24.qdpx.expected.json").read_text(encoding="utf-8"))
+    project = fieldkit.init(tmp_path / "p")
+    report = refi.import_qdpx(project, TOOLS / "maxqda24.qdpx")
+    assert report.counts["observations"] == 3 and not report.skipped
+    codes = {c.name: c for c in project.list("code")}
+    assert codes["TECH - Sensors"].parent_id == codes["Technologies"].id
+    out, _ = exported(project, tmp_path / "out.qdpx")
+    assert {g: [s["name"], s["sources"]] for g, s in out["sets"].items()} == want["sets"]
+    root = ET.fromstring(qde(tmp_path / "out.qdpx"))
+    assert {s.get("guid"): s.get("name") for s in root.iter(Q + "TextSource")} == want["documents"]
