@@ -903,11 +903,11 @@ class _Loader:
         named = sum(1 for d in kept_docs if d.name)
         values = sum(len(d.values) for d in kept_docs)
         described = sum(1 for d in kept_docs if d.description.strip())
-        if named or values or described:
-            report.notes.append(
-                f"kept beside the notes, and written back by a qdpx export: {named} document name(s), "
-                f"{values} document variable value(s), {described} document description(s) "
-                "(fieldkit notes have no title, variables or description of their own)")
+        parts = [f"{n} {what}" for n, what in ((named, "document name(s)"), (values, "document variable value(s)"),
+                                                 (described, "document description(s)")) if n]
+        if parts:
+            report.notes.append(f"kept beside the notes, and written back by a qdpx export: {', '.join(parts)} "
+                                "(fieldkit notes have no title, variables or description of their own)")
         used = {c.coder for c in codings}
         used.update(self.user(d.user) for d in model.sources + model.notes if d.guid in self.ids)
         idle = sorted(name for name in model.users.values() if name and name not in used)
