@@ -337,3 +337,28 @@ def test_a_maxqda_24_export_with_uncoded_documents_in_sets_round_trips(tmp_path)
     assert {g: [s["name"], s["sources"]] for g, s in out["sets"].items()} == want["sets"]
     root = ET.fromstring(qde(tmp_path / "out.qdpx"))
     assert {s.get("guid"): s.get("name") for s in root.iter(Q + "TextSource")} == want["documents"]
+
+
+def test_a_jsonl_backup_restores_and_merges_kept_items_and_identities(tmp_path):
+    from fieldkit.exchange.exporting import run_export
+    from fieldkit.exchange.importing import run_importer
+    from fieldkit.exchange.merging import merge_file
+    from fieldkit.fieldwork.capture import note
+
+    project = fieldkit.init(tmp_path / "p")
+    refi.import_qdpx(project, FULL)
+    run_export(project, "jsonl", tmp_path / "backup.jsonl", RAW)
+    restored = fieldkit.init(tmp_path / "restored")
+    run_importer(restored, "jsonl", tmp_path / "backup.jsonl")
+    assert kept(restored) == kept(project)
+    # merged into a project with notes of its own: kept items come along, once
+    other = fieldkit.init(tmp_path / "other")
+    note(other, "A note of this project's own.")
+    merge_file(other, tmp_path / "backup.jsonl")
+    assert kept(other) == kept(project)
+    again = merge_file(other, tmp_path / "backup.jsonl")
+    assert kept(other) == kept(project) and again.counts["sets already kept (unchanged)"] == 3
+    # identities arrive as data, not as text: the merged project exports as the first one does
+    assert other.store.exchange.identities() == project.store.exchange.identities()
+    out, _ = exported(other, tmp_path / "other.qdpx")
+    assert out["sets"] == EXPECTED["sets"] and out["cases"] == EXPECTED["cases"]

@@ -872,22 +872,12 @@ class _Loader:
         return out
 
     def _keep(self, guid: str, kind: str, name: str, data: dict, members: list = ()) -> None:
+        from fieldkit.exchange.merging import keep_item
+
         data = {k: v for k, v in data.items() if v not in ("", None, {})}
         if guid in self.foreign:
             data["id"] = self.foreign[guid]
-        exchange = self.project.store.exchange
-        outcome = exchange.keep_item(guid, kind, name, self.producer[0], data)
-        if outcome == "added":
-            self.report.count(f"{kind}s kept (written back by a qdpx export)")
-        elif outcome == "unchanged":
-            self.report.count(f"{kind}s already kept (unchanged)")
-        else:  # a qdpx has no history to tell which side changed it: the kept one stays
-            self.report.notes.append(f"{kind} {name!r} ({guid}) differs from the one kept from an earlier import; "
-                                     "the kept one stays")
-        if members:
-            added = exchange.add_members(guid, members)
-            if added and outcome != "added":
-                self.report.count(f"{kind} members added", added)
+        keep_item(self.project, self.report, guid, kind, name, self.producer[0], data, members)
 
     def report_unkept(self, codings: list) -> None:
         """One line per kind of thing the file holds that fieldkit keeps aside or cannot carry."""
