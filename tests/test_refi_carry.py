@@ -314,7 +314,7 @@ def cli_env(tmp_path):
 def test_cli_imports_reports_exports_and_merges_sets_users_and_cases(tmp_path, cli_env):
     fieldkit_run("init", tmp_path / "study", env=cli_env, check=0)
     first = fieldkit_run("import", "qdpx", FULL, env=cli_env, check=0).stdout
-    assert "3 sets kept (written back by a qdpx export)" in first
+    assert "3 sets kept (written back on export)" in first
     assert "skipped: 1 graph(s)" in first and "Jo Park" in first
     out = fieldkit_run("export", "qdpx", tmp_path / "out.qdpx", "--raw", env=cli_env, check=0)
     assert "3 sets" in out.stdout + out.stderr
@@ -362,3 +362,25 @@ def test_a_jsonl_backup_restores_and_merges_kept_items_and_identities(tmp_path):
     assert other.store.exchange.identities() == project.store.exchange.identities()
     out, _ = exported(other, tmp_path / "other.qdpx")
     assert out["sets"] == EXPECTED["sets"] and out["cases"] == EXPECTED["cases"]
+
+
+def test_a_codebooks_code_sets_survive_qdc_import_export_import(tmp_path):
+    from test_refi_export import schema
+
+    source = Path(__file__).parent / "fixtures" / "refi" / "other-tool.qdc"
+    project = fieldkit.init(tmp_path / "p")
+    refi.import_qdc(project, source)
+    report = refi.export_qdc(project, tmp_path / "book.qdc")
+    xml = (tmp_path / "book.qdc").read_bytes()
+    schema("Codebook.xsd").validate(xml.decode("utf-8"))
+    assert report.counts["sets"] == 1
+
+    def sets(data):
+        c = "{urn:QDA-XML:codebook:1.0}"
+        return {bare(s.get("guid")): (s.get("name"), sorted(bare(m.get("guid")) for m in s.iter(c + "MemberCode")))
+                for s in ET.fromstring(data).iter(c + "Set")}
+
+    assert sets(xml) == sets(source.read_bytes()) and len(sets(xml)) == 1
+    before = kept(project)
+    again = refi.import_qdc(project, tmp_path / "book.qdc")
+    assert kept(project) == before and again.counts["sets already kept (unchanged)"] == 1

@@ -144,8 +144,8 @@ def test_maxqda_report_lists_what_is_kept_aside_and_what_is_dropped(tmp_path):
     lines = "\n".join(report.summary_lines())
     assert "2 document name(s), 4 document variable value(s)" in lines
     assert "1 user(s) with nothing they made in this file (Eli Stone): kept" in lines
-    assert report.counts["sets kept (written back by a qdpx export)"] == 2
-    assert report.counts["users kept (written back by a qdpx export)"] == 2
+    assert report.counts["sets kept (written back on export)"] == 2
+    assert report.counts["users kept (written back on export)"] == 2
     assert not report.skipped
 
 

@@ -102,7 +102,7 @@ def keep_item(project: "Project", report: "ImportReport", external_id: str, kind
     exchange = project.store.exchange
     outcome = exchange.keep_item(external_id, kind, name, origin, data)
     if outcome == "added":
-        report.count(f"{kind}s kept (written back by a qdpx export)")
+        report.count(f"{kind}s kept (written back on export)")
     elif outcome == "unchanged":
         report.count(f"{kind}s already kept (unchanged)")
     else:  # no history tells which side changed it: the kept one stays
