@@ -384,3 +384,10 @@ def test_a_codebooks_code_sets_survive_qdc_import_export_import(tmp_path):
     before = kept(project)
     again = refi.import_qdc(project, tmp_path / "book.qdc")
     assert kept(project) == before and again.counts["sets already kept (unchanged)"] == 1
+
+
+def test_the_qualcoder_profile_warns_that_qualcoder_drops_the_sets(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    refi.import_qdpx(project, FULL)
+    report = refi.export_qdpx(project, tmp_path / "qc.qdpx", ExportOptions(anonymise=False, program="qualcoder"))
+    assert "QualCoder will drop 3 set(s)" in report.warnings

@@ -265,6 +265,8 @@ class _QdpxWriter:
             names.setdefault(code.name, []).append(code.id)
         drops["code(s) sharing a name with a code under another parent (QualCoder merges them)"] = sum(
             len(ids) for ids in names.values() if len(ids) > 1)
+        # its documentation: "sets and graphs cannot be imported" (QualCoder wiki, Imports and Exports)
+        drops["set(s)"] = report.counts.get("sets", 0)
         for what, n in drops.items():
             if n:
                 report.warn(f"QualCoder will drop {n} {what}")
