@@ -216,6 +216,19 @@ def test_erasing_a_note_erases_the_other_tools_case_about_it(tmp_path):
     assert "Resident R2" in items
 
 
+def test_destroying_notes_erases_what_other_tools_said_of_them(tmp_path):
+    project = fieldkit.init(tmp_path / "p")
+    refi.import_qdpx(project, FULL)
+    notes = [o.id for o in project.list("observation")]
+    assert set(notes) <= set(project.store.exchange.identities())  # their names in the other tool
+    with project.transaction():
+        project.store.lifecycle.erase_records("observation", notes)
+    assert not set(notes) & set(project.store.exchange.identities())
+    items = {item["name"]: item for item in project.store.exchange.items()}
+    assert "Resident R1" not in items and "Resident R2" in items
+    assert not any(rid in notes for item in items.values() for rid, _ in item["members"])
+
+
 # a round-trip property, against files written here ---------------------------------------
 
 _names = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_size=1, max_size=12).map(str.strip).filter(bool)
