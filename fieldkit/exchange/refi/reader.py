@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+#: variables of a type other than Text: their values are kept, as text
+TYPED_VARIABLES = "variable(s) typed other than Text (Integer, Float, Boolean, Date, DateTime)"
+UNREAD_WHY = {TYPED_VARIABLES: "their values are kept as text and written back as Text variables"}
 SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose one
 
 
@@ -420,6 +423,7 @@ def parse_project(root: Element, where: str) -> ProjectModel:
         for el in children(group, "Variable"):
             variables[require_guid(el, "Variable", where)] = (el.get("name") or "").strip()
             unread_one("variable description(s)", bool(child_text(el, "Description").strip()))
+            unread_one(TYPED_VARIABLES, (el.get("typeOfVariable") or "Text") != "Text")
     cases = []
     for group in children(root, "Cases"):
         for el in children(group, "Case"):
@@ -915,7 +919,8 @@ class _Loader:
             1 for link in model.links if link.origin not in notes and link.target not in notes)
         for kind, n in unread.items():
             if n:
-                report.skipped.append(f"{n} {kind}: fieldkit has nowhere to keep them")
+                why = UNREAD_WHY.get(kind, "fieldkit has nowhere to keep them")
+                report.skipped.append(f"{n} {kind}: {why}")
 
     def write_codings(self, codings: list) -> None:
         """New codings in bulk; those the project has (same id, or the same span, code and coder
