@@ -185,6 +185,7 @@ class LifecycleTables:
                 self.conn.execute(f"delete from codings where id in ({_marks(inner)})", inner)
             for table in ("revisions", "anonymisation_decisions", "anonymisation_log", "turns"):
                 self.conn.execute(f"delete from [{table}] where record_id in ({marks})", chunk)
+            self.store.erasure.forget_exchange(chunk)
             self.conn.execute(f"delete from [{TABLES[type_name]}] where id in ({marks})", chunk)
 
     def erase_attachments(self, attachment_ids: Sequence[str]) -> list[str]:
