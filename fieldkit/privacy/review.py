@@ -95,7 +95,7 @@ def record_candidates(anonymiser: Anonymiser, record: Record, codes: Iterable[st
     from fieldkit.privacy.spans import Span
 
     text = record.body
-    spans = anonymiser.spans(text, record.id)
+    spans = anonymiser.spans(text, record.id, anonymiser.evidence(record))
     out = []
     for span, digest, status in spans:
         needs = span.detector in NEEDS_REVIEW and status == "pending"
