@@ -15,7 +15,10 @@ Reported:
   that is not a space lies inside something the anonymiser replaces;
 * precision in characters: of all characters replaced, the share inside a planted identifier;
 * misattributions: a planted name replaced by a registered pseudonym of somebody else;
-* placeholder collisions: one numbered placeholder (``[PERSON-3]``) given to two people.
+* placeholder collisions: one numbered placeholder (``[PERSON-3]``) given to two people;
+* registered names given their own pseudonym: of the planted names of registered people, the
+  share replaced by that person's pseudonym (the rest get a neutral ``[NAME]``: safe, but
+  an analyst can no longer link them). This is what the rules against misattribution cost.
 """
 
 from __future__ import annotations
@@ -61,9 +64,9 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
     anonymiser = an.anonymiser(project, log=False)
     planted, found = Counter(), Counter()
     replaced_chars = true_chars = 0
-    misattributed = 0
-    label_people = defaultdict(set)
-    missed, extra = [], []
+    misattributed = own = 0
+    label_people = defaultdict(dict)
+    missed, extra, wrong = [], [], []
     registered = {p["id"] for i, p in enumerate(people)
                   if regime == "everyone" or (regime == "half" and i % 2 == 0)}
     try:
@@ -100,8 +103,13 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
                 owners = {who for s, e, kind, _d, who in doc["truth"] if kind == "name" and s < span.end and span.start < e}
                 if span.kind == "name" and re.fullmatch(r"\[P\d+\]", replacement):
                     misattributed += sum(1 for who in owners if f"[{who}]" != replacement)
+                    own += sum(1 for who in owners if f"[{who}]" == replacement and who in registered)
+                    if len(wrong) < misses:
+                        wrong += [(replacement, who, text[max(0, span.start - 40):span.end + 20].replace("\n", " "))
+                                  for who in owners if f"[{who}]" != replacement]
                 elif re.fullmatch(r"\[PERSON-\d+\]", replacement):
-                    label_people[replacement].update(owners)
+                    for who in owners:
+                        label_people[replacement].setdefault(who, text[span.start:span.end])
     finally:
         anonymiser.close()
         project.close()
@@ -110,8 +118,10 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
         "regime": regime, "planted": dict(planted), "recall": recall,
         "precision": true_chars / replaced_chars if replaced_chars else 1.0,
         "misattributed": misattributed,
+        "own": own / planted["name (registered)"] if planted["name (registered)"] else None,
         "collisions": sum(1 for who in label_people.values() if len(who) > 1),
-        "missed": missed, "extra": extra,
+        "missed": missed, "extra": extra, "wrong": wrong,
+        "collided": [(label, who) for label, who in label_people.items() if len(who) > 1][:misses],
     }
 
 
@@ -132,10 +142,28 @@ def table(results: list[dict], n_docs: int, seed: int = 2024) -> str:
     lines.append("| precision (characters) | | " + " | ".join(f"{r['precision']:.3f}" for r in results) + " |")
     lines.append("| misattributed pseudonyms | | " + " | ".join(str(r["misattributed"]) for r in results) + " |")
     lines.append("| placeholder given to two people | | " + " | ".join(str(r["collisions"]) for r in results) + " |")
+    lines.append("| registered names given their own pseudonym | | "
+                 + " | ".join("—" if r["own"] is None else f"{r['own']:.3f}" for r in results) + " |")
     targets = ", ".join(f"{r['regime']} {'meets' if r['recall']['all direct'] >= TARGETS[r['regime']] else 'MISSES'} "
                         f"{TARGETS[r['regime']]:.2f}" for r in results)
     return (f"{n_docs} documents (bench/eval_corpus.py, seed {seed}). Direct-identifier recall targets: {targets}; "
             f"precision target 0.95.\n\n" + "\n".join(lines))
+
+
+MISS_SECTIONS = (
+    ("missed", "missed"),
+    ("extra", "replaced beyond a planted identifier"),
+    ("wrong", "pseudonyms given to the wrong person (pseudonym, true person, context)"),
+    ("collided", "numbered placeholders given to two people (placeholder, {person: as written})"),
+)
+
+
+def print_misses(results: list[dict]) -> None:
+    for r in results:
+        for key, title in MISS_SECTIONS:
+            print(f"\n## {r['regime']}: {title}")
+            for item in r[key]:
+                print("  ", item)
 
 
 def main(argv=None) -> int:
@@ -157,13 +185,7 @@ def main(argv=None) -> int:
     out = "\n\n".join(outs)
     print(out)
     if args.misses:
-        for r in results:
-            print(f"\n## {r['regime']}: missed")
-            for item in r["missed"]:
-                print("  ", item)
-            print(f"## {r['regime']}: replaced beyond a planted identifier")
-            for item in r["extra"]:
-                print("  ", item)
+        print_misses(results)
     if args.write:
         doc = HERE.parent / "docs" / "anonymisation.md"
         text = doc.read_text(encoding="utf-8")
