@@ -97,20 +97,18 @@ def test_a_lower_case_hyphenated_first_name_is_one_name():
 
 # --------------------------------------------------------------------------- property
 
-syllable = st.sampled_from(["zor", "qua", "vel", "trim", "bax", "ost", "wyn", "ulk", "pry", "gand"])
-invented = st.lists(syllable, min_size=2, max_size=3).map(lambda parts: "Zq" + "".join(parts))
+# few invented words, so that people often share a first name or a surname
+firsts = st.sampled_from(["Zqorvel", "Zqbaxwyn", "Zqtrimost", "Zqgandpry"])
+surnames = st.sampled_from(["Vorquelle", "Ulkbaxter", "Prywynne", "Zqostram"])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(invented, invented), min_size=2, max_size=5, unique=True),
+@given(st.lists(st.tuples(firsts, surnames), min_size=2, max_size=5, unique=True),
        st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["first", "surname", "title", "full", "lower"])),
                 min_size=1, max_size=12))
 def test_two_different_unregistered_people_never_share_a_placeholder(people, mentions):
     """Oracle: who each mention is (the generator knows). Full names are written in the
     project, then notes mention the same people by parts: no key may stand for two people."""
-    people = [(f, s) for f, s in people if f != s]
-    if len(people) < 2:
-        return
     project_texts = [f"{f} {s} arrived at the hub." for f, s in people]
     knowledge = learn(project_texts)
     keys: dict = {}
