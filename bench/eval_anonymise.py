@@ -3,6 +3,7 @@
     python bench/eval_anonymise.py            # 300 documents, prints the table
     python bench/eval_anonymise.py --write    # also rewrites the table in docs/anonymisation.md
     python bench/eval_anonymise.py --misses 20  # show some missed and over-replaced text
+    python bench/eval_anonymise.py --namesakes  # the hand-written namesake notes instead
 
 The full pipeline runs (``fieldkit.privacy.anonymiser``: every default detector, the core
 name matching and the key store), in three set-ups: everyone in the corpus registered in the
@@ -36,6 +37,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(HERE))
 
 from eval_corpus import generate  # noqa: E402
+from eval_namesakes import load as load_namesakes  # noqa: E402
 
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
 REGIMES = ("everyone", "half", "nobody")
@@ -125,7 +127,7 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
     }
 
 
-def table(results: list[dict], n_docs: int, seed: int = 2024) -> str:
+def table(results: list[dict], n_docs: int, source: str = "bench/eval_corpus.py, seed 2024") -> str:
     kinds = sorted({k for r in results for k in r["planted"] if not k.startswith("all ")})
     head = "| kind | planted | " + " | ".join(f"recall, {r['regime']} registered" for r in results) + " |"
     lines = [head, "|---|---|" + "---|" * len(results)]
@@ -146,7 +148,7 @@ def table(results: list[dict], n_docs: int, seed: int = 2024) -> str:
                  + " | ".join("—" if r["own"] is None else f"{r['own']:.3f}" for r in results) + " |")
     targets = ", ".join(f"{r['regime']} {'meets' if r['recall']['all direct'] >= TARGETS[r['regime']] else 'MISSES'} "
                         f"{TARGETS[r['regime']]:.2f}" for r in results)
-    return (f"{n_docs} documents (bench/eval_corpus.py, seed {seed}). Direct-identifier recall targets: {targets}; "
+    return (f"{n_docs} documents ({source}). Direct-identifier recall targets: {targets}; "
             f"precision target 0.95.\n\n" + "\n".join(lines))
 
 
@@ -172,16 +174,22 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--write", action="store_true", help="rewrite the table in docs/anonymisation.md")
     parser.add_argument("--misses", type=int, default=0, help="show up to N misses and over-replacements")
+    parser.add_argument("--namesakes", action="store_true",
+                        help="score the hand-written namesake notes (bench/eval_namesakes.py) instead")
     args = parser.parse_args(argv)
     seeds = [args.seed, 7] if args.write else [args.seed]
+    sets = [(f"bench/eval_corpus.py, seed {seed}", *generate(seed, args.docs)) for seed in seeds]
+    if args.write or args.namesakes:
+        sets.append(("bench/eval_namesakes.py, hand-written", *load_namesakes()))
+    if args.namesakes:
+        sets = sets[-1:]
     outs = []
-    for seed in seeds:
-        people, docs = generate(seed, args.docs)
+    for source, people, docs in sets:
         results = []
         with tempfile.TemporaryDirectory() as tmp:
             for regime in REGIMES:
                 results.append(evaluate(regime, people, docs, Path(tmp), args.misses))
-        outs.append(table(results, args.docs, seed))
+        outs.append(table(results, len(docs), source))
     out = "\n\n".join(outs)
     print(out)
     if args.misses:

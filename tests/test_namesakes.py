@@ -124,3 +124,11 @@ def test_two_different_unregistered_people_never_share_a_placeholder(people, men
             continue  # neutral: stands for nobody in particular
         keys.setdefault(span.key, set()).add((first, surname))
     assert all(len(who) == 1 for who in keys.values()), keys
+
+
+def test_a_surname_several_registered_people_share_next_to_another_first_name_is_a_third_person():
+    family = (Person("P01", ("Joanne Tranter",)), Person("P11", ("Ruby Tranter",)))
+    found = spans("Kyle Tranter arrived on time.", family, evidence=())
+    assert found[0][:4] == ("Kyle Tranter", "person", "", NAMESAKE)  # Kyle is not left in clear
+    assert spans("Then Tranter said no.", family)[0][2] == AMBIGUOUS_HINT
+    assert [h for _w, _k, h, *_ in spans("Ruby Tranter met Joanne Tranter.", family)] == ["P11", "P01"]

@@ -417,13 +417,15 @@ def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = T
     ``unregistered``, names nobody registered (``fieldkit.privacy.unregistered``), with the
     namesake rules applied:
 
-    * a registered first name or surname on its own, right next to a capitalised name-like
-      word that is not part of that person's name (``Jane Okafor`` when only Dana Okafor is
-      registered), is another person: the two words become one unregistered name
-      (kind ``person``, detector ``names.namesake``), never the registered pseudonym;
+    * a registered first name, surname or one-word alias on its own, right next to a
+      capitalised name-like word that is not part of that person's name (``Jane Okafor`` when
+      only Dana Okafor is registered; ``Kyle Tranter`` when Joanne and Ruby Tranter are), is
+      another person: the two words become one unregistered name (kind ``person``, detector
+      ``names.namesake``), never a registered pseudonym;
     * a registered first name or surname on its own that is also part of an unregistered
       full name in the same text (``Jane Okafor … Okafor said``), or anywhere in the project
-      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``), gets the neutral
+      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``: ``Sarah`` once ``Sarah
+      Walker`` is written anywhere beside a registered Sarah Thompson), gets the neutral
       ``AMBIGUOUS_HINT`` and detector ``names.namesake``;
     * with ``evidence`` (the pseudonyms the record itself names: its mentions, links and
       encounter; an empty set for none), a one-word alias (``Becks``) is attributed only to a
@@ -446,11 +448,11 @@ def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = T
             if attributed is not None and is_part == ALIAS_WORD and hint not in attributed:
                 hint = AMBIGUOUS_HINT  # a nickname nothing else ties to its registered owner
             span = Span(start, end, "name", "direct", hint, NAMESAKE if hint == AMBIGUOUS_HINT else DETECTOR)
-            if is_part and hint != AMBIGUOUS_HINT:
+            if is_part:
                 joined = unreg.namesake_neighbour(text, start, end, matcher.tokens, hint)
                 if joined is not None:
                     span = joined
-                else:
+                elif hint != AMBIGUOUS_HINT:
                     parts.append(len(registered))
             registered.append(unreg.with_title(text, span))
     if not text:

@@ -394,7 +394,7 @@ def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
         found = find_unregistered(text, pairs_only=True)
         if matcher is not None:
             for start, end, hint, is_part in matcher.find(text):
-                if is_part and hint != AMBIGUOUS_HINT:
+                if is_part:
                     joined = namesake_neighbour(text, start, end, matcher.tokens, hint)
                     if joined is not None:
                         knowledge.shared.update(fold(w) for w in joined.key.split())
@@ -596,7 +596,17 @@ def fold_word(word: str) -> str:
 def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym: str) -> Optional[Span]:
     """For a registered first name or surname at ``[start, end)``: if a capitalised name-like
     word that is not part of that person's name stands right before or after it, the two are
-    another person's name; returns that span (kind ``person``, detector ``names.namesake``)."""
+    another person's name; returns that span (kind ``person``, detector ``names.namesake``).
+    ``pseudonym`` is the owner's, or ``AMBIGUOUS_HINT`` for a word several registered people
+    share (``Tranter`` of Joanne and Ruby Tranter): then the neighbour must be part of none
+    of their names (``Kyle Tranter`` is a third person)."""
+    if pseudonym == AMBIGUOUS_HINT:
+        owners = tokens.get(fold_word(text[start:end]).strip("."))
+        if not owners:
+            return None
+        owned = lambda word: bool(owners & tokens.get(word, set()))  # noqa: E731
+    else:
+        owned = lambda word: pseudonym in tokens.get(word, ())  # noqa: E731
     before_char = text[start - 1] if start else ""
     after_char = text[end] if end < len(text) else ""
     maybe_left = before_char in (" ", "\u00a0", "-") and start >= 2 and text[start - 2].isalpha()
@@ -611,7 +621,7 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
     if left or right:
         s = start - len(left.group()) if left else start
         e = end + len(right.group()) if right else end
-        if pseudonym not in tokens.get(fold_word(text[s:e]), ()):
+        if not owned(fold_word(text[s:e])):
             return Span(s, e, KIND, "direct", "", NAMESAKE, name_key(text[s:e]))
     before = re.search(r"([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)[ \u00a0]\Z", text[max(0, start - 40):start])
     after = re.match(r"[ \u00a0]([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)", text[end:end + 40])
@@ -619,7 +629,7 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
         if match is None:
             continue
         word = _POSSESSIVE.sub("", match.group(1)) or match.group(1)
-        if not word[0].isupper() or pseudonym in tokens.get(word.casefold(), ()):
+        if not word[0].isupper() or owned(word.casefold()):
             continue
         cls = lex.classify(word)
         if left:
