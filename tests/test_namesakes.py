@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fieldkit.fieldwork.capture import note
 from fieldkit.fieldwork.registers import add_encounter, add_participant
-from fieldkit.privacy import anonymiser as an
+from fieldkit.privacy import anonymiser as an, review
 from fieldkit.privacy.keystore import Person
 from fieldkit.privacy.names import AMBIGUOUS_HINT, NAMESAKE, find_people
 from fieldkit.privacy.unregistered import learn
@@ -48,12 +48,18 @@ def test_the_anonymiser_takes_the_evidence_from_the_record(project, tmp_path):
     encounter = add_encounter(project, "interview", participants=["P39"])
     theirs = note(project, "Becks was late again.", encounter=encounter.id)
     stray = note(project, "Becks was late again.")
+    mentioned = note(project, "@P39 arrived. Becks was late again.")
     anonymiser = an.anonymiser(project, log=False)
     try:
         assert anonymiser.apply(theirs, ())[0] == "[P39] was late again."
         assert anonymiser.apply(stray, ())[0] == "[NAME] was late again."
+        assert anonymiser.apply(mentioned, ())[0].endswith("[P39] was late again.")
     finally:
         anonymiser.close()
+    # the neutral one waits for review, saying why; the attributed one does not
+    waiting = {c.record_id: c for c in review.candidates(project, [theirs.id, stray.id]) if c.claimed}
+    assert waiting[stray.id].needs_review and "nickname" in waiting[stray.id].reason
+    assert not waiting[theirs.id].needs_review
 
 
 # --------------------------------------------------------------------------- registered parts

@@ -82,7 +82,8 @@ def _reason(span, claimed: bool) -> str:
     if span.detector == "names.namesake":
         if span.kind == "person":
             return "next to a registered name but not that person: a namesake, given a neutral placeholder"
-        return "a name shared by several people: given a neutral placeholder"
+        return ("a name that may be several people's (shared, or a nickname the record does not tie to its "
+                "owner): given a neutral placeholder")
     if span.detector == "names.unregistered":
         return "a name that nobody registered in the key store"
     return f"replaced ({span.kind}, {span.detector})"
