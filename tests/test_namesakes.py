@@ -138,3 +138,36 @@ def test_a_surname_several_registered_people_share_next_to_another_first_name_is
     assert found[0][:4] == ("Kyle Tranter", "person", "", NAMESAKE)  # Kyle is not left in clear
     assert spans("Then Tranter said no.", family)[0][2] == AMBIGUOUS_HINT
     assert [h for _w, _k, h, *_ in spans("Ruby Tranter met Joanne Tranter.", family)] == ["P11", "P01"]
+
+
+# --------------------------------------------------------------------------- from a fresh shell
+
+
+def test_a_nickname_in_a_fresh_process(tmp_path):
+    """The installed script, as a user runs it: a nickname becomes the pseudonym only in the
+    note that is tied to its owner."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("fieldkit")
+    script = script if script.exists() else Path(shutil.which("fieldkit") or script)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")},
+           "FIELDKIT_PROJECT": str(tmp_path / "study"), "FIELDKIT_AUTHOR": "tester", "FIELDKIT_LOAD_PLUGINS": "",
+           "EDITOR": "false"}
+
+    def ok(*args):
+        result = subprocess.run([str(script), *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, (args, result.stderr[-1000:])
+        return result.stdout
+
+    ok("init", tmp_path / "study")
+    ok("keys", "init", tmp_path / "keys" / "study.keys")
+    ok("keys", "add", "P39", "--name", "Tobiah Quennell", "--alias", "Becks")
+    tied = json.loads(ok("note", "@P39 came in. Becks was late again.", "--json"))
+    stray = json.loads(ok("note", "Becks was late again.", "--json"))
+    assert ok("anonymise", tied["id"]).strip().endswith("[P39] was late again.")
+    assert ok("anonymise", stray["id"]).strip() == "[NAME] was late again."
