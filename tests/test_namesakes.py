@@ -62,6 +62,20 @@ def test_the_anonymiser_takes_the_evidence_from_the_record(project, tmp_path):
     assert not waiting[theirs.id].needs_review
 
 
+def test_registering_a_nickname_in_review_attributes_that_occurrence_only(project, tmp_path):
+    store = an.create_keystore(project, tmp_path / "keys" / "k.keys")
+    store.add("P39", "Tobiah Quennell", ["Becks"])
+    store.close()
+    first = note(project, "Becks was late again.")
+    other = note(project, "Becks was late again.")
+    (becks,) = [c for c in review.candidates(project, [first.id]) if c.claimed]
+    assert becks.replacement == "[NAME]" and becks.needs_review
+    review.decide(project, becks, "register", pseudonym="P39")
+    assert an.anonymise_record(project, first.id) == "[P39] was late again."
+    assert an.anonymise_record(project, other.id) == "[NAME] was late again."  # another Becks, maybe
+    assert not [c for c in review.candidates(project, [first.id]) if c.needs_review]
+
+
 # --------------------------------------------------------------------------- registered parts
 
 

@@ -60,6 +60,9 @@ DEFAULT_STYLES = {"name": "pseudonym", "dob": "generalise", "date": "generalise"
 
 #: what a review decision can be
 ACTIONS = ("accept", "reject")
+#: the stored decision that a name, at that place, is this person's (``attribute:P03``): made
+#: when review registers it under a pseudonym, so that a nickname or shared name there gets it
+ATTRIBUTE = "attribute:"
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
@@ -426,6 +429,10 @@ class Anonymiser:
         for span in found:
             digest = span_digest(self._secret, text[span.start:span.end])
             action = decided.get((span.start, span.end, digest))
+            if action and action.startswith(ATTRIBUTE):
+                if span.kind in ("name", "person"):
+                    span = attrs.evolve(span, kind="name", hint=action[len(ATTRIBUTE):], detector="review")
+                action = "accept"
             status = {"accept": "accepted", "reject": "rejected"}.get(action, "pending")
             out.append((span, digest, status))
         return out

@@ -175,6 +175,9 @@ def decide(project: Project, candidate: Candidate, action: str, *, pseudonym: Op
         raise FieldkitError(f"the text of {record.id} changed since this candidate was listed; list it again")
     if action == "register":
         _register(project, text, pseudonym, passphrase)
+        # this occurrence is theirs: a nickname or a shared name here gets their pseudonym
+        an.record_decision(project, record, candidate.start, candidate.end, candidate.digest,
+                           an.ATTRIBUTE + str(pseudonym), candidate.kind)
         status = "accepted"
     elif candidate.claimed or action == "reject":
         an.record_decision(project, record, candidate.start, candidate.end, candidate.digest, action, candidate.kind)
