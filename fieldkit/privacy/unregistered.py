@@ -408,14 +408,15 @@ def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
                     knowledge.bearers.setdefault(word, set()).add(span.key)
                 if word not in lex.words and len(word) > 2 and not word.endswith("."):
                     knowledge.known.setdefault(word, set()).add(span.key)
-            if matcher is not None and len(words) > 1:
+            named = [w for w in words if len(w.strip(".")) > 1]  # initials say too little
+            if matcher is not None and len(named) > 1:
                 # a full name whose words are not all one registered person's: any registered
                 # word in it (``Sarah`` of ``Sarah Walker`` beside a registered Sarah Thompson)
                 # belongs to someone else too
-                owners = [matcher.tokens.get(fold(w).strip(".")) for w in words]
+                owners = [matcher.tokens.get(fold(w)) for w in named]
                 common = set.intersection(*[set(o) for o in owners]) if all(owners) else set()
                 if not common:
-                    knowledge.shared.update(fold(w) for w, o in zip(words, owners) if o)
+                    knowledge.shared.update(fold(w) for w, o in zip(named, owners) if o)
     return knowledge
 
 
@@ -599,14 +600,9 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
     another person's name; returns that span (kind ``person``, detector ``names.namesake``).
     ``pseudonym`` is the owner's, or ``AMBIGUOUS_HINT`` for a word several registered people
     share (``Tranter`` of Joanne and Ruby Tranter): then the neighbour must be part of none
-    of their names (``Kyle Tranter`` is a third person)."""
-    if pseudonym == AMBIGUOUS_HINT:
-        owners = tokens.get(fold_word(text[start:end]).strip("."))
-        if not owners:
-            return None
-        owned = lambda word: bool(owners & tokens.get(word, set()))  # noqa: E731
-    else:
-        owned = lambda word: pseudonym in tokens.get(word, ())  # noqa: E731
+    of their names (``Kyle Tranter`` is a third person), and the word must be capitalised."""
+    if pseudonym == AMBIGUOUS_HINT and not text[start:start + 1].isupper():
+        return None  # a shared word in lower case is neutral anyway; ordinary prose is not searched
     before_char = text[start - 1] if start else ""
     after_char = text[end] if end < len(text) else ""
     maybe_left = before_char in (" ", "\u00a0", "-") and start >= 2 and text[start - 2].isalpha()
@@ -614,6 +610,13 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
         (after_char == "-" and text[end + 1:end + 2].isalpha())
     if not (maybe_left or maybe_right):
         return None
+    if pseudonym == AMBIGUOUS_HINT:
+        owners = tokens.get(fold_word(text[start:end]).strip("."))
+        if not owners:
+            return None
+        owned = lambda word: bool(owners & tokens.get(word, set()))  # noqa: E731
+    else:
+        owned = lambda word: pseudonym in tokens.get(word, ())  # noqa: E731
     lex = lexicon()
     # glued by a hyphen to another word: a double-barrelled name that is not registered
     left = re.search(r"[^\W\d_]+(?:-[^\W\d_]+)*-\Z", text[max(0, start - 40):start])
