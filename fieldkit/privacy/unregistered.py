@@ -554,9 +554,11 @@ def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> li
         second = nxt.group(1) if nxt is not None else None
         if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
             end = nxt.end(1)
-        if text[start - 1:start] == "-" and start > 1:  # half of a hyphenated name: all of it
+        while text[start - 1:start] == "-" and start > 1:  # half of a hyphenated name: all of it
             left = _HYPHEN_LEFT.search(text, max(0, start - 40), start)
-            start = left.start() if left is not None else start
+            if left is None:
+                break
+            start = left.start()
         if text[end:end + 1] == "-":
             right = _HYPHEN_RIGHT.match(text, end)
             end = right.end() if right is not None else end
