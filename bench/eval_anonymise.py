@@ -3,6 +3,7 @@
     python bench/eval_anonymise.py            # 300 documents, prints the table
     python bench/eval_anonymise.py --write    # also rewrites the table in docs/anonymisation.md
     python bench/eval_anonymise.py --misses 20  # show some missed and over-replaced text
+    python bench/eval_anonymise.py --namesakes  # the hand-written namesake notes instead
 
 The full pipeline runs (``fieldkit.privacy.anonymiser``: every default detector, the core
 name matching and the key store), in three set-ups: everyone in the corpus registered in the
@@ -15,7 +16,10 @@ Reported:
   that is not a space lies inside something the anonymiser replaces;
 * precision in characters: of all characters replaced, the share inside a planted identifier;
 * misattributions: a planted name replaced by a registered pseudonym of somebody else;
-* placeholder collisions: one numbered placeholder (``[PERSON-3]``) given to two people.
+* placeholder collisions: one numbered placeholder (``[PERSON-3]``) given to two people;
+* registered names given their own pseudonym: of the planted names of registered people, the
+  share replaced by that person's pseudonym (the rest get a neutral ``[NAME]``: safe, but
+  an analyst can no longer link them). This is what the rules against misattribution cost.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(HERE))
 
 from eval_corpus import generate  # noqa: E402
+from eval_namesakes import load as load_namesakes  # noqa: E402
 
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
 REGIMES = ("everyone", "half", "nobody")
@@ -61,9 +66,9 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
     anonymiser = an.anonymiser(project, log=False)
     planted, found = Counter(), Counter()
     replaced_chars = true_chars = 0
-    misattributed = 0
-    label_people = defaultdict(set)
-    missed, extra = [], []
+    misattributed = own = 0
+    label_people = defaultdict(dict)
+    missed, extra, wrong = [], [], []
     registered = {p["id"] for i, p in enumerate(people)
                   if regime == "everyone" or (regime == "half" and i % 2 == 0)}
     try:
@@ -100,8 +105,13 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
                 owners = {who for s, e, kind, _d, who in doc["truth"] if kind == "name" and s < span.end and span.start < e}
                 if span.kind == "name" and re.fullmatch(r"\[P\d+\]", replacement):
                     misattributed += sum(1 for who in owners if f"[{who}]" != replacement)
+                    own += sum(1 for who in owners if f"[{who}]" == replacement and who in registered)
+                    if len(wrong) < misses:
+                        wrong += [(replacement, who, text[max(0, span.start - 40):span.end + 20].replace("\n", " "))
+                                  for who in owners if f"[{who}]" != replacement]
                 elif re.fullmatch(r"\[PERSON-\d+\]", replacement):
-                    label_people[replacement].update(owners)
+                    for who in owners:
+                        label_people[replacement].setdefault(who, text[span.start:span.end])
     finally:
         anonymiser.close()
         project.close()
@@ -110,12 +120,14 @@ def evaluate(regime: str, people, docs, tmp: Path, misses: int = 0) -> dict:
         "regime": regime, "planted": dict(planted), "recall": recall,
         "precision": true_chars / replaced_chars if replaced_chars else 1.0,
         "misattributed": misattributed,
+        "own": own / planted["name (registered)"] if planted["name (registered)"] else None,
         "collisions": sum(1 for who in label_people.values() if len(who) > 1),
-        "missed": missed, "extra": extra,
+        "missed": missed, "extra": extra, "wrong": wrong,
+        "collided": [(label, who) for label, who in label_people.items() if len(who) > 1][:misses],
     }
 
 
-def table(results: list[dict], n_docs: int, seed: int = 2024) -> str:
+def table(results: list[dict], n_docs: int, source: str = "bench/eval_corpus.py, seed 2024") -> str:
     kinds = sorted({k for r in results for k in r["planted"] if not k.startswith("all ")})
     head = "| kind | planted | " + " | ".join(f"recall, {r['regime']} registered" for r in results) + " |"
     lines = [head, "|---|---|" + "---|" * len(results)]
@@ -132,10 +144,28 @@ def table(results: list[dict], n_docs: int, seed: int = 2024) -> str:
     lines.append("| precision (characters) | | " + " | ".join(f"{r['precision']:.3f}" for r in results) + " |")
     lines.append("| misattributed pseudonyms | | " + " | ".join(str(r["misattributed"]) for r in results) + " |")
     lines.append("| placeholder given to two people | | " + " | ".join(str(r["collisions"]) for r in results) + " |")
+    lines.append("| registered names given their own pseudonym | | "
+                 + " | ".join("—" if r["own"] is None else f"{r['own']:.3f}" for r in results) + " |")
     targets = ", ".join(f"{r['regime']} {'meets' if r['recall']['all direct'] >= TARGETS[r['regime']] else 'MISSES'} "
                         f"{TARGETS[r['regime']]:.2f}" for r in results)
-    return (f"{n_docs} documents (bench/eval_corpus.py, seed {seed}). Direct-identifier recall targets: {targets}; "
+    return (f"{n_docs} documents ({source}). Direct-identifier recall targets: {targets}; "
             f"precision target 0.95.\n\n" + "\n".join(lines))
+
+
+MISS_SECTIONS = (
+    ("missed", "missed"),
+    ("extra", "replaced beyond a planted identifier"),
+    ("wrong", "pseudonyms given to the wrong person (pseudonym, true person, context)"),
+    ("collided", "numbered placeholders given to two people (placeholder, {person: as written})"),
+)
+
+
+def print_misses(results: list[dict]) -> None:
+    for r in results:
+        for key, title in MISS_SECTIONS:
+            print(f"\n## {r['regime']}: {title}")
+            for item in r[key]:
+                print("  ", item)
 
 
 def main(argv=None) -> int:
@@ -144,26 +174,26 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--write", action="store_true", help="rewrite the table in docs/anonymisation.md")
     parser.add_argument("--misses", type=int, default=0, help="show up to N misses and over-replacements")
+    parser.add_argument("--namesakes", action="store_true",
+                        help="score the hand-written namesake notes (bench/eval_namesakes.py) instead")
     args = parser.parse_args(argv)
     seeds = [args.seed, 7] if args.write else [args.seed]
+    sets = [(f"bench/eval_corpus.py, seed {seed}", *generate(seed, args.docs)) for seed in seeds]
+    if args.write or args.namesakes:
+        sets.append(("bench/eval_namesakes.py, hand-written", *load_namesakes()))
+    if args.namesakes:
+        sets = sets[-1:]
     outs = []
-    for seed in seeds:
-        people, docs = generate(seed, args.docs)
+    for source, people, docs in sets:
         results = []
         with tempfile.TemporaryDirectory() as tmp:
             for regime in REGIMES:
                 results.append(evaluate(regime, people, docs, Path(tmp), args.misses))
-        outs.append(table(results, args.docs, seed))
+        outs.append(table(results, len(docs), source))
     out = "\n\n".join(outs)
     print(out)
     if args.misses:
-        for r in results:
-            print(f"\n## {r['regime']}: missed")
-            for item in r["missed"]:
-                print("  ", item)
-            print(f"## {r['regime']}: replaced beyond a planted identifier")
-            for item in r["extra"]:
-                print("  ", item)
+        print_misses(results)
     if args.write:
         doc = HERE.parent / "docs" / "anonymisation.md"
         text = doc.read_text(encoding="utf-8")

@@ -60,6 +60,9 @@ DEFAULT_STYLES = {"name": "pseudonym", "dob": "generalise", "date": "generalise"
 
 #: what a review decision can be
 ACTIONS = ("accept", "reject")
+#: the stored decision that a name, at that place, is this person's (``attribute:P03``): made
+#: when review registers it under a pseudonym, so that a nickname or shared name there gets it
+ATTRIBUTE = "attribute:"
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
@@ -273,6 +276,8 @@ class Anonymiser:
         self._plugin_order = [n for n in self.order if n != NAMES]
         self._unregistered = config["unregistered_names"]
         self._knowledge = None
+        self._people_codes: Optional[dict] = None
+        self._encounter_people: dict = {}
         self.strict = config["strict"]
         #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
         self.pending_review = 0
@@ -377,9 +382,30 @@ class Anonymiser:
             self._knowledge = learn(bodies, self.context.people)
         return self._knowledge
 
-    def detect(self, text: str) -> list:
+    def evidence(self, record: Optional[Record]) -> tuple:
+        """The pseudonyms ``record`` names besides its text: its ``@`` mentions, the
+        participants it links to and those of its encounter (participant codes are the key
+        store's pseudonyms). A one-word alias is given a pseudonym only for these people or
+        for someone the text names in full (``fieldkit.privacy.names.find_people``)."""
+        if record is None:
+            return ()
+        if self._people_codes is None:
+            self._people_codes = self.project.store.consent.codes()
+            self._encounter_people = {eid: people for eid, (_k, people) in
+                                      self.project.store.consent.encounters().items()}
+        codes = self._people_codes
+        found = [str(m) for m in getattr(record, "mentions", ()) or ()]
+        ids = [*(getattr(record, "links", ()) or ())]
+        encounter = getattr(record, "encounter_id", None)
+        ids += self._encounter_people.get(encounter, ()) if encounter else ()
+        for link in getattr(record, "links", ()) or ():
+            ids += self._encounter_people.get(link, ())
+        found += [codes[i] for i in ids if i in codes]
+        return tuple(dict.fromkeys(found))
+
+    def detect(self, text: str, evidence: Iterable[str] = ()) -> list:
         """Every span the configured detectors and the core name matching find in ``text``,
-        merged (review decisions not applied)."""
+        merged (review decisions not applied); ``evidence``: see :meth:`evidence`."""
         from fieldkit.privacy.detection import merge_spans, run_detectors
         from fieldkit.privacy.names import find_people
 
@@ -390,19 +416,23 @@ class Anonymiser:
                 raise
             raise FieldkitError(str(exc)) from None
         names = find_people(text, self.context.people, unregistered=self._unregistered,
-                            knowledge=self.knowledge())
+                            knowledge=self.knowledge(), evidence=evidence)
         extra = self._rule_spans(text)
         return merge_spans([*names, *found, *extra], [*self.order, "review"])
 
-    def spans(self, text: str, record_id: str = "") -> list:
+    def spans(self, text: str, record_id: str = "", evidence: Iterable[str] = ()) -> list:
         """Every span that will be considered for ``text``, merged, with its decision status:
         ``[(span, digest, status)]``; ``status`` is pending, accepted or rejected."""
-        found = self.detect(text)
+        found = self.detect(text, evidence)
         decided = self._decisions.get(record_id, {})
         out = []
         for span in found:
             digest = span_digest(self._secret, text[span.start:span.end])
             action = decided.get((span.start, span.end, digest))
+            if action and action.startswith(ATTRIBUTE):
+                if span.kind in ("name", "person"):
+                    span = attrs.evolve(span, kind="name", hint=action[len(ATTRIBUTE):], detector="review")
+                action = "accept"
             status = {"accept": "accepted", "reject": "rejected"}.get(action, "pending")
             out.append((span, digest, status))
         return out
@@ -411,7 +441,7 @@ class Anonymiser:
         """What would be replaced in ``record``, numbered for ``accept``/``reject``."""
         text = record.body
         items = []
-        for number, (span, digest, status) in enumerate(self.spans(text, record.id), start=1):
+        for number, (span, digest, status) in enumerate(self.spans(text, record.id, self.evidence(record)), start=1):
             replacement = self._replace(span, text[span.start:span.end])
             items.append(Replacement(number, span.start, span.end, span.kind, span.directness,
                                      span.detector, replacement, digest, status))
@@ -422,7 +452,7 @@ class Anonymiser:
         from fieldkit.privacy.detection import apply_spans
 
         text = record.body if text is None else text
-        kept = [span for span, _digest, status in self.spans(text, record.id) if status != "rejected"]
+        kept = [span for span, _digest, status in self.spans(text, record.id, self.evidence(record)) if status != "rejected"]
         return apply_spans(text, kept, self._replace, hash_key=self._secret)
 
     # ---------------------------------------------------------------- applying

@@ -75,6 +75,11 @@ if TYPE_CHECKING:
 #: the hint for a piece of text that belongs to more than one registered person
 AMBIGUOUS_HINT = "NAME"
 
+#: how much a matched form says about who is meant: a whole name (``Dana Okafor``, ``D. Okafor``,
+#: an alias of several words), a part of the full name alone (``Dana``, ``Okafor``), or a
+#: one-word alias (``Becks``), which anyone may be called
+WHOLE, PART, ALIAS_WORD = 0, 1, 2
+
 #: the detector name registered-name spans carry
 DETECTOR = "names"
 #: the detector name of a span whose owner is uncertain (a shared part, a namesake): review it
@@ -264,8 +269,8 @@ class NameMatcher:
     """An Aho-Corasick automaton over every form of every registered name.
 
     Each pattern remembers its owner (or ``AMBIGUOUS_HINT`` when several people share it) and
-    whether it is only a *part* of the owner's name (a first name or surname on its own), which
-    :func:`find_people` needs for the namesake rules. One-letter aliases are kept apart and
+    its level (``WHOLE``, ``PART``: a first name or surname on its own, ``ALIAS_WORD``: a
+    one-word alias), which :func:`find_people` needs for the namesake and evidence rules. One-letter aliases are kept apart and
     matched by a case-sensitive regular expression (see the module docstring).
     """
 
@@ -280,7 +285,10 @@ class NameMatcher:
         for person in people:
             pseudonym = str(person.pseudonym)
             names = tuple(person.names)
-            whole = set().union(*(_pattern_variants(n) for n in names)) if names else set()
+            # a one-word alias (a nickname) is as weak as a part: anyone may be called it
+            lone = {index for index, n in enumerate(names) if index and len(str(n).split()) == 1}
+            whole = set().union(*(_pattern_variants(n) for i, n in enumerate(names) if i not in lone))
+            nickname = set().union(*(_pattern_variants(n) for i, n in enumerate(names) if i in lone))
             for index, raw in enumerate(names):
                 alias = " ".join(str(raw).split())
                 if index and len(alias) == 1 and alias.isalpha() and alias_problem(alias) is None:
@@ -290,8 +298,11 @@ class NameMatcher:
             for form in name_forms(names, common):
                 for pattern in _pattern_variants(form):
                     owners.setdefault(pattern, set()).add(pseudonym)
-                    is_part = pattern not in whole and " " not in pattern
-                    parts[pattern] = parts.get(pattern, True) and is_part
+                    if pattern in whole or " " in pattern:
+                        level = WHOLE
+                    else:
+                        level = ALIAS_WORD if pattern in nickname else PART
+                    parts[pattern] = min(parts.get(pattern, ALIAS_WORD), level)
         self.patterns = len(owners)
         self._automaton = None
         if owners:
@@ -307,13 +318,14 @@ class NameMatcher:
                              {k: (next(iter(v)) if len(v) == 1 else AMBIGUOUS_HINT) for k, v in letters.items()})
 
     def find(self, text: str) -> list:
-        """``[(start, end, hint, is_part), …]`` in code points of ``text``, sorted, not overlapping."""
+        """``[(start, end, hint, level), …]`` in code points of ``text``, sorted, not overlapping;
+        ``level`` is ``WHOLE``, ``PART`` or ``ALIAS_WORD`` (``PART`` and ``ALIAS_WORD`` are true)."""
         if (self._automaton is None and self._letters is None) or not text:
             return []
         found = self._find_forms(text) if self._automaton is not None else []
         if self._letters is not None:
             regex, hints = self._letters
-            found += [(m.start(), m.end(), hints[m.group()], False) for m in regex.finditer(text)]
+            found += [(m.start(), m.end(), hints[m.group()], ALIAS_WORD) for m in regex.finditer(text)]
         if not found:
             return []
         found.sort(key=lambda m: (m[0], -m[1]))
@@ -400,19 +412,26 @@ def find_names(text: str, people: tuple[Person, ...]) -> list[Span]:
 
 
 def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = True,
-                knowledge: Optional[Knowledge] = None) -> list[Span]:
+                knowledge: Optional[Knowledge] = None, evidence: Optional[Iterable[str]] = None) -> list[Span]:
     """Every person's name in ``text``: registered ones (:func:`find_names`) and, with
     ``unregistered``, names nobody registered (``fieldkit.privacy.unregistered``), with the
     namesake rules applied:
 
-    * a registered first name or surname on its own, right next to a capitalised name-like
-      word that is not part of that person's name (``Jane Okafor`` when only Dana Okafor is
-      registered), is another person: the two words become one unregistered name
-      (kind ``person``, detector ``names.namesake``), never the registered pseudonym;
+    * a registered first name, surname or one-word alias on its own, right next to a
+      capitalised name-like word that is not part of that person's name (``Jane Okafor`` when
+      only Dana Okafor is registered; ``Kyle Tranter`` when Joanne and Ruby Tranter are), is
+      another person: the two words become one unregistered name (kind ``person``, detector
+      ``names.namesake``), never a registered pseudonym;
     * a registered first name or surname on its own that is also part of an unregistered
       full name in the same text (``Jane Okafor … Okafor said``), or anywhere in the project
-      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``), gets the neutral
-      ``AMBIGUOUS_HINT`` and detector ``names.namesake``.
+      (``knowledge``, from ``fieldkit.privacy.unregistered.learn``: ``Sarah`` once ``Sarah
+      Walker`` is written anywhere beside a registered Sarah Thompson), gets the neutral
+      ``AMBIGUOUS_HINT`` and detector ``names.namesake``;
+    * with ``evidence`` (the pseudonyms the record itself names: its mentions, links and
+      encounter; an empty set for none), a one-word alias (``Becks``) is attributed only to a
+      person the text otherwise names (their full name, an ``@P03`` mention) or ``evidence``
+      lists; otherwise it too is neutral (anyone may be called ``Becks``). Without
+      ``evidence`` (``None``, as capture does) every alias gets its pseudonym.
 
     A title just before a name (``Mr``, ``Dr``, ``PC`` …) is part of its span. The result is
     sorted and not overlapping.
@@ -423,13 +442,17 @@ def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = T
     matcher = matcher_for(people) if people else None
     registered, parts = [], []
     if matcher is not None and text:
-        for start, end, hint, is_part in matcher.find(text):
+        found = matcher.find(text)
+        attributed = None if evidence is None else _attributed(text, found, evidence)
+        for start, end, hint, is_part in found:
+            if attributed is not None and is_part == ALIAS_WORD and hint not in attributed:
+                hint = AMBIGUOUS_HINT  # a nickname nothing else ties to its registered owner
             span = Span(start, end, "name", "direct", hint, NAMESAKE if hint == AMBIGUOUS_HINT else DETECTOR)
-            if is_part and hint != AMBIGUOUS_HINT:
+            if is_part:
                 joined = unreg.namesake_neighbour(text, start, end, matcher.tokens, hint)
                 if joined is not None:
                     span = joined
-                else:
+                elif hint != AMBIGUOUS_HINT:
                     parts.append(len(registered))
             registered.append(unreg.with_title(text, span))
     if not text:
@@ -439,6 +462,21 @@ def find_people(text: str, people: tuple[Person, ...], *, unregistered: bool = T
 
         return merge_spans(registered, [NAMESAKE, DETECTOR])
     return unreg.combine(text, registered, matcher.tokens if matcher is not None else {}, parts, knowledge)
+
+
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z][\w-]*)")
+
+
+def _attributed(text: str, found: list, evidence: Iterable[str]) -> set:
+    """The pseudonyms a text ties to a person beyond a nickname: ``evidence``, any person
+    named by a whole name in ``text`` (``found``, from :meth:`NameMatcher.find`), and any
+    ``@P03`` mention in it."""
+    out = {str(e) for e in evidence}
+    out.update(hint for _s, _e, hint, level in found if level == WHOLE and hint != AMBIGUOUS_HINT)
+    if "@" in text:
+        out.update(m.group(1) for m in _MENTION.finditer(text))
+        out.update(m.group(1).upper() for m in _MENTION.finditer(text))
+    return out
 
 
 # --------------------------------------------------------------------------- registering

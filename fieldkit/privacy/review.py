@@ -82,7 +82,8 @@ def _reason(span, claimed: bool) -> str:
     if span.detector == "names.namesake":
         if span.kind == "person":
             return "next to a registered name but not that person: a namesake, given a neutral placeholder"
-        return "a name shared by several people: given a neutral placeholder"
+        return ("a name that may be several people's (shared, or a nickname the record does not tie to its "
+                "owner): given a neutral placeholder")
     if span.detector == "names.unregistered":
         return "a name that nobody registered in the key store"
     return f"replaced ({span.kind}, {span.detector})"
@@ -95,7 +96,7 @@ def record_candidates(anonymiser: Anonymiser, record: Record, codes: Iterable[st
     from fieldkit.privacy.spans import Span
 
     text = record.body
-    spans = anonymiser.spans(text, record.id)
+    spans = anonymiser.spans(text, record.id, anonymiser.evidence(record))
     out = []
     for span, digest, status in spans:
         needs = span.detector in NEEDS_REVIEW and status == "pending"
@@ -174,6 +175,9 @@ def decide(project: Project, candidate: Candidate, action: str, *, pseudonym: Op
         raise FieldkitError(f"the text of {record.id} changed since this candidate was listed; list it again")
     if action == "register":
         _register(project, text, pseudonym, passphrase)
+        # this occurrence is theirs: a nickname or a shared name here gets their pseudonym
+        an.record_decision(project, record, candidate.start, candidate.end, candidate.digest,
+                           an.ATTRIBUTE + str(pseudonym), candidate.kind)
         status = "accepted"
     elif candidate.claimed or action == "reject":
         an.record_decision(project, record, candidate.start, candidate.end, candidate.digest, action, candidate.kind)

@@ -100,6 +100,8 @@ _CAP = re.compile(
 )
 _LOWER = re.compile(r"[a-z](?<![^\W_].)[a-z]{2,}(?![^\W_])")
 _NEXT_LOWER = re.compile(r"[ \t\u00a0]+([a-z]+)(?![^\W_])")
+_HYPHEN_LEFT = re.compile(r"(?<![^\W_])[a-z]+(?:-[a-z]+)*-\Z")
+_HYPHEN_RIGHT = re.compile(r"-[a-z]+(?:-[a-z]+)*(?![^\W_])")
 _POSSESSIVE = re.compile(r"['\u2019](?:s)?\Z", re.IGNORECASE)
 _SENTENCE_END = ".!?:;\"\u201c\u2018(*\u2022>#|"
 _SPACE = " \t\u00a0"
@@ -362,12 +364,16 @@ def _name_spans(text: str, piece: _Piece, known: dict, pairs_only: bool = False)
 class Knowledge:
     """What the rest of a project says about names: ``known`` maps a name word (lower case)
     to the keys of the unregistered full names it belongs to (``caspian`` -> ``{"caspian
-    quenby"}``); ``shared`` holds registered first names and surnames (lower case) that also
-    belong to someone unregistered. Built by :func:`learn`."""
+    quenby"}``), for finding it alone; ``bearers`` does the same for every word, everyday
+    words too (``hall`` -> ``{"declan hall", "hayley hall"}``), only to tell whether a word
+    found alone belongs to several people; ``shared`` holds registered first names and
+    surnames (lower case) that also belong to someone unregistered. Built by :func:`learn`."""
 
-    def __init__(self, known: Optional[dict] = None, shared: Optional[set] = None):
+    def __init__(self, known: Optional[dict] = None, shared: Optional[set] = None,
+                 bearers: Optional[dict] = None):
         self.known = known or {}
         self.shared = shared or set()
+        self.bearers = bearers or {}
 
 
 def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
@@ -388,7 +394,7 @@ def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
         found = find_unregistered(text, pairs_only=True)
         if matcher is not None:
             for start, end, hint, is_part in matcher.find(text):
-                if is_part and hint != AMBIGUOUS_HINT:
+                if is_part:
                     joined = namesake_neighbour(text, start, end, matcher.tokens, hint)
                     if joined is not None:
                         knowledge.shared.update(fold(w) for w in joined.key.split())
@@ -398,8 +404,19 @@ def learn(texts: Iterable[str], people: tuple[Person, ...] = ()) -> Knowledge:
             if len(words) < 2 and "-" not in span.key:
                 continue
             for word in words:
+                if len(words) > 1 and len(word) > 1 and not word.endswith("."):
+                    knowledge.bearers.setdefault(word, set()).add(span.key)
                 if word not in lex.words and len(word) > 2 and not word.endswith("."):
                     knowledge.known.setdefault(word, set()).add(span.key)
+            named = [w for w in words if len(w.strip(".")) > 1]  # initials say too little
+            if matcher is not None and len(named) > 1:
+                # a full name whose words are not all one registered person's: any registered
+                # word in it (``Sarah`` of ``Sarah Walker`` beside a registered Sarah Thompson)
+                # belongs to someone else too
+                owners = [matcher.tokens.get(fold(w)) for w in named]
+                common = set.intersection(*[set(o) for o in owners]) if all(owners) else set()
+                if not common:
+                    knowledge.shared.update(fold(w) for w, o in zip(named, owners) if o)
     return knowledge
 
 
@@ -428,23 +445,17 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs
                             local.setdefault(tok.text.casefold(), set()).add(key)
     if pairs_only:
         return spans
-    parts = _Parts(local, known)  # this text's full names, then the rest of the project's
-    if parts:  # a single word may be part of a full name found elsewhere: one placeholder
-        for index, span in enumerate(spans):
-            keys = parts.get(span.key)
-            if keys and span.key not in keys and len(keys) == 1:
-                spans[index] = Span(span.start, span.end, KIND, "direct", "", DETECTOR, next(iter(keys)))
+    parts = _Parts(local, known, knowledge.bearers if knowledge is not None else {})
+    if parts:  # a single word may be part of a full name found elsewhere: that name's placeholder
+        spans = [_single(span.start, span.end, span.key, parts) if " " not in span.key else span for span in spans]
     # a part of a full name found in this text (or the project) is a name wherever it stands alone
     if parts:
         covered = _coverage(spans, len(text))
         for tok in tokens:
             low = tok.text.casefold()
-            keys = parts.get(low)
-            if keys and tok.cls != WORD and not covered[tok.start]:
-                spans.append(Span(tok.start, tok.end, KIND, "direct", "", DETECTOR,
-                                  next(iter(keys)) if len(keys) == 1 else low))
-    if not pairs_only:
-        spans += _lower_case_names(text, lex, parts, spans)
+            if low in parts and tok.cls != WORD and not covered[tok.start]:
+                spans.append(_single(tok.start, tok.end, low, parts))
+    spans += _lower_case_names(text, lex, parts, spans)
     spans.sort(key=lambda s: (s.start, -s.end))
     out, last = [], -1
     for span in spans:
@@ -454,15 +465,30 @@ def find_unregistered(text: str, knowledge: Optional[Knowledge] = None, *, pairs
     return out
 
 
+def _single(start: int, end: int, key: str, parts: "_Parts") -> Span:
+    """The span of a name found as one word (``Wrenna``, ``Mrs Athelney``) keyed ``key``: the
+    placeholder of the one full name it belongs to (in this text or the project), its own
+    when it belongs to none, and the neutral ``[NAME]`` (listed for review) when it belongs
+    to several: two people never share a numbered placeholder because they share a word."""
+    keys = parts.owners(key) - {key}  # a hyphenated word (``Ebony-Rae``) was learnt as a name of its own
+    if not keys:
+        return Span(start, end, KIND, "direct", "", DETECTOR, key)
+    if len(keys) == 1:
+        return Span(start, end, KIND, "direct", "", DETECTOR, next(iter(keys)))
+    return Span(start, end, "name", "direct", AMBIGUOUS_HINT, NAMESAKE, key)
+
+
 class _Parts:
     """A name word (lower case) -> the keys of the full names it is part of: those found in
     this text and those :func:`learn` found in the project, merged when one is looked up
-    (the project's can be many; copying them for every text would cost more than reading it)."""
+    (the project's can be many; copying them for every text would cost more than reading it).
+    ``bearers`` (``Knowledge.bearers``) adds the project's full names for everyday words,
+    which are never found alone but may still tell two people apart."""
 
-    __slots__ = ("local", "known")
+    __slots__ = ("local", "known", "bearers")
 
-    def __init__(self, local: dict, known: dict):
-        self.local, self.known = local, known
+    def __init__(self, local: dict, known: dict, bearers: Optional[dict] = None):
+        self.local, self.known, self.bearers = local, known, bearers or {}
 
     def get(self, word: str) -> Optional[set]:
         here, there = self.local.get(word), self.known.get(word)
@@ -470,11 +496,17 @@ class _Parts:
             return here if there is None else there
         return here | there
 
+    def owners(self, word: str) -> set:
+        """Every full name ``word`` is part of, everyday words included."""
+        found = self.get(word) or set()
+        more = self.bearers.get(word)
+        return found | more if more else found
+
     def __contains__(self, word: str) -> bool:
         return word in self.local or word in self.known
 
     def __bool__(self) -> bool:
-        return bool(self.local) or bool(self.known)
+        return bool(self.local) or bool(self.known) or bool(self.bearers)
 
     def among(self, words: set) -> set:
         """The ones of ``words`` that are part of a full name."""
@@ -522,13 +554,19 @@ def _lower_case_names(text: str, lex: Lexicon, parts: _Parts, spans: list) -> li
         second = nxt.group(1) if nxt is not None else None
         if second and (second in lex.strong_surnames or (second in parts and second not in lex.words)):
             end = nxt.end(1)
-        if covered[start]:
+        while text[start - 1:start] == "-" and start > 1:  # half of a hyphenated name: all of it
+            left = _HYPHEN_LEFT.search(text, max(0, start - 40), start)
+            if left is None:
+                break
+            start = left.start()
+        if text[end:end + 1] == "-":
+            right = _HYPHEN_RIGHT.match(text, end)
+            end = right.end() if right is not None else end
+        if covered[start] or covered[end - 1]:
             continue
         key = name_key(text[start:end])
-        keys = parts.get(key)
-        if keys and len(keys) == 1:
-            key = next(iter(keys))
-        found.append(Span(start, end, KIND, "direct", "", DETECTOR, key))
+        found.append(_single(start, end, key, parts) if " " not in key else Span(start, end, KIND, "direct", "",
+                                                                               DETECTOR, key))
     return found
 
 
@@ -561,7 +599,12 @@ def fold_word(word: str) -> str:
 def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym: str) -> Optional[Span]:
     """For a registered first name or surname at ``[start, end)``: if a capitalised name-like
     word that is not part of that person's name stands right before or after it, the two are
-    another person's name; returns that span (kind ``person``, detector ``names.namesake``)."""
+    another person's name; returns that span (kind ``person``, detector ``names.namesake``).
+    ``pseudonym`` is the owner's, or ``AMBIGUOUS_HINT`` for a word several registered people
+    share (``Tranter`` of Joanne and Ruby Tranter): then the neighbour must be part of none
+    of their names (``Kyle Tranter`` is a third person), and the word must be capitalised."""
+    if pseudonym == AMBIGUOUS_HINT and not text[start:start + 1].isupper():
+        return None  # a shared word in lower case is neutral anyway; ordinary prose is not searched
     before_char = text[start - 1] if start else ""
     after_char = text[end] if end < len(text) else ""
     maybe_left = before_char in (" ", "\u00a0", "-") and start >= 2 and text[start - 2].isalpha()
@@ -569,6 +612,13 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
         (after_char == "-" and text[end + 1:end + 2].isalpha())
     if not (maybe_left or maybe_right):
         return None
+    if pseudonym == AMBIGUOUS_HINT:
+        owners = tokens.get(fold_word(text[start:end]).strip("."))
+        if not owners:
+            return None
+        owned = lambda word: bool(owners & tokens.get(word, set()))  # noqa: E731
+    else:
+        owned = lambda word: pseudonym in tokens.get(word, ())  # noqa: E731
     lex = lexicon()
     # glued by a hyphen to another word: a double-barrelled name that is not registered
     left = re.search(r"[^\W\d_]+(?:-[^\W\d_]+)*-\Z", text[max(0, start - 40):start])
@@ -576,7 +626,7 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
     if left or right:
         s = start - len(left.group()) if left else start
         e = end + len(right.group()) if right else end
-        if pseudonym not in tokens.get(fold_word(text[s:e]), ()):
+        if not owned(fold_word(text[s:e])):
             return Span(s, e, KIND, "direct", "", NAMESAKE, name_key(text[s:e]))
     before = re.search(r"([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)[ \u00a0]\Z", text[max(0, start - 40):start])
     after = re.match(r"[ \u00a0]([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)", text[end:end + 40])
@@ -584,7 +634,7 @@ def namesake_neighbour(text: str, start: int, end: int, tokens: dict, pseudonym:
         if match is None:
             continue
         word = _POSSESSIVE.sub("", match.group(1)) or match.group(1)
-        if not word[0].isupper() or pseudonym in tokens.get(word.casefold(), ()):
+        if not word[0].isupper() or owned(word.casefold()):
             continue
         cls = lex.classify(word)
         if left:
