@@ -1,8 +1,9 @@
 """Reading REFI-QDA: a ``.qdpx`` from fieldkit or another tool, parsed safely and loaded into a project.
 
-Safety: XML is parsed with ``defusedxml`` with DTDs forbidden, so entity expansion
-("billion laughs"), external entities and network fetches are refused before anything is
-read; zip members are read with size limits and never extracted to disk.
+Safety: ``defusedxml`` reads the XML up to its root element with DTDs forbidden, so entity
+expansion ("billion laughs"), external entities and network fetches are refused before
+anything is read (the tree is then built by the standard library's C parser); zip members
+are read with size limits and never extracted to disk.
 
 Tolerance: a ``Sources/`` or ``sources/`` folder (or Windows back-slashes), a ``.qde``
 named after the project, GUIDs in braces or upper case, byte-order marks, CRLF line ends
@@ -93,15 +94,48 @@ def ref_guids(element: Element, name: str, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+class _RootReached(Exception):
+    """The safety check has read the prolog and reached the root element."""
+
+
+class _StopAtRoot:
+    """A parser target that stops the parse at the first element: all a DTD could precede."""
+
+    def start(self, tag: str, attrib: dict) -> None:
+        raise _RootReached
+
+    def end(self, tag: str) -> None:  # pragma: no cover - never reached
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def parse_xml(data: bytes, where: str) -> Element:
-    """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities)."""
-    from xml.etree.ElementTree import ParseError
+    """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities).
+
+    A DTD, and with it any entity declaration, can only come before the root element, so
+    ``defusedxml`` reads the document up to its root (and refuses a DTD there); the standard
+    library's C parser then builds the tree, a document that can declare nothing."""
+    from xml.etree.ElementTree import ParseError, XMLParser
 
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml.ElementTree import DefusedXMLParser
 
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        checker = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True,
+                                   forbid_external=True)
+        try:
+            checker.feed(data)
+            checker.close()
+        except _RootReached:
+            pass
+        parser = XMLParser()
+        parser.feed(data)
+        return parser.close()
     except DefusedXmlException as exc:
         raise FieldkitError(
             f"{where} declares a DTD or entities ({type(exc).__name__}); refused as unsafe "
