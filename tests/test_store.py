@@ -233,3 +233,20 @@ def test_a_failing_plugin_migration_is_reported_and_rolled_back(tmp_path):
         assert _applied(project, "broken") == []
     finally:
         project.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from("abcde"), st.text(max_size=3)), max_size=30),
+       variables=st.integers(5, 40))
+def test_kept_identities_newest_wins_however_many_rows_a_statement_holds(project, rows, variables):
+    """Another tool's ids are kept many to a statement; the last row for an id wins, as a
+    dict built from the same rows in order (the oracle) keeps it."""
+    project.store.max_variables = variables
+    with project.transaction():
+        project.store.conn.execute("delete from exchange_ids")
+        project.store.exchange.remember([(ext, f"rec-{i}", "coding", "Tool", {"v": v} if v else {})
+                                         for i, (ext, v) in enumerate(rows)])
+    expected = {ext: (f"rec-{i}", {"v": v} if v else {}) for i, (ext, v) in enumerate(rows)}
+    assert {rid: data for rid, (ext, data) in project.store.exchange.identities().items()} == dict(expected.values())
+    kept = dict(project.store.conn.execute("select external_id, record_id from exchange_ids").fetchall())
+    assert kept == {ext: rid for ext, (rid, _) in expected.items()}
