@@ -61,6 +61,8 @@ def test_other_tool_codings_keep_their_characters_and_coders(other_tool):
     }
     fair = next(c for c in project.list("coding") if c.coder == "Ben Coder")
     assert fair.note == "Said with a smile."
+    # who wrote the records down is whoever imported them, as for anything added
+    assert {c.author for c in project.list("coding")} == {project.author}
 
 
 def test_other_tool_codebook_hierarchy_colours_and_names(other_tool):
