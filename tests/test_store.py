@@ -250,3 +250,26 @@ def test_kept_identities_newest_wins_however_many_rows_a_statement_holds(project
     assert {rid: data for rid, (ext, data) in project.store.exchange.identities().items()} == dict(expected.values())
     kept = dict(project.store.conn.execute("select external_id, record_id from exchange_ids").fetchall())
     assert kept == {ext: rid for ext, (rid, _) in expected.items()}
+
+
+def test_a_connection_that_cannot_say_its_limit_gets_statements_any_sqlite_takes(project):
+    """SQLCipher's connections (and Python before 3.11) have no ``getlimit``: a statement then
+    holds at most 999 values, and a bulk insert of many rows still writes them all."""
+    from fieldkit.store.store import Store
+
+    class WithoutLimit:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            if name == "getlimit":
+                raise AttributeError(name)
+            return getattr(self._conn, name)
+
+    store = Store(WithoutLimit(project.store.conn))
+    assert store.max_variables == 999
+    made = [Observation(body=f"note {i} #t{i % 3}") for i in range(150)]  # more than 999 values a batch
+    with store.transaction():
+        assert store.insert(made) == 150
+    assert project.count("observation") == 150
+    check_index(project.store, "observation")

@@ -153,12 +153,10 @@ class Store:
     # plumbing ---------------------------------------------------------------------------
     @functools.cached_property
     def max_variables(self) -> int:
-        """How many ``?`` one statement may hold on this connection."""
-        getlimit = getattr(self.conn, "getlimit", None)  # Python 3.11 and later
-        if getlimit is not None:
-            return getlimit(9)  # SQLITE_LIMIT_VARIABLE_NUMBER
-        (version,) = self.conn.execute("select sqlite_version()").fetchone()
-        return 32766 if tuple(int(part) for part in version.split(".")[:2]) >= (3, 32) else 999
+        """How many ``?`` one statement may hold on this connection: as SQLite says (Python
+        3.11 and later), else 999, the smallest limit any build of SQLite has had."""
+        getlimit = getattr(self.conn, "getlimit", None)  # not on SQLCipher's connections either
+        return getlimit(9) if getlimit is not None else 999  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> Iterator[dict]:
         """Rows of one of the store's own statements, as dicts."""
