@@ -21,6 +21,7 @@ import attrs
 
 from fieldkit.core import records
 from fieldkit.core.errors import FieldkitError, NotFound, Refused
+from fieldkit.core.markdown import tags_and_mentions
 from fieldkit.store.connection import DB_NAME
 from fieldkit.store import schema
 from fieldkit.store.schema import SEARCHABLE, TABLES
@@ -251,8 +252,6 @@ class Project:
         if not record.author:
             changes["author"] = self.author
         if isinstance(record, (records.Observation, records.Memo)):
-            from fieldkit.core.markdown import tags_and_mentions
-
             tags, mentions = tags_and_mentions(record.body)
             if tags != record.tags:
                 changes["tags"] = tags
@@ -272,10 +271,12 @@ class Project:
             changes.update(result)
         return attrs.evolve(record, **changes) if changes else record
 
-    def _validate(self, record) -> list[str]:
-        """Problems ``validate_record`` hooks report about ``record`` (kept in ``warnings``)."""
+    def _validate(self, record, hook: Any = None) -> list[str]:
+        """Problems ``validate_record`` hooks report about ``record`` (kept in ``warnings``);
+        ``hook`` is the hook caller, when a bulk write has it at hand."""
         # the plugin manager has checked each answer is a list of strings, naming the plugin
-        problems = [problem for result in _hooks().validate_record(project=self, record=record) for problem in result]
+        results = (hook or _hooks().validate_record)(project=self, record=record)
+        problems = [problem for result in results for problem in result]
         if problems:
             self.warnings += [(record.id, problem) for problem in problems]
         return problems
@@ -320,15 +321,16 @@ class Project:
         The same hooks run as for ``add``; a failing hook undoes the whole batch. References
         are checked by the database (``add`` checks them first, for a friendlier message)."""
         hooks = _hooks()
-        validate = bool(hooks.validate_record.get_hookimpls())
+        validate = hooks.validate_record if hooks.validate_record.get_hookimpls() else None
         saved = self._saved if hooks.record_saved.get_hookimpls() else None
         capture = bool(self.setting("pseudonymise_on_capture"))
+        prepare, check = self.prepare, self._validate
 
         def prepared() -> Iterator[records.Record]:
             for record in items:
-                record = self.prepare(record, capture=capture)
-                if validate:
-                    self._validate(record)
+                record = prepare(record, capture=capture)
+                if validate is not None:
+                    check(record, validate)
                 yield record
 
         with self.transaction():

@@ -82,8 +82,15 @@ def test_ids_convert_losslessly_to_guids(record_id):
 
 def test_ids_sort_by_creation():
     made = [ids.new_id() for _ in range(50)]
-    assert len(set(made)) == 50
+    assert len(set(made)) == 50 and made == sorted(made)
     assert all(ids.is_id(i) for i in made)
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_an_id_is_written_as_python_ulid_writes_it(value):
+    from ulid import ULID
+
+    assert ids.crockford(value) == str(ULID.from_bytes(value))
 
 
 @pytest.mark.parametrize("make, message", [

@@ -61,6 +61,8 @@ def test_other_tool_codings_keep_their_characters_and_coders(other_tool):
     }
     fair = next(c for c in project.list("coding") if c.coder == "Ben Coder")
     assert fair.note == "Said with a smile."
+    # who wrote the records down is whoever imported them, as for anything added
+    assert {c.author for c in project.list("coding")} == {project.author}
 
 
 def test_other_tool_codebook_hierarchy_colours_and_names(other_tool):
@@ -263,6 +265,21 @@ def test_qdc_from_another_tool(project):
     again = refi.import_qdc(project, FIXTURES / "other-tool.qdc")
     assert len(project.list("code")) == 4 and again.counts.get("codes") is None
     assert again.counts["sets already kept (unchanged)"] == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "iso-8859-1"])
+@pytest.mark.parametrize("dtd", ['<!DOCTYPE Project [<!ENTITY a "aaaa">]>', '<!DOCTYPE Project SYSTEM "file:///etc/x">',
+                                 "<!DOCTYPE Project>"])
+def test_a_dtd_is_refused_in_any_encoding_and_a_document_without_one_is_read(encoding, dtd):
+    """The safety check reads the prolog as the parser does, whatever the encoding."""
+    from fieldkit.exchange.refi.reader import parse_xml
+
+    head = f'<?xml version="1.0" encoding="{encoding}"?>'
+    body = '<Project xmlns="urn:QDA-XML:project:1.0" name="caf\u00e9"><Users/></Project>'
+    with pytest.raises(FieldkitError, match="DTD or entities"):
+        parse_xml((head + dtd + body).encode(encoding), "project.qde")
+    root = parse_xml((head + "<!-- a comment -->" + body).encode(encoding), "project.qde")
+    assert root.get("name") == "caf\u00e9" and len(root) == 1
 
 
 def test_qdc_bomb_and_wrong_root(project, tmp_path):

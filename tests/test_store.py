@@ -14,6 +14,7 @@ from fieldkit.core.records import Code, Coding, Memo, Observation, Participant
 from fieldkit.fieldwork import capture
 from fieldkit.hooks.specs import hookimpl
 from fieldkit.store import schema
+from fieldkit.store.search import check_index
 from fieldkit.testing import register_plugin
 
 UTC = dt.timezone.utc
@@ -80,6 +81,50 @@ def test_bulk_and_single_inserts_store_the_same_rows(tmp_path_factory, kinds, ba
             rows = [list(one.store.rows(f"select * from {table} order by id")),
                     list(bulk.store.rows(f"select * from {table} order by id"))]
             assert rows[0] == rows[1]
+    finally:
+        one.close()
+        bulk.close()
+
+
+def _index_contents(project) -> dict:
+    """Every row of the searchable tables and every entry of both their text indexes (word,
+    row, column, position), read through fts5vocab tables of this connection only."""
+    conn = project.store.conn
+    found = {}
+    for table in ("observations", "memos"):
+        found[table] = conn.execute(f"select rowid, * from {table} order by rowid").fetchall()
+        for suffix in ("_fts", "_words"):
+            conn.execute(f"create virtual table if not exists temp.[v{table}{suffix}] "
+                         f"using fts5vocab(main, [{table}{suffix}], instance)")
+            found[table + suffix] = conn.execute(f"select * from temp.[v{table}{suffix}] "
+                                                 "order by term, doc, col, offset").fetchall()
+    return found
+
+
+_words = st.text(st.characters(codec="utf-8", categories=("L", "Nd", "Zs", "Mn", "Po")), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.tuples(st.booleans(), _words, _words), min_size=1, max_size=25),
+       batch_size=st.integers(1, 7), variables=st.integers(1, 60))
+def test_bulk_and_single_inserts_fill_both_text_indexes_alike(tmp_path_factory, texts, batch_size, variables):
+    """A bulk insert writes many rows per statement and indexes them a batch at a time; one
+    record at a time, the insert triggers index each row. Both give the same rows and the same
+    entries in the stemmed index and the index of words as written, whatever the batch and
+    however many rows one statement may hold (``variables``: its limit of ``?``)."""
+    made = []
+    for i, (is_memo, first, second) in enumerate(texts):
+        body = f"{first} #{second.strip() or 'x'} {i}"
+        made.append(Memo(title=second, body=body) if is_memo else Observation(body=body))
+    one, bulk = (fieldkit.init(tmp_path_factory.mktemp(n) / "p") for n in ("one", "bulk"))
+    try:
+        for record in made:
+            one.add(record)
+        bulk.store.max_variables = variables  # as few as one row per statement
+        bulk.add_many(made, batch_size=batch_size)
+        assert _index_contents(bulk) == _index_contents(one)
+        for type_name in ("observation", "memo"):
+            check_index(bulk.store, type_name)
     finally:
         one.close()
         bulk.close()
@@ -188,3 +233,43 @@ def test_a_failing_plugin_migration_is_reported_and_rolled_back(tmp_path):
         assert _applied(project, "broken") == []
     finally:
         project.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from("abcde"), st.text(max_size=3)), max_size=30),
+       variables=st.integers(5, 40))
+def test_kept_identities_newest_wins_however_many_rows_a_statement_holds(project, rows, variables):
+    """Another tool's ids are kept many to a statement; the last row for an id wins, as a
+    dict built from the same rows in order (the oracle) keeps it."""
+    project.store.max_variables = variables
+    with project.transaction():
+        project.store.conn.execute("delete from exchange_ids")
+        project.store.exchange.remember([(ext, f"rec-{i}", "coding", "Tool", {"v": v} if v else {})
+                                         for i, (ext, v) in enumerate(rows)])
+    expected = {ext: (f"rec-{i}", {"v": v} if v else {}) for i, (ext, v) in enumerate(rows)}
+    assert {rid: data for rid, (ext, data) in project.store.exchange.identities().items()} == dict(expected.values())
+    kept = dict(project.store.conn.execute("select external_id, record_id from exchange_ids").fetchall())
+    assert kept == {ext: rid for ext, (rid, _) in expected.items()}
+
+
+def test_a_connection_that_cannot_say_its_limit_gets_statements_any_sqlite_takes(project):
+    """SQLCipher's connections (and Python before 3.11) have no ``getlimit``: a statement then
+    holds at most 999 values, and a bulk insert of many rows still writes them all."""
+    from fieldkit.store.store import Store
+
+    class WithoutLimit:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            if name == "getlimit":
+                raise AttributeError(name)
+            return getattr(self._conn, name)
+
+    store = Store(WithoutLimit(project.store.conn))
+    assert store.max_variables == 999
+    made = [Observation(body=f"note {i} #t{i % 3}") for i in range(150)]  # more than 999 values a batch
+    with store.transaction():
+        assert store.insert(made) == 150
+    assert project.count("observation") == 150
+    check_index(project.store, "observation")

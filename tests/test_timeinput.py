@@ -570,3 +570,9 @@ def test_any_text_either_parses_or_gives_a_one_line_error(text):
         assert got.raw == text
         assert got.precision in PRECISIONS
         assert got.at.tzinfo is UTC
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()))
+def test_to_iso_writes_what_isoformat_writes_in_utc(dt):
+    """The standard library's own text of the instant in UTC is the oracle."""
+    assert to_iso(dt) == dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

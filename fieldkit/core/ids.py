@@ -6,6 +6,7 @@ REFI-QDA exports need; exports therefore keep the same GUID for a record every t
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fieldkit.core.errors import InvalidInput
@@ -16,9 +17,33 @@ _GUID = re.compile(r"^\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?(
 
 def new_id() -> str:
     """A fresh ULID string (26 Crockford base-32 characters)."""
+    return crockford(_ulid()().bytes)
+
+
+@functools.lru_cache(maxsize=None)
+def _ulid() -> type:
+    """python-ulid's ``ULID``, imported when the first id is made (once, not per id)."""
     from ulid import ULID
 
-    return str(ULID())
+    return ULID
+
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_SHIFTS = tuple(range(120, -1, -10))
+
+
+@functools.lru_cache(maxsize=None)
+def _pairs() -> tuple:
+    """The two characters of every 10-bit number."""
+    return tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+
+
+def crockford(value: bytes) -> str:
+    """The 26-character text of a 16-byte ULID, as ``str(ULID)`` writes it, ten bits at a
+    time (an import makes an id for every coding; python-ulid writes five bits at a time)."""
+    number = int.from_bytes(value, "big")
+    pairs = _pairs()
+    return "".join([pairs[(number >> shift) & 1023] for shift in _SHIFTS])
 
 
 def is_id(text: str) -> bool:

@@ -156,9 +156,10 @@ def to_iso(dt: datetime) -> str:
         if dt.tzinfo is None or dt.utcoffset() is None:
             raise ValueError("to_iso needs a timezone-aware datetime, got a naive one")
         dt = dt.astimezone(_UTC)
-    # isoformat pads the year to four digits and, with this timespec, always writes six
-    # digits of microseconds; the offset of UTC is always "+00:00".
-    return dt.isoformat(timespec="microseconds")[:-6] + "Z"
+    # what isoformat(timespec="microseconds") writes before the "+00:00" of UTC, formatted
+    # directly: every stored record has two or three times, and this is half the work
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second,
+                                                     dt.microsecond)
 
 
 def from_iso(s: str) -> datetime:

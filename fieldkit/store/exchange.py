@@ -12,6 +12,7 @@ file holds that is no fieldkit record (sets, users, cases about no imported docu
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import Iterable, Optional, Sequence
 
 from fieldkit.store.store import _marks, _now
@@ -43,12 +44,17 @@ class ExchangeTables:
 
     def remember(self, rows: Iterable[tuple]) -> None:
         """Keep ``(external id, record id, record type, origin, data dict)`` rows (a newer row wins)."""
-        self.conn.executemany(
-            "insert into exchange_ids (external_id, record_id, record_type, origin, data) values (?, ?, ?, ?, ?) "
-            "on conflict(external_id) do update set record_id = excluded.record_id, "
-            "record_type = excluded.record_type, origin = excluded.origin, data = excluded.data",
-            [(ext, rid, rtype, origin, json.dumps(data or {}, ensure_ascii=False, sort_keys=True))
-             for ext, rid, rtype, origin, data in rows])
+        values = [(ext, rid, rtype, origin, json.dumps(data, ensure_ascii=False, sort_keys=True) if data else "{}")
+                  for ext, rid, rtype, origin, data in rows]
+        per = max(1, self.store.max_variables // 5)  # many rows per statement, in order
+        for at in range(0, len(values), per):
+            chunk = values[at:at + per]
+            self.conn.execute(
+                "insert into exchange_ids (external_id, record_id, record_type, origin, data) values "
+                + ",".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+                + " on conflict(external_id) do update set record_id = excluded.record_id, "
+                "record_type = excluded.record_type, origin = excluded.origin, data = excluded.data",
+                list(chain.from_iterable(chunk)))
 
     def identities(self, record_type: Optional[str] = None) -> dict:
         """``{record id: (external id, data dict)}`` (the latest kept per record)."""

@@ -151,6 +151,13 @@ class Store:
         return Dump(self)
 
     # plumbing ---------------------------------------------------------------------------
+    @functools.cached_property
+    def max_variables(self) -> int:
+        """How many ``?`` one statement may hold on this connection: as SQLite says (Python
+        3.11 and later), else 999, the smallest limit any build of SQLite has had."""
+        getlimit = getattr(self.conn, "getlimit", None)  # not on SQLCipher's connections either
+        return getlimit(9) if getlimit is not None else 999  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
+
     def rows(self, sql: str, args: Sequence[Any] = ()) -> Iterator[dict]:
         """Rows of one of the store's own statements, as dicts."""
         cursor = self.conn.execute(sql, args)
@@ -276,9 +283,11 @@ class Store:
         for record in items:
             table = TABLES[record.type_name]
             row = to_row(record)
-            if table not in columns:
+            batch = pending.get(table)
+            if batch is None:
                 columns[table] = tuple(row)
-            pending.setdefault(table, []).append((record, tuple(row.values())))
+                batch = pending[table] = []
+            batch.append((record, tuple(row.values())))
             count += 1
             if count % batch_size == 0:
                 self._write_batches(pending, columns, written)
@@ -298,21 +307,21 @@ class Store:
             batch.clear()
 
     def _insert_rows(self, table: str, columns: tuple, rows: list) -> None:
-        """``executemany`` of value rows; a searchable table's new rows indexed with one statement."""
+        """Value rows written with multi-row statements; a searchable table's new rows indexed
+        with one statement per index."""
         conn = self.conn
-        sql = f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({_marks(columns)})"
         indexed = SEARCHABLE.get(_TYPE_OF.get(table))
         last = conn.execute(f"select max(rowid) from [{table}]").fetchone()[0] if indexed and len(rows) > 1 else None
         # a single row is left to the trigger; so are rows near the largest rowid, where SQLite
         # picks new rowids at random rather than after the last
         if not indexed or len(rows) == 1 or (last or 0) >= 2**62:
-            conn.executemany(sql, rows)
+            self._insert_values(table, columns, rows)
             return
         listed = ", ".join(f"[{c}]" for c in indexed)
         conn.execute("savepoint fieldkit_insert")
         try:
             conn.execute(f"insert into [{SEARCH_DEFERRED}] (id) values (1)")
-            conn.executemany(sql, rows)
+            self._insert_values(table, columns, rows)
             for suffix in INDEX_SUFFIXES:
                 conn.execute(f"insert into [{table}{suffix}] (rowid, {listed}) select rowid, {listed} from [{table}] "
                              f"where rowid > ?", [last or 0])
@@ -322,6 +331,20 @@ class Store:
             conn.execute("release fieldkit_insert")
             raise
         conn.execute("release fieldkit_insert")
+
+    def _insert_values(self, table: str, columns: tuple, rows: list) -> None:
+        """``insert ... values (...), (...), ...``: many rows per statement. A statement that
+        fires triggers (or checks foreign keys) journals the pages it changes so that it can
+        be undone alone; one row per statement would pay that for every row."""
+        from itertools import chain
+
+        conn = self.conn
+        head = f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values "
+        one = f"({_marks(columns)})"
+        per = max(1, self.max_variables // len(columns))
+        for at in range(0, len(rows), per):
+            chunk = rows[at:at + per]
+            conn.execute(head + ",".join([one] * len(chunk)), list(chain.from_iterable(chunk)))
 
     def insert_rows(self, table: str, columns: tuple, rows: list) -> None:
         """Write rows exactly as given (a backup being restored), batch-indexed like ``insert``."""

@@ -1,8 +1,9 @@
 """Reading REFI-QDA: a ``.qdpx`` from fieldkit or another tool, parsed safely and loaded into a project.
 
-Safety: XML is parsed with ``defusedxml`` with DTDs forbidden, so entity expansion
-("billion laughs"), external entities and network fetches are refused before anything is
-read; zip members are read with size limits and never extracted to disk.
+Safety: ``defusedxml`` reads the XML up to its root element with DTDs forbidden, so entity
+expansion ("billion laughs"), external entities and network fetches are refused before
+anything is read (the tree is then built by the standard library's C parser); zip members
+are read with size limits and never extracted to disk.
 
 Tolerance: a ``Sources/`` or ``sources/`` folder (or Windows back-slashes), a ``.qde``
 named after the project, GUIDs in braces or upper case, byte-order marks, CRLF line ends
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import posixpath
 from pathlib import Path
 from typing import Any, Iterator, Optional, TYPE_CHECKING, Union
@@ -44,15 +46,16 @@ SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose o
 # XML helpers ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def local_name(tag: object) -> str:
-    """A tag without its namespace (some tools write none, some another)."""
+    """A tag without its namespace (some tools write none, some another); a file has few
+    distinct tags and many elements, so each is worked out once."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def children(element: Element, name: str) -> list[Element]:
     """Child elements named ``name`` in any namespace (or none)."""
-    suffix = "}" + name
-    return [c for c in element if isinstance(c.tag, str) and (c.tag.endswith(suffix) or c.tag == name)]
+    return [c for c in element if local_name(c.tag) == name]
 
 
 def child_text(element: Element, name: str) -> str:
@@ -70,7 +73,11 @@ def require_guid(element: Element, kind: str, where: str) -> str:
 
 
 def optional_guid(element: Element, attribute: str) -> Optional[str]:
-    return any_id(element.get(attribute))
+    return repeated_id(element.get(attribute))
+
+
+#: ``any_id`` of a value that recurs through a file (a code's or a user's GUID on every coding)
+repeated_id = functools.lru_cache(maxsize=4096)(any_id)
 
 
 def foreign_ids(root: Element) -> dict[str, str]:
@@ -87,24 +94,59 @@ def foreign_ids(root: Element) -> dict[str, str]:
 
 
 def ref_guids(element: Element, name: str, where: str) -> tuple[str, ...]:
-    out = []
-    for ref in children(element, name):
-        guid = any_id(ref.get("targetGUID"))
-        if guid is None:
-            raise FieldkitError(f"{where} is not valid REFI-QDA: a {name} has no valid targetGUID")
-        out.append(guid)
-    return tuple(out)
+    return tuple(target_guid(ref, name, where) for ref in children(element, name))
+
+
+def target_guid(ref: Element, name: str, where: str) -> str:
+    """The ``targetGUID`` of a reference element (``CodeRef``, ``NoteRef`` …) named ``name``."""
+    guid = repeated_id(ref.get("targetGUID"))
+    if guid is None:
+        raise FieldkitError(f"{where} is not valid REFI-QDA: a {name} has no valid targetGUID")
+    return guid
+
+
+class _RootReached(Exception):
+    """The safety check has read the prolog and reached the root element."""
+
+
+class _StopAtRoot:
+    """A parser target that stops the parse at the first element: all a DTD could precede."""
+
+    def start(self, tag: str, attrib: dict) -> None:
+        raise _RootReached
+
+    def end(self, tag: str) -> None:  # pragma: no cover - never reached
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def parse_xml(data: bytes, where: str) -> Element:
-    """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities)."""
-    from xml.etree.ElementTree import ParseError
+    """An ElementTree root from bytes, refusing DTDs (so entity bombs and external entities).
+
+    A DTD, and with it any entity declaration, can only come before the root element, so
+    ``defusedxml`` reads the document up to its root (and refuses a DTD there); the standard
+    library's C parser then builds the tree, a document that can declare nothing."""
+    from xml.etree.ElementTree import ParseError, XMLParser
 
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml.ElementTree import DefusedXMLParser
 
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        checker = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True,
+                                   forbid_external=True)
+        try:
+            checker.feed(data)
+            checker.close()
+        except _RootReached:
+            pass
+        parser = XMLParser()
+        parser.feed(data)
+        return parser.close()
     except DefusedXmlException as exc:
         raise FieldkitError(
             f"{where} declares a DTD or entities ({type(exc).__name__}); refused as unsafe "
@@ -125,8 +167,10 @@ def read_limited(path: Path, limit: int = MAX_XML_BYTES) -> bytes:
     return path.read_bytes()
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_time(text: Optional[str]) -> Optional[dt.datetime]:
-    """An ``xs:dateTime``; one without a zone is taken as UTC. None if absent or unreadable."""
+    """An ``xs:dateTime``; one without a zone is taken as UTC. None if absent or unreadable.
+    (Tools write one time on many elements: each text is read once.)"""
     text = (text or "").strip()
     if not text:
         return None
@@ -343,15 +387,44 @@ class ProjectModel:
 
 
 def _codings(element, where: str) -> tuple:
-    out = []
-    for el in children(element, "Coding"):
-        guid = require_guid(el, "Coding", where)
-        refs = ref_guids(el, "CodeRef", where)
-        if not refs:
-            raise FieldkitError(f"{where} is not valid REFI-QDA: Coding {guid} has no CodeRef")
-        out.append(CodingRef(guid, refs[0], optional_guid(el, "creatingUser"), parse_time(el.get("creationDateTime")),
-                             ref_guids(el, "NoteRef", where)))
-    return tuple(out)
+    return tuple(_coding(el, where) for el in children(element, "Coding"))
+
+
+def _coding(el, where: str) -> CodingRef:
+    """A ``Coding`` element, its children read in one pass."""
+    guid = require_guid(el, "Coding", where)
+    code, notes = None, []
+    for child in el:
+        name = local_name(child.tag)
+        if name == "CodeRef":
+            target = target_guid(child, name, where)
+            code = code or target
+        elif name == "NoteRef":
+            notes.append(target_guid(child, name, where))
+    if code is None:
+        raise FieldkitError(f"{where} is not valid REFI-QDA: Coding {guid} has no CodeRef")
+    return CodingRef(guid, code, optional_guid(el, "creatingUser"), parse_time(el.get("creationDateTime")),
+                     tuple(notes))
+
+
+def _selection(sel, where: str) -> Selection:
+    """A ``PlainTextSelection``, its children read in one pass (a file holds one per coding)."""
+    guid = require_guid(sel, "PlainTextSelection", where)
+    codings, notes, description = [], [], None
+    for child in sel:
+        name = local_name(child.tag)
+        if name == "Coding":
+            codings.append(_coding(child, where))
+        elif name == "NoteRef":
+            notes.append(target_guid(child, name, where))
+        elif name == "Description" and description is None:
+            description = child.text or ""
+    return Selection(
+        guid=guid, name=sel.get("name") or "", start=_position(sel, "startPosition", guid, where),
+        end=_position(sel, "endPosition", guid, where), user=optional_guid(sel, "creatingUser"),
+        created=parse_time(sel.get("creationDateTime")), description=description or "", codings=tuple(codings),
+        note_refs=tuple(notes),
+    )
 
 
 def _position(el, attribute: str, guid: str, where: str) -> int:
@@ -378,15 +451,7 @@ def _values(element, variables: dict) -> dict:
 
 def _text_doc(el, kind: str, variables: dict, where: str) -> TextDoc:
     guid = require_guid(el, "Note" if kind == "note" else "TextSource", where)
-    selections = []
-    for sel in children(el, "PlainTextSelection"):
-        sguid = require_guid(sel, "PlainTextSelection", where)
-        selections.append(Selection(
-            guid=sguid, name=sel.get("name") or "", start=_position(sel, "startPosition", sguid, where),
-            end=_position(sel, "endPosition", sguid, where), user=optional_guid(sel, "creatingUser"),
-            created=parse_time(sel.get("creationDateTime")), description=child_text(sel, "Description"),
-            codings=_codings(sel, where), note_refs=ref_guids(sel, "NoteRef", where),
-        ))
+    selections = [_selection(sel, where) for sel in children(el, "PlainTextSelection")]
     content = children(el, "PlainTextContent")
     return TextDoc(
         kind=kind, guid=guid, name=el.get("name") or "", path=el.get("plainTextPath"),
@@ -1130,6 +1195,7 @@ class _Loader:
 
         out = []
         now = dt.datetime.now(dt.timezone.utc)
+        author = self.project.author  # as adding would fill it in, so the record is made once
         for doc in self.model.sources + self.model.notes:
             record_id = self.ids.get(doc.guid)
             if record_id is None:
@@ -1186,6 +1252,7 @@ class _Loader:
                     out.append(Coding(
                         id=coding_id, record_id=record_id, code_id=code_id, start=start, end=end,
                         coder=coder or "imported", note=sel.description if sel else "", created_at=created or now,
+                        author=author,
                     ))
                     if start is not None:
                         mapped.append((start, end))
