@@ -95,9 +95,26 @@ def test_no_plugin_loads_at_import():
 # --------------------------------------------------------------------------- entry points
 
 
+class FakeDist:
+    """A distribution that counts how often its metadata is read."""
+
+    def __init__(self, name, version="1.0"):
+        self._name, self._version, self.reads = name, version, 0
+
+    @property
+    def name(self):
+        self.reads += 1
+        return self._name
+
+    @property
+    def version(self):
+        self.reads += 1
+        return self._version
+
+
 class FakeEntryPoint:
-    def __init__(self, name, module=None, error=None):
-        self.name, self.module, self.error, self.group, self.dist = name, module, error, "fieldkit", None
+    def __init__(self, name, module=None, error=None, dist=None):
+        self.name, self.module, self.error, self.group, self.dist = name, module, error, "fieldkit", dist
 
     def load(self):
         if self.error:
@@ -142,19 +159,25 @@ def test_allow_list_limits_entry_points(monkeypatch, entry_points):
 def test_a_broken_entry_point_is_named_and_skipped_while_the_rest_load(entry_points, capsys):
     typo = types.ModuleType("fk_typo")
     typo.register_exporter = hookimpl(lambda register: None)  # no such hook: it would never run
-    entry_points(FakeEntryPoint("first", _exporting("first")),
-                 FakeEntryPoint("broken", error=ImportError("No module named 'missing_dependency'")),
+    first = FakeDist("fk-first", "2.1")
+    entry_points(FakeEntryPoint("first", _exporting("first"), dist=first),
+                 FakeEntryPoint("broken", error=ImportError("No module named 'missing_dependency'"),
+                                dist=FakeDist("fk-broken")),
                  FakeEntryPoint("typo", typo),
                  FakeEntryPoint("last", _exporting("last")))
     pm = plugin_manager.get_plugin_manager()
     assert pm.has_plugin("first") and pm.has_plugin("last")
     assert not pm.has_plugin("broken") and not pm.has_plugin("typo")
+    assert first.reads == 0  # loading a plugin reads no package metadata (a jot does not need it)
     err = capsys.readouterr().err
-    assert "plugin broken failed to load: ImportError: No module named 'missing_dependency'; skipped" in err
+    assert ("plugin broken (fk-broken 1.0) failed to load: ImportError: No module named 'missing_dependency'; "
+            "skipped") in err
     assert "plugin typo implements hooks fieldkit does not have: register_exporter; skipped" in err
     assert {"first-format", "last-format"} <= set(plugin_manager.exporters())
     rows = {row["name"]: row for row in plugin_manager.plugin_rows()}
     assert "missing_dependency" in rows["broken"]["error"] and rows["first"]["error"] is None
+    assert rows["first"]["package"] == "fk-first 2.1" and rows["broken"]["package"] == "fk-broken 1.0"
+    assert rows["last"]["package"] is None
     assert rows["first"]["provides"] == ["exporter:first-format"]
 
 

@@ -49,13 +49,20 @@ class FieldkitPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("fieldkit")
         self.failed: dict[str, str] = {}
-        self.packages: dict[str, str] = {}
+        #: plugin name -> the distribution it came from; its metadata is read only when asked
+        self._dists: dict[str, Any] = {}
         self._calls = threading.local()
         self._slow_reported: set[str] = set()
         # read once: the bulk write path calls hooks for every record
         self.tracing = environment.flag(TRACE_VARIABLE)
         self.slow_limit = environment.slow_plugin_seconds()
         self.add_hookcall_monitoring(self._before_call, self._after_call)
+
+    @property
+    def packages(self) -> dict[str, str]:
+        """Plugin name -> ``name version`` of its distribution (loading a plugin does not read
+        the distribution's metadata; this does)."""
+        return {name: _package(dist) for name, dist in self._dists.items()}
 
     # -- monitoring ---------------------------------------------------------------------
     def _before_call(self, hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
@@ -248,24 +255,23 @@ def _load_entry_points(pm: FieldkitPluginManager) -> None:
         if (wanted is not None and ep.name not in wanted) or pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
             continue
         dist = getattr(ep, "dist", None)
-        package = f"{dist.name} {dist.version}" if dist is not None else None
+        if dist is not None:
+            pm._dists[ep.name] = dist
         try:
             plugin = ep.load()
         except Exception as exc:  # any failure in a plugin's import: skip it, keep the others
-            _skip(pm, ep.name, package, f"failed to load: {type(exc).__name__}: {_one_line(exc)}")
+            _skip(pm, ep.name, dist, f"failed to load: {type(exc).__name__}: {_one_line(exc)}")
             continue
         try:
             pm.register(plugin, name=ep.name)
         except Exception as exc:  # pluggy's validation, or the same object under two names
-            _skip(pm, ep.name, package, f"cannot be registered: {_one_line(exc)}")
+            _skip(pm, ep.name, dist, f"cannot be registered: {_one_line(exc)}")
             continue
         unknown = _unknown_hooks(pm, plugin)
         if unknown:
             pm.unregister(plugin)
-            _skip(pm, ep.name, package, f"implements hooks fieldkit does not have: {', '.join(unknown)}")
+            _skip(pm, ep.name, dist, f"implements hooks fieldkit does not have: {', '.join(unknown)}")
             continue
-        if package:
-            pm.packages[ep.name] = package
 
 
 def _unknown_hooks(pm: FieldkitPluginManager, plugin: object) -> list[str]:
@@ -279,10 +285,13 @@ def _unknown_hooks(pm: FieldkitPluginManager, plugin: object) -> list[str]:
     return sorted(unknown)
 
 
-def _skip(pm: FieldkitPluginManager, name: str, package: Optional[str], reason: str) -> None:
+def _package(dist: Any) -> str:
+    return f"{dist.name} {dist.version}"
+
+
+def _skip(pm: FieldkitPluginManager, name: str, dist: Any, reason: str) -> None:
     pm.failed[name] = reason
-    if package:
-        pm.packages[name] = package
+    package = _package(dist) if dist is not None else None
     print(f"fieldkit: plugin {name}{f' ({package})' if package else ''} {reason}; skipped "
           "(the other plugins are loaded)", file=sys.stderr)
 
@@ -414,6 +423,7 @@ def plugin_rows() -> list[dict]:
         label = hook_name.split("_", 1)[1][:-1]
         for name, (plugin, _item) in _collect_around_failures(pm, hook_name, kind, errors).items():
             provides.setdefault(plugin, []).append(f"{label}:{name}")
+    packages = pm.packages
     rows = []
     for name, registered in sorted(pm.list_name_plugin(), key=lambda np: (np[0] not in BUILTINS, np[0])):
         if registered is None:  # blocked
@@ -423,10 +433,10 @@ def plugin_rows() -> list[dict]:
             "builtin": name in BUILTINS,
             "hooks": sorted(caller.name for caller in pm.get_hookcallers(registered) or ()),
             "provides": provides.get(name, []),
-            "package": pm.packages.get(name),
+            "package": packages.get(name),
             "error": errors.get(name),
         })
     for name, reason in sorted(pm.failed.items()):
         rows.append({"name": name, "builtin": False, "hooks": [], "provides": [],
-                     "package": pm.packages.get(name), "error": reason})
+                     "package": packages.get(name), "error": reason})
     return rows
