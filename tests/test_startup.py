@@ -84,3 +84,18 @@ def test_a_plain_jot_leaves_out_what_only_other_paths_need(tmp_path, monkeypatch
     assert "fieldkit.core.timeinput" in loaded and "fieldkit.core.markdown" in loaded  # the probe sees them
     for module in ("zoneinfo", "html", "traceback"):
         assert module not in loaded, f"a plain jot imported {module}"
+
+
+def test_a_plain_jot_loads_plugins_without_reading_package_metadata(tmp_path, monkeypatch):
+    """Entry points are still found and loaded (importlib.metadata; the example plugin's hooks
+    are registered), but a jot reads no distribution's metadata file (the email parser that
+    reads it stays unloaded: package names are read when ``fieldkit plugins`` shows them) and
+    makes its id without python-ulid."""
+    import fieldkit
+
+    fieldkit.init(tmp_path / "p").close()
+    monkeypatch.setenv("FIELDKIT_PROJECT", str(tmp_path / "p"))
+    loaded = modules_after_jot("the LI hands the intro to @P03 #voice")
+    assert "importlib.metadata" in loaded and "fieldkit_prisons_inspection" in loaded  # plugins load
+    for module in ("email.parser", "email.feedparser", "ulid"):
+        assert module not in loaded, f"a plain jot imported {module}"
