@@ -26,8 +26,8 @@ from typing import Optional
 
 import attrs
 
-from fieldkit.plugins.places import load_places
-from fieldkit.plugins.uk_identifiers import (
+from fieldkit.privacy.places import load_places
+from fieldkit.privacy.uk_identifiers import (
     cro_check_letter,
     nhs_check_digit,
     pnc_check_letter,

@@ -92,7 +92,7 @@ _ID_TEXT = st.text(alphabet="TSAUtxBCd0129 \u00a0/-_.\né", max_size=40) | st.li
 @settings(max_examples=600, deadline=None)
 @given(text=_ID_TEXT)
 def test_identifier_regexes_that_skip_to_digits_find_what_the_old_ones_found(text):
-    from fieldkit.plugins import uk_identifiers as uk
+    from fieldkit.privacy import uk_identifiers as uk
 
     for name, old in _OLD_PATTERNS.items():
         expected = [(m.start(), m.end(), m.groupdict()) for m in re.compile(old, uk._FLAGS).finditer(text)]
@@ -143,8 +143,8 @@ _CAPS_TEXT = st.lists(st.sampled_from(
 @settings(max_examples=800, deadline=None)
 @given(text=_CAPS_TEXT)
 def test_patterns_that_look_back_after_their_first_letter_match_as_before(text):
-    from fieldkit.plugins import places
-    from fieldkit.plugins import uk_identifiers as uk
+    from fieldkit.privacy import places
+    from fieldkit.privacy import uk_identifiers as uk
 
     pairs = ((_OLD_VEHICLE_OLD, uk._re("vehicle_old")), (_OLD_STREET_WORD, uk._re("street_word")),
              (_OLD_HMP, places._institution_res()[2]))
@@ -167,7 +167,7 @@ _DIALLED = st.lists(st.sampled_from(
 @settings(max_examples=1500, deadline=None)
 @given(text=_DIALLED)
 def test_phone_and_cro_sf_patterns_match_as_before(text):
-    from fieldkit.plugins import uk_identifiers as uk
+    from fieldkit.privacy import uk_identifiers as uk
 
     for old, new in ((_OLD_PHONE, uk._re("phone")), (_OLD_CRO_SF, uk._re("cro_sf"))):
         assert [(m.span(), m.groupdict()) for m in new.finditer(text)] == \
@@ -194,7 +194,7 @@ _DOB_TEXT = st.lists(st.sampled_from(
 @settings(max_examples=1000, deadline=None)
 @given(text=_DOB_TEXT)
 def test_dob_context_and_address_patterns_match_as_before(text):
-    from fieldkit.plugins import uk_identifiers as uk
+    from fieldkit.privacy import uk_identifiers as uk
 
     old_dob = re.compile(_OLD_DOB_BEFORE, uk._FLAGS)
     assert [m.span() for m in uk._re("dob_before").finditer(text)] == [m.span() for m in old_dob.finditer(text)]
@@ -220,7 +220,7 @@ _AGE_TEXT = st.lists(st.tuples(st.sampled_from(_AGE_GLUE), st.sampled_from(_AGE_
 @settings(max_examples=1500, deadline=None)
 @given(text=_AGE_TEXT)
 def test_age_word_patterns_match_as_before(text):
-    from fieldkit.plugins import uk_identifiers as uk
+    from fieldkit.privacy import uk_identifiers as uk
 
     for name, old in (("age_word", _OLD_AGE_WORD), ("age_is", _OLD_AGE_IS)):
         assert [(m.span(), m.span("n")) for m in uk._re(name).finditer(text)] == \
@@ -251,7 +251,7 @@ _INSTITUTION_TEXT = st.lists(st.sampled_from(
 @settings(max_examples=1500, deadline=None)
 @given(text=_INSTITUTION_TEXT)
 def test_institution_words_match_as_before(text):
-    from fieldkit.plugins import places
+    from fieldkit.privacy import places
 
     after = places._institution_res()[0]
     assert [(m.span(), m.lastgroup) for m in after.finditer(text)] == \
@@ -259,7 +259,7 @@ def test_institution_words_match_as_before(text):
 
 
 def test_the_first_letter_class_holds_every_case_insensitive_match_of_the_first_letters():
-    from fieldkit.plugins import places
+    from fieldkit.privacy import places
 
     pattern = places._institution_res()[0].pattern
     first = re.compile(pattern[:pattern.index("]") + 1])

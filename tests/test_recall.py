@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from fieldkit.privacy.detection import PLACE_KINDS, DetectContext, anonymise_text, run_detectors
-from fieldkit.plugins import places as places_plugin
-from fieldkit.plugins import uk_identifiers as uk
+from fieldkit.privacy import places as places_plugin
+from fieldkit.privacy import uk_identifiers as uk
 
 try:
     from corpus import generate_corpus

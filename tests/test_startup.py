@@ -99,3 +99,19 @@ def test_a_plain_jot_loads_plugins_without_reading_package_metadata(tmp_path, mo
     assert "importlib.metadata" in loaded and "fieldkit_prisons_inspection" in loaded  # plugins load
     for module in ("email.parser", "email.feedparser", "ulid"):
         assert module not in loaded, f"a plain jot imported {module}"
+
+
+def test_a_plain_jot_registers_the_detector_plugins_without_building_their_detectors(tmp_path, monkeypatch):
+    """Every plugin is registered for a jot (its hooks may run), but the detectors, their
+    patterns and the registration types are imported only when ``register_detectors`` and
+    the like are called. (The example plugin, the one entry point of the test environment,
+    imports them inside its hooks too.)"""
+    import fieldkit
+
+    fieldkit.init(tmp_path / "p").close()
+    monkeypatch.setenv("FIELDKIT_PROJECT", str(tmp_path / "p"))
+    loaded = modules_after_jot("the LI hands the intro to @P03 #voice")
+    assert {"fieldkit.plugins.uk_identifiers", "fieldkit.plugins.places", "fieldkit_prisons_inspection"} <= loaded
+    for module in ("fieldkit.privacy.uk_identifiers", "fieldkit.privacy.places", "fieldkit.privacy.detection",
+                   "fieldkit.privacy.spans", "fieldkit.hooks.registry"):
+        assert module not in loaded, f"a plain jot imported {module}"

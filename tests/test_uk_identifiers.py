@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from fieldkit.hooks import specs as hookspecs
 from fieldkit.privacy.detection import DetectContext, Place, run_detectors
-from fieldkit.plugins import places as places_plugin
-from fieldkit.plugins import uk_identifiers as uk
-from fieldkit.plugins.uk_identifiers import (
+from fieldkit.privacy import places as places_plugin
+from fieldkit.privacy import uk_identifiers as uk
+from fieldkit.privacy.uk_identifiers import (
     CHECK_LETTERS,
     cro_check_letter,
     cro_sf_check_letters,
@@ -51,10 +51,13 @@ def find(name, text, context=CTX):
 
 
 def test_register_detectors_through_pluggy():
+    from fieldkit.plugins import places as places_hooks
+    from fieldkit.plugins import uk_identifiers as uk_hooks
+
     pm = pluggy.PluginManager("fieldkit")
     pm.add_hookspecs(hookspecs)
-    pm.register(uk)
-    pm.register(places_plugin)
+    pm.register(uk_hooks)
+    pm.register(places_hooks)
     found = []
     pm.hook.register_detectors(register=found.append)
     names = sorted(d.name for d in found)
@@ -65,7 +68,7 @@ def test_register_detectors_through_pluggy():
 
 def test_regexes_are_compiled_lazily():
     code = textwrap.dedent("""
-        import fieldkit.plugins.uk_identifiers as uk
+        import fieldkit.privacy.uk_identifiers as uk
         assert uk._re.cache_info().currsize == 0, uk._re.cache_info()
         list(uk.detect_nino("QQ123456C", None))
         assert uk._re.cache_info().currsize == 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 
 from fieldkit import hookimpl
-from fieldkit.hooks.registry import Codebook, Detector, Exporter
 
 __version__ = "0.1.0"
 
@@ -55,11 +54,15 @@ def _export(project, dest, options):
 
 @hookimpl
 def register_codebooks(register):
+    from fieldkit.hooks.registry import Codebook
+
     register(Codebook("prisons", load_codebook, "Prisons inspection (illustrative framework)"))
 
 
 @hookimpl
 def register_detectors(register):
+    from fieldkit.hooks.registry import Detector
+
     register(Detector("prisons.location", _detect_locations,
                       "Wing, landing, cell and houseblock references (quasi-identifier)"))
     register(Detector("prisons.number", _detect_numbers, "Prison numbers such as A1234BC"))
@@ -67,6 +70,8 @@ def register_detectors(register):
 
 @hookimpl
 def register_exporters(register):
+    from fieldkit.hooks.registry import Exporter
+
     register(Exporter("prisons-evidence", _export,
                       "Inspection evidence table: coded segments by code with record, encounter and date",
                       ".csv"))
