@@ -220,7 +220,7 @@ def run(quick: bool = False) -> list[dict]:
 
 
 def _registered():
-    from fieldkit.privacy import places, uk_identifiers
+    from fieldkit.plugins import places, uk_identifiers
 
     found = []
     for module in (uk_identifiers, places):
