@@ -77,11 +77,26 @@ def bench_jot(quick: bool) -> dict:
         ours = _time_command(jot, runs, env)
         # not a floor: what the libraries a jot must use cost before any of fieldkit runs
         libraries = _time_command([sys.executable, "-c", LIBRARIES], runs, env)
+    editable = _editable_installs()
     return {"benchmark": "jot (CLI) vs python -c 'import sqlite3'", "n": n, "ours_s": ours, "floor_s": floor,
             "ratio": ours / floor,
             "note": f"time ratio, lower is better; target <= 4; importing the libraries alone (sqlite3, attrs, "
                     f"click, pluggy, cattrs, importlib.metadata and its entry-point scan): {libraries:.3f} s "
-                    f"({libraries / floor:.2f}x the floor, {libraries / ours:.2f} of the jot)"}
+                    f"({libraries / floor:.2f}x the floor, {libraries / ours:.2f} of the jot)"
+                    + (f"; NOT COMPARABLE: editable installs ({', '.join(editable)}) slow every interpreter "
+                       "start-up, the floor's included; measure in a virtual environment without them"
+                       if editable else "")}
+
+
+def _editable_installs() -> list[str]:
+    """The editable installs of this interpreter's environment: each adds a path hook that
+    runs at every start-up (``python -c "import sqlite3"`` too), so the floor is not the floor."""
+    import site
+
+    found = []
+    for folder in site.getsitepackages():
+        found += sorted(p.name for p in Path(folder).glob("__editable__*.pth"))
+    return found
 
 
 def _raw_batches(path: Path, rows: list[dict], *, keep_trigger: bool, batch: int = 1000) -> float:
