@@ -33,3 +33,16 @@ def test_table_is_written_between_markers(tmp_path):
     runner.write_doc(rows, True, doc)
     text = doc.read_text()
     assert "old" not in text and "| x | b | 10 |" in text and text.endswith("after\n") and "intro" in text
+
+
+def test_the_jot_row_finds_editable_installs(tmp_path, monkeypatch):
+    """An editable install's start-up hook slows the floor too: the jot row must say so."""
+    import site
+
+    core = load_runner().load("core")
+    (tmp_path / "__editable__.fk_plugin-1.0.pth").write_text("import fk_plugin_finder\n")
+    (tmp_path / "distutils-precedence.pth").write_text("")
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(tmp_path)])
+    assert core._editable_installs() == ["__editable__.fk_plugin-1.0.pth"]
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(tmp_path / "elsewhere")])
+    assert core._editable_installs() == []
