@@ -53,6 +53,19 @@ def _ids():
     return lambda: f"01J{next(counter):023d}"
 
 
+def register_people(project, keys_path: Path) -> None:
+    """A key store at ``keys_path`` with two participants and one other person."""
+    from fieldkit.privacy import anonymiser as an
+
+    keys = an.create_keystore(project, keys_path)
+    try:
+        keys.add("P03", "Orla Vantreece", aliases=["Orla"])
+        keys.add("P07", "Tobiah Merrow", aliases=["Toby"])
+        keys.add("X01", "Ines Quarrendon", kind="non-participant")
+    finally:
+        keys.close()
+
+
 def build_study(project, keys_path: Path) -> dict:
     """A small fictional study with every privacy step of an export in play; every record id
     is fixed, so the export can be compared byte for byte where it does not hold a time."""
@@ -66,13 +79,7 @@ def build_study(project, keys_path: Path) -> dict:
     from fieldkit.privacy import anonymiser as an
     from fieldkit.privacy.consent import record_consent
 
-    keys = an.create_keystore(project, keys_path)
-    try:
-        keys.add("P03", "Orla Vantreece", aliases=["Orla"])
-        keys.add("P07", "Tobiah Merrow", aliases=["Toby"])
-        keys.add("X01", "Ines Quarrendon", kind="non-participant")
-    finally:
-        keys.close()
+    register_people(project, keys_path)
     add_site(project, "Fernhollow PDU", note="Orla Vantreece manages the reception desk.")
     add_site(project, "Brackwater office")
     add_participant(project, "P03", role="person_on_probation", attributes={"mentor": "Toby"})
