@@ -174,3 +174,34 @@ def test_grouped_commits_new_replacements_together_or_not_at_all(tmp_path):
     finally:
         other.close()
         keys.close()
+
+
+def test_an_export_stopped_early_keeps_the_log_of_what_it_handed_out(tmp_path):
+    import gc
+    import sys
+
+    import fieldkit
+    from fieldkit.exchange.exporting import ExportOptions, ExportReport, export_items
+
+    project = fieldkit.init(tmp_path / "study")
+    register_people(project, tmp_path / "study.keys")
+    for i in range(3):
+        project.add(Observation(body=f"Orla Vantreece met Toby, visit {i}.", stage="fieldnote"))
+    items = export_items(project, ExportOptions(), ExportReport(exporter="test", dest="-"))
+    first = next(items)
+    assert first.text.startswith("[P03] met [P07]")
+    assert _log_rows(project) == []  # held until the page ends
+    items.close()  # the exporter stops after one record
+    assert {row[0] for row in _log_rows(project)} == {first.record.id}
+    # a generator finalised after its project closed leaves quietly (nothing can be written)
+    items = export_items(project, ExportOptions(), ExportReport(exporter="test", dest="-"))
+    next(items)
+    project.close()
+    errors = []
+    hook, sys.unraisablehook = sys.unraisablehook, errors.append
+    try:
+        del items
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert errors == []

@@ -460,16 +460,29 @@ class Anonymiser:
     def log_batch(self) -> Iterator[None]:
         """Write the log of every :meth:`apply` inside the block in one transaction, when the
         block ends (an export writes a page of records' log at once, not a record at a time)."""
+        import sqlite3
+
         outer, self._held_log = self._held_log, []
         try:
             yield
-        finally:
+        except BaseException:
+            # texts already handed out (an exporter that stopped early) keep their log; a
+            # generator finalised after its project was closed has nowhere to write it
             held, self._held_log = self._held_log, outer
-            if held:
-                if outer is not None:
-                    outer.extend(held)
-                else:
-                    self._write_log(held)
+            try:
+                self._keep_log(held, outer)
+            except sqlite3.ProgrammingError:
+                pass
+            raise
+        held, self._held_log = self._held_log, outer
+        self._keep_log(held, outer)
+
+    def _keep_log(self, held: list, outer: Optional[list]) -> None:
+        if held:
+            if outer is not None:
+                outer.extend(held)
+            else:
+                self._write_log(held)
 
     def _write_log(self, records: Sequence[tuple[str, list]], action: str = "export") -> None:
         with self.project.transaction():
