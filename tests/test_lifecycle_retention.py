@@ -112,6 +112,9 @@ def test_retention_shows_what_is_due(planted):
 
 
 def test_destruction_leaves_no_byte_of_the_destroyed_content(planted):
+    from fieldkit.store.attachments import open_copy
+
+    opened = open_copy(planted, planted.list("attachment")[0].id)  # a copy opened to listen to
     assert hits(planted.path)  # the planted words are there before (the test can fail)
     keystore = Path(planted.setting("keystore_path"))
     with pytest.raises(Refused, match="nothing of notes is due"):
@@ -123,6 +126,7 @@ def test_destruction_leaves_no_byte_of_the_destroyed_content(planted):
     assert planted.store.turns.of_records(transcripts) == {}
     planted.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert hits(planted.path) == {}
+    assert not opened.exists()
     assert not keystore.exists()
     assert planted.search("XYLOPHONETURN") == [] and planted.search("QUILLWORTJOT") == []
     assert certificate.counts == {"observations": 6, "attachments": 1, "key store": 1}

@@ -232,3 +232,29 @@ def test_links_and_their_history_survive_a_jsonl_round_trip(tmp_path_factory, st
     finally:
         restored.close()
         project.close()
+
+
+def test_links_can_be_given_at_capture(project, people):
+    jotting = capture.jot(project, "shrugs at the question", people=["P04", "p03", "P04"])
+    assert jotting.links == (people["P04"], people["P03"]) and jotting.mentions == ()
+    note = capture.note(project, "A long talk after the panel.", people=["P05"])
+    assert note.links == (people["P05"],)
+    with pytest.raises(NotFound):
+        capture.jot(project, "nobody", people=["P99"])
+    assert len(project.list("observation")) == 2  # the refused jotting was not saved
+    assert [o.id for o in project.list("observation", participant="P05")] == [note.id]
+
+
+def test_links_at_capture_in_a_fresh_process(tmp_path):
+    from tests.test_cli_fresh import fieldkit_run
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")},
+           "FIELDKIT_PROJECT": str(tmp_path / "study"), "FIELDKIT_AUTHOR": "tester", "FIELDKIT_LOAD_PLUGINS": ""}
+    fieldkit_run("init", tmp_path / "study", env=env, check=0)
+    fieldkit_run("participant", "add", "P03", env=env, check=0)
+    said = fieldkit_run("jot", "--with", "P03", "a quiet word in the corridor", env=env, check=0).stdout
+    assert said.startswith("jotting ") and said.splitlines()[0].endswith(", also about P03")
+    assert "a quiet word" in fieldkit_run("list", "observation", "-p", "P03", env=env, check=0).stdout
+    bad = fieldkit_run("note", "--with", "P99", "not saved", env=env, check=1)
+    assert bad.stderr.startswith("Error: ") and len(bad.stderr.strip().splitlines()) == 1
+    assert "not saved" not in fieldkit_run("list", "observation", env=env, check=0).stdout

@@ -85,6 +85,15 @@ def test_show_prints_no_python_reprs(study):
     assert data["code"] == "E12"
 
 
+
+def test_show_names_the_zone_its_times_are_in(study):
+    study.set_setting("timezone", "America/New_York")
+    shown = fresh(study, "show", "E12")
+    assert shown.returncode == 0
+    lines = shown.stdout.splitlines()
+    zone = [line.split(":", 1)[1].strip() for line in lines if line.strip().startswith("zone:")]
+    assert zone == ["America/New_York"]
+
 @pytest.mark.parametrize("args,suggestion", [
     (("show", "P0l"), "did you mean P01 or P02?"),
     (("list", "-e", "E21"), "did you mean E12?"),
@@ -215,6 +224,14 @@ def test_attachment_open_launches_a_private_copy(study, photo, monkeypatch):
     assert launched[0].read_bytes() == b"fictional image bytes"
     assert launched[0].parent.stat().st_mode & 0o777 == 0o700
     assert launched[0].stat().st_mode & 0o777 == 0o600
+    # the copy stays inside the project, where doctor finds it and --fix removes it
+    assert launched[0].is_relative_to(study.path)
+    from fieldkit.store import maintenance
+
+    found = [f for f in maintenance.doctor(study) if f.check == "leftovers"]
+    assert len(found) == 1 and "1 attachment copies" in found[0].message
+    assert any("removed .opened" in line for line in maintenance.fix(study))
+    assert not launched[0].exists() and not [f for f in maintenance.doctor(study) if f.check == "leftovers"]
 
 
 def test_every_command_that_lists_or_shows_takes_json():

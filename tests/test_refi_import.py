@@ -259,9 +259,10 @@ def test_qdc_from_another_tool(project):
     assert codes["Voice"].colour == "#9467BD" and codes["Voice"].definition.startswith("Whose voice")
     assert codes["Staff voice"].colour == ""  # "red" is not #rrggbb: reported, left out
     assert any("red" in n for n in report.notes)
-    assert any("code set" in s for s in report.skipped)
+    assert report.counts["sets kept (written back on export)"] == 1  # its code set, with its GUID
     again = refi.import_qdc(project, FIXTURES / "other-tool.qdc")
     assert len(project.list("code")) == 4 and again.counts.get("codes") is None
+    assert again.counts["sets already kept (unchanged)"] == 1
 
 
 def test_qdc_bomb_and_wrong_root(project, tmp_path):

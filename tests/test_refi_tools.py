@@ -142,9 +142,13 @@ def test_maxqda_report_lists_what_is_kept_aside_and_what_is_dropped(tmp_path):
     project = fieldkit.init(tmp_path / "p")
     report = imported(project, "maxqda.qdpx")
     lines = "\n".join(report.summary_lines())
-    assert "2 document name(s), 4 document variable value(s), 2 document(s) in sets" in lines
-    assert "(Eli Stone)" in lines
-    assert "1 code or memo set membership(s)" in lines
+    assert "2 document name(s), 4 document variable value(s)" in lines
+    assert "1 user(s) with nothing they made in this file (Eli Stone): kept" in lines
+    assert report.counts["sets kept (written back on export)"] == 2
+    assert report.counts["users kept (written back on export)"] == 2
+    # Age is an Integer variable: its values are kept as text, and the report says so
+    assert report.skipped == ["1 variable(s) typed other than Text (Integer, Float, Boolean, Date, DateTime): "
+                              "their values are kept as text and written back as Text variables"]
 
 
 def test_maxqda_names_variables_sets_and_guids_survive_a_round_trip(tmp_path):
@@ -164,8 +168,11 @@ def test_maxqda_names_variables_sets_and_guids_survive_a_round_trip(tmp_path):
     assert codes == {c.get("guid").strip("{}").lower() for c in original.iter("{urn:QDA-XML:project:1.0}Code")}
     variables = {v.get("name") for v in root.find("q:Variables", ns)}
     assert {"Age", "Site"} <= variables
-    sets = root.find("q:Sets", ns)
-    assert [s.get("name") for s in sets] == ["First wave"] and len(list(sets[0])) == 2
+    def sets(tree):  # GUID -> name and members, code and document sets alike
+        return {s.get("guid").strip("{}").lower(): (s.get("name"), sorted(
+            (m.tag.rsplit("}", 1)[-1], m.get("targetGUID").strip("{}").lower()) for m in s))
+            for s in tree.iter("{urn:QDA-XML:project:1.0}Set")}
+    assert sets(root) == sets(original) and len(sets(root)) == 2
 
 
 def test_atlas_categories_stay_not_codable_after_a_round_trip(tmp_path):

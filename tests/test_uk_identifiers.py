@@ -618,6 +618,31 @@ def test_ages():
     assert find("uk.age", "aged 3.5 hours; age 12/03/1987; 300 years old; a 10-page report") == []
 
 
+def test_an_age_after_a_registered_name_written_in_lower_case():
+    class Person:
+        names = ("Corwenna Blythe", "Wenna")
+
+    ctx = DetectContext(people=(Person(),))
+    assert find("uk.age", "met corwenna blythe; blythe is 52 and lives alone", ctx) == ["52"]
+    assert find("uk.age", "then wenna is 37, she says", ctx) == ["37"]
+    # a lower-case word nobody registered is not a name: a count stays
+    assert find("uk.age", "the waiting list is 52 and growing", ctx) == []
+    assert find("uk.age", "blythe is 52 and lives alone") == []  # without the register, no reason to think so
+
+
+def test_a_district_named_in_the_round_here_idiom():
+    assert find("uk.postcode", "grew up round LS9 way, then moved up BD3 way") == ["LS9", "BD3"]
+    assert find("uk.postcode", "she stays out QP14 way now") == ["QP14"]  # any letters with the idiom
+    # without the idiom "way" says nothing
+    for text in ("take the M6 way home", "the LS9 way of doing it", "by the way, B12 was shut"):
+        assert find("uk.postcode", text) == []
+
+
+def test_the_town_after_an_address_with_a_lower_case_postcode():
+    assert find("uk.address", "he rents 7 Heron Walk, Ashcombe ab3 9xy from a friend") == ["7 Heron Walk, Ashcombe"]
+    assert find("uk.address", "he rents 7 Heron Walk, Ashcombe AB3 9XY from a friend") == ["7 Heron Walk, Ashcombe"]
+
+
 def test_crown_court_case_numbers():
     assert find("uk.court_case", "Case T20237001 and S2019 0042 and A2020/1234.") == [
         "T20237001", "S2019 0042", "A2020/1234"]

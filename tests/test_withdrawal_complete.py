@@ -105,6 +105,11 @@ def _checkpoint(path: Path) -> None:
 def test_nothing_of_her_remains_in_any_byte(tmp_path):
     folder = _plant(tmp_path)
     keys = tmp_path / "study.keys"
+    from fieldkit.store.attachments import open_copy
+
+    with fieldkit.open(folder) as project:  # a copy opened to read, still in the project folder
+        consent_form = next(a for a in project.list("attachment") if a.filename == "consent.txt")
+        opened = open_copy(project, consent_form.id)
     _checkpoint(folder)
     before = _bytes_of(folder, keys)
     assert all(word in before for word in PLANTED)  # the test sees them while they are there
@@ -116,6 +121,7 @@ def test_nothing_of_her_remains_in_any_byte(tmp_path):
     after = _bytes_of(folder, keys)
     left = {word.decode(): after.count(word) for word in PLANTED if word in after}
     assert left == {}
+    assert not opened.exists()
     # what is not hers stays
     project = fieldkit.open(folder)
     try:

@@ -54,9 +54,10 @@ def _saved(project: Any, record: Any, fmt: str, message: str) -> None:
 @click.option("--no-encounter", is_flag=True, help="Do not attach it to the current encounter.")
 @click.option("-t", "--tag", "tags", multiple=True, help="Tag (repeatable).")
 @click.option("--at", "when", help="When it happened: 14:05, yesterday 15:30, -20m, ISO 8601.")
+@click.option("--with", "people", multiple=True, help="Participants it is about besides its @mentions: P03,P04.")
 @json_option
 def jot(text: tuple, encounter: Optional[str], no_encounter: bool, tags: tuple, when: Optional[str],
-        fmt: str) -> None:
+        people: tuple, fmt: str) -> None:
     """Capture a quick jotting (immutable). TEXT, '-' or piped stdin.
 
     Without -e it attaches to the current encounter ('fieldkit encounter start E12'),
@@ -68,8 +69,15 @@ def jot(text: tuple, encounter: Optional[str], no_encounter: bool, tags: tuple, 
     project = get_project()
     body = read_text(text, allow_editor=False)
     unlock_capture(project)
-    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter)
-    _saved(project, record, fmt, f"jotting {record.id} saved {_where(project, record, encounter)}")
+    record = jot_(project, body, encounter=encounter, when=when, tags=split(tags), session=not no_encounter,
+                  people=split(people))
+    _saved(project, record, fmt, f"jotting {record.id} saved {_where(project, record, encounter)}{_about(people)}")
+
+
+def _about(people: tuple) -> str:
+    """The participants a note was linked to at capture, as the saved line names them."""
+    codes = split(people)
+    return f", also about {', '.join(codes)}" if codes else ""
 
 
 def _where(project: Any, record: Any, given: Optional[str]) -> str:
@@ -85,16 +93,17 @@ def _where(project: Any, record: Any, given: Optional[str]) -> str:
 @click.option("-e", "--encounter", help="Encounter code or id.")
 @click.option("-t", "--tag", "tags", multiple=True, help="Tag (repeatable).")
 @click.option("--at", "when", help="When it happened.")
+@click.option("--with", "people", multiple=True, help="Participants it is about besides its @mentions: P03,P04.")
 @json_option
-def note(text: tuple, encounter: Optional[str], tags: tuple, when: Optional[str], fmt: str) -> None:
+def note(text: tuple, encounter: Optional[str], tags: tuple, when: Optional[str], people: tuple, fmt: str) -> None:
     """Write a fieldnote: TEXT, '-' or stdin, or $EDITOR when no text is given."""
     from fieldkit.fieldwork.capture import note as note_
 
     project = get_project()
     body = read_text(text, template="")
     unlock_capture(project)
-    record = note_(project, body, encounter=encounter, when=when, tags=split(tags))
-    _saved(project, record, fmt, f"fieldnote {record.id} saved")
+    record = note_(project, body, encounter=encounter, when=when, tags=split(tags), people=split(people))
+    _saved(project, record, fmt, f"fieldnote {record.id} saved{_about(people)}")
 
 
 @click.command()

@@ -112,15 +112,12 @@ def attachment_extract(ref: str, dest: str, force: bool) -> None:
 def attachment_open(ref: str) -> None:
     """Open attachment REF in the program your system uses for its type.
 
-    A copy is written to a new private temporary folder (the program needs the file's own
-    name); delete it when you are done."""
-    import tempfile
+    A copy is written to a new private folder inside the project's .opened folder (the
+    program needs the file's own name); 'fieldkit doctor --fix' removes such copies."""
+    from fieldkit.store.attachments import open_copy
 
-    from fieldkit.store.attachments import extract
-
-    folder = tempfile.mkdtemp(prefix="fieldkit-attachment-")
-    written = extract(get_project(), ref, folder)
-    click.echo(f"opening a copy at {written} (delete it when you are done)")
+    written = open_copy(get_project(), ref)
+    click.echo(f"opening a copy at {written} (fieldkit doctor --fix removes it when you are done)")
     click.launch(str(written))
 
 

@@ -78,15 +78,19 @@ def show(ref: str, fmt: str) -> None:
         output(data, fmt="json")
         return
     body = data.pop("body", None)
+    shown_times = False
     for key, value in data.items():
         if value in (None, "", [], {}):
             continue
         field = getattr(record, key, None)
         if isinstance(field, dt.datetime):  # JSON keeps UTC; a person reads the project's zone
             value = local_time(project, field, record.observed_precision if key == "observed_at" else "minute")
+            shown_times = True
         elif key == "links" and record.type_name == "observation":
             value = [project.get(pid, type_name="participant", include_deleted=True).code for pid in field]
         click.echo(f"{key:>18}: {readable(value)}")
+    if shown_times:  # the times above are local; say which zone they are in
+        click.echo(f"{'zone':>18}: {project.timezone}")
     if body is not None:
         click.echo("")
         click.echo(body)

@@ -221,6 +221,7 @@ def _merge(project, handle, report) -> None:
     _header(handle, report)
     type_of = {t: name for name, t in TABLES.items()}
     records, history, skipped, identities = [], {}, {}, []
+    kept: dict[str, list] = {}
     for number, table, row in _lines(handle, report):
         if table == "revisions":
             data = row.get("data")
@@ -229,7 +230,10 @@ def _merge(project, handle, report) -> None:
             continue
         if table == "exchange_ids":
             identities.append((row.get("external_id"), row.get("record_id"), row.get("record_type"),
-                               row.get("origin"), row.get("data") or {}))
+                               row.get("origin"), _json_dict(row.get("data"))))
+            continue
+        if table in ("exchange_items", "exchange_members"):  # other tools' sets, users, cases
+            kept.setdefault(table, []).append(row)
             continue
         if table not in type_of:
             skipped[table] = skipped.get(table, 0) + 1
@@ -274,9 +278,33 @@ def _merge(project, handle, report) -> None:
         report.count("earlier versions of new records", carried)
     new_ids = {r.id for r in new}
     store.exchange.remember([row for row in identities if row[1] in new_ids or row[1] in present])
+    _merge_kept(project, report, kept, new_ids | set(present))
     for table, n in sorted(skipped.items()):
         report.skipped.append(f"{n} {table} row(s): a merge takes live records and their history only "
                               "(settings, audit log and anonymisation tables stay this project's own)")
+
+
+def _json_dict(value) -> dict:
+    """A JSON-text column of a backup line as a dict (the file shows such columns as text)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "{}")
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _merge_kept(project, report, kept: dict, live: set) -> None:
+    """Other tools' sets, users and cases of the file, with their members among ``live`` records."""
+    from fieldkit.exchange.merging import keep_item
+
+    members: dict[str, list] = {}
+    for row in kept.get("exchange_members", ()):
+        if row.get("record_id") in live:
+            members.setdefault(row.get("item_id"), []).append((row["record_id"], row.get("record_type")))
+    for row in kept.get("exchange_items", ()):
+        keep_item(project, report, row["external_id"], row["kind"], row.get("name") or "", row.get("origin") or "",
+                  _json_dict(row.get("data")), members.get(row["external_id"], ()))
 
 
 def _restore(project, handle, report) -> None:

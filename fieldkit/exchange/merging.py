@@ -95,6 +95,26 @@ class Merger:
         return "conflict"
 
 
+def keep_item(project: "Project", report: "ImportReport", external_id: str, kind: str, name: str, origin: str,
+              data: dict, members: Iterable[tuple[str, str]] = ()) -> None:
+    """Keep another tool's set, user or case (``store.exchange``), adding the members the project
+    lacks, and count what happened: a second import of the same file changes nothing."""
+    exchange = project.store.exchange
+    outcome = exchange.keep_item(external_id, kind, name, origin, data)
+    if outcome == "added":
+        report.count(f"{kind}s kept (written back on export)")
+    elif outcome == "unchanged":
+        report.count(f"{kind}s already kept (unchanged)")
+    else:  # no history tells which side changed it: the kept one stays
+        report.notes.append(f"{kind} {name!r} ({external_id}) differs from the one kept from an earlier import; "
+                            "the kept one stays")
+    members = list(members)
+    if members:
+        added = exchange.add_members(external_id, members)
+        if added and outcome != "added":
+            report.count(f"{kind} members added", added)
+
+
 def review(project: "Project", *, include_resolved: bool = False) -> list[dict]:
     """The conflicts merges found and not yet marked resolved (``fieldkit merge --review``)."""
     return project.store.exchange.conflicts(include_resolved=include_resolved)

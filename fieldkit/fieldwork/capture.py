@@ -73,12 +73,20 @@ def _checked(project, record):
     return record
 
 
+def _people(project: Project, people: Sequence[str]) -> tuple[str, ...]:
+    """Participant ids for codes or ids given at capture, in order, each once."""
+    return tuple(dict.fromkeys(project.resolve(code, "participant") for code in people))
+
+
 def jot(project: Project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True) -> Observation:
+        tags: Sequence[str] = (), now: Optional[dt.datetime] = None, session: bool = True,
+        people: Sequence[str] = ()) -> Observation:
     """Save a jotting: quick, immutable, stamped with both clocks.
 
     Without ``encounter`` it attaches to the capture session's encounter, if one is current
-    (``encounter start``; pass ``session=False`` to leave it unattached)."""
+    (``encounter start``; pass ``session=False`` to leave it unattached). ``people``
+    (participant codes or ids) are those it is about besides its @mentions: consent,
+    withdrawal and queries treat them like mentions."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     if encounter_id is None and session:
         from fieldkit.fieldwork.registers import current_encounter
@@ -88,15 +96,17 @@ def jot(project: Project, text: str, *, encounter: Optional[str] = None, when: O
     observed = _observed(project, when, now) or {"observed_at": now or dt.datetime.now(dt.timezone.utc),
                                                   "observed_precision": "minute", "observed_raw": "now"}
     return _checked(project, project.add(Observation(stage="jotting", body=_with_tags(text, tags),
-                                                     encounter_id=encounter_id, **observed)))
+                                                     encounter_id=encounter_id, links=_people(project, people),
+                                                     **observed)))
 
 
 def note(project: Project, text: str, *, encounter: Optional[str] = None, when: Optional[str] = None,
-         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None) -> Observation:
-    """Save a full fieldnote (editable later, with history)."""
+         tags: Sequence[str] = (), derived_from: Sequence[str] = (), now: Optional[dt.datetime] = None,
+         people: Sequence[str] = ()) -> Observation:
+    """Save a full fieldnote (editable later, with history); ``people`` as for :func:`jot`."""
     encounter_id = project.resolve(encounter, "encounter") if encounter else None
     return _checked(project, project.add(Observation(
-        stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id,
+        stage="fieldnote", body=_with_tags(text, tags), encounter_id=encounter_id, links=_people(project, people),
         derived_from=tuple(project.resolve(d, "observation") for d in derived_from), **_observed(project, when, now),
     )))
 

@@ -183,7 +183,9 @@ _PATTERNS = {
     "outward": rf"{_L}{_OUTWARD}{_R}",
     "any_outward": rf"{_L}{_ANY_OUTWARD}{_R}",
     "postcode_before": r"(?:post[ \u00a0]?code|postal[ \u00a0]+(?:district|area))s?\b[^.!?\n\d]{0,25}\Z",
-    "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code)\b",
+    "postcode_after": r"[ \u00a0]+(?:area|district|postcode|post[ \u00a0]code|way)\b",
+    # "round NG7 way", "up SK4 way": the idiom names a district whatever its letters
+    "postcode_way": r"(?:round|around|near|over|up|down|out)[ \u00a0]+\Z",
     # ages, one pattern per way of writing them, each starting with a digit or a word
     "age_years": r"(?P<n>\d(?<![\w.]\d)\d{0,2})(?:[ \u00a0\-]*(?:years?|yrs?)[ \u00a0\-]*old|[ \u00a0]?y/?o)(?![^\W_])",
     # age_word and age_is: the first letter (without IGNORECASE, so the engine can skip ahead
@@ -382,17 +384,21 @@ def detect_nhs(text: str, context: Optional[DetectContext] = None) -> Iterator[S
 
 def detect_postcode(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:
     """Full postcodes (outward and inward code), with or without the space; outward codes
-    alone next to "postcode", "area" or "district"."""
+    alone next to "postcode", "area", "district" or "way" ("round NG7 way")."""
     yield from _spans("postcode", "postcode", text, "quasi")
     lowered = text.lower()
-    if "post" not in lowered and "area" not in lowered and "district" not in lowered:
+    if "post" not in lowered and "area" not in lowered and "district" not in lowered and "way" not in lowered:
         return
     strict = _re("outward")
     for m in _re("any_outward").finditer(text):
         # "postcode" just before it says what it is, whatever its letters; a word after it
-        # ("NG7 area") says less, so there the letters must follow Royal Mail's rules
-        if _re("postcode_before").search(text[max(0, m.start() - 40):m.start()]) or \
-                (_re("postcode_after").match(text, m.end()) and strict.fullmatch(text, m.start(), m.end())):
+        # ("NG7 area") says less, so there the letters must follow Royal Mail's rules, unless
+        # the whole idiom "round NG7 way" is there
+        after = _re("postcode_after").match(text, m.end())
+        way = after is not None and after.group().split()[-1].lower() == "way"
+        if _re("postcode_before").search(text[max(0, m.start() - 40):m.start()]) or (after and (
+                _re("postcode_way").search(text[max(0, m.start() - 10):m.start()]) if way
+                else strict.fullmatch(text, m.start(), m.end()))):
             yield Span(m.start(), m.end(), "postcode", "quasi", detector="uk.postcode")
 
 
@@ -470,17 +476,26 @@ def detect_age(text: str, context: Optional[DetectContext] = None) -> Iterator[S
                                               and text[m.start() - 2].isalpha()):
                 continue
             if name == "age_is" and m.group().split()[0].lower() in ("is", "was") \
-                    and not _after_a_name(text, m.start()):
+                    and not _after_a_name(text, m.start(), context):
                 continue
             found.append((m.start("n"), m.end("n")))
     for start, end in sorted(set(found)):
         yield Span(start, end, "age", "quasi", detector="uk.age")
 
 
-def _after_a_name(text: str, start: int) -> bool:
-    """Whether the word before ``start`` is capitalised (``Dana is 34``, not ``room is 12``)."""
+def _after_a_name(text: str, start: int, context: Optional[DetectContext] = None) -> bool:
+    """Whether the word before ``start`` is capitalised (``Dana is 34``, not ``room is 12``)
+    or, in any case, a word of a registered person's names (``dana okafor is 34``)."""
     m = re.search(r"([^\W\d_]+)[ \u00a0]+\Z", text[max(0, start - 30):start])
-    return bool(m) and m.group(1)[0].isupper() and m.group(1) not in ("It", "This", "That", "There", "What")
+    if not m:
+        return False
+    word = m.group(1)
+    if word[0].isupper():
+        return word not in ("It", "This", "That", "There", "What")
+    people = getattr(context, "people", None) or ()
+    folded = word.casefold()
+    return any(folded in (w.casefold() for name in getattr(person, "names", ()) for w in name.split())
+               for person in people)
 
 
 _CODE_SHAPED = re.compile(r"[A-Za-z]{1,3}\d{1,4}\Z")
@@ -501,7 +516,7 @@ def detect_handle(text: str, context: Optional[DetectContext] = None) -> Iterato
 
 
 #: ", Town" after a street address, when a comma, a postcode or the end of a sentence follows
-_TOWN_AFTER = re.compile(r",[ \u00a0]*([A-Z][a-z'\u2019\-]+(?:[ \u00a0][A-Z][a-z'\u2019\-]+)?)(?=[ \u00a0]*(?:[,.;\n]|$|[A-Z]{1,2}\d))")
+_TOWN_AFTER = re.compile(r",[ \u00a0]*([A-Z][a-z'\u2019\-]+(?:[ \u00a0][A-Z][a-z'\u2019\-]+)?)(?=[ \u00a0]*(?:[,.;\n]|$|[A-Za-z]{1,2}\d))")
 
 
 def detect_address(text: str, context: Optional[DetectContext] = None) -> Iterator[Span]:

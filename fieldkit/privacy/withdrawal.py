@@ -472,6 +472,8 @@ def _apply(project, plan: WithdrawalPlan, finder: _Finder) -> list:
 def _finish(project, keys, *, only: Optional[int] = None) -> list[str]:
     """Complete committed withdrawals: tombstone in the key store, files deleted, journal
     closed, write-ahead log folded in. Each step can be repeated."""
+    from fieldkit.store.attachments import remove_open_copies
+
     erasure = project.store.erasure
     done = []
     for entry in erasure.journal_pending():
@@ -483,6 +485,7 @@ def _finish(project, keys, *, only: Optional[int] = None) -> list[str]:
             path = _attachment_path(project, sha)
             if path is not None:
                 path.unlink(missing_ok=True)
+                remove_open_copies(project.path, sha)
         with project.transaction():
             erasure.journal_done(entry["id"])
         done.append(entry["code"])

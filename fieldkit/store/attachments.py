@@ -113,3 +113,41 @@ def extract(project: Project, ref: str, dest: Union[str, os.PathLike[str]], *, f
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+#: where ``attachment open`` puts the copies it hands to other programs: inside the project
+#: folder, so they share its protection and ``doctor`` can list and remove them
+OPENED = ".opened"
+
+
+def open_copy(project: Project, ref: str) -> Path:
+    """A copy of an attachment for another program to open, under its own name in a new
+    owner-only folder in the project's ``.opened`` folder (see ``maintenance.leftovers``)."""
+    import secrets
+
+    base = project.path / OPENED
+    base.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(base, 0o700)
+    folder = base / secrets.token_hex(8)
+    folder.mkdir(mode=0o700)
+    try:
+        return extract(project, ref, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def remove_open_copies(project_path: Path, sha: str) -> int:
+    """Delete the ``attachment open`` copies of the file with hash ``sha`` (when its
+    attachment is withdrawn or destroyed, no copy of it may stay in the project folder);
+    returns how many were removed."""
+    base = Path(project_path) / OPENED
+    if not base.is_dir():
+        return 0
+    removed = 0
+    for path in base.rglob("*"):
+        if path.is_file() and not path.is_symlink() and sha256_file(path) == sha:
+            path.unlink()
+            removed += 1
+    return removed
+

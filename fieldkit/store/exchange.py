@@ -4,7 +4,9 @@ Reached as ``store.exchange``. ``exchange_ids`` maps another tool's id (a GUID, 
 or its own id) to the record imported from it, with what fieldkit has no field for (a
 document's name, variables and sets; a code's codability) as JSON. ``merge_conflicts``
 lists records two sides changed differently; it holds ids and a short description, never
-content (both versions are in ``revisions``).
+content (both versions are in ``revisions``). ``exchange_items`` keeps what another tool's
+file holds that is no fieldkit record (sets, users, cases about no imported document), and
+``exchange_members`` which records each set holds.
 """
 
 from __future__ import annotations
@@ -63,6 +65,45 @@ class ExchangeTables:
         for chunk in _chunks(record_ids):
             self.conn.execute(f"delete from exchange_ids where record_id in ({_marks(chunk)})", chunk)
             self.conn.execute(f"delete from merge_conflicts where record_id in ({_marks(chunk)})", chunk)
+
+    # other tools' sets, users and cases ----------------------------------------------------
+    def items(self, kind: Optional[str] = None) -> list[dict]:
+        """Kept items (``external_id``, ``kind``, ``name``, ``origin``, ``data`` as a dict,
+        ``members`` as ``[(record id, record type)]``), in the order they were first kept."""
+        sql = "select external_id, kind, name, origin, data from exchange_items"
+        args: list = []
+        if kind:
+            sql += " where kind = ?"
+            args.append(kind)
+        found = {ext: {"external_id": ext, "kind": k, "name": name, "origin": origin,
+                       "data": json.loads(data or "{}"), "members": []}
+                 for ext, k, name, origin, data in self.conn.execute(sql + " order by rowid", args)}
+        members_sql = "select item_id, record_id, record_type from exchange_members"
+        if kind:
+            members_sql += " where item_id in (select external_id from exchange_items where kind = ?)"
+        for item, rid, rtype in self.conn.execute(members_sql + " order by rowid", args):
+            if item in found:
+                found[item]["members"].append((rid, rtype))
+        return list(found.values())
+
+    def keep_item(self, external_id: str, kind: str, name: str, origin: str, data: dict) -> str:
+        """Keep an item; returns ``added``, ``unchanged`` or ``different`` (a kept item with this
+        id and another kind, name or data is left as it is: the caller reports it)."""
+        text = json.dumps(data or {}, ensure_ascii=False, sort_keys=True)
+        row = self.conn.execute("select kind, name, data from exchange_items where external_id = ?",
+                                [external_id]).fetchone()
+        if row is None:
+            self.conn.execute("insert into exchange_items (external_id, kind, name, origin, data) "
+                              "values (?, ?, ?, ?, ?)", [external_id, kind, name, origin, text])
+            return "added"
+        return "unchanged" if tuple(row) == (kind, name, text) else "different"
+
+    def add_members(self, item_id: str, members: Iterable[tuple[str, str]]) -> int:
+        """Add ``(record id, record type)`` members to a kept set; returns how many were new."""
+        before = self.conn.total_changes
+        self.conn.executemany("insert or ignore into exchange_members (item_id, record_id, record_type) "
+                              "values (?, ?, ?)", [(item_id, rid, rtype) for rid, rtype in members])
+        return self.conn.total_changes - before
 
     # merging --------------------------------------------------------------------------------
     def coding_keys(self, record_ids: Sequence[str]) -> set:

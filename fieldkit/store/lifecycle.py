@@ -185,6 +185,7 @@ class LifecycleTables:
                 self.conn.execute(f"delete from codings where id in ({_marks(inner)})", inner)
             for table in ("revisions", "anonymisation_decisions", "anonymisation_log", "turns"):
                 self.conn.execute(f"delete from [{table}] where record_id in ({marks})", chunk)
+            self.store.erasure.forget_exchange(chunk)
             self.conn.execute(f"delete from [{TABLES[type_name]}] where id in ({marks})", chunk)
 
     def erase_attachments(self, attachment_ids: Sequence[str]) -> list[str]:
@@ -271,12 +272,15 @@ def complete_destruction(store: Store, project_path: Union[str, os.PathLike[str]
                                        "order by id desc limit 1", [str(journal_id)])]
         if found:
             certificate = json.loads(found[0]["detail"])
+    from fieldkit.store.attachments import remove_open_copies
+
     folder = Path(project_path) / "attachments"
     for sha in plan.get("files", ()):
         if not re.fullmatch(r"[0-9a-f]{64}", sha):
             continue  # never a path: a crafted hash must not name a file outside the folder
         if not store.conn.execute("select 1 from attachments where sha256 = ?", [sha]).fetchone():
             _shred(folder / sha)
+            remove_open_copies(Path(project_path), sha)
     for keystore in plan.get("keystore", ()):
         for suffix in ("", "-wal", "-shm", "-journal"):
             _shred(Path(keystore + suffix))

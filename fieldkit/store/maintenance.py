@@ -191,8 +191,10 @@ def _keystore(project) -> list[Finding]:
 
 #: what interrupted fieldkit commands can leave in the project folder: the copy a conversion
 #: writes (plaintext, when ``decrypt`` was killed), a backup's part file, an attachment being
-#: copied, an export's or report's scratch file or folder (when written inside the project)
-_LEFTOVER = re.compile(r"\.fieldkit\.db\.(converting|part)|\.fieldkit-report-.+|\..+\.(tmp|old|part)|.+\.fieldkit-tmp")
+#: copied, an export's or report's scratch file or folder (when written inside the project),
+#: and the copies ``attachment open`` handed to other programs
+_LEFTOVER = re.compile(r"\.fieldkit\.db\.(converting|part)|\.fieldkit-report-.+|\..+\.(tmp|old|part)|.+\.fieldkit-tmp"
+                       r"|\.opened")
 
 
 def leftovers(project: Project) -> list[Path]:
@@ -205,11 +207,17 @@ def leftovers(project: Project) -> list[Path]:
 
 
 def _leftovers(project) -> list[Finding]:
+    from fieldkit.store.attachments import OPENED
     from fieldkit.store.encryption import converting_path
 
     out = []
     for path in leftovers(project):
-        if path == converting_path(project.path):
+        if path.name == OPENED:
+            count = sum(1 for f in path.rglob("*") if f.is_file())
+            if count:
+                out.append(Finding("warning", "leftovers", f"{count} attachment copies opened with 'attachment open' "
+                                   f"are still in {path.name}", "fieldkit doctor --fix (removes them)"))
+        elif path == converting_path(project.path):
             out.append(Finding("error", "leftovers", f"{path.name} is the copy an interrupted encrypt or decrypt "
                                "left behind: after a decrypt it holds every note in plaintext",
                                "fieldkit doctor --fix (removes it)"))

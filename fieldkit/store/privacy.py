@@ -189,9 +189,19 @@ class Erasure:
             self.conn.execute(f"delete from revisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_decisions where record_id in ({marks})", chunk)
             self.conn.execute(f"delete from anonymisation_log where record_id in ({marks})", chunk)
-            # a document's name from another tool, kept for re-export, can name the person
-            self.conn.execute(f"delete from exchange_ids where record_id in ({marks})", chunk)
+            self.forget_exchange(chunk)
             self.conn.execute(f"delete from merge_conflicts where record_id in ({marks})", chunk)
+
+    def forget_exchange(self, record_ids: Sequence[str]) -> None:
+        """Delete what other tools' files said of these records: a document's name kept for
+        re-export can name the person, and another tool's case about an erased note names or
+        describes them (erased whole); a set only loses the member."""
+        for chunk in _chunks(record_ids):
+            marks = _marks(chunk)
+            self.conn.execute(f"delete from exchange_ids where record_id in ({marks})", chunk)
+            self.conn.execute(f"delete from exchange_items where kind = 'case' and external_id in "
+                              f"(select item_id from exchange_members where record_id in ({marks}))", chunk)
+            self.conn.execute(f"delete from exchange_members where record_id in ({marks})", chunk)
 
     def revision_rows(self) -> list[tuple]:
         """``(id, record_id, data)`` of every stored earlier version."""

@@ -263,6 +263,19 @@ OBSERVATION_LINKS = (
     'ALTER TABLE "observations" ADD COLUMN "links" TEXT',
 )
 
+# What another tool's file holds that is no fieldkit record, kept so an export writes it back:
+# its sets (MAXQDA document sets, code and memo sets), its users (also those who coded
+# nothing) and its cases that refer to no imported document, each under the tool's own id;
+# and which records each set holds (a withdrawal erases a member's row with the record).
+EXCHANGE_ITEMS = (
+    'CREATE TABLE "exchange_items" (\n   "external_id" TEXT PRIMARY KEY,\n   "kind" TEXT NOT NULL,\n'
+    '   "name" TEXT,\n   "origin" TEXT,\n   "data" TEXT\n)',
+    _index("idx_exchange_items_kind", "exchange_items", '"kind"'),
+    'CREATE TABLE "exchange_members" (\n   "item_id" TEXT NOT NULL,\n   "record_id" TEXT NOT NULL,\n'
+    '   "record_type" TEXT,\n   PRIMARY KEY ("item_id", "record_id")\n)',
+    _index("idx_exchange_members_record_id", "exchange_members", '"record_id"'),
+)
+
 #: every fieldkit migration, in order: (name, function of a sqlite-utils Database)
 STEPS = (
     ("0001_initial", _run(INITIAL)),
@@ -274,6 +287,7 @@ STEPS = (
     ("0007_lifecycle", _run(LIFECYCLE)),
     ("0008_search_words", _run(SEARCH_WORDS)),
     ("0009_observation_links", _run(OBSERVATION_LINKS)),
+    ("0011_exchange_items", _run(EXCHANGE_ITEMS)),
 )
 #: their names: opening a current project compares these with the applied ones in plain SQL,
 #: so a quick jot never imports sqlite-utils

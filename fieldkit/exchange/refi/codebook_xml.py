@@ -128,7 +128,9 @@ def export_qdc(project: Project, dest: Path, options: Optional[ExportOptions] = 
         '<?xml version="1.0" encoding="utf-8"?>\n',
         f'<CodeBook xmlns="{CODEBOOK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:schemaLocation="{CODEBOOK_NS} {CODEBOOK_SCHEMA_LOCATION}" origin="{xml_attr(origin())}">\n',
-        "<Codes>\n", *code_elements(codes, guids=guids, not_codable=not_codable), "</Codes>\n</CodeBook>\n",
+        "<Codes>\n", *code_elements(codes, guids=guids, not_codable=not_codable), "</Codes>\n",
+        *code_sets(project, {c.id: guids.get(c.id) or record_guid(c.id) for c in codes}, report, texts),
+        "</CodeBook>\n",
     ])
     force = force or bool(getattr(options, "force", False))
     with atomic_output(Path(dest), force=force) as tmp:
@@ -136,6 +138,32 @@ def export_qdc(project: Project, dest: Path, options: Optional[ExportOptions] = 
     report.count("codes", len(codes))
     report.files.append(str(dest))
     return report
+
+
+def code_sets(project: Project, code_guids: dict[str, str], report: ExportReport,
+              texts: Callable[[str], str]) -> list[str]:
+    """``<Sets>`` of a codebook: the kept sets that hold codes, with their code members only."""
+    from fieldkit.exchange.refi import derived_guid
+    from fieldkit.exchange.refi.project_xml import xml_attr, xml_text
+
+    out, dropped = [], 0
+    for item in project.store.exchange.items("set"):
+        members = [code_guids[rid] for rid, kind in item["members"] if kind == "code" and rid in code_guids]
+        dropped += len(item["members"]) - len(members)
+        if not members:
+            continue
+        description = item["data"].get("description")
+        out.append(f'<Set guid="{clean_guid(item["external_id"]) or derived_guid("set", item["external_id"])}" '
+                   f'name="{xml_attr(texts(item["name"]) if item["name"] else "")}">'
+                   + (f"<Description>{xml_text(texts(description))}</Description>" if description else "")
+                   + "".join(f'<MemberCode guid="{g}"/>' for g in members) + "</Set>\n")
+    if dropped:
+        report.count("set memberships of documents, notes or deleted codes (a codebook holds codes only; dropped)",
+                     dropped)
+    if out:
+        report.count("sets", len(out))
+        return ["<Sets>\n", *out, "</Sets>\n"]
+    return []
 
 
 # reading -------------------------------------------------------------------------------
@@ -259,7 +287,9 @@ def import_qdc(project: Project, source: Path,
                options: Union[ImportOptions, dict[str, Any], None] = None) -> ImportReport:
     """Add the codes of a ``.qdc`` file to the project, in one transaction (``dry_run`` honoured)."""
     from fieldkit.exchange.importing import ImportReport, run_import
-    from fieldkit.exchange.refi.reader import children, foreign_ids, local_name, option, parse_xml, read_limited
+    from fieldkit.exchange.refi import any_id
+    from fieldkit.exchange.refi.reader import (child_text, children, foreign_ids, local_name, option, parse_xml,
+                                               read_limited, require_guid)
 
     source = Path(source)
     report = ImportReport(importer="qdc", source=str(source))
@@ -275,11 +305,29 @@ def import_qdc(project: Project, source: Path,
     if foreign:
         report.notes.append(f"{len(foreign)} code id(s) are not GUIDs (e.g. {next(iter(foreign.values()))!r}); "
                             "accepted, each mapped to a fixed GUID")
-    for group in children(root, "Sets"):
-        report.skipped.append(f"{len(children(group, 'Set'))} code set(s): fieldkit has no code sets")
+    sets = [(require_guid(el, "Set", source.name), el.get("name") or "", child_text(el, "Description"),
+             [any_id(m.get("guid")) for m in children(el, "MemberCode")])
+            for group in children(root, "Sets") for el in children(group, "Set")]
     trusted = is_fieldkit_origin(root.get("origin"))
 
     def work():
-        merge_codes(project, nodes, trusted=trusted, report=report, taken=set())
+        from fieldkit.exchange.merging import keep_item
+        from fieldkit.exchange.refi.offsets import producer
+
+        code_map = merge_codes(project, nodes, trusted=trusted, report=report, taken=set())
+        tool = producer(root.get("origin"))[0]
+        if not trusted:  # the other tool's GUIDs, so a codebook or project export gives them back
+            project.store.exchange.remember(
+                [(node.guid, code_map[node.guid], "code", tool,
+                  {"codable": node.codable, **({"id": foreign[node.guid]} if node.guid in foreign else {})})
+                 for node in nodes if node.guid in code_map])
+        missing = 0
+        for guid, name, description, members in sets:  # code sets, kept as a project file's sets are
+            found = [(code_map[g], "code") for g in members if g in code_map]
+            missing += len(members) - len(found)
+            keep_item(project, report, guid, "set", name, tool,
+                      {"description": description} if description else {}, found)
+        if missing:
+            report.skipped.append(f"{missing} set membership(s) of codes the codebook does not define")
 
     return run_import(project, report, work, dry_run=bool(option(options, "dry_run", False)))

@@ -49,6 +49,7 @@ VARIABLE_TYPES = {
     "memo kind": "Text", "memo title": "Text",
 }
 ATTRIBUTE_PREFIX = "attribute: "
+QUOTES_NOT_ALLOWED = "Consent does not cover quotation: do not quote from this source."
 
 
 def xml_text(value: str) -> str:
@@ -177,8 +178,8 @@ class _QdpxWriter:
         if not name:
             return None
         guid = self.users.get(name)
-        if guid is None:
-            guid = self.users[name] = derived_guid("user", name)
+        if guid is None:  # the GUID another tool gave this user, else one made from the name
+            guid = self.users[name] = self.kept_users.get(name) or derived_guid("user", name)
         return guid
 
     def variable(self, name: str) -> str:
@@ -272,6 +273,8 @@ class _QdpxWriter:
             names.setdefault(code.name, []).append(code.id)
         drops["code(s) sharing a name with a code under another parent (QualCoder merges them)"] = sum(
             len(ids) for ids in names.values() if len(ids) > 1)
+        # its documentation: "sets and graphs cannot be imported" (QualCoder wiki, Imports and Exports)
+        drops["set(s)"] = report.counts.get("sets", 0)
         for what, n in drops.items():
             if n:
                 report.warn(f"QualCoder will drop {n} {what}")
@@ -303,7 +306,14 @@ class _QdpxWriter:
         kept_codes = {cid: self.kept[cid] for cid in self.codes if cid in self.kept}
         self.code_guids = {cid: _kept_guid(kept_codes.get(cid)) or record_guid(cid) for cid in self.codes}
         self.not_codable = frozenset(cid for cid, (_, data) in kept_codes.items() if data.get("codable") is False)
-        self.sets: dict[str, list[str]] = {}  # set name -> GUIDs of the exported sources in it
+        self.sets: dict[str, list[str]] = {}  # set name -> GUIDs of the exported sources in it (older imports)
+        # other tools' sets, users and cases that are no fieldkit record, kept by an import
+        self.items = project.store.exchange.items()
+        self.kept_users: dict[str, str] = {}
+        for item in self.items:
+            if item["kind"] == "user" and item["name"]:
+                self.kept_users.setdefault(item["name"], _kept_guid((item["external_id"],)) or
+                                           derived_guid("user", item["name"]))
         self.encounters = {e.id: e for e in records("encounter")}
         if self.options.encounters:
             wanted = {project.resolve(e, "encounter") for e in self.options.encounters}
@@ -411,10 +421,11 @@ class _QdpxWriter:
             name = self.scrub(kept["name"])
         user = self.users.get(record.author) or self.user(record.author)
         user_attr = f' creatingUser="{user}"' if user else ""
-        description = ""
+        description = self.scrub(kept["description"]) if kept.get("description") else ""
         if not item.quotes_allowed:
-            description = ("<Description>Consent does not cover quotation: do not quote from this source."
-                           "</Description>\n")
+            description = "\n".join(filter(None, (description, QUOTES_NOT_ALLOWED)))
+        if description:
+            description = f"<Description>{xml_text(description)}</Description>\n"
         # in this order: the Variables list follows the order of first use
         value = self.value
         values = value("stage", record.stage)
@@ -542,16 +553,45 @@ class _QdpxWriter:
                 tail += [f'<Link guid="{g}" name="{name}" direction="OneWay" originGUID="{o}" targetGUID="{t}"/>\n'
                          for g, name, o, t in self.links]
                 tail.append("</Links>\n")
-            if self.sets:
-                tail.append("<Sets>\n")
-                for set_name, members in self.sets.items():
-                    tail.append(f'<Set guid="{derived_guid("set", set_name)}" name="{xml_attr(set_name)}">'
-                                + "".join(f'<MemberSource targetGUID="{g}"/>' for g in members) + "</Set>\n")
-                tail.append("</Sets>\n")
-                self.report.count("sets", len(self.sets))
+            sets = self.set_elements()
+            if sets:
+                tail += ["<Sets>\n", *sets, "</Sets>\n"]
+                self.report.count("sets", len(sets))
             state = "anonymised" if self.options.anonymise else "NOT anonymised"
             tail.append(f"<Description>Exported by {xml_text(origin())} ({state}).</Description>\n</Project>\n")
             out.write("".join(tail).encode("utf-8"))
+
+    def set_elements(self) -> list[str]:
+        """``Set`` elements: other tools' sets with their GUIDs and the members this export holds."""
+        out = []
+        names = set()
+        dropped = 0
+        for item in self.items:
+            if item["kind"] != "set":
+                continue
+            names.add(item["name"])
+            by_kind: dict[str, list[str]] = {"code": [], "observation": [], "memo": []}
+            for rid, kind in item["members"]:
+                if kind == "code" and rid in self.code_guids:
+                    by_kind[kind].append(self.code_guids[rid])
+                elif kind in ("observation", "memo") and rid in self.exported:
+                    by_kind[kind].append(self.guid_of(rid))
+                else:
+                    dropped += 1
+            description = item["data"].get("description")
+            guid = _kept_guid((item["external_id"],)) or derived_guid("set", item["external_id"])
+            out.append(f'<Set guid="{guid}" name="{xml_attr(self.scrub(item["name"]))}">'
+                       + (f"<Description>{xml_text(self.scrub(description))}</Description>" if description else "")
+                       + "".join(f'<MemberCode targetGUID="{g}"/>' for g in by_kind["code"])
+                       + "".join(f'<MemberSource targetGUID="{g}"/>' for g in by_kind["observation"])
+                       + "".join(f'<MemberNote targetGUID="{g}"/>' for g in by_kind["memo"]) + "</Set>\n")
+        for set_name, members in self.sets.items():  # document sets kept by older imports
+            if set_name not in names:
+                out.append(f'<Set guid="{derived_guid("set", set_name)}" name="{xml_attr(set_name)}">'
+                           + "".join(f'<MemberSource targetGUID="{g}"/>' for g in members) + "</Set>\n")
+        if dropped:
+            self.report.count("set memberships of records not in this export (dropped)", dropped)
+        return out
 
     def head_parts(self, now: dt.datetime) -> list[str]:
         """``project.qde`` up to its cases: declaration, users, codebook and variables."""
@@ -570,6 +610,8 @@ class _QdpxWriter:
             f'origin="{xml_attr(origin())}"' + (f' creatingUserGUID="{me}"' if me else "")
             + f' creationDateTime="{xml_time(now)}">\n',
         ]
+        for user in self.kept_users:  # also those with nothing in this export, so a round trip keeps them
+            self.user(user)
         if self.users:
             parts.append("<Users>\n")
             parts += [f'<User guid="{guid}" name="{xml_attr(user)}"/>\n' for user, guid in self.users.items()]
@@ -614,13 +656,32 @@ class _QdpxWriter:
             if people:
                 values.append(self.value("participants", ", ".join(people)))
             yield self.case(enc, enc.code, self.scrub(enc.summary), values)
-        for case_guid, (name, variables, sources) in self.foreign_cases.items():
-            values = [self.value(var, self.scrub(str(text))) for var, text in sorted(variables.items())
-                      if var not in VARIABLE_TYPES]
-            refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in sources)
-            self.report.count("cases")
-            yield (f'<Case guid="{_kept_guid((case_guid, {})) or derived_guid("case", case_guid)}" '
-                   f'name="{xml_attr(self.scrub(name))}">\n{"".join(values)}{refs}</Case>\n')
+        for case_guid, (name, variables, sources) in self.foreign_cases.items():  # kept by older imports
+            yield self.other_case(case_guid, name, "", variables, sources)
+        dropped = 0
+        for item in self.items:
+            if item["kind"] != "case" or item["external_id"] in self.foreign_cases:
+                continue
+            sources = [self.guid_of(rid) for rid, _ in item["members"]
+                       if rid in self.exported and rid not in self.memo_ids]
+            if item["members"] and not sources:  # about notes this export leaves out
+                dropped += 1
+                continue
+            data = item["data"]
+            yield self.other_case(item["external_id"], item["name"], data.get("description", ""),
+                                  data.get("variables") or {}, sources)
+        if dropped:
+            self.report.count("other tools' cases about no exported note (dropped)", dropped)
+
+    def other_case(self, case_guid: str, name: str, description: str, variables: dict, sources: list) -> str:
+        """A case another tool made (not a participant, encounter or site), with its variables as text."""
+        values = [self.value(var, self.scrub(str(text))) for var, text in sorted(variables.items())
+                  if var not in VARIABLE_TYPES]
+        description = f"<Description>{xml_text(self.scrub(description))}</Description>\n" if description else ""
+        refs = "".join(f'<SourceRef targetGUID="{g}"/>\n' for g in sources)
+        self.report.count("cases")
+        return (f'<Case guid="{_kept_guid((case_guid, {})) or derived_guid("case", case_guid)}" '
+                f'name="{xml_attr(self.scrub(name))}">\n{description}{"".join(values)}{refs}</Case>\n')
 
     def case(self, record: Record, name: str, description: str, values: list[str]) -> str:
         description = f"<Description>{xml_text(description)}</Description>\n" if description else ""

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 MAX_XML_BYTES = 512 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+#: variables of a type other than Text: their values are kept, as text
+TYPED_VARIABLES = "variable(s) typed other than Text (Integer, Float, Boolean, Date, DateTime)"
+UNREAD_WHY = {TYPED_VARIABLES: "their values are kept as text and written back as Text variables"}
 SAMPLE_TEXTS = 200  # texts tried in each way of counting positions, to choose one
 
 
@@ -298,6 +301,8 @@ class Case:
     description: str
     values: dict
     source_refs: tuple
+    code_refs: int = 0  # codes on the case itself, and selections it names: fieldkit has neither
+    selection_refs: int = 0
 
 
 @attrs.frozen
@@ -317,6 +322,7 @@ class MemberSet:
     codes: tuple
     sources: tuple
     notes: tuple
+    description: str = ""
 
 
 @attrs.define
@@ -332,6 +338,8 @@ class ProjectModel:
     links: list
     other_sources: dict
     sets: list = attrs.Factory(list)
+    #: what the file holds that fieldkit neither imports nor keeps: kind -> how many
+    unread: dict = attrs.Factory(dict)
 
 
 def _codings(element, where: str) -> tuple:
@@ -404,15 +412,24 @@ def parse_project(root: Element, where: str) -> ProjectModel:
     for book in children(root, "CodeBook"):
         for group in children(book, "Codes"):
             codes += read_codes(group, where)
+    unread: dict[str, int] = {}
+
+    def unread_one(kind: str, n: int = 1) -> None:
+        if n:
+            unread[kind] = unread.get(kind, 0) + n
+
     variables = {}
     for group in children(root, "Variables"):
         for el in children(group, "Variable"):
             variables[require_guid(el, "Variable", where)] = (el.get("name") or "").strip()
+            unread_one("variable description(s)", bool(child_text(el, "Description").strip()))
+            unread_one(TYPED_VARIABLES, (el.get("typeOfVariable") or "Text") != "Text")
     cases = []
     for group in children(root, "Cases"):
         for el in children(group, "Case"):
             cases.append(Case(require_guid(el, "Case", where), el.get("name") or "", child_text(el, "Description"),
-                              _values(el, variables), ref_guids(el, "SourceRef", where)))
+                              _values(el, variables), ref_guids(el, "SourceRef", where),
+                              len(children(el, "CodeRef")), len(children(el, "SelectionRef"))))
     sources, other = [], {}
     for group in children(root, "Sources"):
         for el in group:
@@ -421,6 +438,13 @@ def parse_project(root: Element, where: str) -> ProjectModel:
                 sources.append(_text_doc(el, "source", variables, where))
             elif name in OTHER_SOURCES:
                 other[name] = other.get(name, 0) + 1
+                # their selections (areas, pages, times) and codings go with them
+                for part in el.iter():
+                    part_name = local_name(part.tag)
+                    if part_name.endswith("Selection"):
+                        unread_one(f"{part_name}(s) in {name}s")
+                    elif part_name == "Coding":
+                        unread_one(f"coding(s) in {name}s")
     notes = []
     for group in children(root, "Notes"):
         notes += [_text_doc(el, "note", variables, where) for el in children(group, "Note")]
@@ -434,10 +458,16 @@ def parse_project(root: Element, where: str) -> ProjectModel:
         for el in children(group, "Set"):
             sets.append(MemberSet(require_guid(el, "Set", where), el.get("name") or "",
                             ref_guids(el, "MemberCode", where), ref_guids(el, "MemberSource", where),
-                            ref_guids(el, "MemberNote", where)))
+                            ref_guids(el, "MemberNote", where), child_text(el, "Description")))
+    for group in children(root, "Graphs"):
+        for el in children(group, "Graph"):
+            unread_one("graph(s)")
+            unread_one("vertices and edges of graphs", len(children(el, "Vertex")) + len(children(el, "Edge")))
+    unread_one("project description(s)", bool(child_text(root, "Description").strip()))
+    unread_one("note reference(s) on the project as a whole", len(children(root, "NoteRef")))
     return ProjectModel(name=root.get("name") or "", origin=root.get("origin") or "", users=users, codes=codes,
                         variables=variables, cases=cases, sources=sources, notes=notes, links=links,
-                        other_sources=other, sets=sets)
+                        other_sources=other, sets=sets, unread=unread)
 
 
 # loading into a project ---------------------------------------------------------------------
@@ -590,14 +620,10 @@ class _Loader:
         self.known: dict[str, str] = {}  # another tool's id -> the record an earlier import made
         self.current: dict[str, object] = {}  # id -> the stored record a merge compares with
         self.skipped: dict[str, tuple] = {}  # kind -> (how many, the first one), reported once per kind
-        self.source_cases: dict[str, list] = {}  # source GUID -> other tools' cases referring to it
+        self.other_cases: list[Case] = []  # cases that are not fieldkit's participants, encounters or sites
         self.coding_guids: dict[str, str] = {}  # coding id -> the GUID of its selection (or Coding)
         self.identities: list[tuple] = []  # other tools' ids to keep
         self.foreign: dict[str, str] = {}  # GUID made for an id that is not one -> the id
-        self.sets: dict[str, list] = {}  # member GUID -> names of the sets holding it
-        for group in model.sets:
-            for member in group.codes + group.sources + group.notes:
-                self.sets.setdefault(member, []).append(group.name)
         from fieldkit.exchange.merging import CARRIED, Merger
 
         self.merger = Merger(project, report, source=report.source, fields=CARRIED)
@@ -793,6 +819,7 @@ class _Loader:
         for guid, memo in self.memos_with_links(memo_plan):
             self.save(memo, "memos")
             self.remember(guid, memo, {"name": memo.title})
+        self.keep_items(codings)
         self.flush_skips()
         self.write_codings(codings)
         if self.identities:
@@ -802,32 +829,98 @@ class _Loader:
         if renamed:
             self.report.notes.append(f"{renamed} record(s) whose GUID the file uses twice were imported with new ids")
 
+    def keep_items(self, codings: list) -> None:
+        """Keep the file's sets, users and other tools' cases, which no fieldkit record holds,
+        under their GUIDs (``store.exchange``), so an export writes them back; a second import
+        of the same file finds them and changes nothing."""
+        model = self.model
+        kinds = {doc.guid: "observation" for doc in model.sources}
+        kinds.update((doc.guid, "memo") for doc in model.notes)
+        kinds.update((code.guid, "code") for code in model.codes)
+        self.unkept_members = 0
+        for group in model.sets:
+            members = self._members(group.codes + group.sources + group.notes, kinds)
+            self.unkept_members += len(group.codes) + len(group.sources) + len(group.notes) - len(members)
+            self._keep(group.guid, "set", group.name, {"description": group.description}, members)
+        # who coded or wrote something keeps their name on it; in a fieldkit file a user's GUID
+        # is made from the name, so from one only users who made nothing here, or who carry
+        # another tool's GUID, need keeping
+        from fieldkit.exchange.refi import derived_guid
+
+        used = {c.coder for c in codings}
+        used.update(self.user(d.user) for d in model.sources + model.notes if d.guid in self.ids)
+        for guid, name in model.users.items():
+            if name and not (self.trusted and name in used and guid == derived_guid("user", name)):
+                self._keep(guid, "user", name, {})
+        self.unkept_case_links = 0
+        alone = 0
+        for case in self.other_cases:
+            members = self._members(case.source_refs, kinds, only="observation")
+            self.unkept_case_links += len(case.source_refs) - len(members)
+            alone += not members
+            self._keep(case.guid, "case", case.name, {"description": case.description, "variables": case.values},
+                       members)
+        if self.other_cases and not self.trusted:
+            self.report.notes.append(
+                f"{len(self.other_cases)} case(s) that are not fieldkit's participants, encounters or sites "
+                f"({alone} of them about no imported document): kept with their descriptions, variables (as "
+                "text) and documents, and written back by a qdpx export")
+
+    def _members(self, guids: tuple, kinds: dict, only: Optional[str] = None) -> list[tuple[str, str]]:
+        """``(record id, record type)`` of those of ``guids`` imported (as ``only``, if given)."""
+        out = []
+        for guid in guids:
+            record_id, kind = self.ids.get(guid), kinds.get(guid)
+            if record_id and kind and (only is None or kind == only):
+                out.append((record_id, kind))
+        return out
+
+    def _keep(self, guid: str, kind: str, name: str, data: dict, members: list = ()) -> None:
+        from fieldkit.exchange.merging import keep_item
+
+        data = {k: v for k, v in data.items() if v not in ("", None, {})}
+        if guid in self.foreign:
+            data["id"] = self.foreign[guid]
+        keep_item(self.project, self.report, guid, kind, name, self.producer[0], data, members)
+
     def report_unkept(self, codings: list) -> None:
         """One line per kind of thing the file holds that fieldkit keeps aside or cannot carry."""
         report = self.report
+        model = self.model
+        if getattr(self, "unkept_members", 0):
+            report.skipped.append(f"{self.unkept_members} set membership(s) of items that were not imported")
+        if getattr(self, "unkept_case_links", 0):
+            report.skipped.append(f"{self.unkept_case_links} case link(s) to sources that were not imported")
         if self.trusted:
             return
-        model = self.model
         kept_docs = [d for d in model.sources if d.guid in self.ids]
         named = sum(1 for d in kept_docs if d.name)
         values = sum(len(d.values) for d in kept_docs)
-        in_sets = sum(1 for d in kept_docs if self.sets.get(d.guid))
-        if named or values or in_sets:
-            report.notes.append(
-                f"kept beside the notes, and written back by a qdpx export: {named} document name(s), "
-                f"{values} document variable value(s), {in_sets} document(s) in sets "
-                "(fieldkit notes have no title, variables or sets of their own)")
-        code_sets = sum(len(s.codes) for s in model.sets)
-        note_sets = sum(len(s.notes) for s in model.sets)
-        if code_sets or note_sets:
-            report.skipped.append(f"{code_sets + note_sets} code or memo set membership(s) in "
-                                  f"{len(model.sets)} set(s): fieldkit keeps sets of documents only")
+        described = sum(1 for d in kept_docs if d.description.strip())
+        parts = [f"{n} {what}" for n, what in ((named, "document name(s)"), (values, "document variable value(s)"),
+                                                 (described, "document description(s)")) if n]
+        if parts:
+            report.notes.append(f"kept beside the notes, and written back by a qdpx export: {', '.join(parts)} "
+                                "(fieldkit notes have no title, variables or description of their own)")
         used = {c.coder for c in codings}
         used.update(self.user(d.user) for d in model.sources + model.notes if d.guid in self.ids)
         idle = sorted(name for name in model.users.values() if name and name not in used)
         if idle:
-            report.skipped.append(f"{len(idle)} user(s) with nothing they made in this project "
-                                  f"({', '.join(idle)}): fieldkit keeps a coder's name on their codings only")
+            report.notes.append(f"{len(idle)} user(s) with nothing they made in this file ({', '.join(idle)}): "
+                                "kept with their GUIDs, and written back by a qdpx export")
+        cases = self.other_cases
+        unread = dict(model.unread)
+        unread["code reference(s) on cases"] = sum(c.code_refs for c in cases)
+        unread["selection reference(s) on cases"] = sum(c.selection_refs for c in cases)
+        unread["description(s) of notes (memos)"] = sum(1 for d in model.notes if d.guid in self.ids
+                                                        and d.description.strip())
+        notes = {d.guid for d in model.notes}
+        unread["link(s) between items neither of which is a note"] = sum(
+            1 for link in model.links if link.origin not in notes and link.target not in notes)
+        for kind, n in unread.items():
+            if n:
+                why = UNREAD_WHY.get(kind, "fieldkit has nowhere to keep them")
+                report.skipped.append(f"{n} {kind}: {why}")
 
     def write_codings(self, codings: list) -> None:
         """New codings in bulk; those the project has (same id, or the same span, code and coder
@@ -857,19 +950,7 @@ class _Loader:
         for case in self.model.cases:
             kind = case.values.get("fieldkit type") if self.trusted else None
             by_type.setdefault(kind if kind in ("site", "participant", "encounter") else None, []).append(case)
-        for case in by_type.get(None, ()):  # kept with the documents they refer to, for export
-            for ref in case.source_refs:
-                self.source_cases.setdefault(ref, []).append(
-                    {"guid": case.guid, "name": case.name, "variables": case.values})
-        if by_type.get(None):
-            linked = sum(1 for c in by_type[None] if c.source_refs)
-            self.report.notes.append(
-                f"{len(by_type[None])} case(s) that are not fieldkit's participants, encounters or sites: the "
-                f"{linked} that refer to documents are kept with those documents (name and variables), and "
-                "written back by a qdpx export")
-            if linked < len(by_type[None]):
-                self.report.skipped.append(f"{len(by_type[None]) - linked} case(s) referring to no document: "
-                                           "fieldkit has nowhere to keep them")
+        self.other_cases = by_type.get(None, [])  # kept by keep_items, once their documents are written
         for case in by_type.get("site", ()):
             self.site(case)
         for case in by_type.get("participant", ()):
@@ -1013,8 +1094,10 @@ class _Loader:
             else:
                 new.append(record)
             doc = docs[guid]
-            self.remember(guid, record, {"name": doc.name, "variables": doc.values, "sets": self.sets.get(guid, []),
-                                         "cases": self.source_cases.get(guid, [])})
+            kept = {"name": doc.name, "variables": doc.values}
+            if doc.description.strip():
+                kept["description"] = doc.description
+            self.remember(guid, record, kept)
         if new:  # in one bulk write, jottings still before the fieldnotes that expand them
             self.project.add_many(new, reason=f"imported from {self.report.source}")
             self.report.count("observations", len(new))
