@@ -1,6 +1,6 @@
 """The anonymised exports of a fixed study stay what they were before the export was made faster.
 
-``fixtures/export_identical.json`` holds the ``.qdpx`` and CSV exports of the study built
+``fixtures/export_identical.json`` holds the ``.qdpx``, CSV, Markdown and HTML exports of the study built
 here, as the export wrote them before the speed work of issue 11 (shared anonymiser, one
 key-store transaction and one log write per page, no decision digests for records without
 decisions). Only what changes from run to run is normalised: times and dates, the zip's own
@@ -150,8 +150,8 @@ def _plain(text: str) -> str:
 
 
 def exports(project, folder: Path) -> dict:
-    """``{name: text}`` of the default (anonymised) ``.qdpx`` and CSV exports, times
-    normalised; entry names and order kept."""
+    """``{name: text}`` of the default (anonymised) ``.qdpx``, CSV, Markdown and HTML
+    exports, times normalised; entry names and order kept."""
     from fieldkit.exchange.exporting import ExportOptions, run_export
 
     found: dict = {}
@@ -163,11 +163,14 @@ def exports(project, folder: Path) -> dict:
     with zipfile.ZipFile(qdpx) as zf:
         for name in zf.namelist():
             found[f"qdpx {name}"] = _plain(zf.read(name).decode("utf-8"))
-    tables = folder / "study-csv"
-    run_export(project, "csv", tables, ExportOptions())
-    for path in sorted(tables.rglob("*")):
-        if path.is_file():
-            found[f"csv {path.relative_to(tables)}"] = _plain(path.read_text(encoding="utf-8"))
+    for format_name in ("csv", "markdown"):
+        written = folder / f"study-{format_name}"
+        run_export(project, format_name, written, ExportOptions())
+        for path in sorted(written.rglob("*")):
+            if path.is_file():
+                found[f"{format_name} {path.relative_to(written)}"] = _plain(path.read_text(encoding="utf-8"))
+    run_export(project, "html", folder / "study.html", ExportOptions())
+    found["html"] = _plain((folder / "study.html").read_text(encoding="utf-8"))
     return found
 
 
