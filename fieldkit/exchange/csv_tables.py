@@ -8,6 +8,7 @@ and curly quotes correctly; rows are written as the notes stream past.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from pathlib import Path
@@ -75,13 +76,17 @@ def quote_text(text: str, coding: Coding) -> str:
 def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``csv`` exporter: ``observations.csv``, ``memos.csv``, ``codings.csv``, ``quotes.csv``,
     ``codes.csv``, ``participants.csv``, ``encounters.csv``, ``sites.csv``, ``consent_events.csv``."""
-    from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_items, progress,
-                             selected_code_ids, text_fields, write_manifest)
+    from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_anonymiser,
+                                             export_items, progress, selected_code_ids, text_fields, write_manifest)
     report = ExportReport(exporter="csv", dest=str(dest), anonymised=options.anonymise)
-    texts = text_fields(project, options, report)
-    lookups = Lookups(project, texts)
     quote_codes = set(selected_code_ids(project, options)) if options.codes else None
-    with atomic_output(dest, force=options.force, folder=True) as folder:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(atomic_output(dest, force=options.force, folder=True))
+        # one anonymiser for the texts and every free-text field of this export
+        anonymiser = export_anonymiser(project, options, report)
+        if anonymiser is not None:
+            stack.callback(anonymiser.close)
+        lookups = Lookups(project, text_fields(project, options, report, anonymiser=anonymiser))
         tables = {
             "observation": _Table(folder, "observations.csv", OBSERVATION_COLUMNS),
             "memo": _Table(folder, "memos.csv", MEMO_COLUMNS),
@@ -89,7 +94,7 @@ def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport
             "quote": _Table(folder, "quotes.csv", QUOTE_COLUMNS),
         }
         try:
-            items = export_items(project, options, report)
+            items = export_items(project, options, report, anonymiser=anonymiser)
             length = count_selected(project, options) if options.progress else None
             with progress(options, items, length=length, label="csv") as items:
                 for item in items:

@@ -15,6 +15,7 @@ import attrs
 
 if TYPE_CHECKING:
     from fieldkit.core.records import Coding, Participant, Record
+    from fieldkit.privacy.anonymiser import Anonymiser
     from fieldkit.project import Project
 
 
@@ -176,12 +177,15 @@ def selected_records(project: Project, options: ExportOptions) -> Iterator[Recor
             yield from page
 
 
-def export_items(project: Project, options: ExportOptions, report: ExportReport) -> Iterator[ExportItem]:
+def export_items(project: Project, options: ExportOptions, report: ExportReport, *,
+                 anonymiser: Optional[Anonymiser] = None) -> Iterator[ExportItem]:
     """Stream the records an export may contain, already obeying consent: anonymised text,
     turns without consent omitted, and only quotable codings in ``codings``.
 
     Records a consent rule excludes are recorded in ``report.left_out`` instead. The consent
     release policy is core: if it cannot run, the export stops (privacy fails closed).
+    ``anonymiser`` (see :func:`export_anonymiser`) lets the calls of one export share what
+    an anonymiser reads once; without it an anonymised export makes its own.
     """
     from fieldkit.core.errors import Refused
     from fieldkit.exchange.quote_status import MemberChecks
@@ -189,8 +193,14 @@ def export_items(project: Project, options: ExportOptions, report: ExportReport)
     policy = _release_policy(project, options)
     if options.profile == "publication" and not options.anonymise:
         raise Refused("the publication profile is always anonymised; leave out --raw (or use --profile internal)")
-    anonymiser = _anonymiser(project, options, report) if options.anonymise else None
-    texts = text_fields(project, options, report)
+    own = anonymiser is None and options.anonymise
+    if own:
+        anonymiser = _anonymiser(project, options, report)
+    elif not options.anonymise:
+        anonymiser = None
+    pending_before = anonymiser.pending_review if anonymiser is not None else 0
+    # bodies and free text of one export through the one anonymiser
+    texts = text_fields(project, options, report, anonymiser=anonymiser)
     wanted = coding_filter(options)
     codings_of = project.store.coding.of_records
     turns_of = project.store.turns.of_records
@@ -202,26 +212,30 @@ def export_items(project: Project, options: ExportOptions, report: ExportReport)
                 codings_by_record = codings_of(ids)
                 turns_by_record = turns_of(ids)
                 checks.load(page)
-                for record in page:
-                    turns = turns_by_record.get(record.id, [])
-                    reason = policy.excluded(record) or policy.excluded_by_profile(record, turns)
-                    if reason:
-                        report.left_out.append(LeftOut(record.id, type_name, reason))
-                        continue
-                    codings = wanted(codings_by_record.get(record.id, ()))
-                    item = _released(policy, anonymiser, texts, options, record, codings, turns, checks)
-                    if item.omitted_turns:
-                        report.count("turns omitted (consent)", item.omitted_turns)
-                    direct, encounters = policy.linked(record)  # whose words went out, for the export register
-                    report.participants.update(direct, *(people for _kind, people in encounters))
-                    yield item
+                # the anonymisation log of a page is written in one transaction
+                with anonymiser.log_batch() if anonymiser is not None else contextlib.nullcontext():
+                    for record in page:
+                        turns = turns_by_record.get(record.id, [])
+                        reason = policy.excluded(record) or policy.excluded_by_profile(record, turns)
+                        if reason:
+                            report.left_out.append(LeftOut(record.id, type_name, reason))
+                            continue
+                        codings = wanted(codings_by_record.get(record.id, ()))
+                        item = _released(policy, anonymiser, texts, options, record, codings, turns, checks)
+                        if item.omitted_turns:
+                            report.count("turns omitted (consent)", item.omitted_turns)
+                        direct, encounters = policy.linked(record)  # whose words went out, for the export register
+                        report.participants.update(direct, *(people for _kind, people in encounters))
+                        yield item
     finally:
         if anonymiser is not None:
-            if anonymiser.pending_review:
-                report.warn(f"{anonymiser.pending_review} name(s) replaced by a neutral or numbered placeholder wait "
+            pending = anonymiser.pending_review - pending_before
+            if pending:
+                report.warn(f"{pending} name(s) replaced by a neutral or numbered placeholder wait "
                             "for review (nobody registered them, or several people share them): "
                             "fieldkit anonymise review --pending")
-            anonymiser.close()
+            if own:
+                anonymiser.close()
 
 
 def _released(policy, anonymiser, texts, options: ExportOptions, record, codings, turns,
@@ -308,6 +322,14 @@ def _release_policy(project, options: ExportOptions):
     except Exception as exc:
         raise FieldkitError(f"cannot export: the consent release policy could not run ({exc}); "
                             "nothing was written") from None
+
+
+def export_anonymiser(project: Project, options: ExportOptions, report: ExportReport) -> Optional[Anonymiser]:
+    """The anonymiser one export shares between its calls of :func:`export_items` and
+    :func:`text_fields` (None for a raw export): the key store, decisions and what the
+    project's notes say about names are read once per export, never kept past it. The
+    caller closes it."""
+    return _anonymiser(project, options, report) if options.anonymise else None
 
 
 def _anonymiser(project, options, report, *, log: bool = True):
@@ -610,16 +632,18 @@ def scrub(record: R, texts: Callable[[str], str]) -> R:
     return attrs.evolve(record, **changes) if changes else record
 
 
-def text_fields(project: Project, options: ExportOptions, report: ExportReport) -> Callable[[str], str]:
+def text_fields(project: Project, options: ExportOptions, report: ExportReport, *,
+                anonymiser: Optional[Anonymiser] = None) -> Callable[[str], str]:
     """A function preparing short free text (titles, summaries, notes) for export.
 
     Such fields can hold names as easily as a body can, so they go through the same detectors
     and key store as bodies unless the export is raw. They belong to no record's review
-    decisions, and are not written to the anonymisation log.
+    decisions, and are not written to the anonymisation log. ``anonymiser`` is the export's
+    (see :func:`export_anonymiser`); without it one is made when first needed.
     """
     if not options.anonymise:
         return lambda text: text
-    state: dict = {}
+    state: dict = {} if anonymiser is None else {"anonymiser": anonymiser}
     # short fields repeat (a site on every note, "now" as the time typed): the same text
     # always gets the same replacement, so each distinct one is anonymised once
     done: dict = {}

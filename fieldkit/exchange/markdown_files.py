@@ -8,6 +8,7 @@ stream past, so memory stays flat however large the project is.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Callable, Optional, TYPE_CHECKING
@@ -96,16 +97,21 @@ def note_section(project: Project, lookups: Lookups, item: ExportItem, texts: Ca
 
 def export(project: Project, dest: Path, options: ExportOptions) -> ExportReport:
     """The ``markdown`` exporter: one ``.md`` file per encounter plus ``no-encounter.md``."""
-    from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_items, progress,
-                             text_fields, write_manifest)
+    from fieldkit.exchange.exporting import (ExportReport, Lookups, atomic_output, count_selected, export_anonymiser,
+                                             export_items, progress, text_fields, write_manifest)
 
     report = ExportReport(exporter="markdown", dest=str(dest), anonymised=options.anonymise)
-    texts = text_fields(project, options, report)
-    lookups = Lookups(project, texts)
-    with atomic_output(dest, force=options.force, folder=True) as folder:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(atomic_output(dest, force=options.force, folder=True))
+        # one anonymiser for the texts and every free-text field of this export
+        anonymiser = export_anonymiser(project, options, report)
+        if anonymiser is not None:
+            stack.callback(anonymiser.close)
+        texts = text_fields(project, options, report, anonymiser=anonymiser)
+        lookups = Lookups(project, texts)
         files: dict = {}  # encounter id (or None) -> file name
         used: set = {NO_ENCOUNTER}
-        items = export_items(project, options, report)
+        items = export_items(project, options, report, anonymiser=anonymiser)
         length = count_selected(project, options) if options.progress else None
         with progress(options, items, length=length, label="markdown") as items:
             for item in items:

@@ -7,14 +7,16 @@ memory. ``gather`` runs ``export_items`` once and fills the store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterator, TYPE_CHECKING
+from typing import Any, Callable, Iterator, Optional, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fieldkit.core.records import Record
     from fieldkit.exchange.exporting import ExportOptions, ExportReport, Lookups
+    from fieldkit.privacy.anonymiser import Anonymiser
     from fieldkit.project import Project
 
 CONTEXT = 80  # characters shown either side of a coded segment
@@ -63,12 +65,13 @@ def note_label(project: Project, record: Record, texts: Callable[[str], str] = s
 
 
 def gather(project: Project, options: ExportOptions, report: ExportReport, store: ReportStore, lookups: Lookups,
-           texts: Callable[[str], str]) -> None:
-    """Stream the export's items into ``store``; quotes without consent are left out."""
+           texts: Callable[[str], str], *, anonymiser: Optional[Anonymiser] = None) -> None:
+    """Stream the export's items into ``store``; quotes without consent are left out.
+    ``anonymiser`` is the export's (``fieldkit.exchange.exporting.export_anonymiser``)."""
     from fieldkit.exchange.exporting import LeftOut, count_selected, export_items, progress, selected_code_ids
 
     wanted = set(selected_code_ids(project, options)) if options.codes else None
-    items = export_items(project, options, report)
+    items = export_items(project, options, report, anonymiser=anonymiser)
     length = count_selected(project, options) if options.progress else None
     with progress(options, items, length=length, label=report.exporter) as items:
         for item in items:
@@ -109,17 +112,22 @@ def write_report(project: Project, dest: Path, options: ExportOptions, exporter:
     import shutil
     import tempfile
 
-    from fieldkit.exchange.exporting import ExportReport, Lookups, atomic_output, text_fields
+    from fieldkit.exchange.exporting import ExportReport, Lookups, atomic_output, export_anonymiser, text_fields
 
     report = ExportReport(exporter=exporter, dest=str(dest), anonymised=options.anonymise)
-    texts = text_fields(project, options, report)
-    lookups = Lookups(project, texts)
-    with atomic_output(dest, force=options.force) as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_output(dest, force=options.force))
+        # one anonymiser for the texts and every free-text field of this export
+        anonymiser = export_anonymiser(project, options, report)
+        if anonymiser is not None:
+            stack.callback(anonymiser.close)
+        texts = text_fields(project, options, report, anonymiser=anonymiser)
+        lookups = Lookups(project, texts)
         work = Path(tempfile.mkdtemp(prefix=".fieldkit-report-", dir=tmp.parent))
         try:
             store = ReportStore(work)
             try:
-                gather(project, options, report, store, lookups, texts)
+                gather(project, options, report, store, lookups, texts, anonymiser=anonymiser)
                 write(tmp, project, report, store, lookups)
             finally:
                 store.close()

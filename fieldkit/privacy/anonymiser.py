@@ -17,12 +17,13 @@ gives the anonymised body and the codings moved onto it.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
 
 import attrs
 
@@ -281,6 +282,8 @@ class Anonymiser:
         self.strict = config["strict"]
         #: names replaced so far that still wait for a review decision (see fieldkit.privacy.review)
         self.pending_review = 0
+        #: log entries ``(record id, entries)`` waiting for the end of a ``log_batch``
+        self._held_log: Optional[list] = None
         self._store = open_keystore(project, passphrase)  # configured but unusable: raises
         try:
             key = digest_key(project, self._store)
@@ -452,7 +455,11 @@ class Anonymiser:
         from fieldkit.privacy.detection import apply_spans
 
         text = record.body if text is None else text
-        kept = [span for span, _digest, status in self.spans(text, record.id, self.evidence(record)) if status != "rejected"]
+        evidence = self.evidence(record)
+        if self._decisions.get(record.id):
+            kept = [span for span, _digest, status in self.spans(text, record.id, evidence) if status != "rejected"]
+        else:  # nothing decided on this record: every span is pending, and no digest is needed
+            kept = self.detect(text, evidence)
         return apply_spans(text, kept, self._replace, hash_key=self._secret)
 
     # ---------------------------------------------------------------- applying
@@ -464,23 +471,54 @@ class Anonymiser:
         placed is kept with ``status="review"``. Whole-record codings are unchanged.
         """
         if self._store is not None and self._store._conn is not None:
-            from fieldkit.privacy.keystore import _transaction
-
-            # new consistent replacements of one record are committed together: one
-            # commit per record instead of one per new identifier
-            with _transaction(self._store._conn):
+            # new consistent replacements of one record are committed together (one commit
+            # per record that has any, instead of one per new identifier)
+            with self._store.grouped():
                 redaction = self.redaction(record)
         else:
             redaction = self.redaction(record)
         if self.log_enabled and redaction.log:
-            self._write_log(record.id, redaction.log, "export")
+            entries = [(e.start, e.end, e.kind, e.directness, e.detector, e.replacement, e.digest)
+                       for e in redaction.log]
+            if self._held_log is not None:
+                self._held_log.append((record.id, entries))
+            else:
+                self._write_log([(record.id, entries)])
         self.pending_review += sum(1 for e in redaction.log if e.detector in ("names.unregistered", "names.namesake"))
         return redaction.text, remap_codings(redaction.edits, codings)
 
-    def _write_log(self, record_id: str, log, action: str) -> None:
-        entries = [(e.start, e.end, e.kind, e.directness, e.detector, e.replacement, e.digest) for e in log]
+    @contextlib.contextmanager
+    def log_batch(self) -> Iterator[None]:
+        """Write the log of every :meth:`apply` inside the block in one transaction, when the
+        block ends (an export writes a page of records' log at once, not a record at a time)."""
+        import sqlite3
+
+        outer, self._held_log = self._held_log, []
+        try:
+            yield
+        except BaseException:
+            # texts already handed out (an exporter that stopped early) keep their log; a
+            # generator finalised after its project was closed has nowhere to write it
+            held, self._held_log = self._held_log, outer
+            try:
+                self._keep_log(held, outer)
+            except sqlite3.ProgrammingError:
+                pass
+            raise
+        held, self._held_log = self._held_log, outer
+        self._keep_log(held, outer)
+
+    def _keep_log(self, held: list, outer: Optional[list]) -> None:
+        if held:
+            if outer is not None:
+                outer.extend(held)
+            else:
+                self._write_log(held)
+
+    def _write_log(self, records: Sequence[tuple[str, list]], action: str = "export") -> None:
         with self.project.transaction():
-            self.project.store.anonymisation.log(record_id, entries, action)
+            for record_id, entries in records:
+                self.project.store.anonymisation.log(record_id, entries, action)
 
 
 def remap_codings(edits: Sequence[tuple[int, int, int, int]], codings: Iterable[Coding]) -> tuple:
@@ -493,10 +531,11 @@ def remap_codings(edits: Sequence[tuple[int, int, int, int]], codings: Iterable[
             out.append(coding)
             continue
         mapped = map_span(edits, coding.start, coding.end)
-        changes = {"start": mapped.start, "end": mapped.end}
         if mapped.status == "lost":
-            changes["status"] = "review"
-        out.append(attrs.evolve(coding, **changes))
+            coding = attrs.evolve(coding, start=mapped.start, end=mapped.end, status="review")
+        elif mapped.start != coding.start or mapped.end != coding.end:
+            coding = attrs.evolve(coding, start=mapped.start, end=mapped.end)
+        out.append(coding)  # a coding before every edit stays the same record
     return tuple(out)
 
 

@@ -57,7 +57,7 @@ import secrets
 import sqlite3
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 import attrs
 
@@ -205,6 +205,7 @@ class KeyStore:
         self._key = data_key
         self._hmac_secret = hmac_secret
         self._replacement_cache: dict = {}
+        self._grouping = False  # inside grouped(): a write opens a transaction the group commits
 
     # ---------------------------------------------------------------- opening
 
@@ -347,6 +348,27 @@ class KeyStore:
             self._conn = None
         self._key = None
         self._replacement_cache.clear()
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """New replacements made inside the block are committed together when it ends (all or
+        none); a block that makes none starts no transaction at all."""
+        db = self._db
+        if self._grouping or db.in_transaction:
+            yield
+            return
+        self._grouping = True
+        try:
+            yield
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+                self._replacement_cache.clear()  # it may hold replacements that were rolled back
+            raise
+        finally:
+            self._grouping = False
+        if db.in_transaction:
+            db.execute("COMMIT")
 
     def __enter__(self) -> "KeyStore":
         return self
@@ -549,6 +571,8 @@ class KeyStore:
         db = self._db
         row = db.execute("SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)).fetchone()
         if row is None:
+            if self._grouping and not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")  # grouped() commits it
             with _transaction(db):
                 row = db.execute(
                     "SELECT replacement FROM replacements WHERE kind = ? AND digest = ?", (kind, digest)

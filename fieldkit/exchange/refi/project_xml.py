@@ -128,6 +128,7 @@ def export_qdpx(project: Project, dest: Path, options: Optional[ExportOptions] =
         # every text is stamped with the time the export started
         zipper = open_zip(stack, tmp, time.localtime()[:6])
         writer = _QdpxWriter(project, options, report, zipper)
+        stack.callback(writer.close)
         writer.run()
         zipper.close()
     report.files.append(str(dest))
@@ -136,7 +137,7 @@ def export_qdpx(project: Project, dest: Path, options: Optional[ExportOptions] =
 
 class _QdpxWriter:
     def __init__(self, project, options, report, zipper):
-        from fieldkit.exchange.exporting import text_fields
+        from fieldkit.exchange.exporting import export_anonymiser, text_fields
 
         self.project = project
         self.options = options
@@ -158,13 +159,19 @@ class _QdpxWriter:
         self.batch_guids: dict[str, str] = {}  # id -> GUID of the sources being written
         self.memo_ids: set[str] = set()
         self.foreign_cases: dict[str, tuple] = {}  # another tool's case GUID -> (name, variables, source GUIDs)
-        # titles, summaries and notes can name people as easily as bodies: same anonymiser
-        self.free_text = text_fields(project, options, report)
         self.profile = getattr(options, "program", None)
         if self.profile is not None and self.profile not in PROFILES:
             from fieldkit.core.errors import InvalidInput
 
             raise InvalidInput(f"--for must be one of {', '.join(PROFILES)}, not {self.profile!r}")
+        # titles, summaries and notes can name people as easily as bodies: one anonymiser for
+        # the bodies, memos and every free-text field of this export
+        self.anonymiser = export_anonymiser(project, options, report)
+        self.free_text = text_fields(project, options, report, anonymiser=self.anonymiser)
+
+    def close(self) -> None:
+        if self.anonymiser is not None:
+            self.anonymiser.close()
 
     # helpers ---------------------------------------------------------------------------
     def user(self, name: str) -> Optional[str]:
@@ -228,7 +235,8 @@ class _QdpxWriter:
         memos = []
         if "memo" in types:
             only_memos = attrs.evolve(self.options, types=("memo",))
-            memos = list(self.collect_memos(export_items(self.project, only_memos, self.report)))
+            memos = list(self.collect_memos(export_items(self.project, only_memos, self.report,
+                                                         anonymiser=self.anonymiser)))
             self.memo_ids = {m["record"].id for m in memos}
             for memo in memos:
                 for target in memo["links"]:
@@ -236,7 +244,7 @@ class _QdpxWriter:
         if "observation" in types:
             only_sources = attrs.evolve(self.options, types=("observation",))
             total = count_selected(self.project, only_sources) if self.options.progress else None
-            items = export_items(self.project, only_sources, self.report)
+            items = export_items(self.project, only_sources, self.report, anonymiser=self.anonymiser)
             with progress(self.options, items, length=total, label="qdpx") as bar:
                 for batch in _batches(bar, _BATCH):
                     self.write_sources(batch)
