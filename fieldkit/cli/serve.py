@@ -110,15 +110,18 @@ def serve(project_path, port, host, open_browser, coder):
         hosts = [shown, LOOPBACK, "localhost"] if _is_loopback(listen) else [shown]
     app = create_app(path, token=token, hosts=hosts, port=port, passphrase=passphrase, coder=coder)
     url = f"http://{shown}:{port}/?token={token}"
-    click.echo(f"fieldkit workbench for {path}\n\n    {url}\n\nOpen that address in a browser; Ctrl+C stops the server.")
     server = uvicorn.Server(uvicorn.Config(app, host=listen.strip("[]"), port=port, log_level="warning",
                                            access_log=False, lifespan="on"))
-    if open_browser:
-        def opener():
-            while not server.started and not server.should_exit:
-                threading.Event().wait(0.05)
-            if server.started:
+
+    def announce():
+        # the address is given once the server answers (and Ctrl+C is the server's to handle)
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started:
+            click.echo(f"fieldkit workbench for {path}\n\n    {url}\n\n"
+                       "Open that address in a browser; Ctrl+C stops the server.")
+            if open_browser:
                 webbrowser.open(url)
 
-        threading.Thread(target=opener, daemon=True).start()
+    threading.Thread(target=announce, daemon=True).start()
     server.run()
