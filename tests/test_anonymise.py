@@ -149,10 +149,17 @@ def test_pseudonymise_on_capture(project, tmp_path):
     with_keys(project, tmp_path, people=(("P03", "Dana Okafor", ("Dee",)), ("X01", "Marek Lindqvist", ())))
     add_participant(project, "P03")
     project.set_setting("pseudonymise_on_capture", True)
-    record = jot(project, "Dee and Marek Lindqvist argued")
+    record = jot(project, "Dana Okafor and Marek Lindqvist argued")
     assert record.body == "@P03 and [X01] argued"
     assert record.mentions == ("P03",)
     assert "Lindqvist" not in memo(project, "Lindqvist again").body
+    # a nickname becomes the pseudonym only where the record ties it to its owner: its full
+    # name in the text, or a link; else it is left as written (never a wrong @mention) and
+    # export-time anonymisation replaces it neutrally
+    assert jot(project, "Dee nodded", people=["P03"]).body == "@P03 nodded"
+    assert jot(project, "Dana Okafor came in; Dee was tired").body == "@P03 came in; @P03 was tired"
+    alone = jot(project, "Dee and Marek Lindqvist argued")
+    assert alone.body == "Dee and [X01] argued" and alone.mentions == ()
 
 
 def test_pseudonymise_on_capture_refuses_without_the_passphrase(project, tmp_path):

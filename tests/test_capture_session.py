@@ -197,7 +197,7 @@ def test_a_jot_in_a_terminal_asks_for_the_key_store_passphrase(run, monkeypatch)
     monkeypatch.delenv("FIELDKIT_KEYS_PASSPHRASE", raising=False)
     _encrypted_keys(run.path)
     monkeypatch.setattr(editor, "stdin_is_tty", lambda: True)
-    result = run("jot", "Dee nodded", input="correct horse\n")
+    result = run("jot", "Dana Okafor nodded", input="correct horse\n")
     assert result.exit_code == 0, result.output
     assert "Key store passphrase" in result.output
     bodies = [r["body"] for r in json.loads(run("list", "--json").output)]

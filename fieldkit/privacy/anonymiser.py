@@ -396,15 +396,7 @@ class Anonymiser:
             self._people_codes = self.project.store.consent.codes()
             self._encounter_people = {eid: people for eid, (_k, people) in
                                       self.project.store.consent.encounters().items()}
-        codes = self._people_codes
-        found = [str(m) for m in getattr(record, "mentions", ()) or ()]
-        ids = [*(getattr(record, "links", ()) or ())]
-        encounter = getattr(record, "encounter_id", None)
-        ids += self._encounter_people.get(encounter, ()) if encounter else ()
-        for link in getattr(record, "links", ()) or ():
-            ids += self._encounter_people.get(link, ())
-        found += [codes[i] for i in ids if i in codes]
-        return tuple(dict.fromkeys(found))
+        return record_evidence(record, self._people_codes, self._encounter_people)
 
     def detect(self, text: str, evidence: Iterable[str] = ()) -> list:
         """Every span the configured detectors and the core name matching find in ``text``,
@@ -681,6 +673,21 @@ FREE_TEXT = {
 }
 
 
+def record_evidence(record: Record, codes: dict, encounter_people: dict) -> tuple:
+    """The pseudonyms ``record`` names besides its text (see :meth:`Anonymiser.evidence`):
+    its ``@`` mentions, the participants it links to, and those of its encounter or of an
+    encounter it links to; ``codes`` maps participant ids to codes, ``encounter_people``
+    encounter ids to participant ids."""
+    found = [str(m) for m in getattr(record, "mentions", ()) or ()]
+    ids = [*(getattr(record, "links", ()) or ())]
+    encounter = getattr(record, "encounter_id", None)
+    ids += encounter_people.get(encounter, ()) if encounter else ()
+    for link in getattr(record, "links", ()) or ():
+        ids += encounter_people.get(link, ())
+    found += [codes[i] for i in ids if i in codes]
+    return tuple(dict.fromkeys(found))
+
+
 class Capturer:
     """Replaces registered names as text is captured (see :func:`pseudonymise_on_capture`);
     the key store is read once, when the capturer is made."""
@@ -703,19 +710,24 @@ class Capturer:
             finally:
                 store.close()
 
-    def text(self, text: str, codes: Optional[set] = None) -> str:
+    def text(self, text: str, codes: Optional[set] = None, evidence: Optional[Iterable[str]] = None) -> str:
         """``text`` with every registered name replaced: ``@P03`` for a participant of the
-        project (a mention), ``[X01]`` for anyone else."""
+        project (a mention), ``[X01]`` for anyone else. With ``evidence`` (the pseudonyms
+        the record names besides its text, :func:`record_evidence`), a one-word alias
+        nothing ties to its owner is left as written."""
         if not self.people or not text:
             return text
         from fieldkit.privacy.detection import apply_spans
-        from fieldkit.privacy.names import find_people
+        from fieldkit.privacy.names import AMBIGUOUS_HINT, find_people
 
         if codes is None:
             codes = {code.lower() for code in self.project.store.consent.codes().values()}
-        # a namesake (``Jane Okafor`` beside a registered Okafor) is left as written: it is not
-        # the registered person, and capture replaces only what it can attribute
-        spans = [s for s in find_people(text, self.people, unregistered=False) if s.kind == "name"]
+        # a namesake (``Jane Okafor`` beside a registered Okafor) or a nickname nothing ties
+        # to its owner is left as written: capture replaces only what it can attribute (a
+        # wrong ``@P03`` would tie the note to the wrong person's consent for good), and
+        # export-time anonymisation still replaces it, neutrally
+        spans = [s for s in find_people(text, self.people, unregistered=False, evidence=evidence)
+                 if s.kind == "name" and s.hint != AMBIGUOUS_HINT]
         if not spans:
             return text
 
@@ -729,17 +741,20 @@ class Capturer:
         ``record`` (``FREE_TEXT``, attribute values) that names a registered person."""
         if not self.people:
             return {}
-        codes = {code.lower() for code in self.project.store.consent.codes().values()}
+        ids = self.project.store.consent.codes()
+        codes = {code.lower() for code in ids.values()}
+        encounters = {eid: people for eid, (_k, people) in self.project.store.consent.encounters().items()}
+        evidence = record_evidence(record, ids, encounters)
         changes = {}
         for field in ("body", *FREE_TEXT.get(record.type_name, ())):
             value = getattr(record, field, None)
             if isinstance(value, str) and value:
-                captured = self.text(value, codes)
+                captured = self.text(value, codes, evidence)
                 if captured != value:
                     changes[field] = captured
         attributes = getattr(record, "attributes", None)
         if attributes:
-            captured = {key: self.text(value, codes) for key, value in attributes.items()}
+            captured = {key: self.text(value, codes, evidence) for key, value in attributes.items()}
             if captured != attributes:
                 changes["attributes"] = captured
         return changes
