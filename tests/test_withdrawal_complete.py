@@ -85,6 +85,14 @@ def _plant(root: Path) -> Path:
                                     "00:00:08.000 --> 00:00:11.000\n<v P07>Caseloads are heavy.\n")
     report = transcripts.load(project, root / "group.vtt", ImportOptions(encounter="E2"))
     assert not report.problems
+    # what another tool's file said and fieldkit keeps for re-export: a case about her that
+    # refers to no document, and the other tool's name of a document whose text is not hers
+    quiet = note(project, "The waiting room was quiet.")
+    with project.transaction():
+        project.store.exchange.keep_item("case-1", "case", NAME, "MAXQDA",
+                                         {"description": f"{NAME}, referred in May", "variables": {"who": NAME}})
+        project.store.exchange.remember([("doc-1", quiet.id, "observation", "NVivo",
+                                          {"name": f"Waiting room, with {NAME}.docx"})])
     project.close()
     return root / "study"
 

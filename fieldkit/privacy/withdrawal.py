@@ -426,6 +426,26 @@ def withdraw(project: Project, participant: str, *, mode: str = "redact", passph
                             len(plan.attachments), keys is not None)
 
 
+def _redact_exchange(erasure, finder: _Finder) -> None:
+    """Their names out of what other tools' files said and fieldkit keeps for re-export (a
+    set's or case's name and description, a document's name), wherever it is kept."""
+    def redact(value):
+        if isinstance(value, str):
+            return finder.redact(value)[0]
+        if isinstance(value, list):
+            return [redact(v) for v in value]
+        if isinstance(value, dict):
+            return {redact(k) if isinstance(k, str) else k: redact(v) for k, v in value.items()}
+        return value
+
+    for table, external_id, name, data in erasure.exchange_texts():
+        kept = json.loads(data or "{}")
+        new_name, new_data = (redact(name) if name else name), redact(kept)
+        if new_name != name or new_data != kept:
+            erasure.set_exchange_text(table, external_id, new_name,
+                                      json.dumps(new_data, ensure_ascii=False, sort_keys=True))
+
+
 def _apply(project, plan: WithdrawalPlan, finder: _Finder) -> list:
     """Every project change of a withdrawal (inside the caller's transaction); returns the
     hashes of attachment files no longer used by any row."""
@@ -456,6 +476,7 @@ def _apply(project, plan: WithdrawalPlan, finder: _Finder) -> list:
         if event.note:
             erasure.overwrite(attrs.evolve(event, note=""))
     erasure.delete_revisions(plan.revisions)
+    _redact_exchange(erasure, finder)
     for audit_id, detail in erasure.audit_rows():
         if audit_id in set(plan.audit_lines):
             erasure.set_audit_detail(audit_id, finder.redact(detail)[0])

@@ -203,6 +203,25 @@ class Erasure:
                               f"(select item_id from exchange_members where record_id in ({marks}))", chunk)
             self.conn.execute(f"delete from exchange_members where record_id in ({marks})", chunk)
 
+    def exchange_texts(self) -> list[tuple]:
+        """``(table, external id, name, data)`` of what other tools' files said and is kept:
+        every kept set, user and case (``name`` and ``data``), and the kept identity of every
+        record (``name`` is None, ``data`` holds e.g. a document's name in the other tool)."""
+        return [("exchange_items", *row) for row in
+                self.conn.execute("select external_id, name, data from exchange_items")] + \
+            [("exchange_ids", ext, None, data) for ext, data in
+             self.conn.execute("select external_id, data from exchange_ids where data not in ('', '{}')")]
+
+    def set_exchange_text(self, table: str, external_id: str, name: Optional[str], data: str) -> None:
+        """Overwrite the kept text of one row :meth:`exchange_texts` listed."""
+        if table == "exchange_items":
+            self.conn.execute("update exchange_items set name = ?, data = ? where external_id = ?",
+                              [name, data, external_id])
+        elif table == "exchange_ids":
+            self.conn.execute("update exchange_ids set data = ? where external_id = ?", [data, external_id])
+        else:
+            raise ValueError(f"not an exchange table: {table}")
+
     def revision_rows(self) -> list[tuple]:
         """``(id, record_id, data)`` of every stored earlier version."""
         return self.conn.execute("select id, record_id, data from revisions").fetchall()
