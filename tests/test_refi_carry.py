@@ -156,6 +156,28 @@ def test_a_second_coders_new_set_member_is_merged_once(tmp_path):
     assert "set members added" not in again.counts
 
 
+def test_a_set_changed_in_the_second_coders_file_is_listed_for_review(tmp_path):
+    from fieldkit.exchange.merging import merge_file, review
+
+    project = fieldkit.init(tmp_path / "p")
+    refi.import_qdpx(project, FULL)
+    refi.export_qdpx(project, tmp_path / "lead.qdpx", RAW)
+    ben = fieldkit.init(tmp_path / "ben")
+    refi.import_qdpx(ben, tmp_path / "lead.qdpx")
+    staff = next(item for item in ben.store.exchange.items() if item["name"] == "Staff codes")
+    with ben.transaction():
+        ben.conn.execute("update exchange_items set data = ? where external_id = ?",
+                         [json.dumps({**staff["data"], "description": "codes about staff, merged"}),
+                          staff["external_id"]])
+    refi.export_qdpx(ben, tmp_path / "ben.qdpx", RAW)
+    before = kept(project)
+    merge_file(project, tmp_path / "ben.qdpx")
+    assert kept(project) == before  # the kept one stays
+    listed = [c for c in review(project) if c["record_id"] == staff["external_id"]]
+    assert len(listed) == 1 and listed[0]["record_type"] == "set" and "description" in listed[0]["what"]
+    assert "Staff" not in listed[0]["what"]  # fields, never the name
+
+
 def test_what_cannot_be_carried_is_reported_one_line_per_kind(tmp_path):
     project = fieldkit.init(tmp_path / "p")
     report = refi.import_qdpx(project, FULL)

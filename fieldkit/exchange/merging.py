@@ -105,9 +105,18 @@ def keep_item(project: "Project", report: "ImportReport", external_id: str, kind
         report.count(f"{kind}s kept (written back on export)")
     elif outcome == "unchanged":
         report.count(f"{kind}s already kept (unchanged)")
-    else:  # no history tells which side changed it: the kept one stays
+    else:  # no history tells which side changed it: the kept one stays, listed for review
+        kept = next((i for i in exchange.items(kind) if i["external_id"] == external_id), None)
+        fields = [] if kept is None else [f for f, a, b in (("name", kept["name"], name), ("kind", kept["kind"], kind))
+                                          if a != b]
+        fields += sorted(k for k in set(data or {}) | set(kept["data"] if kept else {})
+                         if (data or {}).get(k) != (kept["data"] if kept else {}).get(k))
+        # the line names fields, never the name: another tool's case may be named after a person
+        exchange.add_conflict(report.source, kind, external_id,
+                              f"kept {kind} differs from this file's ({', '.join(fields) or 'content'}); "
+                              "the kept one stays, the file's is not kept")
         report.notes.append(f"{kind} {name!r} ({external_id}) differs from the one kept from an earlier import; "
-                            "the kept one stays")
+                            "the kept one stays (listed by 'fieldkit merge --review')")
     members = list(members)
     if members:
         added = exchange.add_members(external_id, members)
