@@ -133,13 +133,20 @@ def test_importing_the_same_file_again_changes_nothing(tmp_path):
     assert not any("members added" in what or "kept (written back" in what for what in merged.counts)
 
 
-def test_a_second_coders_new_set_member_is_merged_once(tmp_path):
+def _lead_and_second_coder(tmp_path):
+    """The lead's project from the fixture, and a second coder's made from the lead's export,
+    with the second coder's copy of the set "Staff codes"."""
     project = fieldkit.init(tmp_path / "p")
     refi.import_qdpx(project, FULL)
     refi.export_qdpx(project, tmp_path / "lead.qdpx", RAW)
     ben = fieldkit.init(tmp_path / "ben")
     refi.import_qdpx(ben, tmp_path / "lead.qdpx")
-    both = next(item for item in ben.store.exchange.items() if item["name"] == "Staff codes")
+    staff = next(item for item in ben.store.exchange.items() if item["name"] == "Staff codes")
+    return project, ben, staff
+
+
+def test_a_second_coders_new_set_member_is_merged_once(tmp_path):
+    project, ben, both = _lead_and_second_coder(tmp_path)
     delay = next(c for c in ben.list("code") if c.name == "Delay")
     with ben.transaction():
         ben.store.exchange.add_members(both["external_id"], [(delay.id, "code")])
@@ -159,12 +166,7 @@ def test_a_second_coders_new_set_member_is_merged_once(tmp_path):
 def test_a_set_changed_in_the_second_coders_file_is_listed_for_review(tmp_path):
     from fieldkit.exchange.merging import merge_file, review
 
-    project = fieldkit.init(tmp_path / "p")
-    refi.import_qdpx(project, FULL)
-    refi.export_qdpx(project, tmp_path / "lead.qdpx", RAW)
-    ben = fieldkit.init(tmp_path / "ben")
-    refi.import_qdpx(ben, tmp_path / "lead.qdpx")
-    staff = next(item for item in ben.store.exchange.items() if item["name"] == "Staff codes")
+    project, ben, staff = _lead_and_second_coder(tmp_path)
     with ben.transaction():
         ben.conn.execute("update exchange_items set data = ? where external_id = ?",
                          [json.dumps({**staff["data"], "description": "codes about staff, merged"}),
