@@ -100,17 +100,12 @@ def keep_item(project: "Project", report: "ImportReport", external_id: str, kind
     """Keep another tool's set, user or case (``store.exchange``), adding the members the project
     lacks, and count what happened: a second import of the same file changes nothing."""
     exchange = project.store.exchange
-    outcome = exchange.keep_item(external_id, kind, name, origin, data)
+    outcome, fields = exchange.keep_item(external_id, kind, name, origin, data)
     if outcome == "added":
         report.count(f"{kind}s kept (written back on export)")
     elif outcome == "unchanged":
         report.count(f"{kind}s already kept (unchanged)")
     else:  # no history tells which side changed it: the kept one stays, listed for review
-        kept = next((i for i in exchange.items(kind) if i["external_id"] == external_id), None)
-        fields = [] if kept is None else [f for f, a, b in (("name", kept["name"], name), ("kind", kept["kind"], kind))
-                                          if a != b]
-        fields += sorted(k for k in set(data or {}) | set(kept["data"] if kept else {})
-                         if (data or {}).get(k) != (kept["data"] if kept else {}).get(k))
         # the line names fields, never the name: another tool's case may be named after a person
         exchange.add_conflict(report.source, kind, external_id,
                               f"kept {kind} differs from this file's ({', '.join(fields) or 'content'}); "

@@ -92,17 +92,22 @@ class ExchangeTables:
                 found[item]["members"].append((rid, rtype))
         return list(found.values())
 
-    def keep_item(self, external_id: str, kind: str, name: str, origin: str, data: dict) -> str:
-        """Keep an item; returns ``added``, ``unchanged`` or ``different`` (a kept item with this
-        id and another kind, name or data is left as it is: the caller reports it)."""
+    def keep_item(self, external_id: str, kind: str, name: str, origin: str, data: dict) -> tuple[str, list[str]]:
+        """Keep an item; returns ``(outcome, fields)``: ``added`` or ``unchanged`` with no
+        fields, or ``different`` with the fields (``kind``, ``name``, keys of ``data``) in which
+        the kept item with this id differs (it is left as it is: the caller reports it)."""
         text = json.dumps(data or {}, ensure_ascii=False, sort_keys=True)
         row = self.conn.execute("select kind, name, data from exchange_items where external_id = ?",
                                 [external_id]).fetchone()
         if row is None:
             self.conn.execute("insert into exchange_items (external_id, kind, name, origin, data) "
                               "values (?, ?, ?, ?, ?)", [external_id, kind, name, origin, text])
-            return "added"
-        return "unchanged" if tuple(row) == (kind, name, text) else "different"
+            return "added", []
+        if tuple(row) == (kind, name, text):
+            return "unchanged", []
+        kept, given = json.loads(row[2] or "{}"), data or {}
+        fields = [f for f, ours, theirs in (("kind", row[0], kind), ("name", row[1], name)) if ours != theirs]
+        return "different", fields + sorted(k for k in set(kept) | set(given) if kept.get(k) != given.get(k))
 
     def add_members(self, item_id: str, members: Iterable[tuple[str, str]]) -> int:
         """Add ``(record id, record type)`` members to a kept set; returns how many were new."""
