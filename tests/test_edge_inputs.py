@@ -37,9 +37,9 @@ def one_error(result) -> str:
 
 
 def folder_state(folder: Path) -> dict:
-    """Every file's hash, but the empty project lock file opening a project may leave."""
+    """Every file's hash, but the empty project lock files opening a project may leave."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if not (p.name == ".fieldkit.lock" and p.stat().st_size == 0)}
+            if not (p.name in (".fieldkit.lock", ".fieldkit.gate") and p.stat().st_size == 0)}
 
 
 # --- YAML front matter ----------------------------------------------------------------------

@@ -107,3 +107,33 @@ def test_no_jot_is_lost_while_encrypt_and_decrypt_run(tmp_path, monkeypatch):
     for message in failed.values():
         assert "encrypted or decrypted" in message or "encrypted" in message, message
     assert not (path / ".fieldkit.db.converting").exists()
+
+
+def test_a_conversion_waiting_for_the_lock_holds_new_writers_back(tmp_path):
+    """Writers overlapping one another must not starve a conversion: once it waits, a new
+    writer waits behind it instead of joining the writers already inside."""
+    import threading
+
+    from fieldkit.core.errors import FieldkitError
+    from fieldkit.store.lock import WriterLock, exclusive
+
+    inside, later = WriterLock(tmp_path, None, "fieldkit.db"), WriterLock(tmp_path, None, "fieldkit.db", wait=0.3)
+    got = threading.Event()
+
+    def convert():
+        with exclusive(tmp_path, wait=10):
+            got.set()
+
+    with inside:
+        thread = threading.Thread(target=convert)
+        thread.start()
+        time.sleep(0.3)  # the conversion is now waiting for the writer inside
+        with pytest.raises(FieldkitError, match="being encrypted or decrypted"):
+            later.__enter__()
+        assert not got.is_set()
+    thread.join(10)
+    assert got.is_set()
+    with later:  # and once it is done, writers go on
+        pass
+    inside.close()
+    later.close()

@@ -10,6 +10,12 @@ exclusively, so it waits for writes in progress to finish and holds new ones bac
 new file is in place. A writer held back that way then finds the file replaced and fails
 with one clear error, having written nothing.
 
+A writer holding the lock only briefly leaves gaps a conversion could use, but with several
+writers one of them nearly always holds it, and ``flock`` does not queue: the conversion
+would wait for ever. So a conversion first closes a gate, ``.fieldkit.gate`` (held
+exclusively), and every writer passes that gate (takes it shared and lets go at once)
+before it takes the lock: new writers wait at the gate while the ones inside finish.
+
 Where ``fcntl`` is missing (Windows) or the folder is read-only, there is no lock file and
 writes go ahead as before (SQLite still serialises them).
 """
@@ -25,6 +31,8 @@ from typing import Iterator, Optional
 from fieldkit.core.errors import FieldkitError
 
 LOCK_NAME = ".fieldkit.lock"
+#: closed by a conversion so that writers stop arriving (see the module docstring)
+GATE_NAME = ".fieldkit.gate"
 #: how long a writer waits for a conversion, and a conversion for writers (as SQLite's busy timeout)
 WAIT_S = 60.0
 
@@ -50,9 +58,9 @@ def _fcntl():
     return fcntl
 
 
-def _open(folder: Path) -> Optional[int]:
+def _open(folder: Path, name: str = LOCK_NAME) -> Optional[int]:
     try:
-        return os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        return os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:
         return None  # a read-only folder: nothing can be written there anyway
 
@@ -72,20 +80,36 @@ def _acquire(fd: int, mode: int, wait: float, what: str) -> None:
             pause = min(pause * 2, 0.05)
 
 
+def _pass(gate: Optional[int], wait: float, what: str) -> None:
+    """Wait while a conversion has the gate closed, then go on (see the module docstring)."""
+    if gate is not None:
+        _acquire(gate, _fcntl().LOCK_SH, wait, what)
+        _fcntl().flock(gate, _fcntl().LOCK_UN)
+
+
 @contextlib.contextmanager
 def _held(folder: Path, mode: str, wait: float, busy: str) -> Iterator[None]:
-    """Hold the lock file's ``flock`` in ``mode`` (``LOCK_SH`` or ``LOCK_EX``); no lock
-    where there can be none (no ``fcntl``, a read-only folder)."""
+    """Hold the lock file's ``flock`` in ``mode`` (``LOCK_SH``: after passing the gate;
+    ``LOCK_EX``: with the gate closed first); no lock where there can be none (no ``fcntl``,
+    a read-only folder)."""
     fcntl = _fcntl()
     fd = _open(folder) if fcntl is not None else None
     if fd is None:
         yield
         return
+    gate = _open(folder, GATE_NAME)
     try:
+        if mode == "LOCK_EX":
+            if gate is not None:
+                _acquire(gate, fcntl.LOCK_EX, wait, busy)
+        else:
+            _pass(gate, wait, busy)
         _acquire(fd, getattr(fcntl, mode), wait, busy)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        os.close(fd)  # closing the descriptors releases the locks
+        if gate is not None:
+            os.close(gate)
 
 
 class WriterLock:
@@ -98,6 +122,7 @@ class WriterLock:
     def __init__(self, folder: Path, opened: Optional[tuple], db_name: str, *, wait: float = WAIT_S):
         self.folder, self.opened, self.db_name, self.wait = Path(folder), opened, db_name, wait
         self._fd: Optional[int] = None
+        self._gate: Optional[int] = None
         self._tried = False
 
     def __enter__(self) -> "WriterLock":
@@ -105,9 +130,11 @@ class WriterLock:
         if not self._tried:
             self._tried = True
             self._fd = _open(self.folder) if fcntl is not None else None
+            self._gate = _open(self.folder, GATE_NAME) if self._fd is not None else None
         if self._fd is not None:
-            _acquire(self._fd, fcntl.LOCK_SH, self.wait, f"the project at {self.folder} is being encrypted or "
-                                                          "decrypted; try again when that has finished")
+            busy = f"the project at {self.folder} is being encrypted or decrypted; try again when that has finished"
+            _pass(self._gate, self.wait, busy)
+            _acquire(self._fd, fcntl.LOCK_SH, self.wait, busy)
         if self.opened is not None and identity(self.folder / self.db_name) != self.opened:
             self.__exit__(None, None, None)
             raise FileReplaced(f"the project at {self.folder} was encrypted or decrypted while this command ran; "
@@ -119,9 +146,10 @@ class WriterLock:
             _fcntl().flock(self._fd, _fcntl().LOCK_UN)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._gate):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._gate = None
 
 
 def shared(folder: Path, *, wait: float = WAIT_S) -> contextlib.AbstractContextManager[None]:
